@@ -1,0 +1,131 @@
+package io.trainkv;
+
+import io.trainkv.memtable.MemTable;
+import io.trainkv.util.Bytes;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes applied atomically by {@link TrainKV#write(WriteBatch)}: after a crash either all of them
+ * are visible or none, and no reader sees some without the others. All entries of a batch get the
+ * same version. When a batch touches a key twice, the later operation replaces the earlier one.
+ *
+ * <p>Every key and value is checked when it is added, so a bad one fails here, before anything is
+ * written. Not thread-safe.
+ */
+public final class WriteBatch {
+
+    private final List<Entry> entries = new ArrayList<>();
+    private final List<Boolean> tombstones = new ArrayList<>();
+    private final Map<ByteBuffer, Integer> indexByKey = new HashMap<>();
+    private long footprint;
+
+    /** Adds a set of {@code key} to {@code value}. */
+    public WriteBatch set(byte[] key, byte[] value) {
+        return set(Entry.of(key, value));
+    }
+
+    /** Adds a set of UTF-8 encoded strings. */
+    public WriteBatch set(String key, String value) {
+        return set(Bytes.utf8(checkNotNull(key, "key")), Bytes.utf8(checkNotNull(value, "value")));
+    }
+
+    /** Adds a set with the entry's TTL and user meta. */
+    public WriteBatch set(Entry entry) {
+        checkNotNull(entry, "entry");
+        checkKey(entry.key());
+        checkValue(entry.value());
+        return add(entry, false);
+    }
+
+    /** Adds a delete of {@code key}. */
+    public WriteBatch delete(byte[] key) {
+        return add(Entry.of(checkKey(key), new byte[0]), true);
+    }
+
+    /** Adds a delete of a UTF-8 encoded key. */
+    public WriteBatch delete(String key) {
+        return delete(Bytes.utf8(checkNotNull(key, "key")));
+    }
+
+    /** The number of distinct keys in the batch. */
+    public int size() {
+        return entries.size();
+    }
+
+    public boolean isEmpty() {
+        return entries.isEmpty();
+    }
+
+    /** Removes every operation so the batch can be reused. */
+    public void clear() {
+        entries.clear();
+        tombstones.clear();
+        indexByKey.clear();
+        footprint = 0;
+    }
+
+    Entry entry(int i) {
+        return entries.get(i);
+    }
+
+    boolean isTombstone(int i) {
+        return tombstones.get(i);
+    }
+
+    /** An upper bound of the memtable bytes this batch takes. */
+    long memtableFootprint() {
+        return footprint;
+    }
+
+    private WriteBatch add(Entry entry, boolean tombstone) {
+        long size = MemTable.maxEntryFootprint(entry.key().length, entry.value().length);
+        Integer existing = indexByKey.putIfAbsent(ByteBuffer.wrap(entry.key()), entries.size());
+        if (existing == null) {
+            entries.add(entry);
+            tombstones.add(tombstone);
+        } else {
+            Entry replaced = entries.set(existing, entry);
+            tombstones.set(existing, tombstone);
+            footprint -= MemTable.maxEntryFootprint(replaced.key().length, replaced.value().length);
+        }
+        footprint += size;
+        return this;
+    }
+
+    private static <T> T checkNotNull(T value, String what) {
+        if (value == null) {
+            throw new IllegalArgumentException(what + " must not be null");
+        }
+        return value;
+    }
+
+    static byte[] checkKey(byte[] key) {
+        checkNotNull(key, "key");
+        if (key.length == 0) {
+            throw new IllegalArgumentException("key must not be empty");
+        }
+        if (key.length > Options.MAX_KEY_SIZE) {
+            throw new IllegalArgumentException("key is " + key.length + " bytes; the limit is "
+                    + Options.MAX_KEY_SIZE + " bytes (64 KiB)");
+        }
+        return key;
+    }
+
+    private static byte[] checkValue(byte[] value) {
+        checkNotNull(value, "value");
+        if (value.length > Options.MAX_VALUE_SIZE) {
+            throw new IllegalArgumentException("value is " + value.length + " bytes; the limit is "
+                    + Options.MAX_VALUE_SIZE + " bytes (16 MiB)");
+        }
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return "WriteBatch[" + entries.size() + " keys]";
+    }
+}

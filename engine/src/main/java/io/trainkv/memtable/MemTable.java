@@ -1,0 +1,300 @@
+package io.trainkv.memtable;
+
+import io.trainkv.util.KeyFormat;
+import io.trainkv.util.ValueStruct;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The in-memory write buffer: a concurrent skip list of versioned keys whose nodes, keys and values
+ * all live in an {@link Arena}, in the manner of LevelDB's and Badger's arena skip lists.
+ *
+ * <p>Node layout, at a 4-aligned arena offset (ints big-endian):
+ * <pre>
+ *   +0   keyLength     internal key length (user key + 8-byte version)
+ *   +4   valueLength   encoded {@link ValueStruct} length
+ *   +8   height        tower height, 1..{@value #MAX_HEIGHT}
+ *   +12  tower[height] offsets of the next node at each level ({@link Arena#NULL} at the end)
+ *   ...  key bytes, then value bytes
+ * </pre>
+ * Entries order by {@link KeyFormat}: user key ascending, version descending.
+ *
+ * <p>Concurrency: readers never lock; inserts link nodes bottom-up with CAS on tower links through a
+ * {@link VarHandle}, so concurrent inserts are safe. A node becomes visible at level 0 only after
+ * its key and value bytes are written. Entries are never removed; a memtable is dropped whole.
+ */
+public final class MemTable {
+
+    /** Tallest tower; with branching factor 4 this suits tens of millions of entries. */
+    static final int MAX_HEIGHT = 16;
+    private static final int BRANCHING = 4;
+
+    private static final int KEY_LENGTH = 0;
+    private static final int VALUE_LENGTH = 4;
+    private static final int HEIGHT = 8;
+    private static final int TOWER = 12;
+
+    private static final VarHandle LINK = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+
+    /** Default arena chunk: 1 MiB. */
+    public static final int DEFAULT_CHUNK_BITS = 20;
+
+    private final Arena arena;
+    private final int head;
+    private final AtomicInteger listHeight = new AtomicInteger(1);
+    private final long walNumber;
+
+    /** An empty memtable backed by write-ahead log file {@code walNumber}. */
+    public MemTable(long walNumber) {
+        this(walNumber, DEFAULT_CHUNK_BITS);
+    }
+
+    /** An empty memtable whose arena grows in chunks of {@code 2^chunkBits} bytes. */
+    public MemTable(long walNumber, int chunkBits) {
+        this.walNumber = walNumber;
+        this.arena = new Arena(chunkBits);
+        this.head = arena.allocate(TOWER + 4 * MAX_HEIGHT);
+        ByteBuffer buffer = arena.buffer(head);
+        int p = arena.position(head);
+        buffer.putInt(p + KEY_LENGTH, 0);
+        buffer.putInt(p + VALUE_LENGTH, 0);
+        buffer.putInt(p + HEIGHT, MAX_HEIGHT);
+    }
+
+    /** The number of the write-ahead log file that holds this memtable's writes. */
+    public long walNumber() {
+        return walNumber;
+    }
+
+    /** Arena bytes in use: the figure compared with the memtable size limit. */
+    public long sizeBytes() {
+        return arena.usedBytes();
+    }
+
+    /** Bytes an entry of these sizes takes in the arena at the tallest tower, for admission checks. */
+    public static long maxEntryFootprint(int userKeyLength, int valueLength) {
+        return TOWER + 4L * MAX_HEIGHT + userKeyLength + KeyFormat.VERSION_SIZE
+                + ValueStruct.HEADER_SIZE + valueLength + Arena.ALIGNMENT;
+    }
+
+    /**
+     * Inserts {@code (userKey, version) -> (meta, userMeta, expiresAt, value)}.
+     *
+     * @return false, without inserting, if that exact key and version is already present
+     */
+    public boolean put(byte[] userKey, long version, byte meta, byte userMeta, long expiresAtMillis, byte[] value) {
+        int height = randomHeight();
+        int keyLength = userKey.length + KeyFormat.VERSION_SIZE;
+        int valueLength = ValueStruct.HEADER_SIZE + value.length;
+        int node = arena.allocate(TOWER + 4 * height + keyLength + valueLength);
+        ByteBuffer buffer = arena.buffer(node);
+        int p = arena.position(node);
+        buffer.putInt(p + KEY_LENGTH, keyLength);
+        buffer.putInt(p + VALUE_LENGTH, valueLength);
+        buffer.putInt(p + HEIGHT, height);
+        int keyAt = p + TOWER + 4 * height;
+        byte[] array = buffer.array();
+        System.arraycopy(userKey, 0, array, keyAt, userKey.length);
+        KeyFormat.putVersion(array, keyAt + userKey.length, version);
+        int valueAt = keyAt + keyLength;
+        array[valueAt] = meta;
+        array[valueAt + 1] = userMeta;
+        buffer.putLong(valueAt + 2, expiresAtMillis);
+        System.arraycopy(value, 0, array, valueAt + ValueStruct.HEADER_SIZE, value.length);
+        return link(node, height, userKey, version);
+    }
+
+    private boolean link(int node, int height, byte[] userKey, long version) {
+        int currentHeight = raiseHeight(height);
+        int[] prev = new int[MAX_HEIGHT + 1];
+        int[] next = new int[MAX_HEIGHT + 1];
+        prev[currentHeight] = head;
+        for (int level = currentHeight - 1; level >= 0; level--) {
+            if (findSplice(userKey, version, prev[level + 1], level, prev, next)) {
+                return false;
+            }
+        }
+        for (int level = currentHeight; level < height; level++) {
+            prev[level] = head;
+            next[level] = Arena.NULL;
+        }
+        for (int level = 0; level < height; level++) {
+            while (true) {
+                setLink(node, level, next[level]);
+                if (casLink(prev[level], level, next[level], node)) {
+                    break;
+                }
+                if (findSplice(userKey, version, prev[level], level, prev, next) && level == 0) {
+                    return false; // a concurrent writer inserted the same key and version first
+                }
+            }
+        }
+        return true;
+    }
+
+    private int raiseHeight(int height) {
+        int current = listHeight.get();
+        while (height > current) {
+            if (listHeight.compareAndSet(current, height)) {
+                return height;
+            }
+            current = listHeight.get();
+        }
+        return current;
+    }
+
+    /**
+     * Finds, at {@code level} and starting from {@code start}, the nodes between which the key
+     * belongs: {@code prev[level] < key <= next[level]}.
+     *
+     * @return true if {@code next[level]} holds exactly this key and version
+     */
+    private boolean findSplice(byte[] userKey, long version, int start, int level, int[] prev, int[] next) {
+        int before = start;
+        while (true) {
+            int after = getLink(before, level);
+            if (after == Arena.NULL) {
+                prev[level] = before;
+                next[level] = Arena.NULL;
+                return false;
+            }
+            int c = compareNodeTo(after, userKey, version);
+            if (c >= 0) {
+                prev[level] = before;
+                next[level] = after;
+                return c == 0;
+            }
+            before = after;
+        }
+    }
+
+    /**
+     * The newest entry for {@code userKey} whose version is at most {@code readVersion}, or null.
+     * Tombstones and expired entries are returned as they are; callers decide what they mean.
+     */
+    public ValueStruct get(byte[] userKey, long readVersion) {
+        int node = seekAtLeast(userKey, readVersion);
+        if (node == Arena.NULL || !userKeyEquals(node, userKey)) {
+            return null;
+        }
+        return valueOf(node);
+    }
+
+    /** The first node whose key is at or after {@code (userKey, version)}, or {@link Arena#NULL}. */
+    private int seekAtLeast(byte[] userKey, long version) {
+        int x = head;
+        int level = listHeight.get() - 1;
+        while (true) {
+            int next = getLink(x, level);
+            if (next != Arena.NULL && compareNodeTo(next, userKey, version) < 0) {
+                x = next;
+            } else if (level == 0) {
+                return next;
+            } else {
+                level--;
+            }
+        }
+    }
+
+    /** Compares the key of {@code node} with {@code (userKey, version)} in internal-key order. */
+    private int compareNodeTo(int node, byte[] userKey, long version) {
+        ByteBuffer buffer = arena.buffer(node);
+        int p = arena.position(node);
+        int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
+        int userKeyLength = buffer.getInt(p + KEY_LENGTH) - KeyFormat.VERSION_SIZE;
+        int c = Arrays.compareUnsigned(buffer.array(), keyAt, keyAt + userKeyLength, userKey, 0, userKey.length);
+        if (c != 0) {
+            return c;
+        }
+        return Long.compare(version, buffer.getLong(keyAt + userKeyLength));
+    }
+
+    private boolean userKeyEquals(int node, byte[] userKey) {
+        ByteBuffer buffer = arena.buffer(node);
+        int p = arena.position(node);
+        int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
+        int userKeyLength = buffer.getInt(p + KEY_LENGTH) - KeyFormat.VERSION_SIZE;
+        return Arrays.equals(buffer.array(), keyAt, keyAt + userKeyLength, userKey, 0, userKey.length);
+    }
+
+    private ValueStruct valueOf(int node) {
+        ByteBuffer buffer = arena.buffer(node);
+        int p = arena.position(node);
+        int keyLength = buffer.getInt(p + KEY_LENGTH);
+        int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
+        int valueAt = keyAt + keyLength;
+        int valueLength = buffer.getInt(p + VALUE_LENGTH);
+        byte[] array = buffer.array();
+        long version = buffer.getLong(valueAt - KeyFormat.VERSION_SIZE);
+        byte[] value = Arrays.copyOfRange(array, valueAt + ValueStruct.HEADER_SIZE, valueAt + valueLength);
+        return new ValueStruct(version, array[valueAt], array[valueAt + 1], buffer.getLong(valueAt + 2), value);
+    }
+
+    /** A cursor over every entry in internal-key order, positioned before the first entry. */
+    public Cursor cursor() {
+        return new Cursor();
+    }
+
+    private int getLink(int node, int level) {
+        return (int) LINK.getAcquire(arena.buffer(node), arena.position(node) + TOWER + 4 * level);
+    }
+
+    private void setLink(int node, int level, int target) {
+        LINK.setRelease(arena.buffer(node), arena.position(node) + TOWER + 4 * level, target);
+    }
+
+    private boolean casLink(int node, int level, int expected, int target) {
+        return LINK.compareAndSet(arena.buffer(node), arena.position(node) + TOWER + 4 * level, expected, target);
+    }
+
+    private static int randomHeight() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        int height = 1;
+        while (height < MAX_HEIGHT && random.nextInt(BRANCHING) == 0) {
+            height++;
+        }
+        return height;
+    }
+
+    /**
+     * Forward iteration over a memtable in internal-key order. Sees entries inserted concurrently
+     * ahead of its position. Not thread-safe itself.
+     */
+    public final class Cursor {
+        private int node = Arena.NULL;
+        private boolean started;
+
+        /** Advances to the next entry; returns false at the end. */
+        public boolean next() {
+            node = getLink(started ? node : head, 0);
+            started = true;
+            return node != Arena.NULL;
+        }
+
+        /** Positions at the first entry at or after {@code (userKey, version)}; returns false if none. */
+        public boolean seek(byte[] userKey, long version) {
+            node = seekAtLeast(userKey, version);
+            started = true;
+            return node != Arena.NULL;
+        }
+
+        /** The current entry's user key, copied. */
+        public byte[] userKey() {
+            ByteBuffer buffer = arena.buffer(node);
+            int p = arena.position(node);
+            int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
+            int userKeyLength = buffer.getInt(p + KEY_LENGTH) - KeyFormat.VERSION_SIZE;
+            return Arrays.copyOfRange(buffer.array(), keyAt, keyAt + userKeyLength);
+        }
+
+        /** The current entry's version, meta, expiry and value. */
+        public ValueStruct value() {
+            return valueOf(node);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.trainkv.storage;
+
+import java.util.Locale;
+
+/**
+ * Names of the files in a database directory: {@code NNNNNN.wal}, {@code NNNNNN.sst},
+ * {@code NNNNNN.vlog} (six or more digits, one file-number counter), {@code MANIFEST-NNNNNN},
+ * {@code CURRENT} and {@code LOCK}. Tools find files by these names.
+ */
+public final class FileNames {
+
+    public static final String LOCK = "LOCK";
+    public static final String CURRENT = "CURRENT";
+
+    /** The kinds of numbered files. */
+    public enum Kind {
+        WAL(".wal"), TABLE(".sst"), VALUE_LOG(".vlog");
+
+        private final String suffix;
+
+        Kind(String suffix) {
+            this.suffix = suffix;
+        }
+
+        public String suffix() {
+            return suffix;
+        }
+    }
+
+    private FileNames() {
+    }
+
+    /** The name of numbered file {@code number} of the given kind, e.g. {@code 000007.wal}. */
+    public static String name(long number, Kind kind) {
+        if (number < 0) {
+            throw new IllegalArgumentException("negative file number " + number);
+        }
+        return String.format(Locale.ROOT, "%06d%s", number, kind.suffix);
+    }
+
+    /** The file number encoded in {@code name} if it is a file of {@code kind}, or -1. */
+    public static long parseNumber(String name, Kind kind) {
+        if (!name.endsWith(kind.suffix)) {
+            return -1;
+        }
+        String digits = name.substring(0, name.length() - kind.suffix.length());
+        if (digits.length() < 6 || digits.length() > 18) {
+            return -1;
+        }
+        for (int i = 0; i < digits.length(); i++) {
+            if (digits.charAt(i) < '0' || digits.charAt(i) > '9') {
+                return -1;
+            }
+        }
+        return Long.parseLong(digits);
+    }
+}

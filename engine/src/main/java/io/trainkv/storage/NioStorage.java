@@ -1,0 +1,260 @@
+package io.trainkv.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@link Storage} over {@code java.nio.file}: works on the default file system and on any other
+ * provider (jimfs in tests). Directories and files it creates are owner-only where the file system
+ * supports POSIX permissions.
+ */
+public final class NioStorage implements Storage {
+
+    /** Directories locked by this JVM: file locks alone do not stop a second opener in-process on every file system. */
+    private static final Set<Path> LOCKED_IN_THIS_JVM = ConcurrentHashMap.newKeySet();
+
+    private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> OWNER_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+
+    private final Path directory;
+    private final boolean posix;
+
+    private NioStorage(Path directory) {
+        this.directory = directory;
+        this.posix = directory.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    /** Opens a storage over {@code directory}, creating it (owner-only) if it does not exist. */
+    public static NioStorage open(Path directory) throws IOException {
+        Path absolute = directory.toAbsolutePath().normalize();
+        NioStorage storage = new NioStorage(absolute);
+        if (!Files.isDirectory(absolute)) {
+            if (storage.posix) {
+                Files.createDirectories(absolute, PosixFilePermissions.asFileAttribute(OWNER_DIRECTORY));
+            } else {
+                Files.createDirectories(absolute);
+            }
+        }
+        return storage;
+    }
+
+    /** The directory this storage is bound to. */
+    public Path directory() {
+        return directory;
+    }
+
+    @Override
+    public WritableFile create(String name) throws IOException {
+        FileChannel channel = FileChannel.open(path(name),
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly());
+        return new ChannelWritableFile(channel);
+    }
+
+    @Override
+    public WritableFile openAppend(String name) throws IOException {
+        FileChannel channel = FileChannel.open(path(name), StandardOpenOption.WRITE);
+        channel.position(channel.size());
+        return new ChannelWritableFile(channel);
+    }
+
+    @Override
+    public ReadableFile openRead(String name) throws IOException {
+        return new ChannelReadableFile(FileChannel.open(path(name), StandardOpenOption.READ));
+    }
+
+    @Override
+    public void rename(String source, String target) throws IOException {
+        Files.move(path(source), path(target), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public void delete(String name) throws IOException {
+        Files.deleteIfExists(path(name));
+    }
+
+    @Override
+    public void syncDirectory() throws IOException {
+        if (directory.getFileSystem() != FileSystems.getDefault()) {
+            return; // in-memory file systems have nothing to make durable
+        }
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    @Override
+    public List<String> list() throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory, Files::isRegularFile)) {
+            for (Path file : stream) {
+                names.add(file.getFileName().toString());
+            }
+        }
+        return names;
+    }
+
+    @Override
+    public boolean exists(String name) {
+        return Files.exists(path(name));
+    }
+
+    @Override
+    public long size(String name) throws IOException {
+        return Files.size(path(name));
+    }
+
+    @Override
+    public DirectoryLock lock(String name) throws IOException {
+        if (!LOCKED_IN_THIS_JVM.add(directory)) {
+            throw new DirectoryLockedException("database directory " + directory
+                    + " is already open in this process; close the other instance first");
+        }
+        FileChannel channel = null;
+        try {
+            Set<OpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            channel = FileChannel.open(path(name), options, ownerOnly());
+            FileLock fileLock;
+            try {
+                fileLock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                fileLock = null;
+            }
+            if (fileLock == null) {
+                throw new DirectoryLockedException("database directory " + directory
+                        + " is locked by another process (lock file " + path(name) + ")");
+            }
+            return new ChannelDirectoryLock(channel, fileLock);
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.close();
+            }
+            LOCKED_IN_THIS_JVM.remove(directory);
+            throw e;
+        }
+    }
+
+    @Override
+    public String describe() {
+        return directory.toString();
+    }
+
+    private Path path(String name) {
+        if (name.isEmpty() || name.indexOf('/') >= 0 || name.indexOf('\\') >= 0 || name.equals("..")) {
+            throw new IllegalArgumentException("not a plain file name: " + name);
+        }
+        return directory.resolve(name);
+    }
+
+    private FileAttribute<?>[] ownerOnly() {
+        return posix ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_FILE)} : new FileAttribute<?>[0];
+    }
+
+    private final class ChannelDirectoryLock implements DirectoryLock {
+        private final FileChannel channel;
+        private final FileLock fileLock;
+        private boolean released;
+
+        ChannelDirectoryLock(FileChannel channel, FileLock fileLock) {
+            this.channel = channel;
+            this.fileLock = fileLock;
+        }
+
+        @Override
+        public synchronized void close() throws IOException {
+            if (released) {
+                return;
+            }
+            released = true;
+            try {
+                fileLock.release();
+                channel.close();
+            } finally {
+                LOCKED_IN_THIS_JVM.remove(directory);
+            }
+        }
+    }
+
+    private static final class ChannelWritableFile implements WritableFile {
+        private final FileChannel channel;
+
+        ChannelWritableFile(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void append(ByteBuffer data) throws IOException {
+            while (data.hasRemaining()) {
+                channel.write(data);
+            }
+        }
+
+        @Override
+        public void sync() throws IOException {
+            channel.force(false);
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            channel.truncate(size);
+            channel.position(size);
+        }
+
+        @Override
+        public long size() throws IOException {
+            return channel.position();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    private static final class ChannelReadableFile implements ReadableFile {
+        private final FileChannel channel;
+
+        ChannelReadableFile(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public int read(long position, ByteBuffer dst) throws IOException {
+            int total = 0;
+            while (dst.hasRemaining()) {
+                int n = channel.read(dst, position + total);
+                if (n < 0) {
+                    break;
+                }
+                total += n;
+            }
+            return total;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return channel.size();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}

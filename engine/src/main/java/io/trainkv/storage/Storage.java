@@ -1,0 +1,54 @@
+package io.trainkv.storage;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The file-system seam: every file operation the engine performs on a database directory goes
+ * through this interface, so that tests can run the engine on an in-memory file system and inject
+ * I/O errors or simulated crashes.
+ *
+ * <p>A {@code Storage} is bound to one directory; names are plain file names inside it, never
+ * paths. Implementations create new files readable and writable by the owner only, where the file
+ * system supports permissions.
+ */
+public interface Storage {
+
+    /** Creates a new empty file for appending; fails if the file already exists. */
+    WritableFile create(String name) throws IOException;
+
+    /** Opens an existing file for appending at its current end. */
+    WritableFile openAppend(String name) throws IOException;
+
+    /** Opens an existing file for positional reads. */
+    ReadableFile openRead(String name) throws IOException;
+
+    /** Atomically replaces {@code target} with {@code source}. Durable only after {@link #syncDirectory()}. */
+    void rename(String source, String target) throws IOException;
+
+    /** Deletes a file; does nothing if it does not exist. Durable only after {@link #syncDirectory()}. */
+    void delete(String name) throws IOException;
+
+    /** Makes creations, renames and deletions in the directory durable. */
+    void syncDirectory() throws IOException;
+
+    /** Lists the names of the regular files in the directory, in no particular order. */
+    List<String> list() throws IOException;
+
+    /** Returns whether a file of that name exists. */
+    boolean exists(String name) throws IOException;
+
+    /** Returns the size in bytes of a file. */
+    long size(String name) throws IOException;
+
+    /**
+     * Takes the exclusive lock on the directory through the named lock file, so that one process
+     * (and one open database within a process) owns it.
+     *
+     * @throws DirectoryLockedException when another owner holds the lock
+     */
+    DirectoryLock lock(String name) throws IOException;
+
+    /** A human-readable location of the directory, for messages. */
+    String describe();
+}

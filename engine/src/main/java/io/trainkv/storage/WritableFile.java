@@ -1,0 +1,21 @@
+package io.trainkv.storage;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/** A file open for appending. Not thread-safe: one writer at a time. */
+public interface WritableFile extends Closeable {
+
+    /** Appends every remaining byte of {@code data}; the data is durable only after {@link #sync()}. */
+    void append(ByteBuffer data) throws IOException;
+
+    /** Forces every appended byte to stable storage. */
+    void sync() throws IOException;
+
+    /** Shrinks the file to {@code size} bytes; later appends continue from there. */
+    void truncate(long size) throws IOException;
+
+    /** The current length of the file in bytes, including unsynced appends. */
+    long size() throws IOException;
+}

@@ -1,0 +1,39 @@
+package io.trainkv.util;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/** Byte-array helpers shared by every format: unsigned ordering and readable rendering for messages. */
+public final class Bytes {
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private Bytes() {
+    }
+
+    /** Unsigned lexicographic comparison, the order of user keys everywhere in the engine. */
+    public static int compare(byte[] a, byte[] b) {
+        return Arrays.compareUnsigned(a, b);
+    }
+
+    /** The bytes as text where printable ASCII, with other bytes escaped as {@code \xNN}. */
+    public static String escape(byte[] bytes) {
+        StringBuilder out = new StringBuilder(bytes.length + 8);
+        for (byte b : bytes) {
+            int c = b & 0xff;
+            if (c >= 0x20 && c < 0x7f && c != '\\') {
+                out.append((char) c);
+            } else if (c == '\\') {
+                out.append("\\\\");
+            } else {
+                out.append("\\x").append(HEX[c >>> 4]).append(HEX[c & 0xf]);
+            }
+        }
+        return out.toString();
+    }
+
+    /** UTF-8 bytes of a string. */
+    public static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

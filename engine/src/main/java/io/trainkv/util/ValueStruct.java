@@ -1,0 +1,62 @@
+package io.trainkv.util;
+
+/**
+ * What a versioned key maps to: a meta byte (tombstone and, later, value-pointer flags), the user's
+ * meta byte, an expiry time and the value bytes. Stored in the memtable as
+ * {@code meta(1) userMeta(1) expiresAtMillis(8, big-endian) value(...)}.
+ */
+public final class ValueStruct {
+
+    /** Bytes before the value in the encoded form. */
+    public static final int HEADER_SIZE = 10;
+
+    /** Meta bit: the key was deleted at this version. */
+    public static final byte META_TOMBSTONE = 1;
+
+    /** Expiry value meaning "never expires". */
+    public static final long NO_EXPIRY = 0;
+
+    private final long version;
+    private final byte meta;
+    private final byte userMeta;
+    private final long expiresAtMillis;
+    private final byte[] value;
+
+    public ValueStruct(long version, byte meta, byte userMeta, long expiresAtMillis, byte[] value) {
+        this.version = version;
+        this.meta = meta;
+        this.userMeta = userMeta;
+        this.expiresAtMillis = expiresAtMillis;
+        this.value = value;
+    }
+
+    public long version() {
+        return version;
+    }
+
+    public byte meta() {
+        return meta;
+    }
+
+    public byte userMeta() {
+        return userMeta;
+    }
+
+    public long expiresAtMillis() {
+        return expiresAtMillis;
+    }
+
+    /** The value bytes; empty for a tombstone. The array is owned by the caller. */
+    public byte[] value() {
+        return value;
+    }
+
+    public boolean isTombstone() {
+        return (meta & META_TOMBSTONE) != 0;
+    }
+
+    /** Whether the entry has expired at {@code nowMillis}. */
+    public boolean isExpiredAt(long nowMillis) {
+        return expiresAtMillis != NO_EXPIRY && expiresAtMillis <= nowMillis;
+    }
+}
