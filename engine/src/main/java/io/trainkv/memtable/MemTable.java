@@ -41,6 +41,9 @@ public final class MemTable {
 
     private static final VarHandle LINK = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
+    /** Per-thread scratch arrays for inserts, so that a put allocates nothing but arena bytes. */
+    private static final ThreadLocal<Splice> SPLICES = ThreadLocal.withInitial(Splice::new);
+
     /** Default arena chunk: 1 MiB. */
     public static final int DEFAULT_CHUNK_BITS = 20;
 
@@ -111,8 +114,9 @@ public final class MemTable {
 
     private boolean link(int node, int height, byte[] userKey, long version) {
         int currentHeight = raiseHeight(height);
-        int[] prev = new int[MAX_HEIGHT + 1];
-        int[] next = new int[MAX_HEIGHT + 1];
+        Splice splice = SPLICES.get();
+        int[] prev = splice.prev;
+        int[] next = splice.next;
         prev[currentHeight] = head;
         for (int level = currentHeight - 1; level >= 0; level--) {
             if (findSplice(userKey, version, prev[level + 1], level, prev, next)) {
@@ -296,5 +300,11 @@ public final class MemTable {
         public ValueStruct value() {
             return valueOf(node);
         }
+    }
+
+    /** The nodes before and after an insert position at every level. */
+    private static final class Splice {
+        final int[] prev = new int[MAX_HEIGHT + 1];
+        final int[] next = new int[MAX_HEIGHT + 1];
     }
 }

@@ -1,0 +1,142 @@
+package io.trainkv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trainkv.storage.NioStorage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Concurrent writers share WAL appends and fsyncs and lose nothing. */
+class GroupCommitTest {
+
+    private static final int THREADS = 8;
+
+    @TempDir
+    Path tempDir;
+
+    @ParameterizedTest
+    @EnumSource(FileSystemKind.class)
+    void eightConcurrentWritersLoseNothing(FileSystemKind fs) throws Exception {
+        Path dir = fs.newDirectory(tempDir);
+        int perThread = 3_000;
+        Options options = Options.at(dir).memtableSize(256 * 1024);
+        try (TrainKV db = TrainKV.open(options)) {
+            ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < THREADS; t++) {
+                    int thread = t;
+                    futures.add(pool.submit(() -> {
+                        for (int i = 0; i < perThread; i++) {
+                            WriteBatch batch = new WriteBatch()
+                                    .set("t" + thread + "-" + i, "v" + i)
+                                    .set("last-" + thread, Integer.toString(i));
+                            db.write(batch, i % 10 == 0);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : futures) {
+                    f.get(5, TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            Stats stats = db.stats();
+            assertEquals((long) THREADS * perThread, stats.batchesWritten());
+            assertTrue(stats.memtables() > 1, "the memtable rotated: " + stats);
+        }
+        try (TrainKV db = TrainKV.open(options)) {
+            for (int t = 0; t < THREADS; t++) {
+                for (int i = 0; i < perThread; i++) {
+                    assertEquals("v" + i, db.get("t" + t + "-" + i));
+                }
+                assertEquals(Integer.toString(perThread - 1), db.get("last-" + t));
+            }
+            assertEquals((long) THREADS * perThread, db.stats().lastVersion());
+        }
+    }
+
+    @Test
+    void writersQueuedBehindASyncShareTheNextAppendAndFsync() throws Exception {
+        HookedStorage storage = new HookedStorage(NioStorage.open(tempDir.resolve("db")));
+        CountDownLatch firstSyncEntered = new CountDownLatch(1);
+        CountDownLatch releaseFirstSync = new CountDownLatch(1);
+        try (TrainKV db = TrainKV.open(Options.inTempDirectory().storage(storage))) {
+            storage.beforeSync = name -> {
+                if (firstSyncEntered.getCount() > 0) {
+                    firstSyncEntered.countDown();
+                    await(releaseFirstSync);
+                }
+            };
+            long syncsBefore = storage.fileSyncs.get();
+            long groupsBefore = db.stats().writeGroups();
+            ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                futures.add(pool.submit(() -> db.write(new WriteBatch().set("leader", "0"), true)));
+                await(firstSyncEntered);
+                for (int t = 1; t < THREADS; t++) {
+                    int thread = t;
+                    futures.add(pool.submit(() -> db.write(new WriteBatch().set("follower-" + thread, "1"), true)));
+                }
+                while (db.pipeline().queuedWriters() < THREADS) {
+                    Thread.onSpinWait();
+                }
+                releaseFirstSync.countDown();
+                for (Future<?> f : futures) {
+                    f.get(1, TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(2, storage.fileSyncs.get() - syncsBefore, "one fsync for the leader, one for the 7 queued");
+            assertEquals(2, db.stats().writeGroups() - groupsBefore);
+            for (int t = 1; t < THREADS; t++) {
+                assertEquals("1", db.get("follower-" + t));
+            }
+        }
+    }
+
+    @Test
+    void aFailedFsyncFailsTheWholeGroupAndLaterWrites() throws Exception {
+        HookedStorage storage = new HookedStorage(NioStorage.open(tempDir.resolve("db")));
+        try (TrainKV db = TrainKV.open(Options.inTempDirectory().storage(storage))) {
+            db.set("before", "1");
+            storage.beforeSync = name -> {
+                throw new IOException("injected fsync failure on " + name);
+            };
+            StorageException e = assertThrows(StorageException.class, () -> db.write(new WriteBatch().set("k", "v"), true));
+            assertTrue(e.getMessage().contains("injected fsync failure"), e.getMessage());
+            storage.beforeSync = name -> { };
+            StorageException later = assertThrows(StorageException.class, () -> db.set("after", "2"));
+            assertTrue(later.getMessage().contains("read-only"), later.getMessage());
+            assertEquals("1", db.get("before"));
+            assertEquals(null, db.get("k"));
+        }
+    }
+
+    private static void await(CountDownLatch latch) throws IOException {
+        try {
+            if (!latch.await(1, TimeUnit.MINUTES)) {
+                throw new IOException("test latch never released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+}
