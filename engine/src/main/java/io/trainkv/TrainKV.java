@@ -200,6 +200,17 @@ public final class TrainKV implements AutoCloseable {
         return pipeline.stats();
     }
 
+    /**
+     * The database directory: the one given to {@link Options#at(Path)}, the temporary one made by
+     * {@link Options#inTempDirectory()}, or null when running on a custom {@link Options#storage(Storage)}.
+     */
+    public Path directory() {
+        if (options.storage() != null) {
+            return null;
+        }
+        return temporaryDirectory != null ? temporaryDirectory : options.directory();
+    }
+
     /** The write pipeline, for tests in this package. */
     WritePipeline pipeline() {
         return pipeline;

@@ -88,8 +88,9 @@ final class WalReplay {
             throw new CorruptionException(e.fileName(), e.offset(), "write-ahead log " + e.getMessage(), e);
         }
         if (tornAt >= 0) {
-            LOG.log(System.Logger.Level.WARNING, "write-ahead log {0} ends in a torn tail at offset {1} ({2}); "
-                    + "dropping the {3} bytes after the last complete record", name, tornAt, tornReason, fileSize - tornAt);
+            LOG.log(System.Logger.Level.WARNING, () -> "write-ahead log " + name + " ends in a torn tail at offset "
+                    + tornAt + " (" + tornReason + "); dropping the " + (fileSize - tornAt)
+                    + " bytes after the last complete record");
             try (WritableFile file = storage.openAppend(name)) {
                 file.truncate(tornAt);
                 file.sync();
