@@ -105,6 +105,9 @@ public final class TrainKV implements AutoCloseable {
             return new TrainKV(options, storage, lock, temporary, pipeline);
         } catch (IOException | RuntimeException e) {
             closeQuietly(lock);
+            if (temporary != null) {
+                deleteRecursively(temporary);
+            }
             if (e instanceof RuntimeException) {
                 throw (RuntimeException) e;
             }

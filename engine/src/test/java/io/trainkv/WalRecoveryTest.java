@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.storage.FileNames;
+import io.trainkv.wal.WalBatchEncoder;
 import io.trainkv.wal.WalFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -170,6 +171,27 @@ class WalRecoveryTest {
             assertNull(db.get("b"));
             assertNull(db.get("c"));
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(FileSystemKind.class)
+    void aRecordAtTheReservedMaximumVersionIsCorruptionNotAClockWrap(FileSystemKind fs) throws Exception {
+        Path dir = fs.newDirectory(tempDir);
+        writeKeys(dir, 0, 3);
+        WalBatchEncoder encoder = new WalBatchEncoder();
+        encoder.beginBatch(Long.MAX_VALUE);
+        encoder.addEntry((byte) 0, (byte) 0, 0, "k".getBytes(), "v".getBytes());
+        encoder.endBatch();
+        ByteBuffer records = encoder.records();
+        byte[] bytes = new byte[records.remaining()];
+        records.get(bytes);
+        Path wal = wals(dir).get(0);
+        long offset = Files.size(wal);
+        append(wal, bytes);
+
+        CorruptionException e = assertThrows(CorruptionException.class, () -> TrainKV.open(Options.at(dir)));
+        assertEquals(offset, e.offset());
+        assertTrue(e.getMessage().contains("version " + Long.MAX_VALUE + " is out of range"), e.getMessage());
     }
 
     private static void truncate(Path file, long size) throws IOException {
