@@ -275,6 +275,9 @@ public final class MemTable {
 
         /** Advances to the next entry; returns false at the end. */
         public boolean next() {
+            if (started && node == Arena.NULL) {
+                return false;
+            }
             node = getLink(started ? node : head, 0);
             started = true;
             return node != Arena.NULL;

@@ -44,7 +44,7 @@ public final class FileNames {
             return -1;
         }
         String digits = name.substring(0, name.length() - kind.suffix.length());
-        if (digits.length() < 6 || digits.length() > 18) {
+        if (digits.length() < 6) {
             return -1;
         }
         for (int i = 0; i < digits.length(); i++) {
@@ -52,6 +52,10 @@ public final class FileNames {
                 return -1;
             }
         }
-        return Long.parseLong(digits);
+        try {
+            return Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            return -1; // more than Long.MAX_VALUE
+        }
     }
 }

@@ -27,7 +27,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class NioStorage implements Storage {
 
-    /** Directories locked by this JVM: file locks alone do not stop a second opener in-process on every file system. */
+    /**
+     * Real paths of directories locked by this JVM. File locks alone do not stop a second opener
+     * in-process on every file system, and a failed second attempt must never open (and so, on
+     * close, release) a channel on the owner's lock file: POSIX drops a process's lock when any of
+     * its channels on the file closes.
+     */
     private static final Set<Path> LOCKED_IN_THIS_JVM = ConcurrentHashMap.newKeySet();
 
     private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
@@ -122,7 +127,8 @@ public final class NioStorage implements Storage {
 
     @Override
     public DirectoryLock lock(String name) throws IOException {
-        if (!LOCKED_IN_THIS_JVM.add(directory)) {
+        Path realDirectory = directory.toRealPath();
+        if (!LOCKED_IN_THIS_JVM.add(realDirectory)) {
             throw new DirectoryLockedException("database directory " + directory
                     + " is already open in this process; close the other instance first");
         }
@@ -140,12 +146,12 @@ public final class NioStorage implements Storage {
                 throw new DirectoryLockedException("database directory " + directory
                         + " is locked by another process (lock file " + path(name) + ")");
             }
-            return new ChannelDirectoryLock(channel, fileLock);
+            return new ChannelDirectoryLock(channel, fileLock, realDirectory);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
                 channel.close();
             }
-            LOCKED_IN_THIS_JVM.remove(directory);
+            LOCKED_IN_THIS_JVM.remove(realDirectory);
             throw e;
         }
     }
@@ -156,7 +162,7 @@ public final class NioStorage implements Storage {
     }
 
     private Path path(String name) {
-        if (name.isEmpty() || name.indexOf('/') >= 0 || name.indexOf('\\') >= 0 || name.equals("..")) {
+        if (name.isEmpty() || name.indexOf('/') >= 0 || name.indexOf('\\') >= 0 || name.equals(".") || name.equals("..")) {
             throw new IllegalArgumentException("not a plain file name: " + name);
         }
         return directory.resolve(name);
@@ -169,11 +175,13 @@ public final class NioStorage implements Storage {
     private final class ChannelDirectoryLock implements DirectoryLock {
         private final FileChannel channel;
         private final FileLock fileLock;
+        private final Path realDirectory;
         private boolean released;
 
-        ChannelDirectoryLock(FileChannel channel, FileLock fileLock) {
+        ChannelDirectoryLock(FileChannel channel, FileLock fileLock, Path realDirectory) {
             this.channel = channel;
             this.fileLock = fileLock;
+            this.realDirectory = realDirectory;
         }
 
         @Override
@@ -186,7 +194,7 @@ public final class NioStorage implements Storage {
                 fileLock.release();
                 channel.close();
             } finally {
-                LOCKED_IN_THIS_JVM.remove(directory);
+                LOCKED_IN_THIS_JVM.remove(realDirectory);
             }
         }
     }

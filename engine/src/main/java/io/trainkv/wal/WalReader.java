@@ -18,8 +18,8 @@ import java.util.zip.CRC32C;
  */
 public final class WalReader {
 
-    /** Longest tail scanned for later valid records; a longer damaged tail is reported as corruption. */
-    private static final long MAX_TAIL_SCAN = 256L * 1024 * 1024;
+    /** Bytes read at a time when scanning a damaged tail for later valid records. */
+    private static final int SCAN_WINDOW = 1 << 20;
 
     private final ReadableFile file;
     private final String name;
@@ -116,27 +116,43 @@ public final class WalReader {
         return null;
     }
 
-    /** Whether a record with a matching checksum starts anywhere after {@code offset}. */
+    /**
+     * Whether a record with a matching checksum starts anywhere after {@code offset}. Streams the
+     * tail through a fixed window, so a long zeroed or garbage tail costs no large allocation.
+     */
     private boolean validRecordAfter(long offset) throws IOException {
-        long tailLength = size - offset;
-        if (tailLength > MAX_TAIL_SCAN) {
-            return true;
-        }
-        ByteBuffer tail = ByteBuffer.allocate((int) tailLength);
-        readFully(offset, tail);
-        byte[] bytes = tail.array();
-        for (int at = 1; at + WalFormat.HEADER_SIZE < bytes.length; at++) {
-            int length = tail.getInt(at + 4);
-            if (length <= 0 || length > bytes.length - at - WalFormat.HEADER_SIZE) {
-                continue;
-            }
-            crc.reset();
-            crc.update(bytes, at + 4, 4 + length);
-            if ((int) crc.getValue() == tail.getInt(at)) {
-                return true;
+        ByteBuffer window = ByteBuffer.allocate(SCAN_WINDOW + WalFormat.HEADER_SIZE);
+        for (long base = offset + 1; base + WalFormat.HEADER_SIZE <= size; base += SCAN_WINDOW) {
+            window.clear().limit((int) Math.min(window.capacity(), size - base));
+            readFully(base, window);
+            int candidates = Math.min(SCAN_WINDOW, window.limit() - WalFormat.HEADER_SIZE + 1);
+            for (int i = 0; i < candidates; i++) {
+                long at = base + i;
+                int length = window.getInt(i + 4);
+                if (length > 0 && length <= WalFormat.MAX_PAYLOAD_LENGTH && length <= size - at - WalFormat.HEADER_SIZE
+                        && checksumMatches(at, length, window.getInt(i))) {
+                    return true;
+                }
             }
         }
         return false;
+    }
+
+    private boolean checksumMatches(long recordAt, int length, int expectedCrc) throws IOException {
+        crc.reset();
+        ByteBuffer lengthBytes = ByteBuffer.allocate(4).putInt(0, length);
+        crc.update(lengthBytes);
+        ByteBuffer chunk = ByteBuffer.allocate(Math.min(length, SCAN_WINDOW));
+        long at = recordAt + WalFormat.HEADER_SIZE;
+        long end = at + length;
+        while (at < end) {
+            chunk.clear().limit((int) Math.min(chunk.capacity(), end - at));
+            readFully(at, chunk);
+            at += chunk.limit();
+            chunk.flip();
+            crc.update(chunk);
+        }
+        return (int) crc.getValue() == expectedCrc;
     }
 
     private void readFully(long at, ByteBuffer dst) throws IOException {

@@ -1,0 +1,267 @@
+package io.trainkv.memtable;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The arena bump allocator: offsets, alignment, chunk placement, oversized allocations and accounting. */
+class ArenaTest {
+
+    private static final int CHUNK_BITS = 12;
+    private static final int CHUNK = 1 << CHUNK_BITS;
+
+    /** One allocation and the pattern written into it. */
+    private record Block(int offset, int size, byte seed) {
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 11, 31, -1})
+    void rejectsChunkBitsOutsideTheSupportedRange(int chunkBits) {
+        assertThrows(IllegalArgumentException.class, () -> new Arena(chunkBits));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, -1, Integer.MIN_VALUE})
+    void rejectsNonPositiveSizes(int size) {
+        Arena arena = new Arena(CHUNK_BITS);
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(size));
+        assertEquals(0, arena.usedBytes());
+    }
+
+    @Test
+    void aFreshArenaHasOneChunkAndNothingUsed() {
+        Arena arena = new Arena(CHUNK_BITS);
+        assertEquals(0, arena.usedBytes());
+        assertEquals(CHUNK, arena.allocatedBytes());
+    }
+
+    @Test
+    void offsetsAreNonNullAlignedAndDisjoint() {
+        Arena arena = new Arena(CHUNK_BITS);
+        Random random = new Random(0x5EED_1001L);
+        List<Block> blocks = new ArrayList<>();
+        long expectedUsed = 0;
+        for (int i = 0; i < 10_000; i++) {
+            int size = 1 + random.nextInt(300);
+            int offset = arena.allocate(size);
+            assertNotEquals(Arena.NULL, offset);
+            assertEquals(0, offset % Arena.ALIGNMENT, "offset " + offset + " is not 4-aligned");
+            assertEquals(offset >>> CHUNK_BITS, (offset + size - 1) >>> CHUNK_BITS,
+                    "allocation of " + size + " at " + offset + " spans two chunks");
+            assertEquals(offset - ((offset >>> CHUNK_BITS) << CHUNK_BITS), arena.position(offset),
+                    "a chunk-sized buffer starts at its slot");
+            expectedUsed += (size + 3) & ~3;
+            blocks.add(new Block(offset, size, (byte) random.nextInt()));
+        }
+        for (int i = 1; i < blocks.size(); i++) {
+            Block previous = blocks.get(i - 1);
+            assertTrue(blocks.get(i).offset() >= previous.offset() + previous.size(),
+                    "allocation " + i + " overlaps allocation " + (i - 1));
+        }
+        assertEquals(expectedUsed, arena.usedBytes());
+        assertTrue(arena.allocatedBytes() >= arena.usedBytes());
+        assertEquals(0, arena.allocatedBytes() % CHUNK, "only whole chunks for allocations below the chunk size");
+        writeAll(arena, blocks);
+        verifyAll(arena, blocks);
+    }
+
+    @Test
+    void usedBytesCountsAlignedSizesAndAllocatedBytesGrowsByChunks() {
+        Arena arena = new Arena(CHUNK_BITS);
+        arena.allocate(1);
+        assertEquals(4, arena.usedBytes());
+        arena.allocate(5);
+        assertEquals(12, arena.usedBytes());
+        arena.allocate(8);
+        assertEquals(20, arena.usedBytes());
+        assertEquals(CHUNK, arena.allocatedBytes());
+
+        int rest = CHUNK - 4 - 20;
+        int filler = arena.allocate(rest);
+        assertEquals(CHUNK - rest, filler, "the last bytes of the first chunk are handed out");
+        assertEquals(CHUNK, arena.allocatedBytes());
+        int next = arena.allocate(4);
+        assertEquals(CHUNK, next, "a full chunk moves allocation to the next slot");
+        assertEquals(2L * CHUNK, arena.allocatedBytes());
+        assertEquals(20 + rest + 4, arena.usedBytes());
+    }
+
+    @Test
+    void anAllocationThatDoesNotFitSkipsToTheNextChunk() {
+        Arena arena = new Arena(CHUNK_BITS);
+        int first = arena.allocate(CHUNK - 100);
+        int second = arena.allocate(200);
+        assertTrue(first < CHUNK);
+        assertEquals(CHUNK, second);
+        int exact = arena.allocate(CHUNK);
+        assertEquals(2 * CHUNK, exact, "an allocation of exactly one chunk takes a whole slot");
+        assertEquals(CHUNK, arena.buffer(exact).capacity());
+        assertEquals(0, arena.position(exact));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {CHUNK + 1, 2 * CHUNK, 10_000, 3 * CHUNK + 7})
+    void anAllocationLargerThanAChunkGetsItsOwnReadableWritableBuffer(int size) {
+        Arena arena = new Arena(CHUNK_BITS);
+        Block before = new Block(arena.allocate(100), 100, (byte) 1);
+        long allocatedBefore = arena.allocatedBytes();
+        int big = arena.allocate(size);
+        assertEquals(0, big % CHUNK, "an oversized allocation starts at a slot boundary");
+        assertTrue(big >= before.offset() + before.size());
+        ByteBuffer buffer = arena.buffer(big);
+        assertTrue(buffer.capacity() >= size);
+        assertEquals(0, arena.position(big));
+        for (int i = 0; i < size; i += 97) {
+            assertSame(buffer, arena.buffer(big + i), "offset " + i + " of the big allocation maps to its buffer");
+            assertEquals(i, arena.position(big + i));
+        }
+        assertSame(buffer, arena.buffer(big + size - 1));
+        assertEquals(size - 1, arena.position(big + size - 1));
+        assertTrue(arena.allocatedBytes() - allocatedBefore >= size);
+
+        Block after = new Block(arena.allocate(64), 64, (byte) 3);
+        assertTrue(after.offset() >= big + size, "the next allocation lands after the big one");
+        List<Block> blocks = List.of(before, new Block(big, size, (byte) 2), after);
+        writeAll(arena, blocks);
+        verifyAll(arena, blocks);
+    }
+
+    @Test
+    void mixedSmallAndOversizedAllocationsStayIntact() {
+        Arena arena = new Arena(CHUNK_BITS);
+        Random random = new Random(0x5EED_1002L);
+        List<Block> blocks = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            int size = random.nextInt(20) == 0 ? CHUNK + random.nextInt(3 * CHUNK) : 1 + random.nextInt(1_000);
+            blocks.add(new Block(arena.allocate(size), size, (byte) random.nextInt()));
+        }
+        writeAll(arena, blocks);
+        verifyAll(arena, blocks);
+        long used = 0;
+        for (Block block : blocks) {
+            used += (block.size() + 3) & ~3;
+        }
+        assertEquals(used, arena.usedBytes());
+        assertTrue(arena.allocatedBytes() >= used);
+    }
+
+    @Test
+    void allocationAcrossManyChunks() {
+        Arena arena = new Arena(CHUNK_BITS);
+        List<Block> blocks = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            blocks.add(new Block(arena.allocate(1_000), 1_000, (byte) i));
+        }
+        int chunks = (int) (arena.allocatedBytes() / CHUNK);
+        assertEquals(1_250, chunks, "four 1000-byte blocks fit a 4 KiB chunk (the first after the NULL word)");
+        assertEquals(5_000L * 1_000, arena.usedBytes());
+        writeAll(arena, blocks);
+        verifyAll(arena, blocks);
+    }
+
+    @Test
+    void anAllocationBeyondTheOffsetSpaceFailsAndLeavesTheArenaUsable() {
+        Arena arena = new Arena(CHUNK_BITS);
+        int first = arena.allocate(16);
+        assertThrows(ArenaFullException.class, () -> arena.allocate(Integer.MAX_VALUE));
+        assertThrows(ArenaFullException.class, () -> arena.allocate(Integer.MAX_VALUE - CHUNK));
+        assertEquals(16, arena.usedBytes());
+        assertEquals(CHUNK, arena.allocatedBytes());
+        int second = arena.allocate(16);
+        assertEquals(first + 16, second);
+    }
+
+    @Test
+    void concurrentAllocationsAreDisjoint() throws Exception {
+        Arena arena = new Arena(CHUNK_BITS);
+        int threads = 4;
+        int perThread = 20_000;
+        ExecutorService executor = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<List<Block>>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long seed = 0x5EED_1100L + t;
+                byte tag = (byte) (t + 1);
+                futures.add(executor.submit(() -> {
+                    Random random = new Random(seed);
+                    List<Block> mine = new ArrayList<>();
+                    start.await();
+                    for (int i = 0; i < perThread; i++) {
+                        int size = 1 + random.nextInt(64);
+                        Block block = new Block(arena.allocate(size), size, (byte) (tag * 31 + i));
+                        fill(arena, block);
+                        mine.add(block);
+                    }
+                    return mine;
+                }));
+            }
+            start.countDown();
+            List<Block> all = new ArrayList<>();
+            for (Future<List<Block>> future : futures) {
+                all.addAll(future.get());
+            }
+            all.sort((a, b) -> Integer.compare(a.offset(), b.offset()));
+            long used = 0;
+            for (int i = 0; i < all.size(); i++) {
+                Block block = all.get(i);
+                used += (block.size() + 3) & ~3;
+                assertEquals(0, block.offset() % Arena.ALIGNMENT);
+                if (i > 0) {
+                    Block previous = all.get(i - 1);
+                    assertTrue(block.offset() >= previous.offset() + previous.size(),
+                            "concurrent allocations at " + previous.offset() + " and " + block.offset() + " overlap");
+                }
+            }
+            assertEquals(used, arena.usedBytes());
+            verifyAll(arena, all);
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    private static void writeAll(Arena arena, List<Block> blocks) {
+        for (Block block : blocks) {
+            fill(arena, block);
+        }
+    }
+
+    private static void fill(Arena arena, Block block) {
+        ByteBuffer buffer = arena.buffer(block.offset());
+        int position = arena.position(block.offset());
+        for (int i = 0; i < block.size(); i++) {
+            buffer.put(position + i, pattern(block, i));
+        }
+    }
+
+    private static void verifyAll(Arena arena, List<Block> blocks) {
+        for (Block block : blocks) {
+            ByteBuffer buffer = arena.buffer(block.offset());
+            int position = arena.position(block.offset());
+            for (int i = 0; i < block.size(); i++) {
+                if (buffer.get(position + i) != pattern(block, i)) {
+                    throw new AssertionError("byte " + i + " of the allocation at " + block.offset()
+                            + " (size " + block.size() + ") was overwritten");
+                }
+            }
+        }
+    }
+
+    private static byte pattern(Block block, int index) {
+        return (byte) (block.seed() + index * 7 + (index >>> 8));
+    }
+}
