@@ -243,6 +243,29 @@ class WalReaderTest {
     }
 
     @Test
+    void aZeroTailLongerThanTheScanWindowIsStillATornTail() throws IOException {
+        List<TestBatch> batches = randomBatches(new Random(0x5EED_300AL), 2, 1);
+        Log log = encodeLog(batches);
+        write(concat(log.bytes(), new byte[3 * 1024 * 1024 + 5]));
+        ReadResult result = read(true);
+        assertBatchesEqual(batches, result.batches);
+        assertEquals(log.end(), result.tornTailOffset);
+    }
+
+    @Test
+    void aValidRecordBeyondTheFirstScanWindowMakesADamagedRecordCorruption() throws IOException {
+        List<TestBatch> first = randomBatches(new Random(0x5EED_300BL), 2, 1);
+        List<TestBatch> later = randomBatches(new Random(0x5EED_300CL), 1, 10);
+        Log head = encodeLog(first);
+        byte[] damaged = head.bytes().clone();
+        long secondRecord = head.recordOffsets()[1];
+        damaged[(int) secondRecord + WalFormat.HEADER_SIZE] ^= 0x10;
+        byte[] zeros = new byte[2 * 1024 * 1024 + 3];
+        write(concat(concat(damaged, zeros), encodeLog(later).bytes()));
+        expectCorruption(true, secondRecord, first.subList(0, 1));
+    }
+
+    @Test
     void aHalfWrittenRecordFollowedByZerosIsATornTail() throws IOException {
         List<TestBatch> batches = randomBatches(new Random(0x5EED_3006L), 4, 1);
         Log log = encodeLog(batches);
