@@ -261,6 +261,11 @@ public final class NioStorage implements Storage {
         }
 
         @Override
+        public ByteBuffer map(long position, long size) throws IOException {
+            return channel.map(FileChannel.MapMode.READ_ONLY, position, size);
+        }
+
+        @Override
         public void close() throws IOException {
             channel.close();
         }

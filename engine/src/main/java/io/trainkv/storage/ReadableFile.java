@@ -16,4 +16,13 @@ public interface ReadableFile extends Closeable {
 
     /** The length of the file in bytes. */
     long size() throws IOException;
+
+    /**
+     * Maps {@code size} bytes from {@code position} read-only into memory.
+     *
+     * @throws UnsupportedOperationException where the file system cannot map files (jimfs)
+     */
+    default ByteBuffer map(long position, long size) throws IOException {
+        throw new UnsupportedOperationException("memory mapping is not supported here");
+    }
 }

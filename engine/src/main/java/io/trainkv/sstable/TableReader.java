@@ -1,0 +1,213 @@
+package io.trainkv.sstable;
+
+import io.trainkv.CorruptionException;
+import io.trainkv.storage.ReadableFile;
+import io.trainkv.util.KeyFormat;
+import io.trainkv.util.ValueStruct;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads one table file. Opening checks the footer (size, magic, checksum, format version, handle
+ * ranges) and loads the filter, properties and index blocks, verifying their checksums; data
+ * blocks are checksummed on every read. Any failed check is a {@link CorruptionException} naming
+ * the file and the offset of the block. Thread-safe: each read and iterator decodes independently.
+ *
+ * <p>{@link #close()} releases the file and, for a mapped table, unmaps it at once; the owner
+ * (reference counting in the table set) calls it only when no reader or iterator can still use it.
+ */
+public final class TableReader implements Closeable {
+
+    private final String fileName;
+    private final long fileNumber;
+    private final TableSource source;
+    private final byte[] filter;
+    private final TableProperties properties;
+    private final ByteBuffer index;
+    private final long indexOffset;
+
+    private TableReader(String fileName, long fileNumber, TableSource source, byte[] filter,
+                        TableProperties properties, ByteBuffer index, long indexOffset) {
+        this.fileName = fileName;
+        this.fileNumber = fileNumber;
+        this.source = source;
+        this.filter = filter;
+        this.properties = properties;
+        this.index = index;
+        this.indexOffset = indexOffset;
+    }
+
+    /**
+     * Opens a table; takes ownership of {@code file} (closed on failure too).
+     *
+     * @param mmap read through a memory mapping when the file system supports it
+     */
+    public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap) throws IOException {
+        TableSource source;
+        try {
+            source = TableSource.open(file, mmap);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+        try {
+            long size = source.size();
+            if (size < TableFormat.FOOTER_SIZE) {
+                throw corrupt(fileName, 0, "file of " + size + " bytes is shorter than the "
+                        + TableFormat.FOOTER_SIZE + "-byte footer");
+            }
+            long footerOffset = size - TableFormat.FOOTER_SIZE;
+            ByteBuffer footer = source.read(footerOffset, TableFormat.FOOTER_SIZE);
+            if (footer.getLong(TableFormat.FOOTER_SIZE - 8) != TableFormat.MAGIC) {
+                throw corrupt(fileName, footerOffset, "footer magic number is wrong (not a TrainKV table, or truncated)");
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(footer.duplicate().limit(TableFormat.FOOTER_SIZE - 12));
+            if ((int) crc.getValue() != footer.getInt(TableFormat.FOOTER_SIZE - 12)) {
+                throw corrupt(fileName, footerOffset, "footer checksum mismatch");
+            }
+            int version = footer.getInt(3 * TableFormat.HANDLE_SIZE);
+            if (version != TableFormat.FORMAT_VERSION) {
+                throw corrupt(fileName, footerOffset, "unknown table format version " + version);
+            }
+            long filterOffset = footer.getLong(0);
+            int filterSize = footer.getInt(8);
+            long propertiesOffset = footer.getLong(12);
+            int propertiesSize = footer.getInt(20);
+            long indexOffset = footer.getLong(24);
+            int indexSize = footer.getInt(32);
+            checkHandle(fileName, footerOffset, "filter", filterOffset, filterSize, footerOffset);
+            checkHandle(fileName, footerOffset, "properties", propertiesOffset, propertiesSize, footerOffset);
+            checkHandle(fileName, footerOffset, "index", indexOffset, indexSize, footerOffset);
+
+            ByteBuffer filterBlock = readBlock(source, fileName, filterOffset, filterSize);
+            byte[] filter = new byte[filterSize];
+            filterBlock.get(filter);
+            TableProperties properties = TableProperties.decode(
+                    readBlock(source, fileName, propertiesOffset, propertiesSize), fileName, propertiesOffset);
+            ByteBuffer index = readBlock(source, fileName, indexOffset, indexSize);
+            new BlockIterator(index, fileName, indexOffset);
+            return new TableReader(fileName, fileNumber, source, filter, properties, index, indexOffset);
+        } catch (IOException | RuntimeException e) {
+            source.close();
+            throw e;
+        }
+    }
+
+    public String fileName() {
+        return fileName;
+    }
+
+    public long fileNumber() {
+        return fileNumber;
+    }
+
+    public TableProperties properties() {
+        return properties;
+    }
+
+    public long fileSize() {
+        return source.size();
+    }
+
+    /** Whether reads go through a memory mapping. */
+    public boolean isMapped() {
+        return source.isMapped();
+    }
+
+    /** False when the bloom filter proves the table has no version of {@code userKey}. */
+    public boolean mayContain(byte[] userKey) {
+        return BloomFilter.mayContain(filter, BloomFilter.hash(userKey, 0, userKey.length));
+    }
+
+    /**
+     * The newest version of {@code userKey} at or below {@code readVersion} in this table, or null.
+     * Tombstones and expired entries are returned as stored.
+     */
+    public ValueStruct get(byte[] userKey, long readVersion) {
+        if (!mayContain(userKey)) {
+            return null;
+        }
+        BlockIterator indexIterator = new BlockIterator(index.duplicate(), fileName, indexOffset);
+        indexIterator.seek(userKey, readVersion);
+        if (!indexIterator.valid()) {
+            return null;
+        }
+        BlockIterator data = dataBlock(indexIterator);
+        data.seek(userKey, readVersion);
+        if (!data.valid()) {
+            return null;
+        }
+        int userLength = data.keyLength() - KeyFormat.VERSION_SIZE;
+        if (!Arrays.equals(data.keyBuffer(), 0, userLength, userKey, 0, userKey.length)) {
+            return null;
+        }
+        return decodeValue(data);
+    }
+
+    /** A two-level iterator over every entry, not yet positioned. */
+    public TableIterator iterator() {
+        return new TableIterator(this, new BlockIterator(index.duplicate(), fileName, indexOffset));
+    }
+
+    /** Opens the data block the index iterator points at, verifying its checksum. */
+    BlockIterator dataBlock(BlockIterator indexIterator) {
+        ByteBuffer handle = indexIterator.value();
+        if (handle.remaining() != TableFormat.HANDLE_SIZE) {
+            throw corrupt(fileName, indexOffset, "index entry holds " + handle.remaining() + " bytes, not a block handle");
+        }
+        long offset = handle.getLong(0);
+        int size = handle.getInt(8);
+        checkHandle(fileName, indexOffset, "data block", offset, size, indexOffset);
+        try {
+            return new BlockIterator(readBlock(source, fileName, offset, size), fileName, offset);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + fileName + " at offset " + offset, e);
+        }
+    }
+
+    /** Decodes the value at the iterator: meta, user meta, expiry and value bytes. */
+    ValueStruct decodeValue(BlockIterator data) {
+        int length = data.valueLength();
+        if (length < ValueStruct.HEADER_SIZE) {
+            throw corrupt(fileName, indexOffset, "value of " + length + " bytes is shorter than its header");
+        }
+        ByteBuffer block = data.data();
+        int at = data.valueOffset();
+        byte[] value = new byte[length - ValueStruct.HEADER_SIZE];
+        block.get(at + ValueStruct.HEADER_SIZE, value);
+        long version = KeyFormat.getVersion(data.keyBuffer(), data.keyLength() - KeyFormat.VERSION_SIZE);
+        return new ValueStruct(version, block.get(at), block.get(at + 1), block.getLong(at + 2), value);
+    }
+
+    private static ByteBuffer readBlock(TableSource source, String fileName, long offset, int size) throws IOException {
+        ByteBuffer block = source.read(offset, size + TableFormat.BLOCK_TRAILER_SIZE);
+        CRC32C crc = new CRC32C();
+        crc.update(block.duplicate().limit(size));
+        if ((int) crc.getValue() != block.getInt(size)) {
+            throw corrupt(fileName, offset, "block checksum mismatch");
+        }
+        return block.limit(size).slice();
+    }
+
+    private static void checkHandle(String fileName, long where, String what, long offset, int size, long limit) {
+        if (offset < 0 || size < 0 || size > TableFormat.MAX_BLOCK_SIZE
+                || offset + size + TableFormat.BLOCK_TRAILER_SIZE > limit) {
+            throw corrupt(fileName, where, what + " handle (offset " + offset + ", size " + size
+                    + ") points outside the file");
+        }
+    }
+
+    private static CorruptionException corrupt(String fileName, long offset, String reason) {
+        return new CorruptionException(fileName, offset, "table " + fileName + " at offset " + offset + ": " + reason);
+    }
+
+    @Override
+    public void close() throws IOException {
+        source.close();
+    }
+}

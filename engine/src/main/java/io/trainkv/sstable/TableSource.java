@@ -1,0 +1,137 @@
+package io.trainkv.sstable;
+
+import io.trainkv.storage.MappedBuffers;
+import io.trainkv.storage.ReadableFile;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Where a table's bytes come from: a memory mapping on file systems that support it, positional
+ * reads elsewhere (jimfs), behind one interface. Thread-safe.
+ */
+abstract class TableSource implements Closeable {
+
+    /** Mappings are made in chunks of this size, below the 2 GiB limit of one buffer. */
+    static final long MAP_CHUNK = 1L << 30;
+
+    protected final ReadableFile file;
+    protected final long size;
+
+    private TableSource(ReadableFile file) throws IOException {
+        this.file = file;
+        this.size = file.size();
+    }
+
+    /** Opens a mapped source if {@code mmap} is asked for and supported, otherwise a positional one. */
+    static TableSource open(ReadableFile file, boolean mmap) throws IOException {
+        if (mmap) {
+            try {
+                return new Mapped(file);
+            } catch (UnsupportedOperationException e) {
+                return new Positional(file);
+            }
+        }
+        return new Positional(file);
+    }
+
+    long size() {
+        return size;
+    }
+
+    abstract boolean isMapped();
+
+    /**
+     * Reads {@code length} bytes at {@code offset} (the caller has checked the range against
+     * {@link #size()}); the result has position 0 and limit {@code length}. A mapped source returns
+     * a view of the mapping, valid until {@link #close()}.
+     */
+    abstract ByteBuffer read(long offset, int length) throws IOException;
+
+    /** Memory-mapped reads; {@link #close()} unmaps at once. */
+    private static final class Mapped extends TableSource {
+        private final ByteBuffer[] chunks;
+
+        Mapped(ReadableFile file) throws IOException {
+            super(file);
+            int count = (int) ((size + MAP_CHUNK - 1) / MAP_CHUNK);
+            chunks = new ByteBuffer[count];
+            try {
+                for (int i = 0; i < count; i++) {
+                    long start = i * MAP_CHUNK;
+                    chunks[i] = file.map(start, Math.min(MAP_CHUNK, size - start));
+                }
+            } catch (IOException | RuntimeException e) {
+                unmapAll();
+                throw e;
+            }
+        }
+
+        @Override
+        boolean isMapped() {
+            return true;
+        }
+
+        @Override
+        ByteBuffer read(long offset, int length) {
+            int chunk = (int) (offset / MAP_CHUNK);
+            int at = (int) (offset % MAP_CHUNK);
+            ByteBuffer first = chunks[chunk];
+            if (at + (long) length <= first.capacity()) {
+                return first.duplicate().position(at).limit(at + length).slice();
+            }
+            ByteBuffer copy = ByteBuffer.allocate(length);
+            long position = offset;
+            while (copy.hasRemaining()) {
+                ByteBuffer source = chunks[(int) (position / MAP_CHUNK)].duplicate();
+                int from = (int) (position % MAP_CHUNK);
+                int n = Math.min(copy.remaining(), source.capacity() - from);
+                copy.put(source.position(from).limit(from + n));
+                position += n;
+            }
+            return copy.flip();
+        }
+
+        @Override
+        public void close() throws IOException {
+            unmapAll();
+            file.close();
+        }
+
+        private void unmapAll() {
+            for (int i = 0; i < chunks.length; i++) {
+                if (chunks[i] != null) {
+                    MappedBuffers.unmap(chunks[i]);
+                    chunks[i] = null;
+                }
+            }
+        }
+    }
+
+    /** Positional reads into fresh heap buffers. */
+    private static final class Positional extends TableSource {
+        Positional(ReadableFile file) throws IOException {
+            super(file);
+        }
+
+        @Override
+        boolean isMapped() {
+            return false;
+        }
+
+        @Override
+        ByteBuffer read(long offset, int length) throws IOException {
+            ByteBuffer buffer = ByteBuffer.allocate(length);
+            int n = file.read(offset, buffer);
+            if (n != length) {
+                throw new IOException("short read: " + n + " of " + length + " bytes at offset " + offset);
+            }
+            return buffer.flip();
+        }
+
+        @Override
+        public void close() throws IOException {
+            file.close();
+        }
+    }
+}

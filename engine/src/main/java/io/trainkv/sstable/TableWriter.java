@@ -1,0 +1,200 @@
+package io.trainkv.sstable;
+
+import io.trainkv.storage.WritableFile;
+import io.trainkv.util.ByteOutput;
+import io.trainkv.util.Bytes;
+import io.trainkv.util.KeyFormat;
+import io.trainkv.util.ValueStruct;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * Writes one table file from entries given in internal-key order: data blocks cut at about
+ * {@code blockSize} bytes, then the bloom filter, properties and index blocks and the footer (see
+ * {@link TableFormat}). {@link #finish()} fsyncs the file. Not thread-safe.
+ */
+public final class TableWriter {
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private final WritableFile file;
+    private final int blockSize;
+    private final int bitsPerKey;
+    private final BlockBuilder dataBlock = new BlockBuilder(TableFormat.DATA_RESTART_INTERVAL);
+    private final BlockBuilder indexBlock = new BlockBuilder(TableFormat.INDEX_RESTART_INTERVAL);
+    private final CRC32C crc = new CRC32C();
+    private final byte[] valueHeader = new byte[ValueStruct.HEADER_SIZE];
+    private final byte[] handle = new byte[TableFormat.HANDLE_SIZE];
+    private final Map<Long, Long> valueLogBytes = new HashMap<>();
+
+    private byte[] scratch = new byte[64];
+    private byte[] lastKey = new byte[64];
+    private int lastKeyLength;
+    private int[] keyHashes = new int[1024];
+    private int distinctKeys;
+    private long offset;
+    private long entries;
+    private long tombstones;
+    private int dataBlocks;
+    private long minVersion = Long.MAX_VALUE;
+    private long maxVersion;
+    private byte[] smallestKey;
+    private boolean finished;
+
+    public TableWriter(WritableFile file, int blockSize, int bitsPerKey) {
+        if (blockSize < 256 || blockSize > TableFormat.MAX_BLOCK_SIZE / 2) {
+            throw new IllegalArgumentException("block size out of range: " + blockSize);
+        }
+        if (bitsPerKey < 1 || bitsPerKey > 64) {
+            throw new IllegalArgumentException("bloom bits per key out of range: " + bitsPerKey);
+        }
+        this.file = file;
+        this.blockSize = blockSize;
+        this.bitsPerKey = bitsPerKey;
+    }
+
+    /**
+     * Adds {@code userKey} at {@code value.version()}; keys must come in strictly increasing
+     * internal-key order.
+     */
+    public void add(byte[] userKey, ValueStruct value) throws IOException {
+        if (finished) {
+            throw new IllegalStateException("table already finished");
+        }
+        int keyLength = userKey.length + KeyFormat.VERSION_SIZE;
+        byte[] key = internalKey(userKey, value.version());
+        if (entries > 0) {
+            int order = KeyFormat.compare(lastKey, 0, lastKeyLength, key, 0, keyLength);
+            if (order >= 0) {
+                throw new IllegalStateException("keys out of order: " + Bytes.escape(userKey)
+                        + "@" + value.version() + " after the previous key");
+            }
+        }
+        boolean newUserKey = entries == 0
+                || !Arrays.equals(lastKey, 0, lastKeyLength - KeyFormat.VERSION_SIZE, userKey, 0, userKey.length);
+        if (newUserKey) {
+            if (distinctKeys == keyHashes.length) {
+                keyHashes = Arrays.copyOf(keyHashes, 2 * keyHashes.length);
+            }
+            keyHashes[distinctKeys++] = BloomFilter.hash(userKey, 0, userKey.length);
+        }
+        valueHeader[0] = value.meta();
+        valueHeader[1] = value.userMeta();
+        ByteBuffer.wrap(valueHeader).putLong(2, value.expiresAtMillis());
+        dataBlock.add(key, keyLength, valueHeader, ValueStruct.HEADER_SIZE, value.value());
+
+        if (entries == 0) {
+            smallestKey = Arrays.copyOf(key, keyLength);
+        }
+        remember(key, keyLength);
+        entries++;
+        if (value.isTombstone()) {
+            tombstones++;
+        }
+        minVersion = Math.min(minVersion, value.version());
+        maxVersion = Math.max(maxVersion, value.version());
+        if (dataBlock.estimatedSize() >= blockSize) {
+            flushDataBlock();
+        }
+    }
+
+    /** Records that the table points to {@code bytes} of values in value-log file {@code fileId}. */
+    public void addValueLogReference(long fileId, long bytes) {
+        valueLogBytes.merge(fileId, bytes, Long::sum);
+    }
+
+    public long entryCount() {
+        return entries;
+    }
+
+    /** Bytes written so far plus the pending data block: where to cut a compaction output. */
+    public long estimatedSize() {
+        return offset + dataBlock.estimatedSize();
+    }
+
+    /** Writes the remaining blocks and the footer, and fsyncs the file. */
+    public TableProperties finish() throws IOException {
+        if (entries == 0) {
+            throw new IllegalStateException("a table needs at least one entry");
+        }
+        flushDataBlock();
+        finished = true;
+        byte[] filter = BloomFilter.build(keyHashes, distinctKeys, bitsPerKey);
+        long filterOffset = offset;
+        writeBlock(filter, filter.length);
+
+        TableProperties properties = new TableProperties(entries, tombstones, dataBlocks, minVersion, maxVersion,
+                smallestKey, Arrays.copyOf(lastKey, lastKeyLength), valueLogBytes);
+        ByteOutput props = new ByteOutput(256);
+        properties.encode(props);
+        long propertiesOffset = offset;
+        writeBlock(props.array(), props.size());
+
+        ByteOutput index = indexBlock.finish();
+        long indexOffset = offset;
+        writeBlock(index.array(), index.size());
+
+        ByteOutput footer = new ByteOutput(TableFormat.FOOTER_SIZE);
+        footer.writeLong(filterOffset).writeInt(filter.length);
+        footer.writeLong(propertiesOffset).writeInt(props.size());
+        footer.writeLong(indexOffset).writeInt(index.size());
+        footer.writeInt(TableFormat.FORMAT_VERSION);
+        crc.reset();
+        crc.update(footer.array(), 0, footer.size());
+        footer.writeInt((int) crc.getValue());
+        footer.writeLong(TableFormat.MAGIC);
+        file.append(footer.asBuffer());
+        offset += footer.size();
+        file.sync();
+        return properties;
+    }
+
+    /** Bytes of the finished file. */
+    public long fileSize() {
+        return offset;
+    }
+
+    private void flushDataBlock() throws IOException {
+        if (dataBlock.isEmpty()) {
+            return;
+        }
+        ByteOutput contents = dataBlock.finish();
+        long blockOffset = offset;
+        writeBlock(contents.array(), contents.size());
+        ByteBuffer.wrap(handle).putLong(0, blockOffset).putInt(8, contents.size());
+        indexBlock.add(lastKey, lastKeyLength, handle, handle.length, EMPTY);
+        dataBlock.reset();
+        dataBlocks++;
+    }
+
+    private void writeBlock(byte[] contents, int length) throws IOException {
+        crc.reset();
+        crc.update(contents, 0, length);
+        ByteBuffer trailer = ByteBuffer.allocate(TableFormat.BLOCK_TRAILER_SIZE).putInt(0, (int) crc.getValue());
+        file.append(ByteBuffer.wrap(contents, 0, length));
+        file.append(trailer);
+        offset += length + TableFormat.BLOCK_TRAILER_SIZE;
+    }
+
+    private byte[] internalKey(byte[] userKey, long version) {
+        int length = userKey.length + KeyFormat.VERSION_SIZE;
+        if (scratch.length < length) {
+            scratch = new byte[Math.max(length, 2 * scratch.length)];
+        }
+        System.arraycopy(userKey, 0, scratch, 0, userKey.length);
+        KeyFormat.putVersion(scratch, userKey.length, version);
+        return scratch;
+    }
+
+    private void remember(byte[] key, int keyLength) {
+        if (lastKey.length < keyLength) {
+            lastKey = new byte[Math.max(keyLength, 2 * lastKey.length)];
+        }
+        System.arraycopy(key, 0, lastKey, 0, keyLength);
+        lastKeyLength = keyLength;
+    }
+}
