@@ -35,6 +35,12 @@ public final class Options {
     private long memtableSize = DEFAULT_MEMTABLE_SIZE;
     private boolean syncWrites;
     private Clock clock = Clock.systemUTC();
+    private int maxImmutableMemtables = 4;
+    private int blockSize = 4 * 1024;
+    private int bloomBitsPerKey = 10;
+    private boolean mmap = true;
+    private int maxLevels = 8;
+    private long manifestRewriteSize = 4L * 1024 * 1024;
 
     private Options(Path directory, boolean temporary) {
         this.directory = directory;
@@ -90,6 +96,55 @@ public final class Options {
         return this;
     }
 
+    /**
+     * Frozen memtables that may wait for flushing before writers stall until one is flushed.
+     * Default 4, so memory for memtables stays below {@code (4 + 1) × memtableSize}.
+     */
+    public Options maxImmutableMemtables(int count) {
+        this.maxImmutableMemtables = checkRange("maxImmutableMemtables", count, 1, 64);
+        return this;
+    }
+
+    /** Size at which a table's data block is cut. Default 4 KiB. */
+    public Options blockSize(int bytes) {
+        this.blockSize = checkRange("blockSize", bytes, 256, 1 << 20);
+        return this;
+    }
+
+    /** Bloom filter bits per key in tables; 10 (the default) gives about 1% false positives. */
+    public Options bloomBitsPerKey(int bits) {
+        this.bloomBitsPerKey = checkRange("bloomBitsPerKey", bits, 1, 64);
+        return this;
+    }
+
+    /** Whether tables are read through memory mappings where the file system allows. Default true. */
+    public Options mmap(boolean enabled) {
+        this.mmap = enabled;
+        return this;
+    }
+
+    /** Number of levels, L0 included: 2 to 8. Default 8 (L0 to L7). */
+    public Options maxLevels(int levels) {
+        this.maxLevels = checkRange("maxLevels", levels, 2, 8);
+        return this;
+    }
+
+    /** Manifest size past which it is rewritten as a single snapshot. Default 4 MiB. */
+    public Options manifestRewriteSize(long bytes) {
+        if (bytes < 4096) {
+            throw new IllegalArgumentException("manifestRewriteSize must be at least 4096 bytes: " + bytes);
+        }
+        this.manifestRewriteSize = bytes;
+        return this;
+    }
+
+    private static int checkRange(String name, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ": " + value);
+        }
+        return value;
+    }
+
     /** The database directory, or null for {@link #inTempDirectory()} or a custom storage. */
     public Path directory() {
         return directory;
@@ -113,5 +168,29 @@ public final class Options {
 
     public Clock clock() {
         return clock;
+    }
+
+    public int maxImmutableMemtables() {
+        return maxImmutableMemtables;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    public int bloomBitsPerKey() {
+        return bloomBitsPerKey;
+    }
+
+    public boolean mmap() {
+        return mmap;
+    }
+
+    public int maxLevels() {
+        return maxLevels;
+    }
+
+    public long manifestRewriteSize() {
+        return manifestRewriteSize;
     }
 }

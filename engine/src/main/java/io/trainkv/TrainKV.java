@@ -1,5 +1,7 @@
 package io.trainkv;
 
+import io.trainkv.manifest.Version;
+import io.trainkv.manifest.VersionSet;
 import io.trainkv.memtable.MemTable;
 import io.trainkv.storage.DirectoryLock;
 import io.trainkv.storage.DirectoryLockedException;
@@ -9,6 +11,7 @@ import io.trainkv.storage.Storage;
 import io.trainkv.txn.VersionClock;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.ValueStruct;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -42,15 +46,19 @@ public final class TrainKV implements AutoCloseable {
     private final Storage storage;
     private final DirectoryLock directoryLock;
     private final Path temporaryDirectory;
+    private final VersionSet versions;
+    private final Flusher flusher;
     private final WritePipeline pipeline;
     private volatile boolean closed;
 
     private TrainKV(Options options, Storage storage, DirectoryLock directoryLock, Path temporaryDirectory,
-                    WritePipeline pipeline) {
+                    VersionSet versions, Flusher flusher, WritePipeline pipeline) {
         this.options = options;
         this.storage = storage;
         this.directoryLock = directoryLock;
         this.temporaryDirectory = temporaryDirectory;
+        this.versions = versions;
+        this.flusher = flusher;
         this.pipeline = pipeline;
     }
 
@@ -85,25 +93,44 @@ public final class TrainKV implements AutoCloseable {
         } catch (IOException e) {
             throw new StorageException("cannot lock database directory " + storage.describe() + ": " + e, e);
         }
+        VersionSet versions = null;
+        Flusher flusher = null;
         try {
-            VersionClock clock = new VersionClock();
-            List<Long> walNumbers = new ArrayList<>();
+            List<String> names = storage.list();
             long maxFileNumber = 0;
-            for (String name : storage.list()) {
+            for (String name : names) {
+                maxFileNumber = Math.max(maxFileNumber, FileNames.parseManifest(name));
                 for (FileNames.Kind kind : FileNames.Kind.values()) {
-                    long number = FileNames.parseNumber(name, kind);
-                    maxFileNumber = Math.max(maxFileNumber, number);
-                    if (kind == FileNames.Kind.WAL && number >= 0) {
-                        walNumbers.add(number);
-                    }
+                    maxFileNumber = Math.max(maxFileNumber, FileNames.parseNumber(name, kind));
+                }
+            }
+            versions = VersionSet.open(storage, options.maxLevels(), options.mmap(), options.manifestRewriteSize(),
+                    maxFileNumber + 1);
+            List<Long> walNumbers = new ArrayList<>();
+            for (String name : names) {
+                long number = FileNames.parseNumber(name, FileNames.Kind.WAL);
+                if (number >= versions.logNumber()) {
+                    walNumbers.add(number);
                 }
             }
             Collections.sort(walNumbers);
             WalReplay.Result replayed = WalReplay.replay(storage, walNumbers);
-            clock.advanceTo(replayed.maxVersion);
-            WritePipeline pipeline = new WritePipeline(storage, options, clock, replayed.memtables, maxFileNumber + 1);
-            return new TrainKV(options, storage, lock, temporary, pipeline);
+            VersionClock clock = new VersionClock();
+            clock.advanceTo(Math.max(versions.lastVersion(), replayed.maxVersion));
+            deleteOrphans(storage, names, versions);
+            flusher = new Flusher(storage, options, versions, clock, () -> { });
+            WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, replayed.memtables,
+                    flusher::schedule);
+            flusher.attach(pipeline);
+            flusher.schedule();
+            return new TrainKV(options, storage, lock, temporary, versions, flusher, pipeline);
         } catch (IOException | RuntimeException e) {
+            if (flusher != null) {
+                flusher.close();
+            }
+            if (versions != null) {
+                closeQuietly(versions);
+            }
             closeQuietly(lock);
             if (temporary != null) {
                 deleteRecursively(temporary);
@@ -112,6 +139,32 @@ public final class TrainKV implements AutoCloseable {
                 throw (RuntimeException) e;
             }
             throw new StorageException("cannot open database in " + storage.describe() + ": " + e, e);
+        }
+    }
+
+    /**
+     * Deletes files a crash or an interrupted background job left behind: tables the manifest does
+     * not name, WALs already flushed, manifests other than the live one, a stale {@code CURRENT.tmp}.
+     */
+    private static void deleteOrphans(Storage storage, List<String> names, VersionSet versions) throws IOException {
+        Set<Long> liveTables = versions.liveTableNumbers();
+        boolean deleted = false;
+        for (String name : names) {
+            long table = FileNames.parseNumber(name, FileNames.Kind.TABLE);
+            long wal = FileNames.parseNumber(name, FileNames.Kind.WAL);
+            boolean orphan = (table >= 0 && !liveTables.contains(table))
+                    || (wal >= 0 && wal < versions.logNumber())
+                    || (FileNames.parseManifest(name) >= 0 && !name.equals(versions.manifestName()))
+                    || name.equals(FileNames.CURRENT_TEMP);
+            if (orphan && storage.exists(name)) {
+                LOG.log(System.Logger.Level.INFO, () -> "deleting " + name + " in " + storage.describe()
+                        + ": not part of the database state (left by an interrupted flush, compaction or crash)");
+                storage.delete(name);
+                deleted = true;
+            }
+        }
+        if (deleted) {
+            storage.syncDirectory();
         }
     }
 
@@ -150,16 +203,25 @@ public final class TrainKV implements AutoCloseable {
         WriteBatch.checkKey(key);
         checkOpen();
         long readVersion = pipeline.visibleVersion();
+        ValueStruct found = null;
         for (MemTable memtable : pipeline.memtables()) {
-            ValueStruct found = memtable.get(key, readVersion);
+            found = memtable.get(key, readVersion);
             if (found != null) {
-                if (found.isTombstone() || found.isExpiredAt(options.clock().millis())) {
-                    return null;
-                }
-                return Entry.stored(key, found.value(), found.userMeta(), found.expiresAtMillis());
+                break;
             }
         }
-        return null;
+        if (found == null) {
+            Version version = versions.acquireCurrent();
+            try {
+                found = version.get(key, readVersion);
+            } finally {
+                version.unref();
+            }
+        }
+        if (found == null || found.isTombstone() || found.isExpiredAt(options.clock().millis())) {
+            return null;
+        }
+        return Entry.stored(key, found.value(), found.userMeta(), found.expiresAtMillis());
     }
 
     /** Deletes {@code key}; deleting an absent key is not an error. */
@@ -191,6 +253,15 @@ public final class TrainKV implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes everything in memory to level-0 tables and waits until it is durable in the
+     * manifest; the WALs that backed it are deleted.
+     */
+    public void flush() {
+        checkOpen();
+        pipeline.flush();
+    }
+
     /** Makes every write acknowledged so far durable (one WAL fsync). */
     public void sync() {
         checkOpen();
@@ -200,7 +271,18 @@ public final class TrainKV implements AutoCloseable {
     /** Counters of the write path and memory use. */
     public Stats stats() {
         checkOpen();
-        return pipeline.stats();
+        WritePipeline.Counters c = pipeline.counters();
+        List<Stats.LevelStats> levels = new ArrayList<>();
+        Version version = versions.acquireCurrent();
+        try {
+            for (int level = 0; level < version.levelCount(); level++) {
+                levels.add(new Stats.LevelStats(level, version.tables(level).size(), version.levelBytes(level), 0));
+            }
+        } finally {
+            version.unref();
+        }
+        return new Stats(c.batchesWritten(), c.writeGroups(), c.walSyncs(), c.walBytes(), c.writeStalls(),
+                c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels), flusher.flushedBytes(), 0, 0);
     }
 
     /**
@@ -237,6 +319,12 @@ public final class TrainKV implements AutoCloseable {
         } catch (IOException e) {
             failure = e;
         }
+        flusher.close();
+        try {
+            versions.close();
+        } catch (IOException e) {
+            failure = failure == null ? e : failure;
+        }
         try {
             directoryLock.close();
         } catch (IOException e) {
@@ -263,11 +351,11 @@ public final class TrainKV implements AutoCloseable {
         return key;
     }
 
-    private static void closeQuietly(DirectoryLock lock) {
+    private static void closeQuietly(Closeable closeable) {
         try {
-            lock.close();
+            closeable.close();
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot release directory lock", e);
+            LOG.log(System.Logger.Level.WARNING, "cannot close " + closeable, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.trainkv;
 
+import io.trainkv.manifest.VersionSet;
 import io.trainkv.memtable.MemTable;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
@@ -39,8 +40,11 @@ final class WritePipeline {
     private final Storage storage;
     private final Options options;
     private final VersionClock clock;
+    private final VersionSet versions;
+    private final Runnable flushTrigger;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition drained = lock.newCondition();
+    private final Condition memtableFlushed = lock.newCondition();
     private final ArrayDeque<PendingWrite> queue = new ArrayDeque<>();
     private final WalBatchEncoder encoder = new WalBatchEncoder();
     private final List<PendingWrite> group = new ArrayList<>();
@@ -48,35 +52,43 @@ final class WritePipeline {
     private volatile List<MemTable> memtables;
     private volatile long visibleVersion;
     private WalWriter wal;
-    private long nextFileNumber;
     private boolean closed;
     private Throwable failure;
     private long walSyncs;
     private long writeGroups;
     private long batchesWritten;
     private long walBytes;
+    private long writeStalls;
 
     /** A batch waiting in the queue, and how its write ended. */
     private final class PendingWrite {
         final WriteBatch batch;
         final boolean sync;
+        final boolean rotate;
         final Condition turn = lock.newCondition();
         long version;
         boolean done;
         RuntimeException error;
 
-        PendingWrite(WriteBatch batch, boolean sync) {
+        PendingWrite(WriteBatch batch, boolean sync, boolean rotate) {
             this.batch = batch;
             this.sync = sync;
+            this.rotate = rotate;
         }
     }
 
-    WritePipeline(Storage storage, Options options, VersionClock clock, List<MemTable> recovered, long nextFileNumber)
-            throws IOException {
+    /**
+     * Starts the pipeline on a fresh WAL. {@code recovered} are the memtables replayed at open,
+     * oldest first; they are immutable and wait for flushing. {@code flushTrigger} is run after
+     * every rotation to get the frozen memtable flushed.
+     */
+    WritePipeline(Storage storage, Options options, VersionClock clock, VersionSet versions, List<MemTable> recovered,
+                  Runnable flushTrigger) throws IOException {
         this.storage = storage;
         this.options = options;
         this.clock = clock;
-        this.nextFileNumber = nextFileNumber;
+        this.versions = versions;
+        this.flushTrigger = flushTrigger;
         this.visibleVersion = clock.last();
         List<MemTable> newestFirst = new ArrayList<>(recovered);
         Collections.reverse(newestFirst);
@@ -103,7 +115,11 @@ final class WritePipeline {
             throw new IllegalArgumentException("batch needs about " + batch.memtableFootprint()
                     + " bytes of memtable, more than memtableSize " + options.memtableSize());
         }
-        PendingWrite write = new PendingWrite(batch, sync || options.syncWrites());
+        submit(new PendingWrite(batch, sync || options.syncWrites(), false));
+    }
+
+    /** Queues a request, leads its group when it reaches the head, and rethrows its error. */
+    private void submit(PendingWrite write) {
         lock.lock();
         try {
             queue.addLast(write);
@@ -121,9 +137,26 @@ final class WritePipeline {
         }
     }
 
+    /**
+     * Freezes the active memtable (if it holds anything) through the write queue, so that no
+     * group is being applied to it, then waits until every frozen memtable is flushed.
+     */
+    void flush() {
+        submit(new PendingWrite(new WriteBatch(), false, true));
+        lock.lock();
+        try {
+            while (memtables.size() > 1 && failure == null && !closed) {
+                memtableFlushed.awaitUninterruptibly();
+            }
+            checkUsable();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Makes every acknowledged write durable. */
     void sync() {
-        write(new WriteBatch(), true);
+        submit(new PendingWrite(new WriteBatch(), true, false));
     }
 
     /** Runs one group commit with {@code leader} at the head of the queue. Called with the lock held. */
@@ -146,7 +179,13 @@ final class WritePipeline {
         }
         RuntimeException error = null;
         try {
-            makeRoom(footprint);
+            if (leader.rotate) {
+                if (!memtables.get(0).isEmpty()) {
+                    rotate();
+                }
+            } else {
+                makeRoom(footprint);
+            }
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
                     w.version = clock.next();
@@ -176,7 +215,7 @@ final class WritePipeline {
         long footprint = 0;
         for (PendingWrite w : queue) {
             long size = w.batch.memtableFootprint();
-            if (w != leader && footprint + size > budget) {
+            if (w != leader && (w.rotate || leader.rotate || footprint + size > budget)) {
                 break;
             }
             footprint += size;
@@ -252,21 +291,40 @@ final class WritePipeline {
         return batch.isTombstone(i) ? ValueStruct.META_TOMBSTONE : 0;
     }
 
-    /** Rotates to a new memtable and WAL when the active one cannot take {@code footprint} more bytes. */
+    /**
+     * Rotates to a new memtable and WAL when the active one cannot take {@code footprint} more
+     * bytes. When too many frozen memtables wait for flushing, the leader first waits (a write
+     * stall) so that memory stays bounded.
+     */
     private void makeRoom(long footprint) throws IOException {
         MemTable active = memtables.get(0);
         if (active.sizeBytes() + footprint <= options.memtableSize() || footprint == 0) {
             return;
         }
+        rotate();
+    }
+
+    /** Freezes the active memtable and starts a new one with a new WAL; may stall first. */
+    private void rotate() throws IOException {
+        boolean stalled = false;
+        while (memtables.size() - 1 >= options.maxImmutableMemtables() && failure == null && !closed) {
+            stalled = true;
+            memtableFlushed.awaitUninterruptibly();
+        }
+        if (stalled) {
+            writeStalls++;
+        }
+        checkUsable();
         wal.sync();
         walSyncs++;
         wal.close();
         startNewWal();
+        flushTrigger.run();
     }
 
     /** Creates the next WAL file and its empty memtable; the WAL's name is durable before use. */
     private void startNewWal() throws IOException {
-        long number = nextFileNumber++;
+        long number = versions.newFileNumber();
         String name = FileNames.name(number, FileNames.Kind.WAL);
         wal = new WalWriter(storage.create(name), number, name);
         storage.syncDirectory();
@@ -276,12 +334,62 @@ final class WritePipeline {
         memtables = List.copyOf(next);
     }
 
+    /** The oldest frozen memtable, the next to flush, or null if only the active one exists. */
+    MemTable oldestImmutable() {
+        List<MemTable> current = memtables;
+        return current.size() > 1 ? current.get(current.size() - 1) : null;
+    }
+
+    /**
+     * The lowest WAL number still needed once {@code flushed} (the oldest memtable) is in a table:
+     * that of the next newer memtable.
+     */
+    long walNumberAfter(MemTable flushed) {
+        List<MemTable> current = memtables;
+        int at = current.indexOf(flushed);
+        if (at <= 0) {
+            throw new IllegalStateException("memtable of WAL " + flushed.walNumber() + " is not frozen");
+        }
+        return current.get(at - 1).walNumber();
+    }
+
+    /** Drops a flushed memtable (its table is installed) and wakes stalled writers. */
+    void removeFlushed(MemTable flushed) {
+        lock.lock();
+        try {
+            List<MemTable> next = new ArrayList<>(memtables);
+            next.remove(flushed);
+            memtables = List.copyOf(next);
+            memtableFlushed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Background work failed: no more writes, and stalled writers give up. */
+    void failBackground(Throwable cause) {
+        lock.lock();
+        try {
+            fail(cause);
+            memtableFlushed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Records a write-path failure (the first one sticks and makes the database refuse writes) and
+     * returns the exception to hand to the writers concerned.
+     */
     private RuntimeException fail(Throwable cause) {
+        if (closed && cause instanceof IllegalStateException closedError) {
+            return closedError;
+        }
         if (failure == null) {
             failure = cause;
         }
-        if (cause instanceof RuntimeException && !(cause instanceof TrainKVException) && !(cause instanceof IllegalStateException)) {
-            return (RuntimeException) cause;
+        if (cause instanceof TrainKVException engineError) {
+            return engineError;
         }
         return new StorageException("write failed; the database is now read-only: " + cause.getMessage(), cause);
     }
@@ -314,15 +422,20 @@ final class WritePipeline {
         }
     }
 
-    Stats stats() {
+    /** The write-path counters, in the order {@link Stats} lists them. */
+    record Counters(long batchesWritten, long writeGroups, long walSyncs, long walBytes, long writeStalls,
+                    int memtables, long memtableBytes, long lastVersion) {
+    }
+
+    Counters counters() {
         lock.lock();
         try {
             long memtableBytes = 0;
             for (MemTable m : memtables) {
                 memtableBytes += m.sizeBytes();
             }
-            return new Stats(batchesWritten, writeGroups, walSyncs, walBytes, memtables.size(), memtableBytes,
-                    visibleVersion);
+            return new Counters(batchesWritten, writeGroups, walSyncs, walBytes, writeStalls, memtables.size(),
+                    memtableBytes, visibleVersion);
         } finally {
             lock.unlock();
         }
@@ -336,6 +449,7 @@ final class WritePipeline {
                 return;
             }
             closed = true;
+            memtableFlushed.signalAll();
             while (!queue.isEmpty()) {
                 drained.awaitUninterruptibly();
             }

@@ -57,7 +57,7 @@ class GroupCommitTest {
             }
             Stats stats = db.stats();
             assertEquals((long) THREADS * perThread, stats.batchesWritten());
-            assertTrue(stats.memtables() > 1, "the memtable rotated: " + stats);
+            assertTrue(stats.flushedBytes() > 0, "memtables rotated and were flushed: " + stats);
         }
         try (TrainKV db = TrainKV.open(options)) {
             for (int t = 0; t < THREADS; t++) {

@@ -74,6 +74,11 @@ public final class MemTable {
         return walNumber;
     }
 
+    /** Whether nothing has been inserted. */
+    public boolean isEmpty() {
+        return getLink(head, 0) == Arena.NULL;
+    }
+
     /** Arena bytes in use: the figure compared with the memtable size limit. */
     public long sizeBytes() {
         return arena.usedBytes();

@@ -11,6 +11,9 @@ public final class FileNames {
 
     public static final String LOCK = "LOCK";
     public static final String CURRENT = "CURRENT";
+    /** The temporary name {@code CURRENT} is written under before it is renamed into place. */
+    public static final String CURRENT_TEMP = "CURRENT.tmp";
+    public static final String MANIFEST_PREFIX = "MANIFEST-";
 
     /** The kinds of numbered files. */
     public enum Kind {
@@ -38,12 +41,31 @@ public final class FileNames {
         return String.format(Locale.ROOT, "%06d%s", number, kind.suffix);
     }
 
+    /** The name of manifest file {@code number}, e.g. {@code MANIFEST-000003}. */
+    public static String manifest(long number) {
+        if (number < 0) {
+            throw new IllegalArgumentException("negative file number " + number);
+        }
+        return String.format(Locale.ROOT, "%s%06d", MANIFEST_PREFIX, number);
+    }
+
+    /** The number of a manifest file name, or -1 if {@code name} is not one. */
+    public static long parseManifest(String name) {
+        if (!name.startsWith(MANIFEST_PREFIX)) {
+            return -1;
+        }
+        return parseDigits(name.substring(MANIFEST_PREFIX.length()));
+    }
+
     /** The file number encoded in {@code name} if it is a file of {@code kind}, or -1. */
     public static long parseNumber(String name, Kind kind) {
         if (!name.endsWith(kind.suffix)) {
             return -1;
         }
-        String digits = name.substring(0, name.length() - kind.suffix.length());
+        return parseDigits(name.substring(0, name.length() - kind.suffix.length()));
+    }
+
+    private static long parseDigits(String digits) {
         if (digits.length() < 6) {
             return -1;
         }

@@ -55,10 +55,7 @@ public final class WalBatchEncoder {
         int end = buffer.position();
         int length = end - recordStart - WalFormat.HEADER_SIZE;
         buffer.putInt(countAt, count);
-        buffer.putInt(recordStart + 4, length);
-        crc.reset();
-        crc.update(buffer.array(), recordStart + 4, 4 + length);
-        buffer.putInt(recordStart, (int) crc.getValue());
+        RecordFraming.seal(buffer.array(), recordStart, length, crc);
         recordStart = -1;
     }
 
@@ -68,11 +65,6 @@ public final class WalBatchEncoder {
             throw new IllegalStateException("batch not finished");
         }
         return ByteBuffer.wrap(buffer.array(), 0, buffer.position());
-    }
-
-    /** Encoded bytes of a batch entry, for size limits. */
-    public static long entrySize(int keyLength, int valueLength) {
-        return (long) WalFormat.ENTRY_HEADER_SIZE + keyLength + valueLength;
     }
 
     private void ensure(int extra) {

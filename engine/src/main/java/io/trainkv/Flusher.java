@@ -1,0 +1,125 @@
+package io.trainkv;
+
+import io.trainkv.manifest.TableMeta;
+import io.trainkv.manifest.VersionEdit;
+import io.trainkv.manifest.VersionSet;
+import io.trainkv.memtable.MemTable;
+import io.trainkv.sstable.TableProperties;
+import io.trainkv.sstable.TableWriter;
+import io.trainkv.storage.FileNames;
+import io.trainkv.storage.Storage;
+import io.trainkv.storage.WritableFile;
+import io.trainkv.txn.VersionClock;
+import java.io.IOException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Writes frozen memtables to level-0 tables on one background thread, oldest first. For each: the
+ * table is written and fsynced and the directory fsynced; the manifest edit (new table, the WAL
+ * number from which logs are still needed, the last version) is fsynced and installed; only then
+ * is the memtable dropped and its WAL deleted. A crash at any point leaves either the WAL or the
+ * table to recover from. An I/O error stops flushing and makes the database refuse writes.
+ */
+final class Flusher implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Flusher.class.getName());
+
+    private final Storage storage;
+    private final Options options;
+    private final VersionSet versions;
+    private final VersionClock clock;
+    private final ExecutorService executor;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final Runnable afterFlush;
+    private WritePipeline pipeline;
+    private volatile boolean stopped;
+    private long flushedBytes;
+
+    Flusher(Storage storage, Options options, VersionSet versions, VersionClock clock, Runnable afterFlush) {
+        this.storage = storage;
+        this.options = options;
+        this.versions = versions;
+        this.clock = clock;
+        this.afterFlush = afterFlush;
+        this.executor = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "trainkv-flush");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Connects the pipeline whose memtables this flusher drains; called once before any flush. */
+    void attach(WritePipeline pipeline) {
+        this.pipeline = pipeline;
+    }
+
+    /** Makes sure a flush pass runs soon; cheap to call often. */
+    void schedule() {
+        if (!stopped && scheduled.compareAndSet(false, true)) {
+            executor.execute(this::flushAll);
+        }
+    }
+
+    synchronized long flushedBytes() {
+        return flushedBytes;
+    }
+
+    private void flushAll() {
+        scheduled.set(false);
+        try {
+            MemTable oldest;
+            while (!stopped && (oldest = pipeline.oldestImmutable()) != null) {
+                flush(oldest);
+                afterFlush.run();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "flush failed; the database refuses writes until reopened", e);
+            pipeline.failBackground(e);
+        }
+    }
+
+    private void flush(MemTable memtable) throws IOException {
+        long number = versions.newFileNumber();
+        String name = FileNames.name(number, FileNames.Kind.TABLE);
+        VersionEdit edit = new VersionEdit();
+        MemTable.Cursor cursor = memtable.cursor();
+        if (cursor.next()) {
+            TableProperties properties;
+            long size;
+            try (WritableFile file = storage.create(name)) {
+                TableWriter writer = new TableWriter(file, options.blockSize(), options.bloomBitsPerKey());
+                do {
+                    writer.add(cursor.userKey(), cursor.value());
+                } while (cursor.next());
+                properties = writer.finish();
+                size = writer.fileSize();
+            }
+            storage.syncDirectory();
+            edit.addTable(0, new TableMeta(number, size, properties.smallestKey(), properties.largestKey()));
+            synchronized (this) {
+                flushedBytes += size;
+            }
+        }
+        edit.logNumber(pipeline.walNumberAfter(memtable)).lastVersion(clock.last());
+        versions.logAndApply(edit);
+        pipeline.removeFlushed(memtable);
+        storage.delete(FileNames.name(memtable.walNumber(), FileNames.Kind.WAL));
+    }
+
+    /** Stops scheduling, lets a running flush finish and waits for the thread to end. */
+    @Override
+    public void close() {
+        stopped = true;
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(10, TimeUnit.MINUTES)) {
+                LOG.log(System.Logger.Level.WARNING, "flush thread did not stop within 10 minutes");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package io.trainkv.manifest;
+
+import io.trainkv.util.ByteOutput;
+import io.trainkv.util.KeyFormat;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One change to the set of tables, as logged in the manifest: tables added (with their level and
+ * key range) and deleted, and the counters that must survive restarts. Encoding, a sequence of
+ * tagged fields (all integers big-endian):
+ * <pre>
+ *   1 nextFileNumber(8)
+ *   2 lastVersion(8)
+ *   3 logNumber(8)                      WALs numbered below this are flushed
+ *   4 level(1) fileNumber(8)            delete table
+ *   5 level(1) fileNumber(8) fileSize(8) smallestLength(4) smallest largestLength(4) largest   add table
+ * </pre>
+ */
+public final class VersionEdit {
+
+    static final int TAG_NEXT_FILE_NUMBER = 1;
+    static final int TAG_LAST_VERSION = 2;
+    static final int TAG_LOG_NUMBER = 3;
+    static final int TAG_DELETE_TABLE = 4;
+    static final int TAG_ADD_TABLE = 5;
+
+    /** A table added at a level. */
+    public record Added(int level, TableMeta table) {
+    }
+
+    /** A table removed from a level. */
+    public record Deleted(int level, long fileNumber) {
+    }
+
+    private long nextFileNumber = -1;
+    private long lastVersion = -1;
+    private long logNumber = -1;
+    private final List<Added> added = new ArrayList<>();
+    private final List<Deleted> deleted = new ArrayList<>();
+
+    public VersionEdit nextFileNumber(long number) {
+        this.nextFileNumber = number;
+        return this;
+    }
+
+    public VersionEdit lastVersion(long version) {
+        this.lastVersion = version;
+        return this;
+    }
+
+    public VersionEdit logNumber(long number) {
+        this.logNumber = number;
+        return this;
+    }
+
+    public VersionEdit addTable(int level, TableMeta table) {
+        added.add(new Added(level, table));
+        return this;
+    }
+
+    public VersionEdit deleteTable(int level, long fileNumber) {
+        deleted.add(new Deleted(level, fileNumber));
+        return this;
+    }
+
+    /** -1 when the edit does not set it. */
+    public long nextFileNumber() {
+        return nextFileNumber;
+    }
+
+    /** -1 when the edit does not set it. */
+    public long lastVersion() {
+        return lastVersion;
+    }
+
+    /** -1 when the edit does not set it. */
+    public long logNumber() {
+        return logNumber;
+    }
+
+    public List<Added> added() {
+        return Collections.unmodifiableList(added);
+    }
+
+    public List<Deleted> deleted() {
+        return Collections.unmodifiableList(deleted);
+    }
+
+    void encode(ByteOutput out) {
+        if (nextFileNumber >= 0) {
+            out.writeByte(TAG_NEXT_FILE_NUMBER).writeLong(nextFileNumber);
+        }
+        if (lastVersion >= 0) {
+            out.writeByte(TAG_LAST_VERSION).writeLong(lastVersion);
+        }
+        if (logNumber >= 0) {
+            out.writeByte(TAG_LOG_NUMBER).writeLong(logNumber);
+        }
+        for (Deleted d : deleted) {
+            out.writeByte(TAG_DELETE_TABLE).writeByte(d.level()).writeLong(d.fileNumber());
+        }
+        for (Added a : added) {
+            TableMeta t = a.table();
+            out.writeByte(TAG_ADD_TABLE).writeByte(a.level()).writeLong(t.fileNumber()).writeLong(t.fileSize());
+            out.writeInt(t.smallestKey().length).write(t.smallestKey());
+            out.writeInt(t.largestKey().length).write(t.largestKey());
+        }
+    }
+
+    /**
+     * Decodes an edit.
+     *
+     * @throws IllegalArgumentException describing what is malformed
+     */
+    static VersionEdit decode(ByteBuffer in, int maxLevels) {
+        VersionEdit edit = new VersionEdit();
+        try {
+            while (in.hasRemaining()) {
+                int tag = in.get();
+                switch (tag) {
+                    case TAG_NEXT_FILE_NUMBER -> edit.nextFileNumber(nonNegative(in.getLong(), "next file number"));
+                    case TAG_LAST_VERSION -> edit.lastVersion(version(in.getLong()));
+                    case TAG_LOG_NUMBER -> edit.logNumber(nonNegative(in.getLong(), "log number"));
+                    case TAG_DELETE_TABLE -> edit.deleteTable(level(in.get(), maxLevels),
+                            nonNegative(in.getLong(), "file number"));
+                    case TAG_ADD_TABLE -> {
+                        int level = level(in.get(), maxLevels);
+                        long number = nonNegative(in.getLong(), "file number");
+                        long size = nonNegative(in.getLong(), "file size");
+                        byte[] smallest = key(in);
+                        byte[] largest = key(in);
+                        if (KeyFormat.compare(smallest, largest) > 0) {
+                            throw new IllegalArgumentException("table " + number + " has smallest key after largest");
+                        }
+                        edit.addTable(level, new TableMeta(number, size, smallest, largest));
+                    }
+                    default -> throw new IllegalArgumentException("unknown field tag " + tag);
+                }
+            }
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("edit truncated inside a field", e);
+        }
+        return edit;
+    }
+
+    private static long nonNegative(long value, String what) {
+        if (value < 0) {
+            throw new IllegalArgumentException(what + " is negative: " + value);
+        }
+        return value;
+    }
+
+    private static long version(long value) {
+        if (value < 0 || value > KeyFormat.MAX_VERSION) {
+            throw new IllegalArgumentException("last version out of range: " + value);
+        }
+        return value;
+    }
+
+    private static int level(byte level, int maxLevels) {
+        if (level < 0 || level >= maxLevels) {
+            throw new IllegalArgumentException("level " + level + " outside 0.." + (maxLevels - 1));
+        }
+        return level;
+    }
+
+    private static byte[] key(ByteBuffer in) {
+        int length = in.getInt();
+        if (length <= KeyFormat.VERSION_SIZE || length > in.remaining()) {
+            throw new IllegalArgumentException("key length " + length + " does not fit");
+        }
+        byte[] key = new byte[length];
+        in.get(key);
+        return key;
+    }
+}

@@ -1,0 +1,305 @@
+package io.trainkv.manifest;
+
+import io.trainkv.CorruptionException;
+import io.trainkv.sstable.TableReader;
+import io.trainkv.storage.FileNames;
+import io.trainkv.storage.ReadableFile;
+import io.trainkv.storage.Storage;
+import io.trainkv.util.Bytes;
+import io.trainkv.util.KeyFormat;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The live set of tables and the counters that must survive restarts (next file number, last
+ * version, the WAL number below which everything is flushed), kept in memory as the current
+ * {@link Version} and on disk in the manifest. {@link #logAndApply} is the only way to change
+ * them: the edit is fsynced to the manifest before the new version is installed.
+ *
+ * <p>Open reopens the manifest's state and every table it names, and starts a fresh manifest
+ * holding one snapshot edit. A manifest grown past the rewrite threshold is replaced the same way.
+ */
+public final class VersionSet implements Closeable {
+
+    private static final System.Logger LOG = System.getLogger(VersionSet.class.getName());
+
+    private static final Comparator<TableHandle> BY_SMALLEST_KEY =
+            (a, b) -> KeyFormat.compare(a.meta().smallestKey(), b.meta().smallestKey());
+    private static final Comparator<TableHandle> BY_FILE_NUMBER =
+            Comparator.comparingLong(t -> t.meta().fileNumber());
+
+    private final Storage storage;
+    private final int maxLevels;
+    private final boolean mmap;
+    private final long manifestRewriteBytes;
+
+    private volatile Version current;
+    private ManifestLog manifest;
+    private long nextFileNumber;
+    private long lastVersion;
+    private long logNumber;
+    private volatile boolean closing;
+
+    private VersionSet(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes) {
+        this.storage = storage;
+        this.maxLevels = maxLevels;
+        this.mmap = mmap;
+        this.manifestRewriteBytes = manifestRewriteBytes;
+    }
+
+    /**
+     * Recovers the version set of a directory (or starts an empty one) and writes a fresh manifest.
+     *
+     * @param minNextFileNumber one more than the highest file number present in the directory
+     * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
+     *         of the wrong size, or unreadable
+     */
+    public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
+                                  long minNextFileNumber) throws IOException {
+        VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes);
+        ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
+        Map<Long, VersionEdit.Added> tables = new LinkedHashMap<>();
+        if (replayed != null) {
+            for (VersionEdit edit : replayed.edits()) {
+                for (VersionEdit.Deleted d : edit.deleted()) {
+                    tables.remove(d.fileNumber());
+                }
+                for (VersionEdit.Added a : edit.added()) {
+                    tables.put(a.table().fileNumber(), a);
+                }
+                if (edit.nextFileNumber() >= 0) {
+                    set.nextFileNumber = edit.nextFileNumber();
+                }
+                if (edit.lastVersion() >= 0) {
+                    set.lastVersion = edit.lastVersion();
+                }
+                if (edit.logNumber() >= 0) {
+                    set.logNumber = edit.logNumber();
+                }
+            }
+        }
+        set.nextFileNumber = Math.max(set.nextFileNumber, minNextFileNumber);
+        List<List<TableHandle>> levels = emptyLevels(maxLevels);
+        try {
+            for (VersionEdit.Added a : tables.values()) {
+                levels.get(a.level()).add(set.openTable(a.table()));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (List<TableHandle> level : levels) {
+                for (TableHandle t : level) {
+                    closeQuietly(t.reader());
+                }
+            }
+            throw e;
+        }
+        sortLevels(levels);
+        set.current = new Version(levels);
+        set.manifest = ManifestLog.create(storage, set.nextFileNumber++, set.snapshot(set.current),
+                replayed == null ? null : replayed.manifestName());
+        return set;
+    }
+
+    private TableHandle openTable(TableMeta meta) throws IOException {
+        String name = FileNames.name(meta.fileNumber(), FileNames.Kind.TABLE);
+        if (!storage.exists(name)) {
+            throw new CorruptionException(name, 0, "table " + name + " named in the manifest is missing");
+        }
+        long size = storage.size(name);
+        if (size != meta.fileSize()) {
+            throw new CorruptionException(name, Math.min(size, meta.fileSize()), "table " + name + " is " + size
+                    + " bytes but the manifest recorded " + meta.fileSize());
+        }
+        ReadableFile file = storage.openRead(name);
+        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap);
+        return new TableHandle(meta, reader, this);
+    }
+
+    /** The current version with a reference taken; the caller must {@link Version#unref()} it. */
+    public Version acquireCurrent() {
+        while (true) {
+            Version v = current;
+            if (v.tryRef()) {
+                return v;
+            }
+        }
+    }
+
+    /** Reserves a new file number (for a WAL, table or manifest). */
+    public synchronized long newFileNumber() {
+        return nextFileNumber++;
+    }
+
+    /** The WAL number below which every WAL is flushed into tables. */
+    public synchronized long logNumber() {
+        return logNumber;
+    }
+
+    /** The last version recorded in the manifest. */
+    public synchronized long lastVersion() {
+        return lastVersion;
+    }
+
+    /** The file numbers of every table in the current version. */
+    public Set<Long> liveTableNumbers() {
+        Set<Long> live = new HashSet<>();
+        Version v = current;
+        for (int level = 0; level < v.levelCount(); level++) {
+            for (TableHandle t : v.tables(level)) {
+                live.add(t.meta().fileNumber());
+            }
+        }
+        return live;
+    }
+
+    /** The live manifest's file name. */
+    public synchronized String manifestName() {
+        return manifest.name();
+    }
+
+    /**
+     * Records {@code edit} durably in the manifest and installs the version it produces. The
+     * tables it adds must be complete and fsynced; they are opened here.
+     */
+    public synchronized void logAndApply(VersionEdit edit) throws IOException {
+        if (edit.lastVersion() >= 0) {
+            lastVersion = Math.max(lastVersion, edit.lastVersion());
+        }
+        if (edit.logNumber() >= 0) {
+            logNumber = Math.max(logNumber, edit.logNumber());
+        }
+        edit.nextFileNumber(nextFileNumber).lastVersion(lastVersion).logNumber(logNumber);
+        Version base = current;
+        List<List<TableHandle>> levels = emptyLevels(maxLevels);
+        Map<Long, Integer> deleted = new HashMap<>();
+        for (VersionEdit.Deleted d : edit.deleted()) {
+            deleted.put(d.fileNumber(), d.level());
+        }
+        for (int level = 0; level < maxLevels; level++) {
+            for (TableHandle t : base.tables(level)) {
+                Integer deletedAt = deleted.remove(t.meta().fileNumber());
+                if (deletedAt == null) {
+                    levels.get(level).add(t);
+                } else if (deletedAt != level) {
+                    throw new IllegalStateException("edit deletes table " + t.meta().fileNumber() + " from level "
+                            + deletedAt + " but it is at level " + level);
+                }
+            }
+        }
+        if (!deleted.isEmpty()) {
+            throw new IllegalStateException("edit deletes tables that are not live: " + deleted.keySet());
+        }
+        List<TableHandle> opened = new ArrayList<>();
+        try {
+            for (VersionEdit.Added a : edit.added()) {
+                TableHandle t = openTable(a.table());
+                opened.add(t);
+                levels.get(a.level()).add(t);
+            }
+            sortLevels(levels);
+            checkLevelsDoNotOverlap(levels);
+            Version next = new Version(levels);
+            try {
+                writeToManifest(edit, next);
+            } catch (IOException | RuntimeException e) {
+                next.abandon();
+                throw e;
+            }
+            current = next;
+            base.unref();
+        } catch (IOException | RuntimeException e) {
+            for (TableHandle t : opened) {
+                closeQuietly(t.reader());
+            }
+            throw e;
+        }
+    }
+
+    private void writeToManifest(VersionEdit edit, Version next) throws IOException {
+        if (manifest.size() < manifestRewriteBytes) {
+            manifest.append(edit);
+            return;
+        }
+        ManifestLog replacement = ManifestLog.create(storage, nextFileNumber++, snapshot(next), manifest.name());
+        manifest.close();
+        manifest = replacement;
+    }
+
+    private VersionEdit snapshot(Version version) {
+        VersionEdit edit = new VersionEdit().nextFileNumber(nextFileNumber).lastVersion(lastVersion).logNumber(logNumber);
+        for (int level = 0; level < version.levelCount(); level++) {
+            for (TableHandle t : version.tables(level)) {
+                edit.addTable(level, t.meta());
+            }
+        }
+        return edit;
+    }
+
+    private static List<List<TableHandle>> emptyLevels(int maxLevels) {
+        List<List<TableHandle>> levels = new ArrayList<>(maxLevels);
+        for (int i = 0; i < maxLevels; i++) {
+            levels.add(new ArrayList<>());
+        }
+        return levels;
+    }
+
+    private static void sortLevels(List<List<TableHandle>> levels) {
+        levels.get(0).sort(BY_FILE_NUMBER);
+        for (int level = 1; level < levels.size(); level++) {
+            levels.get(level).sort(BY_SMALLEST_KEY);
+        }
+    }
+
+    private static void checkLevelsDoNotOverlap(List<List<TableHandle>> levels) {
+        for (int level = 1; level < levels.size(); level++) {
+            List<TableHandle> tables = levels.get(level);
+            for (int i = 1; i < tables.size(); i++) {
+                TableMeta before = tables.get(i - 1).meta();
+                TableMeta after = tables.get(i).meta();
+                if (Bytes.compare(before.largestUserKey(), after.smallestUserKey()) >= 0) {
+                    throw new IllegalStateException("level " + level + " would overlap: " + before + " and " + after);
+                }
+            }
+        }
+    }
+
+    /** Called when no version holds {@code table} any more. */
+    void release(TableHandle table) {
+        closeQuietly(table.reader());
+        if (closing) {
+            return;
+        }
+        String name = FileNames.name(table.meta().fileNumber(), FileNames.Kind.TABLE);
+        try {
+            storage.delete(name);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete obsolete table " + name + "; it will be removed at the next open", e);
+        }
+    }
+
+    private static void closeQuietly(TableReader reader) {
+        try {
+            reader.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot close table " + reader.fileName(), e);
+        }
+    }
+
+    /**
+     * Releases the current version (tables close once no iterator holds them; files stay) and
+     * closes the manifest.
+     */
+    @Override
+    public synchronized void close() throws IOException {
+        closing = true;
+        current.unref();
+        manifest.close();
+    }
+}
