@@ -10,6 +10,7 @@ import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
 import io.trainkv.txn.VersionClock;
+import io.trainkv.util.InternalIterator;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -85,15 +86,16 @@ final class Flusher implements AutoCloseable {
         long number = versions.newFileNumber();
         String name = FileNames.name(number, FileNames.Kind.TABLE);
         VersionEdit edit = new VersionEdit();
-        MemTable.Cursor cursor = memtable.cursor();
-        if (cursor.next()) {
+        InternalIterator entries = memtable.iterator(false);
+        entries.seekToFirst();
+        if (entries.valid()) {
             TableProperties properties;
             long size;
             try (WritableFile file = storage.create(name)) {
                 TableWriter writer = new TableWriter(file, options.blockSize(), options.bloomBitsPerKey());
-                do {
-                    writer.add(cursor.userKey(), cursor.value());
-                } while (cursor.next());
+                for (; entries.valid(); entries.next()) {
+                    writer.add(entries.keyBuffer(), entries.keyLength(), entries.value());
+                }
                 properties = writer.finish();
                 size = writer.fileSize();
             }

@@ -41,6 +41,13 @@ public final class Options {
     private boolean mmap = true;
     private int maxLevels = 8;
     private long manifestRewriteSize = 4L * 1024 * 1024;
+    private int levelSizeMultiplier = 10;
+    private long baseLevelSize = 64L * 1024 * 1024;
+    private long targetFileSize = 8L * 1024 * 1024;
+    private int level0CompactionTrigger = 4;
+    private int level0SlowdownTrigger = 8;
+    private int level0StopTrigger = 12;
+    private int compactionThreads = 1;
 
     private Options(Path directory, boolean temporary) {
         this.directory = directory;
@@ -138,6 +145,54 @@ public final class Options {
         return this;
     }
 
+    /** Size ratio between adjacent levels. Default 10. */
+    public Options levelSizeMultiplier(int multiplier) {
+        this.levelSizeMultiplier = checkRange("levelSizeMultiplier", multiplier, 2, 100);
+        return this;
+    }
+
+    /**
+     * Target size of the base level, the level level-0 compacts into. Level targets are dynamic:
+     * the largest level sets the bottom target and each level above is {@code multiplier} times
+     * smaller, down to this size; levels above the base level stay empty. Default 64 MiB.
+     */
+    public Options baseLevelSize(long bytes) {
+        if (bytes < 64 * 1024) {
+            throw new IllegalArgumentException("baseLevelSize must be at least 64 KiB: " + bytes);
+        }
+        this.baseLevelSize = bytes;
+        return this;
+    }
+
+    /** Size at which compaction starts a new output table. Default 8 MiB. */
+    public Options targetFileSize(long bytes) {
+        if (bytes < 4096) {
+            throw new IllegalArgumentException("targetFileSize must be at least 4096 bytes: " + bytes);
+        }
+        this.targetFileSize = bytes;
+        return this;
+    }
+
+    /**
+     * Level-0 table counts that start a compaction, slow writers down (1 ms per write group), and
+     * stop writers until compaction catches up. Defaults 4, 8, 12; each at least the previous.
+     */
+    public Options level0Triggers(int compaction, int slowdown, int stop) {
+        checkRange("level0CompactionTrigger", compaction, 1, 1000);
+        checkRange("level0SlowdownTrigger", slowdown, compaction, 1000);
+        checkRange("level0StopTrigger", stop, slowdown, 1000);
+        this.level0CompactionTrigger = compaction;
+        this.level0SlowdownTrigger = slowdown;
+        this.level0StopTrigger = stop;
+        return this;
+    }
+
+    /** Threads running compactions in the background. Default 1. */
+    public Options compactionThreads(int threads) {
+        this.compactionThreads = checkRange("compactionThreads", threads, 1, 64);
+        return this;
+    }
+
     private static int checkRange(String name, int value, int min, int max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ": " + value);
@@ -192,5 +247,33 @@ public final class Options {
 
     public long manifestRewriteSize() {
         return manifestRewriteSize;
+    }
+
+    public int levelSizeMultiplier() {
+        return levelSizeMultiplier;
+    }
+
+    public long baseLevelSize() {
+        return baseLevelSize;
+    }
+
+    public long targetFileSize() {
+        return targetFileSize;
+    }
+
+    public int level0CompactionTrigger() {
+        return level0CompactionTrigger;
+    }
+
+    public int level0SlowdownTrigger() {
+        return level0SlowdownTrigger;
+    }
+
+    public int level0StopTrigger() {
+        return level0StopTrigger;
+    }
+
+    public int compactionThreads() {
+        return compactionThreads;
     }
 }

@@ -1,5 +1,10 @@
 package io.trainkv;
 
+import io.trainkv.compaction.CompactionSettings;
+import io.trainkv.compaction.Compactor;
+import io.trainkv.compaction.LevelTargets;
+import io.trainkv.manifest.LevelIterator;
+import io.trainkv.manifest.TableHandle;
 import io.trainkv.manifest.Version;
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.memtable.MemTable;
@@ -8,8 +13,11 @@ import io.trainkv.storage.DirectoryLockedException;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.Storage;
+import io.trainkv.txn.SnapshotRegistry;
 import io.trainkv.txn.VersionClock;
 import io.trainkv.util.Bytes;
+import io.trainkv.util.InternalIterator;
+import io.trainkv.util.MergingIterator;
 import io.trainkv.util.ValueStruct;
 import java.io.Closeable;
 import java.io.IOException;
@@ -21,6 +29,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -48,17 +57,50 @@ public final class TrainKV implements AutoCloseable {
     private final Path temporaryDirectory;
     private final VersionSet versions;
     private final Flusher flusher;
+    private final Compactor compactor;
+    private final SnapshotRegistry snapshots;
     private final WritePipeline pipeline;
+    private final Set<DbIterator> openIterators = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
+    /**
+     * Lets background work that is built before the pipeline reach it once it exists: compaction
+     * reads the visible version and reports progress and failures to the writers.
+     */
+    private static final class PipelineLink {
+        volatile WritePipeline pipeline;
+
+        long visibleVersion() {
+            WritePipeline p = pipeline;
+            return p == null ? 0 : p.visibleVersion();
+        }
+
+        void signalBackgroundProgress() {
+            WritePipeline p = pipeline;
+            if (p != null) {
+                p.signalBackgroundProgress();
+            }
+        }
+
+        void failBackground(Throwable cause) {
+            WritePipeline p = pipeline;
+            if (p != null) {
+                p.failBackground(cause);
+            }
+        }
+    }
+
     private TrainKV(Options options, Storage storage, DirectoryLock directoryLock, Path temporaryDirectory,
-                    VersionSet versions, Flusher flusher, WritePipeline pipeline) {
+                    VersionSet versions, Flusher flusher, Compactor compactor, SnapshotRegistry snapshots,
+                    WritePipeline pipeline) {
         this.options = options;
         this.storage = storage;
         this.directoryLock = directoryLock;
         this.temporaryDirectory = temporaryDirectory;
         this.versions = versions;
         this.flusher = flusher;
+        this.compactor = compactor;
+        this.snapshots = snapshots;
         this.pipeline = pipeline;
     }
 
@@ -95,6 +137,7 @@ public final class TrainKV implements AutoCloseable {
         }
         VersionSet versions = null;
         Flusher flusher = null;
+        Compactor compactor = null;
         try {
             List<String> names = storage.list();
             long maxFileNumber = 0;
@@ -118,15 +161,28 @@ public final class TrainKV implements AutoCloseable {
             VersionClock clock = new VersionClock();
             clock.advanceTo(Math.max(versions.lastVersion(), replayed.maxVersion));
             deleteOrphans(storage, names, versions);
-            flusher = new Flusher(storage, options, versions, clock, () -> { });
+            PipelineLink link = new PipelineLink();
+            SnapshotRegistry snapshots = new SnapshotRegistry(link::visibleVersion);
+            compactor = new Compactor(storage, versions, snapshots, options.clock(),
+                    new CompactionSettings(options.compactionThreads(), options.baseLevelSize(),
+                            options.levelSizeMultiplier(), options.level0CompactionTrigger(), options.targetFileSize(),
+                            options.blockSize(), options.bloomBitsPerKey()),
+                    link::signalBackgroundProgress, link::failBackground);
+            Compactor compactorForFlush = compactor;
+            flusher = new Flusher(storage, options, versions, clock, compactorForFlush::maybeSchedule);
             WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, replayed.memtables,
                     flusher::schedule);
+            link.pipeline = pipeline;
             flusher.attach(pipeline);
             flusher.schedule();
-            return new TrainKV(options, storage, lock, temporary, versions, flusher, pipeline);
+            compactor.maybeSchedule();
+            return new TrainKV(options, storage, lock, temporary, versions, flusher, compactor, snapshots, pipeline);
         } catch (IOException | RuntimeException e) {
             if (flusher != null) {
                 flusher.close();
+            }
+            if (compactor != null) {
+                compactor.close();
             }
             if (versions != null) {
                 closeQuietly(versions);
@@ -202,26 +258,73 @@ public final class TrainKV implements AutoCloseable {
     public Entry getEntry(byte[] key) {
         WriteBatch.checkKey(key);
         checkOpen();
-        long readVersion = pipeline.visibleVersion();
+        // Memtables, then tables, then the read version: a flush moves data from the first to the
+        // second in that order, and every version a compaction in the tables dropped is shadowed
+        // by one at or below the read version.
+        List<MemTable> memtables = pipeline.memtables();
+        Version version = versions.acquireCurrent();
         ValueStruct found = null;
-        for (MemTable memtable : pipeline.memtables()) {
-            found = memtable.get(key, readVersion);
-            if (found != null) {
-                break;
+        try {
+            long readVersion = pipeline.visibleVersion();
+            for (MemTable memtable : memtables) {
+                found = memtable.get(key, readVersion);
+                if (found != null) {
+                    break;
+                }
             }
-        }
-        if (found == null) {
-            Version version = versions.acquireCurrent();
-            try {
+            if (found == null) {
                 found = version.get(key, readVersion);
-            } finally {
-                version.unref();
             }
+        } finally {
+            version.unref();
         }
         if (found == null || found.isTombstone() || found.isExpiredAt(options.clock().millis())) {
             return null;
         }
         return Entry.stored(key, found.value(), found.userMeta(), found.expiresAtMillis());
+    }
+
+    /**
+     * An iterator over a consistent snapshot of the database (every write acknowledged before
+     * this call, none after), in the direction and bounds of {@code options}. Close it: it pins
+     * the tables and versions it reads.
+     */
+    public DbIterator iterator(IteratorOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("iterator options must not be null");
+        }
+        checkOpen();
+        // Snapshot first (so compaction keeps what it sees), then memtables, then tables.
+        long readVersion = snapshots.acquireLatest();
+        List<MemTable> memtables = pipeline.memtables();
+        Version version = versions.acquireCurrent();
+        boolean reverse = options.isReverse();
+        List<InternalIterator> children = new ArrayList<>();
+        for (MemTable memtable : memtables) {
+            children.add(memtable.iterator(reverse));
+        }
+        List<TableHandle> level0 = version.tables(0);
+        for (int i = level0.size() - 1; i >= 0; i--) {
+            children.add(level0.get(i).reader().iterator(reverse));
+        }
+        for (int level = 1; level < version.levelCount(); level++) {
+            if (!version.tables(level).isEmpty()) {
+                children.add(new LevelIterator(version.tables(level), reverse));
+            }
+        }
+        DbIterator iterator = new DbIterator(this, new MergingIterator(children, reverse), readVersion, options,
+                this.options.clock().millis(), closing -> {
+                    openIterators.remove(closing);
+                    version.unref();
+                    snapshots.release(readVersion);
+                });
+        openIterators.add(iterator);
+        return iterator;
+    }
+
+    /** An ascending iterator over every key. */
+    public DbIterator iterator() {
+        return iterator(IteratorOptions.forward());
     }
 
     /** Deletes {@code key}; deleting an absent key is not an error. */
@@ -275,14 +378,44 @@ public final class TrainKV implements AutoCloseable {
         List<Stats.LevelStats> levels = new ArrayList<>();
         Version version = versions.acquireCurrent();
         try {
+            LevelTargets targets = compactor.targets(version);
             for (int level = 0; level < version.levelCount(); level++) {
-                levels.add(new Stats.LevelStats(level, version.tables(level).size(), version.levelBytes(level), 0));
+                levels.add(new Stats.LevelStats(level, version.tables(level).size(), version.levelBytes(level),
+                        targets.target(level)));
             }
         } finally {
             version.unref();
         }
         return new Stats(c.batchesWritten(), c.writeGroups(), c.walSyncs(), c.walBytes(), c.writeStalls(),
-                c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels), flusher.flushedBytes(), 0, 0);
+                c.writeSlowdowns(), c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels),
+                flusher.flushedBytes(), compactor.readBytes(), compactor.writeBytes(), compactor.completed());
+    }
+
+    /**
+     * Flushes memory, then compacts every table holding keys in {@code [from, to]} (inclusive;
+     * null for unbounded) down to the bottom level, on the calling thread. Reads continue
+     * meanwhile; background compaction waits.
+     */
+    public void compactRange(byte[] from, byte[] to) {
+        checkOpen();
+        pipeline.flush();
+        try {
+            compactor.compactRange(from, to);
+        } catch (IOException e) {
+            pipeline.failBackground(e);
+            throw new StorageException("compaction failed; the database is now read-only: " + e, e);
+        }
+    }
+
+    /** Flushes memory and compacts the whole database into the bottom level. */
+    public void flatten() {
+        compactRange(null, null);
+    }
+
+    /** Waits until no flush or compaction is running or needed (tests and benchmarks). */
+    void awaitBackgroundIdle() {
+        pipeline.flush();
+        compactor.awaitIdle();
     }
 
     /**
@@ -313,6 +446,9 @@ public final class TrainKV implements AutoCloseable {
             }
             closed = true;
         }
+        for (DbIterator iterator : List.copyOf(openIterators)) {
+            iterator.close();
+        }
         IOException failure = null;
         try {
             pipeline.close();
@@ -320,6 +456,7 @@ public final class TrainKV implements AutoCloseable {
             failure = e;
         }
         flusher.close();
+        compactor.close();
         try {
             versions.close();
         } catch (IOException e) {
@@ -338,7 +475,7 @@ public final class TrainKV implements AutoCloseable {
         }
     }
 
-    private void checkOpen() {
+    void checkOpen() {
         if (closed) {
             throw new IllegalStateException("database is closed");
         }

@@ -13,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -44,7 +45,7 @@ final class WritePipeline {
     private final Runnable flushTrigger;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition drained = lock.newCondition();
-    private final Condition memtableFlushed = lock.newCondition();
+    private final Condition backgroundProgress = lock.newCondition();
     private final ArrayDeque<PendingWrite> queue = new ArrayDeque<>();
     private final WalBatchEncoder encoder = new WalBatchEncoder();
     private final List<PendingWrite> group = new ArrayList<>();
@@ -59,6 +60,7 @@ final class WritePipeline {
     private long batchesWritten;
     private long walBytes;
     private long writeStalls;
+    private long writeSlowdowns;
 
     /** A batch waiting in the queue, and how its write ended. */
     private final class PendingWrite {
@@ -146,7 +148,7 @@ final class WritePipeline {
         lock.lock();
         try {
             while (memtables.size() > 1 && failure == null && !closed) {
-                memtableFlushed.awaitUninterruptibly();
+                backgroundProgress.awaitUninterruptibly();
             }
             checkUsable();
         } finally {
@@ -184,6 +186,7 @@ final class WritePipeline {
                     rotate();
                 }
             } else {
+                throttleForLevel0();
                 makeRoom(footprint);
             }
             for (PendingWrite w : group) {
@@ -309,7 +312,7 @@ final class WritePipeline {
         boolean stalled = false;
         while (memtables.size() - 1 >= options.maxImmutableMemtables() && failure == null && !closed) {
             stalled = true;
-            memtableFlushed.awaitUninterruptibly();
+            backgroundProgress.awaitUninterruptibly();
         }
         if (stalled) {
             writeStalls++;
@@ -320,6 +323,39 @@ final class WritePipeline {
         wal.close();
         startNewWal();
         flushTrigger.run();
+    }
+
+    /**
+     * Holds writers back while level 0 is too full for reads to stay fast: at the stop trigger they
+     * wait for compaction to bring it down, at the slowdown trigger each group waits 1 ms so that
+     * compaction gets the disk. Called by the leader with the lock held; waiting releases it.
+     */
+    private void throttleForLevel0() {
+        int level0 = versions.tableCount(0);
+        if (level0 >= options.level0StopTrigger()) {
+            writeStalls++;
+            while (versions.tableCount(0) >= options.level0StopTrigger() && failure == null && !closed) {
+                backgroundProgress.awaitUninterruptibly();
+            }
+            checkUsable();
+        } else if (level0 >= options.level0SlowdownTrigger()) {
+            writeSlowdowns++;
+            try {
+                backgroundProgress.await(1, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Wakes writers waiting for a flush or compaction. */
+    void signalBackgroundProgress() {
+        lock.lock();
+        try {
+            backgroundProgress.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Creates the next WAL file and its empty memtable; the WAL's name is durable before use. */
@@ -360,7 +396,7 @@ final class WritePipeline {
             List<MemTable> next = new ArrayList<>(memtables);
             next.remove(flushed);
             memtables = List.copyOf(next);
-            memtableFlushed.signalAll();
+            backgroundProgress.signalAll();
         } finally {
             lock.unlock();
         }
@@ -371,7 +407,7 @@ final class WritePipeline {
         lock.lock();
         try {
             fail(cause);
-            memtableFlushed.signalAll();
+            backgroundProgress.signalAll();
         } finally {
             lock.unlock();
         }
@@ -424,7 +460,7 @@ final class WritePipeline {
 
     /** The write-path counters, in the order {@link Stats} lists them. */
     record Counters(long batchesWritten, long writeGroups, long walSyncs, long walBytes, long writeStalls,
-                    int memtables, long memtableBytes, long lastVersion) {
+                    long writeSlowdowns, int memtables, long memtableBytes, long lastVersion) {
     }
 
     Counters counters() {
@@ -434,8 +470,8 @@ final class WritePipeline {
             for (MemTable m : memtables) {
                 memtableBytes += m.sizeBytes();
             }
-            return new Counters(batchesWritten, writeGroups, walSyncs, walBytes, writeStalls, memtables.size(),
-                    memtableBytes, visibleVersion);
+            return new Counters(batchesWritten, writeGroups, walSyncs, walBytes, writeStalls, writeSlowdowns,
+                    memtables.size(), memtableBytes, visibleVersion);
         } finally {
             lock.unlock();
         }
@@ -449,7 +485,7 @@ final class WritePipeline {
                 return;
             }
             closed = true;
-            memtableFlushed.signalAll();
+            backgroundProgress.signalAll();
             while (!queue.isEmpty()) {
                 drained.awaitUninterruptibly();
             }

@@ -47,7 +47,7 @@ class FlushAndManifestTest {
     @EnumSource(FileSystemKind.class)
     void flushMovesDataIntoTablesDeletesTheWalsAndSurvivesReopen(FileSystemKind fs) throws Exception {
         Path dir = fs.newDirectory(tempDir);
-        Options options = Options.at(dir).memtableSize(64 * 1024);
+        Options options = Options.at(dir).memtableSize(64 * 1024).level0Triggers(100, 200, 300);
         long lastVersion;
         try (TrainKV db = TrainKV.open(options)) {
             for (int i = 0; i < 3000; i++) {
@@ -138,7 +138,7 @@ class FlushAndManifestTest {
     @Test
     void theManifestIsRewrittenWhenItGrowsAndStaysReadable() throws Exception {
         Path dir = tempDir.resolve("db");
-        Options options = Options.at(dir).manifestRewriteSize(4096);
+        Options options = Options.at(dir).manifestRewriteSize(4096).level0Triggers(100, 200, 300);
         String firstManifest;
         try (TrainKV db = TrainKV.open(options)) {
             firstManifest = manifests(dir).get(0);

@@ -132,6 +132,11 @@ public final class VersionSet implements Closeable {
         }
     }
 
+    /** Tables at {@code level} in the current version; a cheap read for write throttling. */
+    public int tableCount(int level) {
+        return current.tables(level).size();
+    }
+
     /** Reserves a new file number (for a WAL, table or manifest). */
     public synchronized long newFileNumber() {
         return nextFileNumber++;
@@ -182,12 +187,15 @@ public final class VersionSet implements Closeable {
         for (VersionEdit.Deleted d : edit.deleted()) {
             deleted.put(d.fileNumber(), d.level());
         }
+        Map<Long, TableHandle> removed = new HashMap<>();
         for (int level = 0; level < maxLevels; level++) {
             for (TableHandle t : base.tables(level)) {
                 Integer deletedAt = deleted.remove(t.meta().fileNumber());
                 if (deletedAt == null) {
                     levels.get(level).add(t);
-                } else if (deletedAt != level) {
+                } else if (deletedAt == level) {
+                    removed.put(t.meta().fileNumber(), t);
+                } else {
                     throw new IllegalStateException("edit deletes table " + t.meta().fileNumber() + " from level "
                             + deletedAt + " but it is at level " + level);
                 }
@@ -199,6 +207,11 @@ public final class VersionSet implements Closeable {
         List<TableHandle> opened = new ArrayList<>();
         try {
             for (VersionEdit.Added a : edit.added()) {
+                TableHandle moved = removed.get(a.table().fileNumber());
+                if (moved != null) {
+                    levels.get(a.level()).add(moved);
+                    continue;
+                }
                 TableHandle t = openTable(a.table());
                 opened.add(t);
                 levels.get(a.level()).add(t);

@@ -1,5 +1,6 @@
 package io.trainkv.memtable;
 
+import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
 import java.lang.invoke.MethodHandles;
@@ -244,9 +245,41 @@ public final class MemTable {
         return new ValueStruct(version, array[valueAt], array[valueAt + 1], buffer.getLong(valueAt + 2), value);
     }
 
-    /** A cursor over every entry in internal-key order, positioned before the first entry. */
-    public Cursor cursor() {
-        return new Cursor();
+    /** An iterator over every entry, in internal-key order or its reverse; not yet positioned. */
+    public InternalIterator iterator(boolean reverse) {
+        return new MemTableIterator(reverse);
+    }
+
+    /** The last node whose key is before {@code (userKey, version)}, or {@link Arena#NULL}. */
+    private int findLessThan(byte[] userKey, long version) {
+        int x = head;
+        int level = listHeight.get() - 1;
+        while (true) {
+            int next = getLink(x, level);
+            if (next != Arena.NULL && compareNodeTo(next, userKey, version) < 0) {
+                x = next;
+            } else if (level == 0) {
+                return x == head ? Arena.NULL : x;
+            } else {
+                level--;
+            }
+        }
+    }
+
+    /** The last node, or {@link Arena#NULL} when empty. */
+    private int findLast() {
+        int x = head;
+        int level = listHeight.get() - 1;
+        while (true) {
+            int next = getLink(x, level);
+            if (next != Arena.NULL) {
+                x = next;
+            } else if (level == 0) {
+                return x == head ? Arena.NULL : x;
+            } else {
+                level--;
+            }
+        }
     }
 
     private int getLink(int node, int level) {
@@ -271,42 +304,78 @@ public final class MemTable {
     }
 
     /**
-     * Forward iteration over a memtable in internal-key order. Sees entries inserted concurrently
-     * ahead of its position. Not thread-safe itself.
+     * Iteration in either direction. Forward steps follow level-0 links; backward steps search
+     * from the head for the node before the current key (the list has no back links), as
+     * LevelDB's memtable does. Sees entries inserted concurrently ahead of its position.
      */
-    public final class Cursor {
+    private final class MemTableIterator implements InternalIterator {
+        private final boolean reverse;
         private int node = Arena.NULL;
-        private boolean started;
+        private byte[] key = new byte[64];
+        private int keyLength;
 
-        /** Advances to the next entry; returns false at the end. */
-        public boolean next() {
-            if (started && node == Arena.NULL) {
-                return false;
+        MemTableIterator(boolean reverse) {
+            this.reverse = reverse;
+        }
+
+        @Override
+        public boolean valid() {
+            return node != Arena.NULL;
+        }
+
+        @Override
+        public void seekToFirst() {
+            position(reverse ? findLast() : getLink(head, 0));
+        }
+
+        @Override
+        public void seek(byte[] userKey, long version) {
+            int atLeast = seekAtLeast(userKey, version);
+            if (!reverse || (atLeast != Arena.NULL && compareNodeTo(atLeast, userKey, version) == 0)) {
+                position(atLeast);
+            } else {
+                position(findLessThan(userKey, version));
             }
-            node = getLink(started ? node : head, 0);
-            started = true;
-            return node != Arena.NULL;
         }
 
-        /** Positions at the first entry at or after {@code (userKey, version)}; returns false if none. */
-        public boolean seek(byte[] userKey, long version) {
-            node = seekAtLeast(userKey, version);
-            started = true;
-            return node != Arena.NULL;
+        @Override
+        public void next() {
+            if (!reverse) {
+                position(getLink(node, 0));
+                return;
+            }
+            int userLength = keyLength - KeyFormat.VERSION_SIZE;
+            byte[] userKey = Arrays.copyOf(key, userLength);
+            position(findLessThan(userKey, KeyFormat.getVersion(key, userLength)));
         }
 
-        /** The current entry's user key, copied. */
-        public byte[] userKey() {
-            ByteBuffer buffer = arena.buffer(node);
-            int p = arena.position(node);
-            int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
-            int userKeyLength = buffer.getInt(p + KEY_LENGTH) - KeyFormat.VERSION_SIZE;
-            return Arrays.copyOfRange(buffer.array(), keyAt, keyAt + userKeyLength);
+        @Override
+        public byte[] keyBuffer() {
+            return key;
         }
 
-        /** The current entry's version, meta, expiry and value. */
+        @Override
+        public int keyLength() {
+            return keyLength;
+        }
+
+        @Override
         public ValueStruct value() {
             return valueOf(node);
+        }
+
+        private void position(int target) {
+            node = target;
+            if (target == Arena.NULL) {
+                return;
+            }
+            ByteBuffer buffer = arena.buffer(target);
+            int p = arena.position(target);
+            keyLength = buffer.getInt(p + KEY_LENGTH);
+            if (key.length < keyLength) {
+                key = new byte[Math.max(keyLength, 2 * key.length)];
+            }
+            System.arraycopy(buffer.array(), p + TOWER + 4 * buffer.getInt(p + HEIGHT), key, 0, keyLength);
         }
     }
 

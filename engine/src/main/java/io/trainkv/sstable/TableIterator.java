@@ -1,71 +1,65 @@
 package io.trainkv.sstable;
 
+import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
 import java.util.Arrays;
 
 /**
- * Iterates a table's entries in internal-key order, either way: an index-block iterator chooses
+ * Iterates a table's entries in internal-key order or its reverse: an index-block iterator chooses
  * the data block, a data-block iterator walks it. Not thread-safe; valid while the table is open.
  */
-public final class TableIterator {
+public final class TableIterator implements InternalIterator {
 
     private final TableReader table;
     private final BlockIterator index;
+    private final boolean reverse;
     private BlockIterator data;
 
-    TableIterator(TableReader table, BlockIterator index) {
+    TableIterator(TableReader table, BlockIterator index, boolean reverse) {
         this.table = table;
         this.index = index;
+        this.reverse = reverse;
     }
 
+    @Override
     public boolean valid() {
         return data != null && data.valid();
     }
 
+    @Override
     public void seekToFirst() {
-        index.seekToFirst();
-        openBlock(true);
+        if (reverse) {
+            index.seekToLast();
+            openBlock(false);
+        } else {
+            index.seekToFirst();
+            openBlock(true);
+        }
     }
 
-    public void seekToLast() {
-        index.seekToLast();
-        openBlock(false);
-    }
-
-    /** Positions at the first entry at or after {@code (userKey, version)}. */
+    @Override
     public void seek(byte[] userKey, long version) {
-        index.seek(userKey, version);
-        if (!index.valid()) {
-            data = null;
+        seekAtLeast(userKey, version);
+        if (!reverse) {
             return;
         }
-        data = table.dataBlock(index);
-        data.seek(userKey, version);
-        skipEmptyForward();
-    }
-
-    /** Positions at the last entry at or before {@code (userKey, version)}. */
-    public void seekForPrev(byte[] userKey, long version) {
-        seek(userKey, version);
         if (!valid()) {
-            seekToLast();
-        } else if (data.compareCurrent(userKey, version) == 0) {
-            return;
-        }
-        while (valid() && data.compareCurrent(userKey, version) > 0) {
-            prev();
+            index.seekToLast();
+            openBlock(false);
+        } else if (data.compareCurrent(userKey, version) > 0) {
+            backward();
         }
     }
 
+    @Override
     public void next() {
-        data.next();
-        skipEmptyForward();
-    }
-
-    public void prev() {
-        data.prev();
-        skipEmptyBackward();
+        if (reverse) {
+            backward();
+        } else {
+            data.next();
+            skipEmptyForward();
+        }
     }
 
     /** The current user key, copied. */
@@ -77,22 +71,35 @@ public final class TableIterator {
         return KeyFormat.getVersion(data.keyBuffer(), data.keyLength() - KeyFormat.VERSION_SIZE);
     }
 
-    /** Compares the current key with {@code (userKey, version)} in internal-key order. */
-    public int compareTo(byte[] userKey, long version) {
-        return data.compareCurrent(userKey, version);
-    }
-
-    /** The current internal key bytes; valid up to {@link #keyLength()} until the iterator moves. */
+    @Override
     public byte[] keyBuffer() {
         return data.keyBuffer();
     }
 
+    @Override
     public int keyLength() {
         return data.keyLength();
     }
 
+    @Override
     public ValueStruct value() {
         return table.decodeValue(data);
+    }
+
+    private void seekAtLeast(byte[] userKey, long version) {
+        index.seek(userKey, version);
+        if (!index.valid()) {
+            data = null;
+            return;
+        }
+        data = table.dataBlock(index);
+        data.seek(userKey, version);
+        skipEmptyForward();
+    }
+
+    private void backward() {
+        data.prev();
+        skipEmptyBackward();
     }
 
     private void openBlock(boolean first) {

@@ -149,9 +149,9 @@ public final class TableReader implements Closeable {
         return decodeValue(data);
     }
 
-    /** A two-level iterator over every entry, not yet positioned. */
-    public TableIterator iterator() {
-        return new TableIterator(this, new BlockIterator(index.duplicate(), fileName, indexOffset));
+    /** A two-level iterator over every entry, in internal-key order or its reverse; not yet positioned. */
+    public TableIterator iterator(boolean reverse) {
+        return new TableIterator(this, new BlockIterator(index.duplicate(), fileName, indexOffset), reverse);
     }
 
     /** Opens the data block the index iterator points at, verifying its checksum. */

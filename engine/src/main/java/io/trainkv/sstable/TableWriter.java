@@ -62,25 +62,32 @@ public final class TableWriter {
      * internal-key order.
      */
     public void add(byte[] userKey, ValueStruct value) throws IOException {
+        add(internalKey(userKey, value.version()), userKey.length + KeyFormat.VERSION_SIZE, value);
+    }
+
+    /**
+     * Adds the entry whose internal key is {@code key[0, keyLength)}; its version must equal
+     * {@code value.version()}. Keys must come in strictly increasing internal-key order.
+     */
+    public void add(byte[] key, int keyLength, ValueStruct value) throws IOException {
         if (finished) {
             throw new IllegalStateException("table already finished");
         }
-        int keyLength = userKey.length + KeyFormat.VERSION_SIZE;
-        byte[] key = internalKey(userKey, value.version());
+        int userLength = keyLength - KeyFormat.VERSION_SIZE;
         if (entries > 0) {
             int order = KeyFormat.compare(lastKey, 0, lastKeyLength, key, 0, keyLength);
             if (order >= 0) {
-                throw new IllegalStateException("keys out of order: " + Bytes.escape(userKey)
+                throw new IllegalStateException("keys out of order: " + Bytes.escape(Arrays.copyOf(key, userLength))
                         + "@" + value.version() + " after the previous key");
             }
         }
         boolean newUserKey = entries == 0
-                || !Arrays.equals(lastKey, 0, lastKeyLength - KeyFormat.VERSION_SIZE, userKey, 0, userKey.length);
+                || !Arrays.equals(lastKey, 0, lastKeyLength - KeyFormat.VERSION_SIZE, key, 0, userLength);
         if (newUserKey) {
             if (distinctKeys == keyHashes.length) {
                 keyHashes = Arrays.copyOf(keyHashes, 2 * keyHashes.length);
             }
-            keyHashes[distinctKeys++] = BloomFilter.hash(userKey, 0, userKey.length);
+            keyHashes[distinctKeys++] = BloomFilter.hash(key, 0, userLength);
         }
         valueHeader[0] = value.meta();
         valueHeader[1] = value.userMeta();

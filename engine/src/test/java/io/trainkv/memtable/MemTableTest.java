@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.util.Bytes;
+import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
 import java.nio.ByteBuffer;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The arena skip list memtable: versioned point reads, entry encoding, cursor order, large values and concurrency. */
+/** The arena skip list memtable: versioned point reads, entry encoding, iterator order and seeks, large values and concurrency. */
 class MemTableTest {
 
     private static final byte NONE = 0;
@@ -72,9 +73,18 @@ class MemTableTest {
         assertEquals(7, table.walNumber());
         assertNull(table.get(b("k"), Long.MAX_VALUE));
         assertNull(table.get(new byte[0], Long.MAX_VALUE));
-        MemTable.Cursor cursor = table.cursor();
-        assertFalse(cursor.next());
-        assertFalse(table.cursor().seek(new byte[0], Long.MAX_VALUE));
+        assertTrue(table.isEmpty());
+        for (boolean reverse : new boolean[] {false, true}) {
+            InternalIterator it = table.iterator(reverse);
+            assertFalse(it.valid(), "a new iterator is not positioned");
+            it.seekToFirst();
+            assertFalse(it.valid());
+            InternalIterator seeker = table.iterator(reverse);
+            seeker.seek(new byte[0], Long.MAX_VALUE);
+            assertFalse(seeker.valid());
+            seeker.seek(b("k"), 0);
+            assertFalse(seeker.valid());
+        }
     }
 
     @Test
@@ -121,14 +131,36 @@ class MemTableTest {
         assertValue("a1", 1, table.get(b("a"), Long.MAX_VALUE));
         assertValue("ab-high", 0x7f00000000000000L, table.get(b("ab"), Long.MAX_VALUE));
         assertValue("ab1", 1, table.get(b("ab"), 2));
-        MemTable.Cursor cursor = table.cursor();
-        assertTrue(cursor.next());
-        assertArrayEquals(b("a"), cursor.userKey());
-        assertTrue(cursor.next());
-        assertEquals(0x7f00000000000000L, cursor.value().version());
-        assertTrue(cursor.next());
-        assertEquals(1, cursor.value().version());
-        assertFalse(cursor.next());
+        InternalIterator it = table.iterator(false);
+        it.seekToFirst();
+        assertTrue(it.valid());
+        assertArrayEquals(b("a"), userKey(it));
+        it.next();
+        assertTrue(it.valid());
+        assertArrayEquals(b("ab"), userKey(it));
+        assertEquals(0x7f00000000000000L, version(it));
+        assertEquals(0x7f00000000000000L, it.value().version());
+        it.next();
+        assertTrue(it.valid());
+        assertEquals(1, version(it));
+        assertEquals(1, it.value().version());
+        it.next();
+        assertFalse(it.valid());
+
+        InternalIterator back = table.iterator(true);
+        back.seekToFirst();
+        assertTrue(back.valid());
+        assertArrayEquals(b("ab"), userKey(back));
+        assertEquals(1, version(back));
+        back.next();
+        assertTrue(back.valid());
+        assertEquals(0x7f00000000000000L, version(back));
+        back.next();
+        assertTrue(back.valid());
+        assertArrayEquals(b("a"), userKey(back));
+        assertEquals(1, back.value().version());
+        back.next();
+        assertFalse(back.valid());
     }
 
     @Test
@@ -176,11 +208,22 @@ class MemTableTest {
         assertTrue(table.put(new byte[] {0}, 3, NONE, NONE, NEVER, b("zero")));
         assertValue("", 3, table.get(new byte[0], 3));
         assertValue("zero", 3, table.get(new byte[] {0}, 3));
-        MemTable.Cursor cursor = table.cursor();
-        assertTrue(cursor.next());
-        assertArrayEquals(new byte[0], cursor.userKey());
-        assertTrue(cursor.next());
-        assertArrayEquals(new byte[] {0}, cursor.userKey());
+        InternalIterator it = table.iterator(false);
+        it.seekToFirst();
+        assertTrue(it.valid());
+        assertArrayEquals(new byte[0], userKey(it));
+        assertArrayEquals(new byte[0], it.value().value());
+        it.next();
+        assertTrue(it.valid());
+        assertArrayEquals(new byte[] {0}, userKey(it));
+        it.next();
+        assertFalse(it.valid());
+        InternalIterator back = table.iterator(true);
+        back.seek(new byte[0], 3);
+        assertTrue(back.valid(), "reverse seek to the empty key lands on it");
+        assertArrayEquals(new byte[0], userKey(back));
+        back.next();
+        assertFalse(back.valid());
     }
 
     @Test
@@ -229,27 +272,41 @@ class MemTableTest {
         }
     }
 
-    @Test
-    void cursorNextAfterTheEndKeepsReturningFalse() {
+    @ParameterizedTest(name = "reverse: {0}")
+    @ValueSource(booleans = {false, true})
+    void anIteratorStaysInvalidAfterTheEnd(boolean reverse) {
         MemTable table = new MemTable(1);
         put(table, "a", 1, "x");
-        MemTable.Cursor cursor = table.cursor();
-        assertTrue(cursor.next());
-        assertFalse(cursor.next());
-        assertFalse(cursor.next(), "next() after the end must stay at the end");
+        InternalIterator it = table.iterator(reverse);
+        it.seekToFirst();
+        assertTrue(it.valid());
+        it.next();
+        assertFalse(it.valid());
+        assertFalse(it.valid(), "an iterator past the end must stay at the end");
+        put(table, "b", 1, "y");
+        put(table, "0", 1, "z");
+        assertFalse(it.valid(), "an insert after the end does not revive an exhausted iterator");
     }
 
     @Test
-    void cursorNextAfterAFailedSeekReturnsFalse() {
+    void aSeekPastTheEndIsInvalid() {
         MemTable table = new MemTable(1);
         put(table, "a", 1, "x");
-        MemTable.Cursor cursor = table.cursor();
-        assertFalse(cursor.seek(b("b"), Long.MAX_VALUE));
-        assertFalse(cursor.next(), "next() after a seek past the last entry must stay at the end");
+        InternalIterator it = table.iterator(false);
+        it.seek(b("b"), Long.MAX_VALUE);
+        assertFalse(it.valid(), "a seek past the last entry is invalid");
+        assertFalse(it.valid());
+        it.seek(b("a"), 0);
+        assertFalse(it.valid(), "a seek past the oldest version of the last key is invalid");
+        InternalIterator back = table.iterator(true);
+        back.seek(b("a"), Long.MAX_VALUE);
+        assertFalse(back.valid(), "a reverse seek before the first entry is invalid");
+        back.seek(new byte[0], 0);
+        assertFalse(back.valid());
     }
 
     @Test
-    void cursorAndGetMatchATreeMapModel() {
+    void iteratorAndGetMatchATreeMapModel() {
         MemTable table = new MemTable(1);
         TreeMap<byte[], Expected> model = new TreeMap<>(KeyFormat::compare);
         Random random = new Random(0x5EED_2002L);
@@ -273,14 +330,16 @@ class MemTableTest {
             }
         }
 
-        MemTable.Cursor cursor = table.cursor();
+        InternalIterator it = table.iterator(false);
+        it.seekToFirst();
         int walked = 0;
         for (Map.Entry<byte[], Expected> entry : model.entrySet()) {
-            assertTrue(cursor.next(), "cursor ended after " + walked + " of " + model.size() + " entries");
-            assertEntry(entry, cursor);
+            assertTrue(it.valid(), "iterator ended after " + walked + " of " + model.size() + " entries");
+            assertEntry(entry, it);
+            it.next();
             walked++;
         }
-        assertFalse(cursor.next(), "cursor has more entries than the model");
+        assertFalse(it.valid(), "iterator has more entries than the model");
 
         for (int i = 0; i < 20_000; i++) {
             byte[] userKey = random.nextInt(10) == 0 ? randomUserKey(random) : userKeys.get(random.nextInt(userKeys.size()));
@@ -299,15 +358,16 @@ class MemTableTest {
         for (int i = 0; i < 2_000; i++) {
             byte[] userKey = random.nextBoolean() ? randomUserKey(random) : userKeys.get(random.nextInt(userKeys.size()));
             long version = random.nextInt(1_100);
-            MemTable.Cursor seeker = table.cursor();
-            boolean found = seeker.seek(userKey, version);
+            InternalIterator seeker = table.iterator(false);
+            seeker.seek(userKey, version);
             Iterator<Map.Entry<byte[], Expected>> tail =
                     model.tailMap(KeyFormat.encode(userKey, version), true).entrySet().iterator();
-            assertEquals(tail.hasNext(), found, () -> "seek " + Bytes.escape(userKey) + "@" + version);
-            if (found) {
+            assertEquals(tail.hasNext(), seeker.valid(), () -> "seek " + Bytes.escape(userKey) + "@" + version);
+            if (seeker.valid()) {
                 assertEntry(tail.next(), seeker);
                 for (int step = 0; step < 5 && tail.hasNext(); step++) {
-                    assertTrue(seeker.next());
+                    seeker.next();
+                    assertTrue(seeker.valid());
                     assertEntry(tail.next(), seeker);
                 }
             }
@@ -320,20 +380,27 @@ class MemTableTest {
         put(table, "b", 5, "b5");
         put(table, "b", 3, "b3");
         put(table, "d", 7, "d7");
-        MemTable.Cursor cursor = table.cursor();
-        assertTrue(cursor.seek(b("a"), 1));
-        assertArrayEquals(b("b"), cursor.userKey());
-        assertEquals(5, cursor.value().version());
-        assertTrue(cursor.seek(b("b"), 4));
-        assertEquals(3, cursor.value().version());
-        assertTrue(cursor.seek(b("b"), 2), "past the oldest version of b comes the next key");
-        assertArrayEquals(b("d"), cursor.userKey());
-        assertFalse(cursor.next());
-        assertTrue(cursor.seek(b("b"), Long.MAX_VALUE), "a cursor can seek backwards");
-        assertEquals(5, cursor.value().version());
-        assertTrue(cursor.next());
-        assertEquals(3, cursor.value().version());
-        assertFalse(cursor.seek(b("d"), 6));
+        InternalIterator it = table.iterator(false);
+        it.seek(b("a"), 1);
+        assertTrue(it.valid());
+        assertArrayEquals(b("b"), userKey(it));
+        assertEquals(5, it.value().version());
+        it.seek(b("b"), 4);
+        assertTrue(it.valid());
+        assertEquals(3, it.value().version());
+        it.seek(b("b"), 2);
+        assertTrue(it.valid(), "past the oldest version of b comes the next key");
+        assertArrayEquals(b("d"), userKey(it));
+        it.next();
+        assertFalse(it.valid());
+        it.seek(b("b"), Long.MAX_VALUE);
+        assertTrue(it.valid(), "an iterator can seek backwards, even after reaching the end");
+        assertEquals(5, it.value().version());
+        it.next();
+        assertTrue(it.valid());
+        assertEquals(3, it.value().version());
+        it.seek(b("d"), 6);
+        assertFalse(it.valid());
     }
 
     @Test
@@ -357,17 +424,20 @@ class MemTableTest {
             assertEquals((byte) i, read.userMeta());
             assertValue("s" + i, 1, table.get(b("small" + i), 1));
         }
-        MemTable.Cursor cursor = table.cursor();
+        InternalIterator it = table.iterator(false);
+        it.seekToFirst();
         for (int i = 0; i < sizes.length; i++) {
-            assertTrue(cursor.next());
-            assertArrayEquals(b("big" + i), cursor.userKey());
-            assertArrayEquals(values.get(i), cursor.value().value());
+            assertTrue(it.valid());
+            assertArrayEquals(b("big" + i), userKey(it));
+            assertArrayEquals(values.get(i), it.value().value());
+            it.next();
         }
         for (int i = 0; i < sizes.length; i++) {
-            assertTrue(cursor.next());
-            assertArrayEquals(b("small" + i), cursor.userKey());
+            assertTrue(it.valid());
+            assertArrayEquals(b("small" + i), userKey(it));
+            it.next();
         }
-        assertFalse(cursor.next());
+        assertFalse(it.valid());
     }
 
     @ParameterizedTest(name = "shuffled order: {0}")
@@ -394,15 +464,16 @@ class MemTableTest {
         }
         runAll(writers, start);
 
-        MemTable.Cursor cursor = table.cursor();
+        InternalIterator it = table.iterator(false);
         byte[] previous = null;
         int seen = 0;
-        while (cursor.next()) {
-            byte[] userKey = cursor.userKey();
-            ValueStruct value = cursor.value();
+        for (it.seekToFirst(); it.valid(); it.next()) {
+            byte[] userKey = userKey(it);
+            ValueStruct value = it.value();
+            assertEquals(version(it), value.version());
             byte[] internal = KeyFormat.encode(userKey, value.version());
             if (previous != null) {
-                assertTrue(KeyFormat.compare(previous, internal) < 0, "cursor order is not strictly ascending");
+                assertTrue(KeyFormat.compare(previous, internal) < 0, "iterator order is not strictly ascending");
             }
             assertArrayEquals(selfDescribingValue(userKey, value.version()), value.value());
             previous = internal;
@@ -452,16 +523,19 @@ class MemTableTest {
             sortedKeys.add(disjointKey(0, i));
         }
         sortedKeys.sort(Bytes::compare);
-        MemTable.Cursor cursor = table.cursor();
+        InternalIterator it = table.iterator(false);
+        it.seekToFirst();
         for (byte[] key : sortedKeys) {
             for (long version = 2; version >= 1; version--) {
-                assertTrue(cursor.next());
-                assertArrayEquals(key, cursor.userKey());
-                assertEquals(version, cursor.value().version());
-                assertArrayEquals(selfDescribingValue(key, version), cursor.value().value());
+                assertTrue(it.valid());
+                assertArrayEquals(key, userKey(it));
+                assertEquals(version, version(it));
+                assertEquals(version, it.value().version());
+                assertArrayEquals(selfDescribingValue(key, version), it.value().value());
+                it.next();
             }
         }
-        assertFalse(cursor.next());
+        assertFalse(it.valid());
     }
 
     @Test
@@ -502,7 +576,7 @@ class MemTableTest {
                     int visible = published.get();
                     int walked = walkAndCheck(table);
                     if (walked < visible) {
-                        throw new AssertionError("cursor saw " + walked + " entries, " + visible + " were published");
+                        throw new AssertionError("iterator saw " + walked + " entries, " + visible + " were published");
                     }
                     for (int probe = 0; probe < 2_000; probe++) {
                         int inFlight = Math.min(published.get(), entries - 1);
@@ -537,13 +611,16 @@ class MemTableTest {
 
     /** Walks every entry, checking strict order and that each value is the one its key implies. */
     private static int walkAndCheck(MemTable table) {
-        MemTable.Cursor cursor = table.cursor();
+        InternalIterator it = table.iterator(false);
         byte[] previous = null;
         int seen = 0;
-        while (cursor.next()) {
-            byte[] userKey = cursor.userKey();
-            ValueStruct value = cursor.value();
-            byte[] internal = KeyFormat.encode(userKey, value.version());
+        for (it.seekToFirst(); it.valid(); it.next()) {
+            byte[] internal = internalKey(it);
+            byte[] userKey = KeyFormat.userKey(internal);
+            ValueStruct value = it.value();
+            if (value.version() != KeyFormat.version(internal)) {
+                throw new AssertionError("key and value disagree on the version at " + Bytes.escape(userKey));
+            }
             if (previous != null && KeyFormat.compare(previous, internal) >= 0) {
                 throw new AssertionError("order broken at " + Bytes.escape(userKey) + "@" + value.version());
             }
@@ -598,18 +675,33 @@ class MemTableTest {
     }
 
     private static int count(MemTable table) {
-        MemTable.Cursor cursor = table.cursor();
+        InternalIterator it = table.iterator(false);
         int n = 0;
-        while (cursor.next()) {
+        for (it.seekToFirst(); it.valid(); it.next()) {
             n++;
         }
         return n;
     }
 
-    private static void assertEntry(Map.Entry<byte[], Expected> expected, MemTable.Cursor cursor) {
+    /** The iterator's current internal key, copied. */
+    private static byte[] internalKey(InternalIterator it) {
+        return Arrays.copyOf(it.keyBuffer(), it.keyLength());
+    }
+
+    /** The iterator's current user key, copied. */
+    private static byte[] userKey(InternalIterator it) {
+        return KeyFormat.userKey(internalKey(it));
+    }
+
+    /** The version in the iterator's current internal key. */
+    private static long version(InternalIterator it) {
+        return KeyFormat.getVersion(it.keyBuffer(), it.keyLength() - KeyFormat.VERSION_SIZE);
+    }
+
+    private static void assertEntry(Map.Entry<byte[], Expected> expected, InternalIterator it) {
         byte[] internalKey = expected.getKey();
-        assertArrayEquals(KeyFormat.userKey(internalKey), cursor.userKey());
-        ValueStruct actual = cursor.value();
+        assertArrayEquals(internalKey, internalKey(it));
+        ValueStruct actual = it.value();
         assertEquals(KeyFormat.version(internalKey), actual.version());
         assertExpected(expected.getValue(), actual);
     }

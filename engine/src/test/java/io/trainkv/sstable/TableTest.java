@@ -142,7 +142,7 @@ class TableTest {
         write(storage, model, 512);
         try (TableReader table = open(storage, medium)) {
             List<byte[]> expected = new ArrayList<>(model.keySet());
-            TableIterator it = table.iterator();
+            TableIterator it = table.iterator(false);
             int i = 0;
             for (it.seekToFirst(); it.valid(); it.next()) {
                 assertArrayEquals(expected.get(i), KeyFormat.encode(it.userKey(), it.version()), "forward " + i);
@@ -150,9 +150,10 @@ class TableTest {
                 i++;
             }
             assertEquals(expected.size(), i);
+            TableIterator back = table.iterator(true);
             i = expected.size() - 1;
-            for (it.seekToLast(); it.valid(); it.prev()) {
-                assertArrayEquals(expected.get(i), KeyFormat.encode(it.userKey(), it.version()), "backward " + i);
+            for (back.seekToFirst(); back.valid(); back.next()) {
+                assertArrayEquals(expected.get(i), KeyFormat.encode(back.userKey(), back.version()), "backward " + i);
                 i--;
             }
             assertEquals(-1, i);
@@ -169,12 +170,18 @@ class TableTest {
                 } else {
                     assertArrayEquals(ceiling, KeyFormat.encode(it.userKey(), it.version()));
                 }
-                it.seekForPrev(userKey, version);
+                back.seek(userKey, version);
                 byte[] floor = model.floorKey(target);
                 if (floor == null) {
-                    assertFalse(it.valid());
+                    assertFalse(back.valid());
                 } else {
-                    assertArrayEquals(floor, KeyFormat.encode(it.userKey(), it.version()));
+                    assertArrayEquals(floor, KeyFormat.encode(back.userKey(), back.version()));
+                    back.next();
+                    byte[] before = model.lowerKey(floor);
+                    assertEquals(before != null, back.valid(), "a step back from a seek");
+                    if (before != null) {
+                        assertArrayEquals(before, KeyFormat.encode(back.userKey(), back.version()));
+                    }
                 }
             }
         }
@@ -224,7 +231,7 @@ class TableTest {
             assertEquals(NAME, e.fileName());
             assertEquals(secondBlock, e.offset());
             assertTrue(e.getMessage().contains(NAME) && e.getMessage().contains("offset " + secondBlock), e.getMessage());
-            TableIterator it = table.iterator();
+            TableIterator it = table.iterator(false);
             CorruptionException scan = assertThrows(CorruptionException.class, () -> {
                 for (it.seekToFirst(); it.valid(); it.next()) {
                     it.value();

@@ -1,0 +1,170 @@
+package io.trainkv.compaction;
+
+import io.trainkv.manifest.LevelIterator;
+import io.trainkv.manifest.TableHandle;
+import io.trainkv.manifest.TableMeta;
+import io.trainkv.manifest.VersionEdit;
+import io.trainkv.manifest.VersionSet;
+import io.trainkv.sstable.TableProperties;
+import io.trainkv.sstable.TableWriter;
+import io.trainkv.storage.FileNames;
+import io.trainkv.storage.Storage;
+import io.trainkv.storage.WritableFile;
+import io.trainkv.util.InternalIterator;
+import io.trainkv.util.KeyFormat;
+import io.trainkv.util.MergingIterator;
+import io.trainkv.util.ValueStruct;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Runs one compaction: merges the input tables in internal-key order and writes what survives to
+ * new tables at the output level, cut near the target file size but never between two versions
+ * of one user key (so a level holds each user key in one table).
+ *
+ * <p>What is dropped, given the oldest version any reader may still read at ({@code smallestSnapshot}):
+ * a version shadowed by a newer version of the same key that is itself at or below the snapshot
+ * (every reader sees the newer one); and, when no deeper level holds the key, a tombstone or an
+ * expired entry at or below the snapshot (it hides nothing any more). Everything else is kept,
+ * so a live reader never loses a version it can see and a deleted key never comes back.
+ */
+final class CompactionJob {
+
+    private static final long NO_VERSION = -1;
+
+    private final Compaction compaction;
+    private final Storage storage;
+    private final VersionSet versions;
+    private final long smallestSnapshot;
+    private final long nowMillis;
+    private final int blockSize;
+    private final int bloomBitsPerKey;
+    private final long targetFileSize;
+    private final List<TableMeta> outputs = new ArrayList<>();
+    private Output open;
+    private long bytesWritten;
+
+    CompactionJob(Compaction compaction, Storage storage, VersionSet versions, long smallestSnapshot, long nowMillis,
+                  int blockSize, int bloomBitsPerKey, long targetFileSize) {
+        this.compaction = compaction;
+        this.storage = storage;
+        this.versions = versions;
+        this.smallestSnapshot = smallestSnapshot;
+        this.nowMillis = nowMillis;
+        this.blockSize = blockSize;
+        this.bloomBitsPerKey = bloomBitsPerKey;
+        this.targetFileSize = targetFileSize;
+    }
+
+    /** Merges and writes the outputs; returns the edit that replaces the inputs with them. */
+    VersionEdit run() throws IOException {
+        try (InternalIterator merged = inputIterator()) {
+            writeOutputs(merged);
+        } catch (IOException | RuntimeException e) {
+            if (open != null) {
+                open.file.close();
+                storage.delete(FileNames.name(open.number, FileNames.Kind.TABLE));
+            }
+            for (TableMeta output : outputs) {
+                storage.delete(FileNames.name(output.fileNumber(), FileNames.Kind.TABLE));
+            }
+            throw e;
+        }
+        storage.syncDirectory();
+        VersionEdit edit = new VersionEdit();
+        for (TableHandle t : compaction.inputs()) {
+            edit.deleteTable(compaction.level(), t.meta().fileNumber());
+        }
+        for (TableHandle t : compaction.overlaps()) {
+            edit.deleteTable(compaction.outputLevel(), t.meta().fileNumber());
+        }
+        for (TableMeta output : outputs) {
+            edit.addTable(compaction.outputLevel(), output);
+        }
+        return edit;
+    }
+
+    long bytesWritten() {
+        return bytesWritten;
+    }
+
+    private InternalIterator inputIterator() {
+        List<InternalIterator> children = new ArrayList<>();
+        if (compaction.level() == 0) {
+            List<TableHandle> inputs = compaction.inputs();
+            for (int i = inputs.size() - 1; i >= 0; i--) {
+                children.add(inputs.get(i).reader().iterator(false));
+            }
+        } else {
+            children.add(new LevelIterator(compaction.inputs(), false));
+        }
+        children.add(new LevelIterator(compaction.overlaps(), false));
+        return new MergingIterator(children, false);
+    }
+
+    private void writeOutputs(InternalIterator merged) throws IOException {
+        byte[] currentUserKey = new byte[0];
+        int currentUserLength = -1;
+        long newerVersionOfKey = NO_VERSION;
+        for (merged.seekToFirst(); merged.valid(); merged.next()) {
+            byte[] key = merged.keyBuffer();
+            int keyLength = merged.keyLength();
+            int userLength = keyLength - KeyFormat.VERSION_SIZE;
+            long version = KeyFormat.getVersion(key, userLength);
+            boolean sameUserKey = currentUserLength == userLength
+                    && Arrays.equals(currentUserKey, 0, userLength, key, 0, userLength);
+            if (!sameUserKey) {
+                currentUserKey = Arrays.copyOf(key, userLength);
+                currentUserLength = userLength;
+                newerVersionOfKey = NO_VERSION;
+            }
+            ValueStruct value = merged.value();
+            boolean drop;
+            if (newerVersionOfKey != NO_VERSION && newerVersionOfKey <= smallestSnapshot) {
+                drop = true;
+            } else {
+                drop = (value.isTombstone() || value.isExpiredAt(nowMillis)) && version <= smallestSnapshot
+                        && compaction.isBottommostFor(currentUserKey);
+            }
+            newerVersionOfKey = version;
+            if (drop) {
+                continue;
+            }
+            if (open != null && !sameUserKey && open.writer.estimatedSize() >= targetFileSize) {
+                finishOpenOutput();
+            }
+            if (open == null) {
+                open = new Output(versions.newFileNumber());
+            }
+            open.writer.add(key, keyLength, value);
+        }
+        if (open != null) {
+            finishOpenOutput();
+        }
+    }
+
+    private void finishOpenOutput() throws IOException {
+        Output output = open;
+        TableProperties properties = output.writer.finish();
+        output.file.close();
+        open = null;
+        long size = output.writer.fileSize();
+        bytesWritten += size;
+        outputs.add(new TableMeta(output.number, size, properties.smallestKey(), properties.largestKey()));
+    }
+
+    /** An output table being written. */
+    private final class Output {
+        final long number;
+        final WritableFile file;
+        final TableWriter writer;
+
+        Output(long number) throws IOException {
+            this.number = number;
+            this.file = storage.create(FileNames.name(number, FileNames.Kind.TABLE));
+            this.writer = new TableWriter(file, blockSize, bloomBitsPerKey);
+        }
+    }
+}

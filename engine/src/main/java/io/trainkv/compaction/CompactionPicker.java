@@ -1,0 +1,128 @@
+package io.trainkv.compaction;
+
+import io.trainkv.manifest.TableHandle;
+import io.trainkv.manifest.Version;
+import io.trainkv.util.Bytes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Chooses the next compaction: the level with the highest score (see {@link LevelTargets}) of at
+ * least 1 whose tables are not already being compacted. Level 0 compacts all its tables into the
+ * base level (level-0 tables overlap, so taking them all keeps newer data above older data).
+ * Deeper levels compact one table at a time, round-robin through the key space, into the next
+ * level. Also builds the forced compactions of {@code compactRange}.
+ */
+final class CompactionPicker {
+
+    private final long baseLevelSize;
+    private final int multiplier;
+    private final int level0Trigger;
+    /** Per level, the largest user key of the last table compacted there. */
+    private final Map<Integer, byte[]> compactPointers = new HashMap<>();
+
+    CompactionPicker(long baseLevelSize, int multiplier, int level0Trigger) {
+        this.baseLevelSize = baseLevelSize;
+        this.multiplier = multiplier;
+        this.level0Trigger = level0Trigger;
+    }
+
+    LevelTargets targets(Version version) {
+        return LevelTargets.compute(version, baseLevelSize, multiplier);
+    }
+
+    /** The most urgent compaction not touching {@code busy} tables, or null. Does not take a reference. */
+    Compaction pick(Version version, Set<Long> busy) {
+        LevelTargets targets = targets(version);
+        int levels = version.levelCount();
+        List<Integer> order = new ArrayList<>();
+        for (int level = 0; level < levels - 1; level++) {
+            if (targets.score(version, level, level0Trigger) >= 1) {
+                order.add(level);
+            }
+        }
+        order.sort((a, b) -> Double.compare(targets.score(version, b, level0Trigger),
+                targets.score(version, a, level0Trigger)));
+        for (int level : order) {
+            Compaction c = level == 0 ? pickLevel0(version, targets.baseLevel(), busy) : pickLevel(version, level, busy);
+            if (c != null) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private Compaction pickLevel0(Version version, int baseLevel, Set<Long> busy) {
+        List<TableHandle> inputs = version.tables(0);
+        if (inputs.isEmpty() || anyBusy(inputs, busy)) {
+            return null;
+        }
+        List<TableHandle> overlaps = overlapping(version.tables(baseLevel), Compaction.userRange(inputs));
+        if (anyBusy(overlaps, busy)) {
+            return null;
+        }
+        return new Compaction(version, 0, baseLevel, inputs, overlaps);
+    }
+
+    private Compaction pickLevel(Version version, int level, Set<Long> busy) {
+        List<TableHandle> tables = version.tables(level);
+        byte[] pointer = compactPointers.get(level);
+        int start = 0;
+        if (pointer != null) {
+            while (start < tables.size() && Bytes.compare(tables.get(start).meta().smallestUserKey(), pointer) <= 0) {
+                start++;
+            }
+        }
+        for (int i = 0; i < tables.size(); i++) {
+            TableHandle candidate = tables.get((start + i) % tables.size());
+            if (busy.contains(candidate.meta().fileNumber())) {
+                continue;
+            }
+            List<TableHandle> inputs = List.of(candidate);
+            List<TableHandle> overlaps = overlapping(version.tables(level + 1), Compaction.userRange(inputs));
+            if (anyBusy(overlaps, busy)) {
+                continue;
+            }
+            compactPointers.put(level, candidate.meta().largestUserKey());
+            return new Compaction(version, level, level + 1, inputs, overlaps);
+        }
+        return null;
+    }
+
+    /**
+     * The forced compaction of the tables of {@code level} overlapping {@code [from, to]} (null =
+     * unbounded) into the next level, or null if the level has none there. Level 0 always takes
+     * all its tables.
+     */
+    Compaction pickRange(Version version, int level, byte[] from, byte[] to) {
+        List<TableHandle> inputs = level == 0 ? version.tables(0)
+                : overlapping(version.tables(level), new byte[][] {from, to});
+        if (inputs.isEmpty() || (level == 0 && overlapping(inputs, new byte[][] {from, to}).isEmpty())) {
+            return null;
+        }
+        List<TableHandle> overlaps = overlapping(version.tables(level + 1), Compaction.userRange(inputs));
+        return new Compaction(version, level, level + 1, inputs, overlaps);
+    }
+
+    private static List<TableHandle> overlapping(List<TableHandle> tables, byte[][] range) {
+        List<TableHandle> result = new ArrayList<>();
+        for (TableHandle t : tables) {
+            if (t.meta().overlapsUserRange(range[0], range[1])) {
+                result.add(t);
+            }
+        }
+        return result;
+    }
+
+    private static boolean anyBusy(List<TableHandle> tables, Set<Long> busy) {
+        for (TableHandle t : tables) {
+            if (busy.contains(t.meta().fileNumber())) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

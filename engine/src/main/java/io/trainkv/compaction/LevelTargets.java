@@ -1,0 +1,67 @@
+package io.trainkv.compaction;
+
+import io.trainkv.manifest.Version;
+
+/**
+ * Dynamic level targets, after RocksDB's {@code level_compaction_dynamic_level_bytes}: the largest
+ * level below L0 sets the bottom level's target, each level above it gets a target
+ * {@code multiplier} times smaller, and the walk stops at the first level whose target is at most
+ * the base level size. That level is the base level, the one level 0 compacts into; levels between
+ * L0 and it have no target and stay empty. So the tree has as few levels as its size needs and the
+ * size ratio between adjacent levels stays near the multiplier.
+ */
+public final class LevelTargets {
+
+    private final int baseLevel;
+    private final long[] targets;
+
+    private LevelTargets(int baseLevel, long[] targets) {
+        this.baseLevel = baseLevel;
+        this.targets = targets;
+    }
+
+    public static LevelTargets compute(Version version, long baseLevelSize, int multiplier) {
+        int levels = version.levelCount();
+        int bottom = levels - 1;
+        long largest = 0;
+        for (int level = 1; level < levels; level++) {
+            largest = Math.max(largest, version.levelBytes(level));
+        }
+        long[] targets = new long[levels];
+        long target = Math.max(largest, baseLevelSize);
+        int level = bottom;
+        targets[bottom] = target;
+        while (level > 1 && target > baseLevelSize) {
+            target /= multiplier;
+            level--;
+            targets[level] = Math.max(target, baseLevelSize);
+        }
+        return new LevelTargets(level, targets);
+    }
+
+    /** The level that level 0 compacts into. */
+    public int baseLevel() {
+        return baseLevel;
+    }
+
+    /** The target size of {@code level}; 0 for level 0 and for levels above the base level. */
+    public long target(int level) {
+        return targets[level];
+    }
+
+    /**
+     * How urgently {@code level} needs compacting: level 0 by table count against the trigger,
+     * other levels by bytes against their target (a level with data but no target is urgent).
+     * A score of 1 or more means "compact".
+     */
+    public double score(Version version, int level, int level0Trigger) {
+        if (level == 0) {
+            return version.tables(0).size() / (double) level0Trigger;
+        }
+        long bytes = version.levelBytes(level);
+        if (level == version.levelCount() - 1 || bytes == 0) {
+            return 0;
+        }
+        return targets[level] == 0 ? Double.MAX_VALUE : bytes / (double) targets[level];
+    }
+}

@@ -1,0 +1,205 @@
+package io.trainkv;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Leveled compaction: data survives many flushes and compactions across levels, and the shape holds. */
+class CompactionTest {
+
+    @TempDir
+    Path tempDir;
+
+    /** Small sizes so that a few megabytes of data spread over several levels. */
+    static Options smallTree(Path dir) {
+        return Options.at(dir).memtableSize(64 * 1024).baseLevelSize(64 * 1024).levelSizeMultiplier(4)
+                .targetFileSize(32 * 1024).blockSize(1024);
+    }
+
+    private static byte[] key(int i) {
+        return String.format("key-%07d", i).getBytes();
+    }
+
+    @ParameterizedTest
+    @EnumSource(FileSystemKind.class)
+    void randomWritesThroughManyCompactionsMatchAModel(FileSystemKind fs) throws Exception {
+        Path dir = fs.newDirectory(tempDir);
+        long seed = 77 + fs.ordinal();
+        Random random = new Random(seed);
+        TreeMap<ByteBuffer, byte[]> model = new TreeMap<>();
+        int keySpace = 20_000;
+        TrainKV db = TrainKV.open(smallTree(dir));
+        try {
+            for (int op = 1; op <= 150_000; op++) {
+                byte[] key = key(random.nextInt(keySpace));
+                if (random.nextInt(10) < 7) {
+                    byte[] value = new byte[60 + random.nextInt(80)];
+                    random.nextBytes(value);
+                    db.set(key, value);
+                    model.put(ByteBuffer.wrap(key), value);
+                } else {
+                    db.delete(key);
+                    model.remove(ByteBuffer.wrap(key));
+                }
+                if (op == 75_000) {
+                    db.close();
+                    db = TrainKV.open(smallTree(dir));
+                    verify(db, model, keySpace, seed);
+                }
+            }
+            db.awaitBackgroundIdle();
+            Stats stats = db.stats();
+            int nonEmptyDeepLevels = 0;
+            for (Stats.LevelStats level : stats.levels().subList(1, stats.levels().size())) {
+                if (level.tables() > 0) {
+                    nonEmptyDeepLevels++;
+                }
+            }
+            assertTrue(nonEmptyDeepLevels >= 3, "data spread over at least three levels below L0: " + stats.levels());
+            assertTrue(stats.compactions() > 10, "many compactions: " + stats.compactions());
+            assertTrue(stats.compactionWriteBytes() > 0 && stats.writeAmplification() > 1, stats.toString());
+            assertShapeWithinTargets(stats);
+            verify(db, model, keySpace, seed);
+        } finally {
+            db.close();
+        }
+        try (TrainKV reopened = TrainKV.open(smallTree(dir))) {
+            verify(reopened, model, keySpace, seed);
+        }
+    }
+
+    static void assertShapeWithinTargets(Stats stats) {
+        int bottom = stats.levels().size() - 1;
+        assertTrue(stats.levels().get(0).tables() < 4, "level 0 below its compaction trigger: " + stats.levels());
+        for (Stats.LevelStats level : stats.levels().subList(1, bottom)) {
+            if (level.targetBytes() == 0) {
+                assertEquals(0, level.tables(), "levels above the base level stay empty: " + stats.levels());
+            } else {
+                assertTrue(level.bytes() <= level.targetBytes(), "level within its target: " + level);
+            }
+        }
+    }
+
+    private static void verify(TrainKV db, TreeMap<ByteBuffer, byte[]> model, int keySpace, long seed) {
+        for (int i = 0; i < keySpace; i++) {
+            byte[] expected = model.get(ByteBuffer.wrap(key(i)));
+            byte[] actual = db.get(key(i));
+            if (expected == null) {
+                assertNull(actual, "seed " + seed + ": deleted key " + i + " came back");
+            } else {
+                assertArrayEquals(expected, actual, "seed " + seed + ": key " + i);
+            }
+        }
+    }
+
+    @Test
+    void flattenMovesEverythingToTheBottomAndDropsTombstonesAndExpiredEntries() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(smallTree(dir))) {
+            for (int i = 0; i < 20_000; i++) {
+                db.set(key(i), new byte[100]);
+            }
+            for (int i = 0; i < 20_000; i += 2) {
+                db.delete(key(i));
+            }
+            for (int i = 1; i < 2_000; i += 2) {
+                db.set(Entry.of(key(i), new byte[100]).withExpiresAt(java.time.Instant.ofEpochMilli(1)));
+            }
+            db.flatten();
+            Stats stats = db.stats();
+            int bottom = stats.levels().size() - 1;
+            for (int level = 0; level < bottom; level++) {
+                assertEquals(0, stats.levels().get(level).tables(), "flatten leaves only the bottom level: " + stats.levels());
+            }
+            long liveKeys = 20_000 / 2 - 1_000;
+            long bottomBytes = stats.levels().get(bottom).bytes();
+            assertTrue(bottomBytes < liveKeys * 160, "tombstones, expired entries and old versions are gone: "
+                    + bottomBytes + " bytes for " + liveKeys + " live keys");
+            for (int i = 0; i < 20_000; i++) {
+                boolean live = i % 2 == 1 && i >= 2_000;
+                assertEquals(live, db.get(key(i)) != null, "key " + i);
+            }
+        }
+    }
+
+    @Test
+    void compactRangeCompactsOnlyTheTablesOfTheRange() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(smallTree(dir).level0Triggers(100, 200, 300))) {
+            for (int i = 0; i < 5_000; i++) {
+                db.set(key(i), new byte[100]);
+            }
+            db.flush();
+            int level0Before = db.stats().levels().get(0).tables();
+            assertTrue(level0Before > 1, db.stats().levels().toString());
+            db.compactRange(key(0), key(10));
+            Stats stats = db.stats();
+            assertEquals(0, stats.levels().get(0).tables(), "level 0 tables all overlap the range: they all go");
+            assertEquals(stats.levels().get(stats.levels().size() - 1).tables() > 0, true);
+            for (int i = 0; i < 5_000; i++) {
+                assertArrayEquals(new byte[100], db.get(key(i)));
+            }
+        }
+    }
+
+    @Test
+    void writersStopAtTheLevel0StopTriggerUntilCompactionCatchesUp() throws Exception {
+        Path dir = tempDir.resolve("db");
+        Options options = smallTree(dir).level0Triggers(2, 3, 4);
+        try (TrainKV db = TrainKV.open(options)) {
+            for (int i = 0; i < 30_000; i++) {
+                db.set(key(i), new byte[100]);
+            }
+            db.awaitBackgroundIdle();
+            Stats stats = db.stats();
+            assertTrue(stats.levels().get(0).tables() < 4, stats.levels().toString());
+            for (int i = 0; i < 30_000; i += 101) {
+                assertArrayEquals(new byte[100], db.get(key(i)));
+            }
+        }
+    }
+
+    @Test
+    void aTtlEntryExpiresAcrossCompactionsAndNeverResurrectsAnOlderValue() throws Exception {
+        Path dir = tempDir.resolve("db");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000);
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.ofEpochMilli(now.get());
+            }
+        };
+        try (TrainKV db = TrainKV.open(smallTree(dir).clock(clock))) {
+            db.set("k", "old");
+            db.flatten();
+            db.set(Entry.of("k", "new").withTtl(Duration.ofSeconds(5)));
+            db.flush();
+            assertEquals("new", db.get("k"));
+            now.addAndGet(6_000);
+            assertNull(db.get("k"));
+            db.flatten();
+            assertNull(db.get("k"), "the expired entry hides the older value until both are gone");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package io.trainkv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Database iterators: both directions, bounds, prefixes, seeks and snapshots, against a model. */
+class IteratorTest {
+
+    @TempDir
+    Path tempDir;
+
+    private static String key(int i) {
+        return String.format("k%05d", i);
+    }
+
+    /** What an iterator over {@code options}-like bounds must return, from the model. */
+    private static List<String> expected(TreeMap<String, String> model, boolean reverse, String from, String to,
+                                         String prefix) {
+        if (from != null && to != null && from.compareTo(to) >= 0) {
+            return List.of();
+        }
+        NavigableMap<String, String> view = model;
+        if (from != null) {
+            view = view.tailMap(from, true);
+        }
+        if (to != null) {
+            view = view.headMap(to, false);
+        }
+        List<String> result = new ArrayList<>();
+        for (Map.Entry<String, String> e : (reverse ? view.descendingMap() : view).entrySet()) {
+            if (prefix == null || e.getKey().startsWith(prefix)) {
+                result.add(e.getKey() + "=" + e.getValue());
+            }
+        }
+        return result;
+    }
+
+    private static List<String> walk(DbIterator it) {
+        List<String> result = new ArrayList<>();
+        for (it.seekToFirst(); it.valid(); it.next()) {
+            result.add(it.keyAsString() + "=" + it.valueAsString());
+        }
+        return result;
+    }
+
+    @ParameterizedTest
+    @EnumSource(FileSystemKind.class)
+    void iteratorsInBothDirectionsWithBoundsMatchTheModelThroughCompactions(FileSystemKind fs) throws Exception {
+        Path dir = fs.newDirectory(tempDir);
+        Random random = new Random(404 + fs.ordinal());
+        TreeMap<String, String> model = new TreeMap<>();
+        TrainKV db = TrainKV.open(CompactionTest.smallTree(dir));
+        try {
+            for (int round = 0; round < 12; round++) {
+                for (int op = 0; op < 6_000; op++) {
+                    String k = key(random.nextInt(8_000));
+                    if (random.nextInt(4) == 0) {
+                        db.delete(k);
+                        model.remove(k);
+                    } else {
+                        String v = "v" + round + "-" + op + "-" + "x".repeat(random.nextInt(60));
+                        db.set(k, v);
+                        model.put(k, v);
+                    }
+                }
+                if (round == 6) {
+                    db.close();
+                    db = TrainKV.open(CompactionTest.smallTree(dir));
+                }
+                for (int check = 0; check < 6; check++) {
+                    boolean reverse = random.nextBoolean();
+                    String from = random.nextInt(3) == 0 ? null : key(random.nextInt(8_000));
+                    String to = random.nextInt(3) == 0 ? null : key(random.nextInt(8_000));
+                    String prefix = random.nextInt(3) == 0 ? "k0" + random.nextInt(8) : null;
+                    IteratorOptions options = reverse ? IteratorOptions.reverse() : IteratorOptions.forward();
+                    if (from != null) {
+                        options.from(from);
+                    }
+                    if (to != null) {
+                        options.to(to);
+                    }
+                    if (prefix != null) {
+                        options.prefix(prefix);
+                    }
+                    try (DbIterator it = db.iterator(options)) {
+                        assertEquals(expected(model, reverse, from, to, prefix), walk(it),
+                                "round " + round + " reverse=" + reverse + " from=" + from + " to=" + to + " prefix=" + prefix);
+                    }
+                }
+            }
+            Stats stats = db.stats();
+            assertTrue(stats.compactions() > 0, stats.toString());
+        } finally {
+            db.close();
+        }
+    }
+
+    @Test
+    void anIteratorKeepsItsSnapshotWhileWritesFlushesAndCompactionsGoOn() throws Exception {
+        TreeMap<String, String> model = new TreeMap<>();
+        try (TrainKV db = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db")))) {
+            for (int i = 0; i < 5_000; i++) {
+                db.set(key(i), "first-" + i);
+                model.put(key(i), "first-" + i);
+            }
+            try (DbIterator forward = db.iterator(); DbIterator backward = db.iterator(IteratorOptions.reverse())) {
+                for (int i = 0; i < 5_000; i += 2) {
+                    db.set(key(i), "second-" + i);
+                }
+                for (int i = 1; i < 5_000; i += 4) {
+                    db.delete(key(i));
+                }
+                db.set("zzz-new", "later");
+                db.flatten();
+                assertEquals(expected(model, false, null, null, null), walk(forward));
+                assertEquals(expected(model, true, null, null, null), walk(backward));
+            }
+            assertEquals("second-0", db.get(key(0)));
+            try (DbIterator fresh = db.iterator(IteratorOptions.forward().prefix("zzz"))) {
+                assertEquals(List.of("zzz-new=later"), walk(fresh));
+            }
+        }
+    }
+
+    @Test
+    void seeksLandOnTheRightKeyInBothDirections() {
+        try (TrainKV db = TrainKV.open(Options.inTempDirectory())) {
+            for (int i = 0; i < 100; i += 10) {
+                db.set(key(i), "v" + i);
+            }
+            db.flush();
+            db.set(key(55), "v55");
+            try (DbIterator it = db.iterator()) {
+                it.seek(key(41));
+                assertEquals(key(50), it.keyAsString());
+                it.next();
+                assertEquals(key(55), it.keyAsString());
+                it.seek(key(95));
+                assertFalse(it.valid());
+            }
+            try (DbIterator it = db.iterator(IteratorOptions.reverse())) {
+                it.seek(key(41));
+                assertEquals(key(40), it.keyAsString());
+                it.seek(key(55));
+                assertEquals(key(55), it.keyAsString());
+                it.next();
+                assertEquals(key(50), it.keyAsString());
+                it.seek("a");
+                assertFalse(it.valid());
+            }
+            try (DbIterator it = db.iterator(IteratorOptions.reverse().from(key(20)).to(key(60)))) {
+                it.seek(key(99));
+                assertEquals(key(55), it.keyAsString(), "a seek past the upper bound starts below it");
+            }
+        }
+    }
+
+    @Test
+    void tombstonesAndExpiredEntriesAreHiddenAndUserMetaIsReturned() {
+        try (TrainKV db = TrainKV.open(Options.inTempDirectory())) {
+            db.set("a", "1");
+            db.set(Entry.of("b", "2").withExpiresAt(Instant.ofEpochMilli(1)));
+            db.set(Entry.of("c", "3").withUserMeta((byte) 9));
+            db.set("d", "4");
+            db.delete("d");
+            try (DbIterator it = db.iterator()) {
+                assertEquals(List.of("a=1", "c=3"), walk(it));
+                it.seek("c");
+                assertEquals((byte) 9, it.entry().userMeta());
+            }
+            try (DbIterator it = db.iterator(IteratorOptions.reverse())) {
+                assertEquals(List.of("c=3", "a=1"), walk(it));
+            }
+        }
+    }
+
+    @Test
+    void usingAClosedIteratorOrAnIteratorOfAClosedDatabaseThrowsIllegalStateException() {
+        TrainKV db = TrainKV.open(Options.inTempDirectory());
+        db.set("a", "1");
+        DbIterator closedFirst = db.iterator();
+        closedFirst.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, closedFirst::seekToFirst);
+        assertEquals("iterator is closed", e.getMessage());
+        DbIterator open = db.iterator();
+        open.seekToFirst();
+        assertTrue(open.valid());
+        db.close();
+        assertThrows(IllegalStateException.class, open::valid);
+        assertThrows(IllegalStateException.class, open::next);
+        open.close();
+        IllegalStateException unpositioned = assertThrows(IllegalStateException.class, () -> {
+            try (TrainKV other = TrainKV.open(Options.inTempDirectory()); DbIterator it = other.iterator()) {
+                it.seekToFirst();
+                it.key();
+            }
+        });
+        assertEquals("iterator is not positioned on a key", unpositioned.getMessage());
+    }
+}
