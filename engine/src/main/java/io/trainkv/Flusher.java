@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Writes frozen memtables to level-0 tables on one background thread, oldest first. For each: the
@@ -35,16 +36,19 @@ final class Flusher implements AutoCloseable {
     private final ExecutorService executor;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable afterFlush;
+    private final Consumer<Throwable> onFailure;
     private WritePipeline pipeline;
     private volatile boolean stopped;
     private long flushedBytes;
 
-    Flusher(Storage storage, Options options, VersionSet versions, VersionClock clock, Runnable afterFlush) {
+    Flusher(Storage storage, Options options, VersionSet versions, VersionClock clock, Runnable afterFlush,
+            Consumer<Throwable> onFailure) {
         this.storage = storage;
         this.options = options;
         this.versions = versions;
         this.clock = clock;
         this.afterFlush = afterFlush;
+        this.onFailure = onFailure;
         this.executor = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "trainkv-flush");
             thread.setDaemon(true);
@@ -78,7 +82,7 @@ final class Flusher implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "flush failed; the database refuses writes until reopened", e);
-            pipeline.failBackground(e);
+            onFailure.accept(e);
         }
     }
 
@@ -109,6 +113,11 @@ final class Flusher implements AutoCloseable {
         versions.logAndApply(edit);
         storage.delete(FileNames.name(memtable.walNumber(), FileNames.Kind.WAL));
         pipeline.removeFlushed(memtable);
+    }
+
+    /** Stops flushing after the current memtable (background work failed elsewhere). */
+    void halt() {
+        stopped = true;
     }
 
     /** Stops scheduling, lets a running flush finish and waits for the thread to end. */

@@ -60,6 +60,7 @@ public final class TrainKV implements AutoCloseable {
     private final Compactor compactor;
     private final SnapshotRegistry snapshots;
     private final WritePipeline pipeline;
+    private final PipelineLink background;
     private final Set<DbIterator> openIterators = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -69,6 +70,8 @@ public final class TrainKV implements AutoCloseable {
      */
     private static final class PipelineLink {
         volatile WritePipeline pipeline;
+        volatile Flusher flusher;
+        volatile Compactor compactor;
 
         long visibleVersion() {
             WritePipeline p = pipeline;
@@ -82,17 +85,26 @@ public final class TrainKV implements AutoCloseable {
             }
         }
 
+        /** Background work failed: writes stop, and so does all other background work. */
         void failBackground(Throwable cause) {
             WritePipeline p = pipeline;
             if (p != null) {
                 p.failBackground(cause);
+            }
+            Flusher f = flusher;
+            if (f != null) {
+                f.halt();
+            }
+            Compactor c = compactor;
+            if (c != null) {
+                c.halt();
             }
         }
     }
 
     private TrainKV(Options options, Storage storage, DirectoryLock directoryLock, Path temporaryDirectory,
                     VersionSet versions, Flusher flusher, Compactor compactor, SnapshotRegistry snapshots,
-                    WritePipeline pipeline) {
+                    WritePipeline pipeline, PipelineLink background) {
         this.options = options;
         this.storage = storage;
         this.directoryLock = directoryLock;
@@ -102,6 +114,7 @@ public final class TrainKV implements AutoCloseable {
         this.compactor = compactor;
         this.snapshots = snapshots;
         this.pipeline = pipeline;
+        this.background = background;
     }
 
     /**
@@ -169,14 +182,18 @@ public final class TrainKV implements AutoCloseable {
                             options.blockSize(), options.bloomBitsPerKey()),
                     link::signalBackgroundProgress, link::failBackground);
             Compactor compactorForFlush = compactor;
-            flusher = new Flusher(storage, options, versions, clock, compactorForFlush::maybeSchedule);
+            flusher = new Flusher(storage, options, versions, clock, compactorForFlush::maybeSchedule,
+                    link::failBackground);
+            link.flusher = flusher;
+            link.compactor = compactor;
             WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, replayed.memtables,
                     flusher::schedule);
             link.pipeline = pipeline;
             flusher.attach(pipeline);
             flusher.schedule();
             compactor.maybeSchedule();
-            return new TrainKV(options, storage, lock, temporary, versions, flusher, compactor, snapshots, pipeline);
+            return new TrainKV(options, storage, lock, temporary, versions, flusher, compactor, snapshots, pipeline,
+                    link);
         } catch (IOException | RuntimeException e) {
             if (flusher != null) {
                 flusher.close();
@@ -402,7 +419,7 @@ public final class TrainKV implements AutoCloseable {
         try {
             compactor.compactRange(from, to);
         } catch (IOException e) {
-            pipeline.failBackground(e);
+            background.failBackground(e);
             throw new StorageException("compaction failed; the database is now read-only: " + e, e);
         }
     }

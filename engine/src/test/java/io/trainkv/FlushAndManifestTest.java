@@ -159,11 +159,11 @@ class FlushAndManifestTest {
 
     @Test
     void writersStallWhenFlushingFallsBehindAndMemoryStaysBounded() throws Exception {
-        HookedStorage storage = new HookedStorage(NioStorage.open(tempDir.resolve("db")));
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(tempDir.resolve("db")));
         CountDownLatch flushEntered = new CountDownLatch(1);
         CountDownLatch releaseFlush = new CountDownLatch(1);
-        storage.beforeAppend = name -> {
-            if (name.endsWith(".sst")) {
+        storage.hook = (op, name) -> {
+            if (op == FaultInjectingStorage.Op.APPEND && name.endsWith(".sst")) {
                 flushEntered.countDown();
                 try {
                     releaseFlush.await(1, TimeUnit.MINUTES);
@@ -198,9 +198,9 @@ class FlushAndManifestTest {
     @Test
     void aFailedFlushStopsWritesButLosesNothing() throws Exception {
         Path dir = tempDir.resolve("db");
-        HookedStorage storage = new HookedStorage(NioStorage.open(dir));
-        storage.beforeAppend = name -> {
-            if (name.endsWith(".sst")) {
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));
+        storage.hook = (op, name) -> {
+            if (op == FaultInjectingStorage.Op.APPEND && name.endsWith(".sst")) {
                 throw new IOException("injected: disk full while writing " + name);
             }
         };

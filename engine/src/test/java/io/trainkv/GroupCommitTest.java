@@ -72,17 +72,17 @@ class GroupCommitTest {
 
     @Test
     void writersQueuedBehindASyncShareTheNextAppendAndFsync() throws Exception {
-        HookedStorage storage = new HookedStorage(NioStorage.open(tempDir.resolve("db")));
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(tempDir.resolve("db")));
         CountDownLatch firstSyncEntered = new CountDownLatch(1);
         CountDownLatch releaseFirstSync = new CountDownLatch(1);
         try (TrainKV db = TrainKV.open(Options.inTempDirectory().storage(storage))) {
-            storage.beforeSync = name -> {
-                if (firstSyncEntered.getCount() > 0) {
+            storage.hook = (op, name) -> {
+                if (op == FaultInjectingStorage.Op.SYNC && firstSyncEntered.getCount() > 0) {
                     firstSyncEntered.countDown();
                     await(releaseFirstSync);
                 }
             };
-            long syncsBefore = storage.fileSyncs.get();
+            long syncsBefore = storage.count(FaultInjectingStorage.Op.SYNC);
             long groupsBefore = db.stats().writeGroups();
             ExecutorService pool = Executors.newFixedThreadPool(THREADS);
             try {
@@ -103,7 +103,8 @@ class GroupCommitTest {
             } finally {
                 pool.shutdownNow();
             }
-            assertEquals(2, storage.fileSyncs.get() - syncsBefore, "one fsync for the leader, one for the 7 queued");
+            assertEquals(2, storage.count(FaultInjectingStorage.Op.SYNC) - syncsBefore,
+                    "one fsync for the leader, one for the 7 queued");
             assertEquals(2, db.stats().writeGroups() - groupsBefore);
             for (int t = 1; t < THREADS; t++) {
                 assertEquals("1", db.get("follower-" + t));
@@ -113,15 +114,17 @@ class GroupCommitTest {
 
     @Test
     void aFailedFsyncFailsTheWholeGroupAndLaterWrites() throws Exception {
-        HookedStorage storage = new HookedStorage(NioStorage.open(tempDir.resolve("db")));
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(tempDir.resolve("db")));
         try (TrainKV db = TrainKV.open(Options.inTempDirectory().storage(storage))) {
             db.set("before", "1");
-            storage.beforeSync = name -> {
-                throw new IOException("injected fsync failure on " + name);
+            storage.hook = (op, name) -> {
+                if (op == FaultInjectingStorage.Op.SYNC) {
+                    throw new IOException("injected fsync failure on " + name);
+                }
             };
             StorageException e = assertThrows(StorageException.class, () -> db.write(new WriteBatch().set("k", "v"), true));
             assertTrue(e.getMessage().contains("injected fsync failure"), e.getMessage());
-            storage.beforeSync = name -> { };
+            storage.hook = (op, name) -> { };
             StorageException later = assertThrows(StorageException.class, () -> db.set("after", "2"));
             assertTrue(later.getMessage().contains("read-only"), later.getMessage());
             assertEquals("1", db.get("before"));

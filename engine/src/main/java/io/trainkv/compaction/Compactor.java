@@ -77,6 +77,11 @@ public final class Compactor implements AutoCloseable {
         }
     }
 
+    /** Stops starting compactions (background work failed elsewhere); running ones finish. */
+    public synchronized void halt() {
+        failed = true;
+    }
+
     /** The level targets of {@code version}, for stats. */
     public LevelTargets targets(Version version) {
         return picker.targets(version);
@@ -94,9 +99,7 @@ public final class Compactor implements AutoCloseable {
             execute(compaction);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "background " + compaction + " failed; the database refuses writes", e);
-            synchronized (this) {
-                failed = true;
-            }
+            halt();
             onFailure.accept(e);
         } finally {
             release(compaction);

@@ -26,6 +26,8 @@ import java.util.Set;
  *
  * <p>Open reopens the manifest's state and every table it names, and starts a fresh manifest
  * holding one snapshot edit. A manifest grown past the rewrite threshold is replaced the same way.
+ * Nothing in memory changes unless the manifest write succeeded; after a failed one every further
+ * edit is refused, because the manifest's tail is unknown (the database must be reopened).
  */
 public final class VersionSet implements Closeable {
 
@@ -47,6 +49,8 @@ public final class VersionSet implements Closeable {
     private long lastVersion;
     private long logNumber;
     private volatile boolean closing;
+    /** Set when a manifest write failed: its tail is unknown, so nothing more may be appended. */
+    private Throwable manifestFailure;
 
     private VersionSet(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes) {
         this.storage = storage;
@@ -102,7 +106,9 @@ public final class VersionSet implements Closeable {
         }
         sortLevels(levels);
         set.current = new Version(levels);
-        set.manifest = ManifestLog.create(storage, set.nextFileNumber++, set.snapshot(set.current),
+        long manifestNumber = set.nextFileNumber++;
+        set.manifest = ManifestLog.create(storage, manifestNumber,
+                set.snapshot(set.current, set.lastVersion, set.logNumber),
                 replayed == null ? null : replayed.manifestName());
         return set;
     }
@@ -174,13 +180,13 @@ public final class VersionSet implements Closeable {
      * tables it adds must be complete and fsynced; they are opened here.
      */
     public synchronized void logAndApply(VersionEdit edit) throws IOException {
-        if (edit.lastVersion() >= 0) {
-            lastVersion = Math.max(lastVersion, edit.lastVersion());
+        if (manifestFailure != null) {
+            throw new IOException("the manifest refuses edits after an earlier write failure: " + manifestFailure,
+                    manifestFailure);
         }
-        if (edit.logNumber() >= 0) {
-            logNumber = Math.max(logNumber, edit.logNumber());
-        }
-        edit.nextFileNumber(nextFileNumber).lastVersion(lastVersion).logNumber(logNumber);
+        long newLastVersion = Math.max(lastVersion, edit.lastVersion());
+        long newLogNumber = Math.max(logNumber, edit.logNumber());
+        edit.nextFileNumber(nextFileNumber).lastVersion(newLastVersion).logNumber(newLogNumber);
         Version base = current;
         List<List<TableHandle>> levels = emptyLevels(maxLevels);
         Map<Long, Integer> deleted = new HashMap<>();
@@ -220,11 +226,14 @@ public final class VersionSet implements Closeable {
             checkLevelsDoNotOverlap(levels);
             Version next = new Version(levels);
             try {
-                writeToManifest(edit, next);
+                writeToManifest(edit, next, newLastVersion, newLogNumber);
             } catch (IOException | RuntimeException e) {
+                manifestFailure = e;
                 next.abandon();
                 throw e;
             }
+            lastVersion = newLastVersion;
+            logNumber = newLogNumber;
             current = next;
             base.unref();
         } catch (IOException | RuntimeException e) {
@@ -235,17 +244,24 @@ public final class VersionSet implements Closeable {
         }
     }
 
-    private void writeToManifest(VersionEdit edit, Version next) throws IOException {
+    /**
+     * Appends the edit, or, past the rewrite threshold, starts a new manifest holding a snapshot
+     * of the state after it.
+     */
+    private void writeToManifest(VersionEdit edit, Version next, long newLastVersion, long newLogNumber)
+            throws IOException {
         if (manifest.size() < manifestRewriteBytes) {
             manifest.append(edit);
             return;
         }
-        ManifestLog replacement = ManifestLog.create(storage, nextFileNumber++, snapshot(next), manifest.name());
+        long number = nextFileNumber++;
+        ManifestLog replacement = ManifestLog.create(storage, number,
+                snapshot(next, newLastVersion, newLogNumber), manifest.name());
         manifest.close();
         manifest = replacement;
     }
 
-    private VersionEdit snapshot(Version version) {
+    private VersionEdit snapshot(Version version, long lastVersion, long logNumber) {
         VersionEdit edit = new VersionEdit().nextFileNumber(nextFileNumber).lastVersion(lastVersion).logNumber(logNumber);
         for (int level = 0; level < version.levelCount(); level++) {
             for (TableHandle t : version.tables(level)) {

@@ -6,33 +6,67 @@ import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
-/** A storage that delegates everything and lets a test run code before each file sync or append. */
-final class HookedStorage implements Storage {
+/**
+ * A storage that delegates every operation and first runs a test's hook, which may block, count
+ * or throw: the way tests inject I/O errors into any operation on chosen files, or pause the
+ * engine at a chosen point.
+ */
+final class FaultInjectingStorage implements Storage {
 
-    /** Code run by the writing thread before the real operation; may block or throw. */
+    /** The operations a hook can intercept. */
+    enum Op { CREATE, OPEN_APPEND, OPEN_READ, APPEND, SYNC, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
+
+    /** Runs on the calling thread before the real operation; {@code name} is the file (the source, for a rename). */
     interface Hook {
-        void run(String fileName) throws IOException;
+        void before(Op op, String name) throws IOException;
     }
 
     private final Storage delegate;
-    final AtomicInteger fileSyncs = new AtomicInteger();
-    volatile Hook beforeSync = name -> { };
-    volatile Hook beforeAppend = name -> { };
+    private final Map<Op, AtomicInteger> counts = new EnumMap<>(Op.class);
+    volatile Hook hook = (op, name) -> { };
 
-    HookedStorage(Storage delegate) {
+    FaultInjectingStorage(Storage delegate) {
         this.delegate = delegate;
+        for (Op op : Op.values()) {
+            counts.put(op, new AtomicInteger());
+        }
+    }
+
+    /** How many times {@code op} has run (or been attempted) so far. */
+    int count(Op op) {
+        return counts.get(op).get();
+    }
+
+    /** A hook that fails the {@code n}-th (1-based) {@code op} on a file matching {@code names}. */
+    static Hook failNth(Op op, Predicate<String> names, int n) {
+        AtomicInteger seen = new AtomicInteger();
+        return (actual, name) -> {
+            if (actual == op && names.test(name) && seen.incrementAndGet() == n) {
+                throw new IOException("injected failure of " + op + " #" + n + " on " + name);
+            }
+        };
+    }
+
+    private void before(Op op, String name) throws IOException {
+        counts.get(op).incrementAndGet();
+        hook.before(op, name);
     }
 
     @Override
     public WritableFile create(String name) throws IOException {
+        before(Op.CREATE, name);
         return wrap(name, delegate.create(name));
     }
 
     @Override
     public WritableFile openAppend(String name) throws IOException {
+        before(Op.OPEN_APPEND, name);
         return wrap(name, delegate.openAppend(name));
     }
 
@@ -40,19 +74,19 @@ final class HookedStorage implements Storage {
         return new WritableFile() {
             @Override
             public void append(ByteBuffer data) throws IOException {
-                beforeAppend.run(name);
+                before(Op.APPEND, name);
                 file.append(data);
             }
 
             @Override
             public void sync() throws IOException {
-                beforeSync.run(name);
-                fileSyncs.incrementAndGet();
+                before(Op.SYNC, name);
                 file.sync();
             }
 
             @Override
             public void truncate(long size) throws IOException {
+                before(Op.TRUNCATE, name);
                 file.truncate(size);
             }
 
@@ -70,21 +104,25 @@ final class HookedStorage implements Storage {
 
     @Override
     public ReadableFile openRead(String name) throws IOException {
+        before(Op.OPEN_READ, name);
         return delegate.openRead(name);
     }
 
     @Override
     public void rename(String source, String target) throws IOException {
+        before(Op.RENAME, source);
         delegate.rename(source, target);
     }
 
     @Override
     public void delete(String name) throws IOException {
+        before(Op.DELETE, name);
         delegate.delete(name);
     }
 
     @Override
     public void syncDirectory() throws IOException {
+        before(Op.SYNC_DIRECTORY, "");
         delegate.syncDirectory();
     }
 
