@@ -58,11 +58,11 @@ class BackgroundFailureTest {
         String uncertainKey = null;
         String uncertainValue = null;
         Random random = new Random(n * 31L + op.ordinal());
-        Options options = CompactionTest.smallTree(dir).storage(storage).manifestRewriteSize(8192);
+        Options options = CompactionTest.smallTree(dir).storage(storage).manifestRewriteSize(4096);
         boolean failed = false;
         try (TrainKV db = TrainKV.open(options)) {
             storage.hook = FaultInjectingStorage.failNth(op, files, n);
-            for (int i = 0; i < 25_000 && !failed; i++) {
+            for (int i = 0; i < 45_000 && !failed; i++) {
                 String key = "key-" + random.nextInt(3_000);
                 String value = random.nextInt(5) == 0 ? null : "value-" + i + "-" + "x".repeat(random.nextInt(80));
                 try {
@@ -77,12 +77,12 @@ class BackgroundFailureTest {
                     uncertainKey = key;
                     uncertainValue = value;
                 }
-            }
-            if (!failed) {
-                try {
-                    db.flatten();
-                } catch (StorageException e) {
-                    failed = true;
+                if (i % 15_000 == 14_999 && !failed) {
+                    try {
+                        db.flatten();
+                    } catch (StorageException e) {
+                        failed = true;
+                    }
                 }
             }
         } catch (StorageException e) {
