@@ -1,6 +1,7 @@
 package io.trainkv;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A snapshot of the database's counters, from {@link TrainKV#stats()}. Byte counters are
@@ -36,5 +37,40 @@ public record Stats(long batchesWritten, long writeGroups, long walSyncs, long w
      */
     public double writeAmplification() {
         return flushedBytes == 0 ? 0 : (flushedBytes + compactionWriteBytes) / (double) flushedBytes;
+    }
+
+    /** A plain-text report: one line per non-empty or targeted level, then the counters. */
+    public String format() {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%-6s %8s %12s %12s%n", "level", "tables", "size", "target"));
+        for (LevelStats level : levels) {
+            if (level.tables() == 0 && level.targetBytes() == 0) {
+                continue;
+            }
+            out.append(String.format(Locale.ROOT, "%-6s %8d %12s %12s%n", "L" + level.level(), level.tables(),
+                    humanBytes(level.bytes()), level.targetBytes() == 0 ? "-" : humanBytes(level.targetBytes())));
+        }
+        out.append(String.format(Locale.ROOT, "memtables %d (%s), last version %d%n", memtables,
+                humanBytes(memtableBytes), lastVersion));
+        out.append(String.format(Locale.ROOT, "writes %d in %d groups, WAL %s with %d fsyncs, stalls %d, slowdowns %d%n",
+                batchesWritten, writeGroups, humanBytes(walBytes), walSyncs, writeStalls, writeSlowdowns));
+        out.append(String.format(Locale.ROOT, "flushed %s; %d compactions read %s and wrote %s; write amplification %.2f%n",
+                humanBytes(flushedBytes), compactions, humanBytes(compactionReadBytes), humanBytes(compactionWriteBytes),
+                writeAmplification()));
+        return out.toString();
+    }
+
+    private static String humanBytes(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.length - 1) {
+            value /= 1024;
+            unit++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 }

@@ -429,8 +429,12 @@ public final class TrainKV implements AutoCloseable {
         compactRange(null, null);
     }
 
-    /** Waits until no flush or compaction is running or needed (tests and benchmarks). */
-    void awaitBackgroundIdle() {
+    /**
+     * Flushes memory and waits until no compaction is running or needed, so that the level shape
+     * is settled (before measuring it, or before a bulk load is declared done).
+     */
+    public void waitForCompactions() {
+        checkOpen();
         pipeline.flush();
         compactor.awaitIdle();
     }

@@ -58,7 +58,7 @@ class CompactionTest {
                     verify(db, model, keySpace, seed);
                 }
             }
-            db.awaitBackgroundIdle();
+            db.waitForCompactions();
             Stats stats = db.stats();
             int nonEmptyDeepLevels = 0;
             for (Stats.LevelStats level : stats.levels().subList(1, stats.levels().size())) {
@@ -161,7 +161,7 @@ class CompactionTest {
             for (int i = 0; i < 30_000; i++) {
                 db.set(key(i), new byte[100]);
             }
-            db.awaitBackgroundIdle();
+            db.waitForCompactions();
             Stats stats = db.stats();
             assertTrue(stats.levels().get(0).tables() < 4, stats.levels().toString());
             for (int i = 0; i < 30_000; i += 101) {
