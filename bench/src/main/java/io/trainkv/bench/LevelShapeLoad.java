@@ -12,11 +12,13 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
- * Loads N random keys (16 bytes) with 100-byte values into a fresh database with default options,
+ * Loads N random keys (16 bytes) with 100-byte values into a fresh database (default options unless
+ * sizes are given),
  * waits for compaction to settle, and prints the level shape, each level against its target, and
  * the write amplification: the figure {@code docs/benchmarks.md} records for the LSM tree.
  *
- * <p>Run: {@code scripts/bench-level-shape [--num N] [--value-size B] [--dir DIR] [--seed S]}.
+ * <p>Run: {@code scripts/bench-level-shape [--num N] [--value-size B] [--dir DIR] [--seed S]
+ * [--memtable-mib M] [--base-level-mib M] [--target-file-mib M]}.
  */
 public final class LevelShapeLoad {
 
@@ -28,14 +30,22 @@ public final class LevelShapeLoad {
         int valueSize = 100;
         long seed = 1;
         Path dir = null;
+        Options options;
+        long memtableMiB = 0;
+        long baseLevelMiB = 0;
+        long targetFileMiB = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--memtable-mib" -> memtableMiB = Long.parseLong(args[++i]);
+                case "--base-level-mib" -> baseLevelMiB = Long.parseLong(args[++i]);
+                case "--target-file-mib" -> targetFileMiB = Long.parseLong(args[++i]);
                 case "--num" -> num = Long.parseLong(args[++i]);
                 case "--value-size" -> valueSize = Integer.parseInt(args[++i]);
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
                 default -> {
-                    System.err.println("usage: LevelShapeLoad [--num N] [--value-size B] [--seed S] [--dir DIR]");
+                    System.err.println("usage: LevelShapeLoad [--num N] [--value-size B] [--seed S] [--dir DIR]"
+                            + " [--memtable-mib M] [--base-level-mib M] [--target-file-mib M]");
                     System.exit(2);
                 }
             }
@@ -48,7 +58,17 @@ public final class LevelShapeLoad {
         byte[] key = new byte[16];
         byte[] value = new byte[valueSize];
         long start = System.nanoTime();
-        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+        options = Options.at(dir);
+        if (memtableMiB > 0) {
+            options.memtableSize(memtableMiB << 20);
+        }
+        if (baseLevelMiB > 0) {
+            options.baseLevelSize(baseLevelMiB << 20);
+        }
+        if (targetFileMiB > 0) {
+            options.targetFileSize(targetFileMiB << 20);
+        }
+        try (TrainKV db = TrainKV.open(options)) {
             for (long i = 0; i < num; i++) {
                 fill(random, key);
                 fill(random, value);
