@@ -104,6 +104,38 @@ class CompactionTest {
     }
 
     @Test
+    void whenTheTreeShrinksNewerDataNeverLandsBelowOlderData() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(smallTree(dir).compactionThreads(2))) {
+            for (int round = 1; round <= 3; round++) {
+                for (int i = 0; i < 20_000; i++) {
+                    db.set(key(i), ("round-" + round + "-" + i + "-").repeat(4).getBytes());
+                }
+                db.waitForCompactions();
+                for (int i = 0; i < 20_000; i++) {
+                    if (i % 20 != 0) {
+                        db.delete(key(i));
+                    }
+                }
+                db.waitForCompactions();
+                for (int i = 0; i < 20_000; i += 20) {
+                    db.set(key(i), ("final-" + round + "-" + i).getBytes());
+                }
+                db.waitForCompactions();
+                for (int i = 0; i < 20_000; i++) {
+                    byte[] value = db.get(key(i));
+                    if (i % 20 == 0) {
+                        assertArrayEquals(("final-" + round + "-" + i).getBytes(), value, "round " + round + " key " + i);
+                    } else {
+                        assertNull(value, "round " + round + " key " + i);
+                    }
+                }
+                assertShapeWithinTargets(db.stats());
+            }
+        }
+    }
+
+    @Test
     void flattenMovesEverythingToTheBottomAndDropsTombstonesAndExpiredEntries() throws Exception {
         Path dir = tempDir.resolve("db");
         try (TrainKV db = TrainKV.open(smallTree(dir))) {

@@ -8,7 +8,8 @@ import io.trainkv.manifest.Version;
  * {@code multiplier} times smaller, and the walk stops at the first level whose target is at most
  * the base level size. That level is the base level, the one level 0 compacts into; levels between
  * L0 and it have no target and stay empty. So the tree has as few levels as its size needs and the
- * size ratio between adjacent levels stays near the multiplier.
+ * size ratio between adjacent levels stays near the multiplier. When the data shrinks, the base
+ * level never moves below the shallowest non-empty level, so level 0 stays above all older data.
  */
 public final class LevelTargets {
 
@@ -36,7 +37,25 @@ public final class LevelTargets {
             level--;
             targets[level] = Math.max(target, baseLevelSize);
         }
+        int firstNonEmpty = firstNonEmptyLevel(version);
+        while (level > firstNonEmpty) {
+            level--;
+            targets[level] = baseLevelSize;
+        }
         return new LevelTargets(level, targets);
+    }
+
+    /**
+     * The shallowest level below L0 holding data, or the bottom level. Level 0 must never compact
+     * below it: its newer versions would land under older ones, which reads check first.
+     */
+    private static int firstNonEmptyLevel(Version version) {
+        for (int level = 1; level < version.levelCount(); level++) {
+            if (!version.tables(level).isEmpty()) {
+                return level;
+            }
+        }
+        return version.levelCount() - 1;
     }
 
     /** The level that level 0 compacts into. */
