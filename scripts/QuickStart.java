@@ -1,4 +1,6 @@
+import io.trainkv.DbIterator;
 import io.trainkv.Entry;
+import io.trainkv.IteratorOptions;
 import io.trainkv.Options;
 import io.trainkv.TrainKV;
 import io.trainkv.WriteBatch;
@@ -21,7 +23,14 @@ public class QuickStart {
 
             db.write(new WriteBatch().set("a", "1").set("b", "2").delete("answer"), true);
             System.out.println("after batch: a=" + db.get("a") + " b=" + db.get("b") + " answer=" + db.get("answer"));
-            System.out.println(db.stats());
+
+            try (DbIterator it = db.iterator(IteratorOptions.reverse())) {
+                for (it.seekToFirst(); it.valid(); it.next()) {
+                    System.out.println("  " + it.keyAsString() + " = " + it.valueAsString());
+                }
+            }
+            db.flush();
+            System.out.print(db.stats().format());
         }
     }
 }

@@ -264,9 +264,15 @@ final class WritePipeline {
         if (error != null) {
             return fail(error);
         }
-        writeGroups++;
+        if (bytes > 0) {
+            writeGroups++;
+        }
         walBytes += bytes;
-        batchesWritten += group.size();
+        for (PendingWrite w : group) {
+            if (!w.batch.isEmpty()) {
+                batchesWritten++;
+            }
+        }
         if (syncGroup) {
             walSyncs++;
         }
