@@ -115,10 +115,10 @@ public final class DbIterator implements AutoCloseable {
         return key.clone();
     }
 
-    /** The current value (a copy). */
+    /** The current value (a copy, read from the value log if it lives there). */
     public byte[] value() {
         checkValid();
-        return value.value().clone();
+        return resolved();
     }
 
     public String keyAsString() {
@@ -132,7 +132,16 @@ public final class DbIterator implements AutoCloseable {
     /** The current entry with its user meta and expiry. */
     public Entry entry() {
         checkValid();
-        return Entry.stored(key.clone(), value.value().clone(), value.userMeta(), value.expiresAtMillis());
+        return Entry.stored(key.clone(), resolved(), value.userMeta(), value.expiresAtMillis());
+    }
+
+    private byte[] resolved() {
+        byte[] bytes = db.resolve(value);
+        if (bytes == null) {
+            throw new IllegalStateException("value-log file of " + Bytes.escape(key)
+                    + " was collected while this iterator could still read it");
+        }
+        return value.isValuePointer() ? bytes : bytes.clone();
     }
 
     /** The version the iterator reads at: it sees every write up to it and none after. */

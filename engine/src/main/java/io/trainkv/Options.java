@@ -3,6 +3,7 @@ package io.trainkv;
 import io.trainkv.storage.Storage;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -48,6 +49,10 @@ public final class Options {
     private int level0SlowdownTrigger = 8;
     private int level0StopTrigger = 12;
     private int compactionThreads = 1;
+    private int valueThreshold = 1024;
+    private long valueLogFileSize = 1L << 30;
+    private Duration gcInterval = Duration.ofMinutes(10);
+    private double gcDiscardRatio = 0.5;
 
     private Options(Path directory, boolean temporary) {
         this.directory = directory;
@@ -193,6 +198,50 @@ public final class Options {
         return this;
     }
 
+    /**
+     * Values of at least this many bytes go to the value log, and the LSM tree holds a 20-byte
+     * pointer instead (key-value separation). Default 1 KiB; 0 sends every value to the log,
+     * {@code Integer.MAX_VALUE} keeps every value in the tree.
+     */
+    public Options valueThreshold(int bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("valueThreshold must not be negative: " + bytes);
+        }
+        this.valueThreshold = bytes;
+        return this;
+    }
+
+    /** Size at which the active value-log file is sealed and a new one started. Default 1 GiB. */
+    public Options valueLogFileSize(long bytes) {
+        if (bytes < 64 * 1024 || bytes > (1L << 31) - 1) {
+            throw new IllegalArgumentException("valueLogFileSize must be between 64 KiB and 2 GiB - 1: " + bytes);
+        }
+        this.valueLogFileSize = bytes;
+        return this;
+    }
+
+    /**
+     * How often value-log GC runs in the background, collecting files whose discard ratio is at
+     * least {@link #gcDiscardRatio(double)}. Default 10 minutes; {@code Duration.ZERO} turns
+     * automatic GC off ({@link TrainKV#runValueLogGC(double)} still works).
+     */
+    public Options gcInterval(Duration interval) {
+        if (interval == null || interval.isNegative()) {
+            throw new IllegalArgumentException("gcInterval must be zero or positive: " + interval);
+        }
+        this.gcInterval = interval;
+        return this;
+    }
+
+    /** The discard ratio (0 to 1) at which automatic GC collects a value-log file. Default 0.5. */
+    public Options gcDiscardRatio(double ratio) {
+        if (!(ratio > 0 && ratio <= 1)) {
+            throw new IllegalArgumentException("gcDiscardRatio must be in (0, 1]: " + ratio);
+        }
+        this.gcDiscardRatio = ratio;
+        return this;
+    }
+
     private static int checkRange(String name, int value, int min, int max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ": " + value);
@@ -275,5 +324,21 @@ public final class Options {
 
     public int compactionThreads() {
         return compactionThreads;
+    }
+
+    public int valueThreshold() {
+        return valueThreshold;
+    }
+
+    public long valueLogFileSize() {
+        return valueLogFileSize;
+    }
+
+    public Duration gcInterval() {
+        return gcInterval;
+    }
+
+    public double gcDiscardRatio() {
+        return gcDiscardRatio;
     }
 }

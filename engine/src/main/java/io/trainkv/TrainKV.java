@@ -19,6 +19,7 @@ import io.trainkv.util.Bytes;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.MergingIterator;
 import io.trainkv.util.ValueStruct;
+import io.trainkv.vlog.ValueLog;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +57,7 @@ public final class TrainKV implements AutoCloseable {
     private final DirectoryLock directoryLock;
     private final Path temporaryDirectory;
     private final VersionSet versions;
+    private final ValueLog valueLog;
     private final Flusher flusher;
     private final Compactor compactor;
     private final SnapshotRegistry snapshots;
@@ -69,6 +71,7 @@ public final class TrainKV implements AutoCloseable {
      * reads the visible version and reports progress and failures to the writers.
      */
     private static final class PipelineLink {
+        volatile TrainKV db;
         volatile WritePipeline pipeline;
         volatile Flusher flusher;
         volatile Compactor compactor;
@@ -76,6 +79,10 @@ public final class TrainKV implements AutoCloseable {
         long visibleVersion() {
             WritePipeline p = pipeline;
             return p == null ? 0 : p.visibleVersion();
+        }
+
+        ValueStruct latestValue(byte[] key) {
+            return db.newestEntry(key);
         }
 
         void signalBackgroundProgress() {
@@ -103,13 +110,14 @@ public final class TrainKV implements AutoCloseable {
     }
 
     private TrainKV(Options options, Storage storage, DirectoryLock directoryLock, Path temporaryDirectory,
-                    VersionSet versions, Flusher flusher, Compactor compactor, SnapshotRegistry snapshots,
-                    WritePipeline pipeline, PipelineLink background) {
+                    VersionSet versions, ValueLog valueLog, Flusher flusher, Compactor compactor,
+                    SnapshotRegistry snapshots, WritePipeline pipeline, PipelineLink background) {
         this.options = options;
         this.storage = storage;
         this.directoryLock = directoryLock;
         this.temporaryDirectory = temporaryDirectory;
         this.versions = versions;
+        this.valueLog = valueLog;
         this.flusher = flusher;
         this.compactor = compactor;
         this.snapshots = snapshots;
@@ -149,6 +157,7 @@ public final class TrainKV implements AutoCloseable {
             throw new StorageException("cannot lock database directory " + storage.describe() + ": " + e, e);
         }
         VersionSet versions = null;
+        ValueLog valueLog = null;
         Flusher flusher = null;
         Compactor compactor = null;
         try {
@@ -170,7 +179,17 @@ public final class TrainKV implements AutoCloseable {
                 }
             }
             Collections.sort(walNumbers);
-            WalReplay.Result replayed = WalReplay.replay(storage, walNumbers);
+            List<Long> valueLogIds = new ArrayList<>();
+            for (String name : storage.list()) {
+                long number = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
+                if (number >= 0) {
+                    valueLogIds.add(number);
+                }
+            }
+            Collections.sort(valueLogIds);
+            valueLog = ValueLog.open(storage, valueLogIds, options.valueLogFileSize(), options.mmap(),
+                    versions::newFileNumber);
+            WalReplay.Result replayed = WalReplay.replay(storage, walNumbers, valueLog);
             VersionClock clock = new VersionClock();
             clock.advanceTo(Math.max(versions.lastVersion(), replayed.maxVersion));
             deleteOrphans(storage, names, versions);
@@ -186,20 +205,25 @@ public final class TrainKV implements AutoCloseable {
                     link::failBackground);
             link.flusher = flusher;
             link.compactor = compactor;
-            WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, replayed.memtables,
-                    flusher::schedule);
+            WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, valueLog, link::latestValue,
+                    replayed.memtables, flusher::schedule);
             link.pipeline = pipeline;
             flusher.attach(pipeline);
             flusher.schedule();
             compactor.maybeSchedule();
-            return new TrainKV(options, storage, lock, temporary, versions, flusher, compactor, snapshots, pipeline,
-                    link);
+            TrainKV db = new TrainKV(options, storage, lock, temporary, versions, valueLog, flusher, compactor,
+                    snapshots, pipeline, link);
+            link.db = db;
+            return db;
         } catch (IOException | RuntimeException e) {
             if (flusher != null) {
                 flusher.close();
             }
             if (compactor != null) {
                 compactor.close();
+            }
+            if (valueLog != null) {
+                closeQuietly(valueLog);
             }
             if (versions != null) {
                 closeQuietly(versions);
@@ -275,30 +299,53 @@ public final class TrainKV implements AutoCloseable {
     public Entry getEntry(byte[] key) {
         WriteBatch.checkKey(key);
         checkOpen();
+        while (true) {
+            ValueStruct found = newestEntry(key);
+            if (found == null || found.isTombstone() || found.isExpiredAt(options.clock().millis())) {
+                return null;
+            }
+            byte[] value = resolve(found);
+            if (value != null) {
+                return Entry.stored(key, value, found.userMeta(), found.expiresAtMillis());
+            }
+            // the value's log file was collected after this read started: the key has a newer entry
+        }
+    }
+
+    /**
+     * The newest entry of {@code key} at the visible version, as stored (tombstone, expired or
+     * pointer), or null.
+     */
+    ValueStruct newestEntry(byte[] key) {
         // Memtables, then tables, then the read version: a flush moves data from the first to the
         // second in that order, and every version a compaction in the tables dropped is shadowed
         // by one at or below the read version.
         List<MemTable> memtables = pipeline.memtables();
         Version version = versions.acquireCurrent();
-        ValueStruct found = null;
         try {
             long readVersion = pipeline.visibleVersion();
             for (MemTable memtable : memtables) {
-                found = memtable.get(key, readVersion);
+                ValueStruct found = memtable.get(key, readVersion);
                 if (found != null) {
-                    break;
+                    return found;
                 }
             }
-            if (found == null) {
-                found = version.get(key, readVersion);
-            }
+            return version.get(key, readVersion);
         } finally {
             version.unref();
         }
-        if (found == null || found.isTombstone() || found.isExpiredAt(options.clock().millis())) {
-            return null;
+    }
+
+    /** The value bytes of a live entry, following a value pointer; null if its log file is gone. */
+    byte[] resolve(ValueStruct entry) {
+        if (!entry.isValuePointer()) {
+            return entry.value();
         }
-        return Entry.stored(key, found.value(), found.userMeta(), found.expiresAtMillis());
+        try {
+            return valueLog.read(entry.pointer());
+        } catch (IOException e) {
+            throw new StorageException("cannot read the value log: " + e, e);
+        }
     }
 
     /**
@@ -478,6 +525,11 @@ public final class TrainKV implements AutoCloseable {
         }
         flusher.close();
         compactor.close();
+        try {
+            valueLog.close();
+        } catch (IOException e) {
+            failure = e;
+        }
         try {
             versions.close();
         } catch (IOException e) {

@@ -5,7 +5,9 @@ import io.trainkv.memtable.MemTable;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.txn.VersionClock;
+import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
+import io.trainkv.vlog.ValueLog;
 import io.trainkv.wal.WalBatchEncoder;
 import io.trainkv.wal.WalWriter;
 import java.io.IOException;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * The write path: group commit over the WAL, then the memtable, then publication.
@@ -42,6 +45,8 @@ final class WritePipeline {
     private final Options options;
     private final VersionClock clock;
     private final VersionSet versions;
+    private final ValueLog valueLog;
+    private final Function<byte[], ValueStruct> latestValue;
     private final Runnable flushTrigger;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition drained = lock.newCondition();
@@ -64,32 +69,46 @@ final class WritePipeline {
 
     /** A batch waiting in the queue, and how its write ended. */
     private final class PendingWrite {
-        final WriteBatch batch;
+        WriteBatch batch;
         final boolean sync;
         final boolean rotate;
+        /** For a value-log GC rewrite: the pointer each entry's key must still have, or null. */
+        final List<ValuePointer> expectedPointers;
         final Condition turn = lock.newCondition();
         long version;
         boolean done;
         RuntimeException error;
+        byte[][] storedValues;
+        byte[] storedMeta;
 
-        PendingWrite(WriteBatch batch, boolean sync, boolean rotate) {
+        PendingWrite(WriteBatch batch, boolean sync, boolean rotate, List<ValuePointer> expectedPointers) {
             this.batch = batch;
             this.sync = sync;
             this.rotate = rotate;
+            this.expectedPointers = expectedPointers;
+        }
+
+        /** Requests that must lead a group of their own. */
+        boolean alone() {
+            return rotate || expectedPointers != null;
         }
     }
 
     /**
      * Starts the pipeline on a fresh WAL. {@code recovered} are the memtables replayed at open,
      * oldest first; they are immutable and wait for flushing. {@code flushTrigger} is run after
-     * every rotation to get the frozen memtable flushed.
+     * every rotation to get the frozen memtable flushed. {@code latestValue} reads a key's newest
+     * committed entry (for value-log GC's conditional rewrites).
      */
-    WritePipeline(Storage storage, Options options, VersionClock clock, VersionSet versions, List<MemTable> recovered,
-                  Runnable flushTrigger) throws IOException {
+    WritePipeline(Storage storage, Options options, VersionClock clock, VersionSet versions, ValueLog valueLog,
+                  Function<byte[], ValueStruct> latestValue, List<MemTable> recovered, Runnable flushTrigger)
+            throws IOException {
         this.storage = storage;
         this.options = options;
         this.clock = clock;
         this.versions = versions;
+        this.valueLog = valueLog;
+        this.latestValue = latestValue;
         this.flushTrigger = flushTrigger;
         this.visibleVersion = clock.last();
         List<MemTable> newestFirst = new ArrayList<>(recovered);
@@ -117,7 +136,7 @@ final class WritePipeline {
             throw new IllegalArgumentException("batch needs about " + batch.memtableFootprint()
                     + " bytes of memtable, more than memtableSize " + options.memtableSize());
         }
-        submit(new PendingWrite(batch, sync || options.syncWrites(), false));
+        submit(new PendingWrite(batch, sync || options.syncWrites(), false, null));
     }
 
     /** Queues a request, leads its group when it reaches the head, and rethrows its error. */
@@ -144,7 +163,7 @@ final class WritePipeline {
      * group is being applied to it, then waits until every frozen memtable is flushed.
      */
     void flush() {
-        submit(new PendingWrite(new WriteBatch(), false, true));
+        submit(new PendingWrite(new WriteBatch(), false, true, null));
         lock.lock();
         try {
             while (memtables.size() > 1 && failure == null && !closed) {
@@ -156,9 +175,36 @@ final class WritePipeline {
         }
     }
 
+    /**
+     * Writes the entries of {@code batch} whose keys still map to {@code expected} (same index),
+     * skipping the others, as one group of its own: every earlier write is applied before the
+     * check, and none can slip in between check and write. Value-log GC uses this so that a
+     * rewrite never replaces a newer value.
+     *
+     * @return how many entries were written
+     */
+    int writeIfUnchanged(WriteBatch batch, List<ValuePointer> expected, boolean sync) {
+        PendingWrite write = new PendingWrite(batch, sync, false, expected);
+        submit(write);
+        return write.batch.size();
+    }
+
+    /** The entries of {@code batch} whose key's newest committed value is still the expected pointer. */
+    private WriteBatch keepUnchanged(WriteBatch batch, List<ValuePointer> expected) {
+        WriteBatch kept = new WriteBatch();
+        for (int i = 0; i < batch.size(); i++) {
+            Entry e = batch.entry(i);
+            ValueStruct current = latestValue.apply(e.key());
+            if (current != null && current.isValuePointer() && current.pointer().equals(expected.get(i))) {
+                kept.set(e);
+            }
+        }
+        return kept;
+    }
+
     /** Makes every acknowledged write durable. */
     void sync() {
-        submit(new PendingWrite(new WriteBatch(), true, false));
+        submit(new PendingWrite(new WriteBatch(), true, false, null));
     }
 
     /** Runs one group commit with {@code leader} at the head of the queue. Called with the lock held. */
@@ -186,6 +232,10 @@ final class WritePipeline {
                     rotate();
                 }
             } else {
+                if (leader.expectedPointers != null) {
+                    leader.batch = keepUnchanged(leader.batch, leader.expectedPointers);
+                    footprint = leader.batch.memtableFootprint();
+                }
                 throttleForLevel0();
                 makeRoom(footprint);
             }
@@ -218,7 +268,7 @@ final class WritePipeline {
         long footprint = 0;
         for (PendingWrite w : queue) {
             long size = w.batch.memtableFootprint();
-            if (w != leader && (w.rotate || leader.rotate || footprint + size > budget)) {
+            if (w != leader && (w.alone() || leader.alone() || footprint + size > budget)) {
                 break;
             }
             footprint += size;
@@ -239,11 +289,16 @@ final class WritePipeline {
             encoder.reset();
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
-                    encode(w.batch, w.version, nowMillis);
+                    separateValues(w);
+                    encode(w, nowMillis);
                 }
             }
+            valueLog.writePending();
             var records = encoder.records();
             bytes = records.remaining();
+            if (syncGroup) {
+                valueLog.sync();
+            }
             if (bytes > 0) {
                 log.append(records);
             }
@@ -252,7 +307,7 @@ final class WritePipeline {
             }
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
-                    apply(target, w.batch, w.version, nowMillis);
+                    apply(target, w, nowMillis);
                     lastVersion = w.version;
                 }
             }
@@ -280,24 +335,43 @@ final class WritePipeline {
         return null;
     }
 
-    private void encode(WriteBatch batch, long version, long nowMillis) {
-        encoder.beginBatch(version);
-        for (int i = 0; i < batch.size(); i++) {
+    /**
+     * Decides what the WAL and memtable store for each entry: values at or above the value
+     * threshold go to the value log and are replaced by a pointer.
+     */
+    private void separateValues(PendingWrite w) throws IOException {
+        WriteBatch batch = w.batch;
+        int n = batch.size();
+        w.storedValues = new byte[n][];
+        w.storedMeta = new byte[n];
+        for (int i = 0; i < n; i++) {
             Entry e = batch.entry(i);
-            encoder.addEntry(meta(batch, i), e.userMeta(), e.expiresAtMillis(nowMillis), e.key(), e.value());
+            if (batch.isTombstone(i)) {
+                w.storedMeta[i] = ValueStruct.META_TOMBSTONE;
+                w.storedValues[i] = e.value();
+            } else if (e.value().length >= options.valueThreshold()) {
+                w.storedMeta[i] = ValueStruct.META_VALUE_POINTER;
+                w.storedValues[i] = valueLog.add(e.key(), w.version, e.value()).encode();
+            } else {
+                w.storedValues[i] = e.value();
+            }
+        }
+    }
+
+    private void encode(PendingWrite w, long nowMillis) {
+        encoder.beginBatch(w.version);
+        for (int i = 0; i < w.batch.size(); i++) {
+            Entry e = w.batch.entry(i);
+            encoder.addEntry(w.storedMeta[i], e.userMeta(), e.expiresAtMillis(nowMillis), e.key(), w.storedValues[i]);
         }
         encoder.endBatch();
     }
 
-    private static void apply(MemTable target, WriteBatch batch, long version, long nowMillis) {
-        for (int i = 0; i < batch.size(); i++) {
-            Entry e = batch.entry(i);
-            target.put(e.key(), version, meta(batch, i), e.userMeta(), e.expiresAtMillis(nowMillis), e.value());
+    private static void apply(MemTable target, PendingWrite w, long nowMillis) {
+        for (int i = 0; i < w.batch.size(); i++) {
+            Entry e = w.batch.entry(i);
+            target.put(e.key(), w.version, w.storedMeta[i], e.userMeta(), e.expiresAtMillis(nowMillis), w.storedValues[i]);
         }
-    }
-
-    private static byte meta(WriteBatch batch, int i) {
-        return batch.isTombstone(i) ? ValueStruct.META_TOMBSTONE : 0;
     }
 
     /**
@@ -324,6 +398,7 @@ final class WritePipeline {
             writeStalls++;
         }
         checkUsable();
+        valueLog.sync();
         wal.sync();
         walSyncs++;
         wal.close();
@@ -497,6 +572,7 @@ final class WritePipeline {
             }
             try {
                 if (failure == null) {
+                    valueLog.sync();
                     wal.sync();
                 }
             } finally {

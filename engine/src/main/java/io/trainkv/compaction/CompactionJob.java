@@ -13,11 +13,14 @@ import io.trainkv.storage.WritableFile;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.MergingIterator;
+import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs one compaction: merges the input tables in internal-key order and writes what survives to
@@ -28,7 +31,8 @@ import java.util.List;
  * a version shadowed by a newer version of the same key that is itself at or below the snapshot
  * (every reader sees the newer one); and, when no deeper level holds the key, a tombstone or an
  * expired entry at or below the snapshot (it hides nothing any more). Everything else is kept,
- * so a live reader never loses a version it can see and a deleted key never comes back.
+ * so a live reader never loses a version it can see and a deleted key never comes back. The
+ * value-log bytes that dropped pointers referenced are counted per file (discard statistics).
  */
 final class CompactionJob {
 
@@ -45,6 +49,7 @@ final class CompactionJob {
     private final List<TableMeta> outputs = new ArrayList<>();
     private Output open;
     private long bytesWritten;
+    private final Map<Long, Long> valueLogDiscard = new HashMap<>();
 
     CompactionJob(Compaction compaction, Storage storage, VersionSet versions, long smallestSnapshot, long nowMillis,
                   int blockSize, int bloomBitsPerKey, long targetFileSize) {
@@ -83,6 +88,7 @@ final class CompactionJob {
         for (TableMeta output : outputs) {
             edit.addTable(compaction.outputLevel(), output);
         }
+        valueLogDiscard.forEach(edit::addValueLogDiscard);
         return edit;
     }
 
@@ -130,6 +136,10 @@ final class CompactionJob {
             }
             newerVersionOfKey = version;
             if (drop) {
+                if (value.isValuePointer()) {
+                    ValuePointer pointer = value.pointer();
+                    valueLogDiscard.merge(pointer.fileId(), (long) pointer.length(), Long::sum);
+                }
                 continue;
             }
             if (open != null && !sameUserKey && open.writer.estimatedSize() >= targetFileSize) {

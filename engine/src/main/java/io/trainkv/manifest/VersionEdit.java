@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One change to the set of tables, as logged in the manifest: tables added (with their level and
@@ -18,6 +20,8 @@ import java.util.List;
  *   3 logNumber(8)                      WALs numbered below this are flushed
  *   4 level(1) fileNumber(8)            delete table
  *   5 level(1) fileNumber(8) fileSize(8) smallestLength(4) smallest largestLength(4) largest   add table
+ *   6 valueLogFile(8) bytes(8)          add discarded bytes to a value-log file's count
+ *   7 valueLogFile(8)                   the value-log file was collected by GC
  * </pre>
  */
 public final class VersionEdit {
@@ -27,6 +31,8 @@ public final class VersionEdit {
     static final int TAG_LOG_NUMBER = 3;
     static final int TAG_DELETE_TABLE = 4;
     static final int TAG_ADD_TABLE = 5;
+    static final int TAG_VALUE_LOG_DISCARD = 6;
+    static final int TAG_VALUE_LOG_COLLECTED = 7;
 
     /** A table added at a level. */
     public record Added(int level, TableMeta table) {
@@ -41,6 +47,8 @@ public final class VersionEdit {
     private long logNumber = -1;
     private final List<Added> added = new ArrayList<>();
     private final List<Deleted> deleted = new ArrayList<>();
+    private final Map<Long, Long> valueLogDiscard = new TreeMap<>();
+    private final List<Long> valueLogsCollected = new ArrayList<>();
 
     public VersionEdit nextFileNumber(long number) {
         this.nextFileNumber = number;
@@ -65,6 +73,26 @@ public final class VersionEdit {
     public VersionEdit deleteTable(int level, long fileNumber) {
         deleted.add(new Deleted(level, fileNumber));
         return this;
+    }
+
+    /** Adds {@code bytes} of dropped values to value-log file {@code fileId}'s discard count. */
+    public VersionEdit addValueLogDiscard(long fileId, long bytes) {
+        valueLogDiscard.merge(fileId, bytes, Long::sum);
+        return this;
+    }
+
+    /** Records that GC collected value-log file {@code fileId}: it must not be read, and goes at the next open. */
+    public VersionEdit valueLogCollected(long fileId) {
+        valueLogsCollected.add(fileId);
+        return this;
+    }
+
+    public Map<Long, Long> valueLogDiscard() {
+        return Collections.unmodifiableMap(valueLogDiscard);
+    }
+
+    public List<Long> valueLogsCollected() {
+        return Collections.unmodifiableList(valueLogsCollected);
     }
 
     /** -1 when the edit does not set it. */
@@ -103,6 +131,12 @@ public final class VersionEdit {
         for (Deleted d : deleted) {
             out.writeByte(TAG_DELETE_TABLE).writeByte(d.level()).writeLong(d.fileNumber());
         }
+        for (Map.Entry<Long, Long> e : valueLogDiscard.entrySet()) {
+            out.writeByte(TAG_VALUE_LOG_DISCARD).writeLong(e.getKey()).writeLong(e.getValue());
+        }
+        for (long fileId : valueLogsCollected) {
+            out.writeByte(TAG_VALUE_LOG_COLLECTED).writeLong(fileId);
+        }
         for (Added a : added) {
             TableMeta t = a.table();
             out.writeByte(TAG_ADD_TABLE).writeByte(a.level()).writeLong(t.fileNumber()).writeLong(t.fileSize());
@@ -138,6 +172,9 @@ public final class VersionEdit {
                         }
                         edit.addTable(level, new TableMeta(number, size, smallest, largest));
                     }
+                    case TAG_VALUE_LOG_DISCARD -> edit.addValueLogDiscard(nonNegative(in.getLong(), "value-log file"),
+                            nonNegative(in.getLong(), "discarded bytes"));
+                    case TAG_VALUE_LOG_COLLECTED -> edit.valueLogCollected(nonNegative(in.getLong(), "value-log file"));
                     default -> throw new IllegalArgumentException("unknown field tag " + tag);
                 }
             }

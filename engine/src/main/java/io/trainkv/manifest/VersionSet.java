@@ -48,6 +48,8 @@ public final class VersionSet implements Closeable {
     private long nextFileNumber;
     private long lastVersion;
     private long logNumber;
+    private final Map<Long, Long> valueLogDiscard = new HashMap<>();
+    private final Set<Long> valueLogsCollected = new HashSet<>();
     private volatile boolean closing;
     /** Set when a manifest write failed: its tail is unknown, so nothing more may be appended. */
     private Throwable manifestFailure;
@@ -88,6 +90,7 @@ public final class VersionSet implements Closeable {
                 if (edit.logNumber() >= 0) {
                     set.logNumber = edit.logNumber();
                 }
+                set.applyValueLogChanges(edit);
             }
         }
         set.nextFileNumber = Math.max(set.nextFileNumber, minNextFileNumber);
@@ -106,6 +109,10 @@ public final class VersionSet implements Closeable {
         }
         sortLevels(levels);
         set.current = new Version(levels);
+        for (long collected : set.valueLogsCollected) {
+            storage.delete(FileNames.name(collected, FileNames.Kind.VALUE_LOG));
+        }
+        set.valueLogsCollected.clear();
         long manifestNumber = set.nextFileNumber++;
         set.manifest = ManifestLog.create(storage, manifestNumber,
                 set.snapshot(set.current, set.lastVersion, set.logNumber),
@@ -225,6 +232,7 @@ public final class VersionSet implements Closeable {
             sortLevels(levels);
             checkLevelsDoNotOverlap(levels);
             Version next = new Version(levels);
+            applyValueLogChanges(edit);
             try {
                 writeToManifest(edit, next, newLastVersion, newLogNumber);
             } catch (IOException | RuntimeException e) {
@@ -261,8 +269,36 @@ public final class VersionSet implements Closeable {
         manifest = replacement;
     }
 
+    private void applyValueLogChanges(VersionEdit edit) {
+        for (Map.Entry<Long, Long> e : edit.valueLogDiscard().entrySet()) {
+            if (!valueLogsCollected.contains(e.getKey())) {
+                valueLogDiscard.merge(e.getKey(), e.getValue(), Long::sum);
+            }
+        }
+        for (long fileId : edit.valueLogsCollected()) {
+            valueLogsCollected.add(fileId);
+            valueLogDiscard.remove(fileId);
+        }
+    }
+
+    /** Discarded bytes per value-log file, as compaction has counted them. */
+    public synchronized Map<Long, Long> valueLogDiscard() {
+        return Map.copyOf(valueLogDiscard);
+    }
+
+    /** Value-log files GC has collected since open (deleted once no reader needs them, else at the next open). */
+    public synchronized Set<Long> valueLogsCollected() {
+        return Set.copyOf(valueLogsCollected);
+    }
+
     private VersionEdit snapshot(Version version, long lastVersion, long logNumber) {
         VersionEdit edit = new VersionEdit().nextFileNumber(nextFileNumber).lastVersion(lastVersion).logNumber(logNumber);
+        for (Map.Entry<Long, Long> e : valueLogDiscard.entrySet()) {
+            edit.addValueLogDiscard(e.getKey(), e.getValue());
+        }
+        for (long fileId : valueLogsCollected) {
+            edit.valueLogCollected(fileId);
+        }
         for (int level = 0; level < version.levelCount(); level++) {
             for (TableHandle t : version.tables(level)) {
                 edit.addTable(level, t.meta());

@@ -1,6 +1,7 @@
 package io.trainkv.sstable;
 
 import io.trainkv.CorruptionException;
+import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.ReadableFile;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
@@ -24,13 +25,13 @@ public final class TableReader implements Closeable {
 
     private final String fileName;
     private final long fileNumber;
-    private final TableSource source;
+    private final ReadSource source;
     private final byte[] filter;
     private final TableProperties properties;
     private final ByteBuffer index;
     private final long indexOffset;
 
-    private TableReader(String fileName, long fileNumber, TableSource source, byte[] filter,
+    private TableReader(String fileName, long fileNumber, ReadSource source, byte[] filter,
                         TableProperties properties, ByteBuffer index, long indexOffset) {
         this.fileName = fileName;
         this.fileNumber = fileNumber;
@@ -47,9 +48,9 @@ public final class TableReader implements Closeable {
      * @param mmap read through a memory mapping when the file system supports it
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap) throws IOException {
-        TableSource source;
+        ReadSource source;
         try {
-            source = TableSource.open(file, mmap);
+            source = ReadSource.open(file, mmap);
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;
@@ -184,7 +185,7 @@ public final class TableReader implements Closeable {
         return new ValueStruct(version, block.get(at), block.get(at + 1), block.getLong(at + 2), value);
     }
 
-    private static ByteBuffer readBlock(TableSource source, String fileName, long offset, int size) throws IOException {
+    private static ByteBuffer readBlock(ReadSource source, String fileName, long offset, int size) throws IOException {
         ByteBuffer block = source.read(offset, size + TableFormat.BLOCK_TRAILER_SIZE);
         CRC32C crc = new CRC32C();
         crc.update(block.duplicate().limit(size));

@@ -4,6 +4,7 @@ import io.trainkv.storage.WritableFile;
 import io.trainkv.util.ByteOutput;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.KeyFormat;
+import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -88,6 +89,10 @@ public final class TableWriter {
                 keyHashes = Arrays.copyOf(keyHashes, 2 * keyHashes.length);
             }
             keyHashes[distinctKeys++] = BloomFilter.hash(key, 0, userLength);
+        }
+        if (value.isValuePointer()) {
+            ValuePointer pointer = value.pointer();
+            addValueLogReference(pointer.fileId(), pointer.length());
         }
         valueHeader[0] = value.meta();
         valueHeader[1] = value.userMeta();

@@ -1,7 +1,7 @@
 package io.trainkv.util;
 
 /**
- * What a versioned key maps to: a meta byte (tombstone and, later, value-pointer flags), the user's
+ * What a versioned key maps to: a meta byte (tombstone and value-pointer flags), the user's
  * meta byte, an expiry time and the value bytes. Stored in the memtable as
  * {@code meta(1) userMeta(1) expiresAtMillis(8, big-endian) value(...)}.
  */
@@ -12,6 +12,9 @@ public final class ValueStruct {
 
     /** Meta bit: the key was deleted at this version. */
     public static final byte META_TOMBSTONE = 1;
+
+    /** Meta bit: the value bytes are a {@link ValuePointer} into the value log. */
+    public static final byte META_VALUE_POINTER = 2;
 
     /** Expiry value meaning "never expires". */
     public static final long NO_EXPIRY = 0;
@@ -53,6 +56,15 @@ public final class ValueStruct {
 
     public boolean isTombstone() {
         return (meta & META_TOMBSTONE) != 0;
+    }
+
+    public boolean isValuePointer() {
+        return (meta & META_VALUE_POINTER) != 0;
+    }
+
+    /** The pointer this entry's value bytes hold; only for {@link #isValuePointer()} entries. */
+    public ValuePointer pointer() {
+        return ValuePointer.decode(value);
     }
 
     /** Whether the entry has expired at {@code nowMillis}. */

@@ -1,16 +1,16 @@
-package io.trainkv.sstable;
+package io.trainkv.storage;
 
-import io.trainkv.storage.MappedBuffers;
-import io.trainkv.storage.ReadableFile;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * Where a table's bytes come from: a memory mapping on file systems that support it, positional
- * reads elsewhere (jimfs), behind one interface. Thread-safe.
+ * Random reads of an immutable file (a table, a sealed value log): through a memory mapping on
+ * file systems that support it, positional reads elsewhere (jimfs), behind one interface.
+ * Thread-safe. {@link #close()} unmaps at once; the owner calls it only when no reader can still
+ * use the file (reference counting).
  */
-abstract class TableSource implements Closeable {
+public abstract class ReadSource implements Closeable {
 
     /** Mappings are made in chunks of this size, below the 2 GiB limit of one buffer. */
     static final long MAP_CHUNK = 1L << 30;
@@ -18,13 +18,13 @@ abstract class TableSource implements Closeable {
     protected final ReadableFile file;
     protected final long size;
 
-    private TableSource(ReadableFile file) throws IOException {
+    private ReadSource(ReadableFile file) throws IOException {
         this.file = file;
         this.size = file.size();
     }
 
     /** Opens a mapped source if {@code mmap} is asked for and supported, otherwise a positional one. */
-    static TableSource open(ReadableFile file, boolean mmap) throws IOException {
+    public static ReadSource open(ReadableFile file, boolean mmap) throws IOException {
         if (mmap) {
             try {
                 return new Mapped(file);
@@ -35,21 +35,21 @@ abstract class TableSource implements Closeable {
         return new Positional(file);
     }
 
-    long size() {
+    public long size() {
         return size;
     }
 
-    abstract boolean isMapped();
+    public abstract boolean isMapped();
 
     /**
      * Reads {@code length} bytes at {@code offset} (the caller has checked the range against
      * {@link #size()}); the result has position 0 and limit {@code length}. A mapped source returns
      * a view of the mapping, valid until {@link #close()}.
      */
-    abstract ByteBuffer read(long offset, int length) throws IOException;
+    public abstract ByteBuffer read(long offset, int length) throws IOException;
 
     /** Memory-mapped reads; {@link #close()} unmaps at once. */
-    private static final class Mapped extends TableSource {
+    private static final class Mapped extends ReadSource {
         private final ByteBuffer[] chunks;
 
         Mapped(ReadableFile file) throws IOException {
@@ -68,12 +68,12 @@ abstract class TableSource implements Closeable {
         }
 
         @Override
-        boolean isMapped() {
+        public boolean isMapped() {
             return true;
         }
 
         @Override
-        ByteBuffer read(long offset, int length) {
+        public ByteBuffer read(long offset, int length) {
             int chunk = (int) (offset / MAP_CHUNK);
             int at = (int) (offset % MAP_CHUNK);
             ByteBuffer first = chunks[chunk];
@@ -109,18 +109,18 @@ abstract class TableSource implements Closeable {
     }
 
     /** Positional reads into fresh heap buffers. */
-    private static final class Positional extends TableSource {
+    private static final class Positional extends ReadSource {
         Positional(ReadableFile file) throws IOException {
             super(file);
         }
 
         @Override
-        boolean isMapped() {
+        public boolean isMapped() {
             return false;
         }
 
         @Override
-        ByteBuffer read(long offset, int length) throws IOException {
+        public ByteBuffer read(long offset, int length) throws IOException {
             ByteBuffer buffer = ByteBuffer.allocate(length);
             int n = file.read(offset, buffer);
             if (n != length) {

@@ -1,0 +1,328 @@
+package io.trainkv.vlog;
+
+import io.trainkv.CorruptionException;
+import io.trainkv.storage.FileNames;
+import io.trainkv.storage.ReadSource;
+import io.trainkv.storage.Storage;
+import io.trainkv.storage.WritableFile;
+import io.trainkv.util.ByteOutput;
+import io.trainkv.util.ValuePointer;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.zip.CRC32C;
+
+/**
+ * The value log: numbered append-only files of checksummed entries holding values too large to
+ * move through compaction. One file is active (appended to by the write leader, read with
+ * positional reads); the others are sealed (read through mappings). A file is fsynced before the
+ * next is created. Reads verify each entry's checksum and report damage with file and offset.
+ * Thread-safe for readers; {@link #add}, {@link #writePending} and {@link #sync} belong to the
+ * single write leader.
+ */
+public final class ValueLog implements Closeable {
+
+    private static final System.Logger LOG = System.getLogger(ValueLog.class.getName());
+
+    private final Storage storage;
+    private final long fileSizeLimit;
+    private final boolean mmap;
+    private final LongSupplier newFileNumber;
+    private final Map<Long, VlogFile> files = new ConcurrentHashMap<>();
+    private final ByteOutput pending = new ByteOutput(64 * 1024);
+    private final CRC32C crc = new CRC32C();
+    private VlogFile active;
+    private WritableFile writer;
+    private long writtenSize;
+    private boolean dirty;
+    private volatile boolean closed;
+
+    private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber) {
+        this.storage = storage;
+        this.fileSizeLimit = fileSizeLimit;
+        this.mmap = mmap;
+        this.newFileNumber = newFileNumber;
+    }
+
+    /**
+     * Opens the existing files {@code existing} as sealed and starts a new active file; appends
+     * never continue a file written before, whose tail may be torn.
+     */
+    public static ValueLog open(Storage storage, List<Long> existing, long fileSizeLimit, boolean mmap,
+                                LongSupplier newFileNumber) throws IOException {
+        ValueLog log = new ValueLog(storage, fileSizeLimit, mmap, newFileNumber);
+        try {
+            for (long id : existing) {
+                String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
+                log.files.put(id, new VlogFile(id, name, ReadSource.open(storage.openRead(name), mmap), log::released));
+            }
+            log.startNewFile();
+        } catch (IOException | RuntimeException e) {
+            log.close();
+            throw e;
+        }
+        return log;
+    }
+
+    private void startNewFile() throws IOException {
+        long id = newFileNumber.getAsLong();
+        String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
+        WritableFile file = storage.create(name);
+        storage.syncDirectory();
+        VlogFile vlogFile = new VlogFile(id, name, ReadSource.open(storage.openRead(name), false), this::released);
+        writer = file;
+        writtenSize = 0;
+        dirty = false;
+        active = vlogFile;
+        files.put(id, vlogFile);
+    }
+
+    /**
+     * Buffers an entry for the active file and returns its pointer; {@link #writePending()} must
+     * run before any reader can see the pointer. Rotates to a new file when the active one is full.
+     */
+    public ValuePointer add(byte[] key, long version, byte[] value) throws IOException {
+        int length = VlogFormat.entryLength(key.length, value.length);
+        long end = writtenSize + pending.size();
+        if (end > 0 && end + length > fileSizeLimit) {
+            rotate();
+        }
+        long offset = writtenSize + pending.size();
+        int start = pending.size();
+        pending.writeInt(0).writeLong(version).writeInt(key.length).writeInt(value.length).write(key).write(value);
+        crc.reset();
+        crc.update(pending.array(), start + 4, length - 4);
+        pending.putInt(start, (int) crc.getValue());
+        return new ValuePointer(active.id, offset, length);
+    }
+
+    /** Appends the buffered entries to the active file. */
+    public void writePending() throws IOException {
+        if (pending.size() == 0) {
+            return;
+        }
+        writer.append(pending.asBuffer());
+        writtenSize += pending.size();
+        pending.reset();
+        dirty = true;
+    }
+
+    /** Fsyncs the active file if anything was appended since the last sync. */
+    public void sync() throws IOException {
+        writePending();
+        if (dirty) {
+            writer.sync();
+            dirty = false;
+        }
+    }
+
+    private void rotate() throws IOException {
+        writePending();
+        writer.sync();
+        writer.close();
+        VlogFile sealed = active;
+        if (mmap) {
+            sealed.seal(ReadSource.open(storage.openRead(sealed.name), true));
+        }
+        startNewFile();
+    }
+
+    /**
+     * The value the pointer names, or null if its file has been collected (the caller's view is
+     * stale: read again).
+     *
+     * @throws CorruptionException if the entry fails its checks
+     */
+    public byte[] read(ValuePointer pointer) throws IOException {
+        VlogFile file = files.get(pointer.fileId());
+        if (file == null || !file.tryRef()) {
+            return null;
+        }
+        try {
+            return decode(file, pointer.offset(), pointer.length()).value();
+        } finally {
+            file.unref();
+        }
+    }
+
+    /** Whether the pointer names a complete entry with a good checksum (recovery). */
+    public boolean isValid(ValuePointer pointer) throws IOException {
+        VlogFile file = files.get(pointer.fileId());
+        if (file == null || !file.tryRef()) {
+            return false;
+        }
+        try {
+            decode(file, pointer.offset(), pointer.length());
+            return true;
+        } catch (CorruptionException e) {
+            return false;
+        } finally {
+            file.unref();
+        }
+    }
+
+    private VlogEntry decode(VlogFile file, long offset, int length) throws IOException {
+        long size = fileSize(file);
+        if (offset < 0 || length < VlogFormat.HEADER_SIZE || offset + length > size) {
+            throw new CorruptionException(file.name, offset, "value log " + file.name + " at offset " + offset
+                    + ": entry of " + length + " bytes runs past the end of the file (" + size + " bytes)");
+        }
+        ByteBuffer entry = file.source().read(offset, length);
+        CRC32C check = new CRC32C();
+        check.update(entry.duplicate().position(4));
+        if ((int) check.getValue() != entry.getInt(0)) {
+            throw new CorruptionException(file.name, offset, "value log " + file.name + " at offset " + offset
+                    + ": entry checksum mismatch");
+        }
+        long version = entry.getLong(4);
+        int keyLength = entry.getInt(12);
+        int valueLength = entry.getInt(16);
+        if (keyLength < 0 || valueLength < 0 || VlogFormat.entryLength(keyLength, valueLength) != length) {
+            throw new CorruptionException(file.name, offset, "value log " + file.name + " at offset " + offset
+                    + ": entry lengths do not add up to " + length);
+        }
+        byte[] key = new byte[keyLength];
+        entry.get(VlogFormat.HEADER_SIZE, key);
+        byte[] value = new byte[valueLength];
+        entry.get(VlogFormat.HEADER_SIZE + keyLength, value);
+        return new VlogEntry(file.id, offset, length, version, key, value);
+    }
+
+    private long fileSize(VlogFile file) throws IOException {
+        return file == active ? writtenSize : file.source().size();
+    }
+
+    /** Receives the entries of a scanned file in order. */
+    @FunctionalInterface
+    public interface EntryVisitor {
+        /** Returns false to stop the scan. */
+        boolean visit(VlogEntry entry) throws IOException;
+    }
+
+    /**
+     * Reads the entries of a sealed file in order, stopping at its end or at the first entry that
+     * fails its checks (a torn tail left by a crash), which is logged.
+     */
+    public void scan(long fileId, EntryVisitor visitor) throws IOException {
+        VlogFile file = files.get(fileId);
+        if (file == null || file == active || !file.tryRef()) {
+            return;
+        }
+        try {
+            long size = file.source().size();
+            long offset = 0;
+            while (offset + VlogFormat.HEADER_SIZE <= size) {
+                ByteBuffer header = file.source().read(offset, VlogFormat.HEADER_SIZE);
+                long length = (long) VlogFormat.HEADER_SIZE + header.getInt(12) + header.getInt(16);
+                VlogEntry entry;
+                try {
+                    if (header.getInt(12) < 0 || header.getInt(16) < 0 || offset + length > size) {
+                        throw new CorruptionException(file.name, offset, "entry runs past the end of the file");
+                    }
+                    entry = decode(file, offset, (int) length);
+                } catch (CorruptionException e) {
+                    LOG.log(System.Logger.Level.WARNING, () -> "value log " + file.name + " ends with "
+                            + (size - offsetOf(e)) + " unreadable bytes at offset " + offsetOf(e));
+                    return;
+                }
+                if (!visitor.visit(entry)) {
+                    return;
+                }
+                offset += length;
+            }
+        } finally {
+            file.unref();
+        }
+    }
+
+    private static long offsetOf(CorruptionException e) {
+        return e.offset();
+    }
+
+    /** Ids of the files GC may collect: every live file but the active one, oldest first. */
+    public List<Long> sealedFileIds() {
+        List<Long> ids = new ArrayList<>();
+        for (VlogFile file : files.values()) {
+            if (file != active && !file.isRetired()) {
+                ids.add(file.id);
+            }
+        }
+        Collections.sort(ids);
+        return ids;
+    }
+
+    /** Size in bytes of a live file, or 0 if there is none of that id. */
+    public long size(long fileId) throws IOException {
+        VlogFile file = files.get(fileId);
+        return file == null ? 0 : fileSize(file);
+    }
+
+    /** Ids of all live files, the active one included. */
+    public List<Long> fileIds() {
+        List<Long> ids = new ArrayList<>(files.keySet());
+        Collections.sort(ids);
+        return ids;
+    }
+
+    /** The file new entries go to. */
+    public long activeFileId() {
+        return active.id;
+    }
+
+    /**
+     * Marks a collected file: readers at versions below {@code version} may still need it, so it
+     * is deleted by {@link #deleteRetired(long)} once none remain.
+     */
+    public void retire(long fileId, long version) {
+        VlogFile file = files.get(fileId);
+        if (file != null && file != active) {
+            file.retire(version);
+        }
+    }
+
+    /** Drops retired files that no reader at or above {@code oldestReadVersion} can need. */
+    public void deleteRetired(long oldestReadVersion) {
+        for (VlogFile file : List.copyOf(files.values())) {
+            if (file.isRetired() && file.retiredAtVersion() <= oldestReadVersion && files.remove(file.id, file)) {
+                file.unref();
+            }
+        }
+    }
+
+    private void released(VlogFile file, boolean delete) {
+        if (!delete || closed) {
+            return;
+        }
+        try {
+            storage.delete(file.name);
+            LOG.log(System.Logger.Level.INFO, () -> "deleted collected value log " + file.name);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete collected value log " + file.name
+                    + "; it is deleted at the next open", e);
+        }
+    }
+
+    /** Fsyncs and closes the active file and releases every file (readers still inside finish first). */
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        try {
+            if (writer != null) {
+                sync();
+                writer.close();
+            }
+        } finally {
+            for (VlogFile file : List.copyOf(files.values())) {
+                if (files.remove(file.id, file)) {
+                    file.unref();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package io.trainkv.vlog;
+
+import io.trainkv.storage.ReadSource;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One value-log file as readers see it. The value log holds one reference while the file is live;
+ * every read takes one for its duration. After GC retires the file and the log drops its
+ * reference, the last reader closes it (unmapping it) and deletes it, so no read ever touches an
+ * unmapped or deleted file.
+ */
+final class VlogFile {
+
+    private static final System.Logger LOG = System.getLogger(VlogFile.class.getName());
+
+    /** Closes the file's sources and, once retired, deletes it. */
+    interface Release {
+        void release(VlogFile file, boolean delete);
+    }
+
+    final long id;
+    final String name;
+    private final AtomicInteger refs = new AtomicInteger(1);
+    private final List<ReadSource> replaced = new ArrayList<>();
+    private final Release onRelease;
+    private volatile ReadSource source;
+    private volatile boolean retired;
+    private volatile long retiredAtVersion = -1;
+
+    VlogFile(long id, String name, ReadSource source, Release onRelease) {
+        this.id = id;
+        this.name = name;
+        this.source = source;
+        this.onRelease = onRelease;
+    }
+
+    ReadSource source() {
+        return source;
+    }
+
+    /** Switches reads to {@code sealed} (a mapping of the now complete file). */
+    synchronized void seal(ReadSource sealed) {
+        replaced.add(source);
+        source = sealed;
+    }
+
+    /** Takes a read reference unless the file is already released. */
+    boolean tryRef() {
+        while (true) {
+            int current = refs.get();
+            if (current <= 0) {
+                return false;
+            }
+            if (refs.compareAndSet(current, current + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void unref() {
+        if (refs.decrementAndGet() == 0) {
+            closeSources();
+            onRelease.release(this, retired);
+        }
+    }
+
+    /** Marks the file as collected at {@code version}; readers older than that may still use it. */
+    void retire(long version) {
+        retiredAtVersion = version;
+        retired = true;
+    }
+
+    boolean isRetired() {
+        return retired;
+    }
+
+    long retiredAtVersion() {
+        return retiredAtVersion;
+    }
+
+    private synchronized void closeSources() {
+        List<ReadSource> all = new ArrayList<>(replaced);
+        all.add(source);
+        for (ReadSource s : all) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot close value log " + name, e);
+            }
+        }
+    }
+}
