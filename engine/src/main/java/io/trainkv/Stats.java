@@ -22,10 +22,30 @@ import java.util.Locale;
  * @param compactionReadBytes  bytes of tables read by compactions
  * @param compactionWriteBytes bytes of tables written by compactions
  * @param compactions          compactions finished, trivial moves included
+ * @param valueLogFiles        every live value-log file with its size and discarded bytes
  */
 public record Stats(long batchesWritten, long writeGroups, long walSyncs, long walBytes, long writeStalls,
                     long writeSlowdowns, int memtables, long memtableBytes, long lastVersion, List<LevelStats> levels,
-                    long flushedBytes, long compactionReadBytes, long compactionWriteBytes, long compactions) {
+                    long flushedBytes, long compactionReadBytes, long compactionWriteBytes, long compactions,
+                    List<ValueLogFile> valueLogFiles) {
+
+    /**
+     * One value-log file.
+     *
+     * @param discardBytes bytes of values whose pointers compaction has dropped (an estimate of garbage)
+     * @param active       whether new values are appended to it (GC never collects it)
+     */
+    public record ValueLogFile(long fileId, long bytes, long discardBytes, boolean active) {
+    }
+
+    /** Total bytes of value-log files. */
+    public long valueLogBytes() {
+        long total = 0;
+        for (ValueLogFile f : valueLogFiles) {
+            total += f.bytes();
+        }
+        return total;
+    }
 
     /** One level's shape. */
     public record LevelStats(int level, int tables, long bytes, long targetBytes) {
@@ -57,6 +77,12 @@ public record Stats(long batchesWritten, long writeGroups, long walSyncs, long w
         out.append(String.format(Locale.ROOT, "flushed %s; %d compactions read %s and wrote %s; write amplification %.2f%n",
                 humanBytes(flushedBytes), compactions, humanBytes(compactionReadBytes), humanBytes(compactionWriteBytes),
                 writeAmplification()));
+        out.append(String.format(Locale.ROOT, "value log: %d files, %s%n", valueLogFiles.size(), humanBytes(valueLogBytes())));
+        for (ValueLogFile f : valueLogFiles) {
+            out.append(String.format(Locale.ROOT, "  %06d %12s, discarded %s (%.0f%%)%s%n", f.fileId(),
+                    humanBytes(f.bytes()), humanBytes(f.discardBytes()),
+                    f.bytes() == 0 ? 0.0 : 100.0 * f.discardBytes() / f.bytes(), f.active() ? ", active" : ""));
+        }
         return out.toString();
     }
 

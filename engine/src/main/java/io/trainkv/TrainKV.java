@@ -29,8 +29,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -63,6 +67,8 @@ public final class TrainKV implements AutoCloseable {
     private final SnapshotRegistry snapshots;
     private final WritePipeline pipeline;
     private final PipelineLink background;
+    private final ValueLogGc valueLogGc;
+    private final ScheduledExecutorService gcScheduler;
     private final Set<DbIterator> openIterators = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -123,6 +129,35 @@ public final class TrainKV implements AutoCloseable {
         this.snapshots = snapshots;
         this.pipeline = pipeline;
         this.background = background;
+        this.valueLogGc = new ValueLogGc(this, pipeline, valueLog, versions, snapshots, options);
+        this.gcScheduler = startAutomaticGc(options);
+    }
+
+    /** Runs value-log GC every {@link Options#gcInterval()} unless that is zero. */
+    private ScheduledExecutorService startAutomaticGc(Options options) {
+        if (options.gcInterval().isZero()) {
+            return null;
+        }
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "trainkv-vlog-gc");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long millis = options.gcInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                ValueLogGcReport report = valueLogGc.run(options.gcDiscardRatio(), false);
+                if (report.collectedFiles() > 0) {
+                    LOG.log(System.Logger.Level.INFO, () -> "value-log GC collected " + report.collectedFiles()
+                            + " files, " + report.reclaimedBytes() + " bytes");
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "automatic value-log GC failed", e);
+                }
+            }
+        }, millis, millis, TimeUnit.MILLISECONDS);
+        return scheduler;
     }
 
     /**
@@ -450,9 +485,21 @@ public final class TrainKV implements AutoCloseable {
         } finally {
             version.unref();
         }
+        List<Stats.ValueLogFile> valueLogFiles = new ArrayList<>();
+        Map<Long, Long> discard = versions.valueLogDiscard();
+        try {
+            for (long fileId : valueLog.fileIds()) {
+                long bytes = valueLog.size(fileId);
+                valueLogFiles.add(new Stats.ValueLogFile(fileId, bytes, Math.min(bytes, discard.getOrDefault(fileId, 0L)),
+                        fileId == valueLog.activeFileId()));
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot read value-log sizes: " + e, e);
+        }
         return new Stats(c.batchesWritten(), c.writeGroups(), c.walSyncs(), c.walBytes(), c.writeStalls(),
                 c.writeSlowdowns(), c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels),
-                flusher.flushedBytes(), compactor.readBytes(), compactor.writeBytes(), compactor.completed());
+                flusher.flushedBytes(), compactor.readBytes(), compactor.writeBytes(), compactor.completed(),
+                List.copyOf(valueLogFiles));
     }
 
     /**
@@ -474,6 +521,34 @@ public final class TrainKV implements AutoCloseable {
     /** Flushes memory and compacts the whole database into the bottom level. */
     public void flatten() {
         compactRange(null, null);
+    }
+
+    /**
+     * Collects value-log files whose discard ratio (dropped bytes / file bytes, estimated from
+     * compaction statistics and a sample checked against the tree) is at least
+     * {@code discardRatio}: their live values move to the head of the log and the files are
+     * deleted once no reader needs them. Every eligible file is collected, not only the worst.
+     * The active file never is. Concurrent writes of the same keys always win.
+     */
+    public ValueLogGcReport runValueLogGC(double discardRatio) {
+        return valueLogGc(discardRatio, false);
+    }
+
+    /** Reports each sealed value-log file's discard estimate without rewriting anything. */
+    public ValueLogGcReport sampleValueLogGC(double discardRatio) {
+        return valueLogGc(discardRatio, true);
+    }
+
+    private ValueLogGcReport valueLogGc(double discardRatio, boolean sampleOnly) {
+        if (!(discardRatio > 0 && discardRatio <= 1)) {
+            throw new IllegalArgumentException("discard ratio must be in (0, 1]: " + discardRatio);
+        }
+        checkOpen();
+        try {
+            return valueLogGc.run(discardRatio, sampleOnly);
+        } catch (IOException e) {
+            throw new StorageException("value-log GC failed: " + e, e);
+        }
     }
 
     /**
@@ -513,6 +588,16 @@ public final class TrainKV implements AutoCloseable {
                 return;
             }
             closed = true;
+        }
+        if (gcScheduler != null) {
+            gcScheduler.shutdown();
+            try {
+                if (!gcScheduler.awaitTermination(10, TimeUnit.MINUTES)) {
+                    LOG.log(System.Logger.Level.WARNING, "value-log GC did not stop within 10 minutes");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         for (DbIterator iterator : List.copyOf(openIterators)) {
             iterator.close();

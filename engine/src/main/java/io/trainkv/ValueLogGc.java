@@ -1,0 +1,158 @@
+package io.trainkv;
+
+import io.trainkv.manifest.VersionEdit;
+import io.trainkv.manifest.VersionSet;
+import io.trainkv.txn.SnapshotRegistry;
+import io.trainkv.util.ValuePointer;
+import io.trainkv.util.ValueStruct;
+import io.trainkv.vlog.ValueLog;
+import io.trainkv.vlog.VlogEntry;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Value-log garbage collection. For every sealed file it estimates the discard ratio (the larger
+ * of compaction's persisted statistics and a sample of entries checked against the LSM tree);
+ * every file at or above the asked ratio, not only the worst, is collected:
+ * <ol>
+ *   <li>each entry whose key's newest committed value is still this very pointer is rewritten to
+ *       the head of the log through the write pipeline, at a new version, and only if the key is
+ *       still unchanged when the write is applied, so a concurrent write always wins;</li>
+ *   <li>the rewrites are fsynced (value log, then WAL), and the manifest records the file as
+ *       collected (an open deletes collected files);</li>
+ *   <li>the file is retired: deleted once no iterator older than the rewrite and no read in
+ *       flight can reach it.</li>
+ * </ol>
+ * A crash between any two steps leaves either the old pointers or the new ones readable.
+ * Runs are serialized.
+ */
+final class ValueLogGc {
+
+    /** Bytes of entries a file's sample checks against the LSM tree. */
+    private static final long SAMPLE_BYTES = 4L * 1024 * 1024;
+    /** Rewrites are committed in batches of at most this many value bytes (less for small memtables). */
+    private static final long REWRITE_BATCH_BYTES = 1024 * 1024;
+
+    private final TrainKV db;
+    private final WritePipeline pipeline;
+    private final ValueLog valueLog;
+    private final VersionSet versions;
+    private final SnapshotRegistry snapshots;
+    private final Clock clock;
+    private final long rewriteBatchBytes;
+
+    ValueLogGc(TrainKV db, WritePipeline pipeline, ValueLog valueLog, VersionSet versions, SnapshotRegistry snapshots,
+               Options options) {
+        this.db = db;
+        this.clock = options.clock();
+        this.rewriteBatchBytes = Math.min(REWRITE_BATCH_BYTES, options.memtableSize() / 4);
+        this.pipeline = pipeline;
+        this.valueLog = valueLog;
+        this.versions = versions;
+        this.snapshots = snapshots;
+    }
+
+    synchronized ValueLogGcReport run(double discardRatio, boolean sampleOnly) throws IOException {
+        deleteRetired();
+        Map<Long, Long> discard = versions.valueLogDiscard();
+        List<ValueLogGcReport.FileEstimate> estimates = new ArrayList<>();
+        int collected = 0;
+        long reclaimed = 0;
+        long rewritten = 0;
+        for (long fileId : valueLog.sealedFileIds()) {
+            long size = valueLog.size(fileId);
+            if (size == 0) {
+                continue;
+            }
+            long discarded = Math.min(size, discard.getOrDefault(fileId, 0L));
+            long[] sample = sample(fileId);
+            double statsRatio = discarded / (double) size;
+            double sampleRatio = sample[0] == 0 ? 0 : 1 - sample[1] / (double) sample[0];
+            double ratio = Math.max(statsRatio, sampleRatio);
+            boolean collect = !sampleOnly && ratio >= discardRatio;
+            if (collect) {
+                rewritten += collect(fileId);
+                collected++;
+                reclaimed += size;
+            }
+            estimates.add(new ValueLogGcReport.FileEstimate(fileId, size, discarded, sample[0], sample[1], ratio, collect));
+        }
+        deleteRetired();
+        return new ValueLogGcReport(List.copyOf(estimates), collected, reclaimed, rewritten);
+    }
+
+    /** Deletes retired files no reader can reach any more. */
+    void deleteRetired() {
+        valueLog.deleteRetired(snapshots.oldest());
+    }
+
+    /** {sampled bytes, live bytes among them} over the first entries of the file. */
+    private long[] sample(long fileId) throws IOException {
+        long[] totals = new long[2];
+        valueLog.scan(fileId, entry -> {
+            totals[0] += entry.length();
+            if (isLive(entry) != null) {
+                totals[1] += entry.length();
+            }
+            return totals[0] < SAMPLE_BYTES;
+        });
+        return totals;
+    }
+
+    /** The key's current entry if it still points at {@code entry}, else null. */
+    private ValueStruct isLive(VlogEntry entry) {
+        ValueStruct current = db.newestEntry(entry.key());
+        if (current == null || !current.isValuePointer() || current.isExpiredAt(clock.millis())) {
+            return null;
+        }
+        ValuePointer pointer = current.pointer();
+        boolean same = pointer.fileId() == entry.fileId() && pointer.offset() == entry.offset()
+                && pointer.length() == entry.length();
+        return same ? current : null;
+    }
+
+    /** Rewrites the live entries of a file, records it as collected and retires it; returns bytes rewritten. */
+    private long collect(long fileId) throws IOException {
+        long[] rewritten = new long[1];
+        List<Entry> entries = new ArrayList<>();
+        List<ValuePointer> expected = new ArrayList<>();
+        long[] pendingBytes = new long[1];
+        valueLog.scan(fileId, entry -> {
+            ValueStruct current = isLive(entry);
+            if (current != null) {
+                entries.add(Entry.stored(entry.key(), entry.value(), current.userMeta(), current.expiresAtMillis()));
+                expected.add(current.pointer());
+                pendingBytes[0] += entry.length();
+                if (pendingBytes[0] >= rewriteBatchBytes) {
+                    rewritten[0] += rewrite(entries, expected);
+                    pendingBytes[0] = 0;
+                }
+            }
+            return true;
+        });
+        rewritten[0] += rewrite(entries, expected);
+        pipeline.sync();
+        versions.logAndApply(new VersionEdit().valueLogCollected(fileId));
+        valueLog.retire(fileId, pipeline.visibleVersion());
+        return rewritten[0];
+    }
+
+    private long rewrite(List<Entry> entries, List<ValuePointer> expected) {
+        if (entries.isEmpty()) {
+            return 0;
+        }
+        WriteBatch batch = new WriteBatch();
+        long bytes = 0;
+        for (Entry e : entries) {
+            batch.set(e);
+            bytes += e.value().length;
+        }
+        pipeline.writeIfUnchanged(batch, List.copyOf(expected), false);
+        entries.clear();
+        expected.clear();
+        return bytes;
+    }
+}
