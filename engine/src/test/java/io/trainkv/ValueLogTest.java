@@ -1,0 +1,205 @@
+package io.trainkv;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trainkv.storage.FileNames;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Key-value separation: values in the value log read back through pointers, across reopens and damage. */
+class ValueLogTest {
+
+    @TempDir
+    Path tempDir;
+
+    static Options separated(Path dir, int threshold) {
+        return CompactionTest.smallTree(dir).valueThreshold(threshold).valueLogFileSize(256 * 1024)
+                .gcInterval(java.time.Duration.ZERO);
+    }
+
+    static List<String> valueLogs(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> FileNames.parseNumber(n, FileNames.Kind.VALUE_LOG) >= 0).sorted().toList();
+        }
+    }
+
+    private static byte[] value(Random random) {
+        byte[] value = new byte[random.nextInt(4) == 0 ? 600 + random.nextInt(3000) : random.nextInt(200)];
+        random.nextBytes(value);
+        return value;
+    }
+
+    @ParameterizedTest(name = "valueThreshold {0}")
+    @ValueSource(ints = {0, 1024, Integer.MAX_VALUE})
+    void mixedSmallAndLargeValuesMatchAModelAcrossReopens(int threshold) throws Exception {
+        Path dir = tempDir.resolve("db");
+        Random random = new Random(threshold);
+        TreeMap<String, byte[]> model = new TreeMap<>();
+        TrainKV db = TrainKV.open(separated(dir, threshold));
+        try {
+            for (int op = 1; op <= 30_000; op++) {
+                String key = "key-" + random.nextInt(4_000);
+                if (random.nextInt(6) == 0) {
+                    db.delete(key);
+                    model.remove(key);
+                } else {
+                    byte[] value = value(random);
+                    db.set(key.getBytes(), value);
+                    model.put(key, value);
+                }
+                if (op == 15_000) {
+                    db.close();
+                    db = TrainKV.open(separated(dir, threshold));
+                    verify(db, model);
+                }
+            }
+            db.waitForCompactions();
+            verify(db, model);
+            Stats stats = db.stats();
+            if (threshold == Integer.MAX_VALUE) {
+                assertTrue(stats.valueLogBytes() == 0, "no value leaves the tree: " + stats.valueLogFiles());
+            } else {
+                assertTrue(stats.valueLogFiles().size() > 2, "values went to rotating log files: " + stats.valueLogFiles());
+            }
+        } finally {
+            db.close();
+        }
+        try (TrainKV reopened = TrainKV.open(separated(dir, threshold))) {
+            verify(reopened, model);
+        }
+    }
+
+    static void verify(TrainKV db, TreeMap<String, byte[]> model) {
+        for (int i = 0; i < 4_000; i++) {
+            String key = "key-" + i;
+            byte[] expected = model.get(key);
+            if (expected == null) {
+                assertNull(db.get(key.getBytes()), key);
+            } else {
+                assertArrayEquals(expected, db.get(key.getBytes()), key);
+            }
+        }
+        List<String> walked = new ArrayList<>();
+        try (DbIterator it = db.iterator()) {
+            for (it.seekToFirst(); it.valid(); it.next()) {
+                assertArrayEquals(model.get(it.keyAsString()), it.value(), it.keyAsString());
+                walked.add(it.keyAsString());
+            }
+        }
+        assertEquals(new ArrayList<>(model.keySet()), walked);
+    }
+
+    @Test
+    void aFlippedByteInAValueIsReportedWithFileAndOffsetAndOtherKeysStillRead() throws Exception {
+        Path dir = tempDir.resolve("db");
+        Map<String, byte[]> values = new HashMap<>();
+        try (TrainKV db = TrainKV.open(separated(dir, 100))) {
+            for (int i = 0; i < 50; i++) {
+                byte[] value = new byte[1000];
+                new Random(i).nextBytes(value);
+                db.set(("key-" + i).getBytes(), value);
+                values.put("key-" + i, value);
+            }
+            db.flush();
+        }
+        String log = valueLogs(dir).get(0);
+        long entryLength = 20 + "key-0".length() + 1000;
+        flipByte(dir.resolve(log), entryLength + 20 + 5 + 17);
+        try (TrainKV db = TrainKV.open(separated(dir, 100))) {
+            CorruptionException e = assertThrows(CorruptionException.class, () -> db.get("key-1".getBytes()));
+            assertEquals(log, e.fileName());
+            assertEquals(entryLength, e.offset(), e.getMessage());
+            assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+            assertArrayEquals(values.get("key-0"), db.get("key-0".getBytes()));
+            assertArrayEquals(values.get("key-2"), db.get("key-2".getBytes()));
+        }
+    }
+
+    @Test
+    void aTruncatedValueLogTailUncommitsTheUnflushedWritesThatPointIntoItAndNothingElse() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(separated(dir, 100))) {
+            for (int i = 0; i < 10; i++) {
+                db.set(("flushed-" + i).getBytes(), new byte[500]);
+            }
+            db.flush();
+            for (int i = 0; i < 10; i++) {
+                db.set(("recent-" + i).getBytes(), new byte[500]);
+            }
+        }
+        List<String> logs = valueLogs(dir);
+        Path last = null;
+        for (String name : logs) {
+            if (Files.size(dir.resolve(name)) > 0) {
+                last = dir.resolve(name);
+            }
+        }
+        try (FileChannel channel = FileChannel.open(last, StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 300);
+        }
+        try (TrainKV db = TrainKV.open(separated(dir, 100))) {
+            for (int i = 0; i < 10; i++) {
+                assertArrayEquals(new byte[500], db.get(("flushed-" + i).getBytes()), "flushed-" + i);
+            }
+            for (int i = 0; i < 9; i++) {
+                assertArrayEquals(new byte[500], db.get(("recent-" + i).getBytes()), "recent-" + i);
+            }
+            assertNull(db.get("recent-9"), "the write whose value was cut off is not served as garbage");
+            db.set("recent-9".getBytes(), new byte[] {9});
+        }
+        try (TrainKV db = TrainKV.open(separated(dir, 100))) {
+            assertArrayEquals(new byte[] {9}, db.get("recent-9".getBytes()));
+        }
+    }
+
+    @Test
+    void aTruncatedValueLogUnderFlushedPointersIsCorruptionWithFileAndOffset() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(separated(dir, 100))) {
+            for (int i = 0; i < 10; i++) {
+                db.set(("key-" + i).getBytes(), new byte[500]);
+            }
+            db.flush();
+        }
+        Path log = dir.resolve(valueLogs(dir).get(0));
+        long size = Files.size(log);
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.WRITE)) {
+            channel.truncate(size - 100);
+        }
+        try (TrainKV db = TrainKV.open(separated(dir, 100))) {
+            CorruptionException e = assertThrows(CorruptionException.class, () -> db.get("key-9".getBytes()));
+            assertEquals(log.getFileName().toString(), e.fileName());
+            assertEquals(9 * (20 + 5 + 500), e.offset(), e.getMessage());
+            assertArrayEquals(new byte[500], db.get("key-0".getBytes()));
+        }
+    }
+
+    static void flipByte(Path file, long offset) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, offset);
+            one.put(0, (byte) (one.get(0) ^ 0x04)).rewind();
+            channel.write(one, offset);
+        }
+    }
+}
