@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  *     }
  * }
  * }</pre>
- * Not thread-safe. Using it after it or its database is closed throws {@link IllegalStateException}.
+ * Meant for one thread at a time; its methods are synchronized so that closing the database from
+ * another thread waits for a call in progress instead of unmapping tables under it. Using it
+ * after it or its database is closed throws {@link IllegalStateException}.
  */
 public final class DbIterator implements AutoCloseable {
 
@@ -49,7 +51,7 @@ public final class DbIterator implements AutoCloseable {
     }
 
     /** Positions at the first key in the iterator's direction (the smallest, or the largest when reverse). */
-    public void seekToFirst() {
+    public synchronized void seekToFirst() {
         checkOpen();
         if (!reverse) {
             if (lower != null) {
@@ -72,7 +74,7 @@ public final class DbIterator implements AutoCloseable {
      * Forward: positions at the first key at or after {@code target}; reverse: at the last key at
      * or before it. Bounds still apply.
      */
-    public void seek(byte[] target) {
+    public synchronized void seek(byte[] target) {
         checkOpen();
         if (target == null) {
             throw new IllegalArgumentException("seek key must not be null");
@@ -94,13 +96,13 @@ public final class DbIterator implements AutoCloseable {
         seek(Bytes.utf8(target));
     }
 
-    public boolean valid() {
+    public synchronized boolean valid() {
         checkOpen();
         return key != null;
     }
 
     /** Moves to the next key in the iterator's direction. */
-    public void next() {
+    public synchronized void next() {
         checkValid();
         if (!reverse) {
             findVisibleForward(key);
@@ -110,13 +112,13 @@ public final class DbIterator implements AutoCloseable {
     }
 
     /** The current key (a copy). */
-    public byte[] key() {
+    public synchronized byte[] key() {
         checkValid();
         return key.clone();
     }
 
     /** The current value (a copy, read from the value log if it lives there). */
-    public byte[] value() {
+    public synchronized byte[] value() {
         checkValid();
         return resolved();
     }
@@ -130,7 +132,7 @@ public final class DbIterator implements AutoCloseable {
     }
 
     /** The current entry with its user meta and expiry. */
-    public Entry entry() {
+    public synchronized Entry entry() {
         checkValid();
         return Entry.stored(key.clone(), resolved(), value.userMeta(), value.expiresAtMillis());
     }
@@ -151,7 +153,7 @@ public final class DbIterator implements AutoCloseable {
 
     /** Releases the snapshot and the tables it pins. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }

@@ -418,6 +418,10 @@ public final class TrainKV implements AutoCloseable {
                     snapshots.release(readVersion);
                 });
         openIterators.add(iterator);
+        if (closed) {
+            iterator.close();
+            throw new IllegalStateException("database is closed");
+        }
         return iterator;
     }
 

@@ -19,8 +19,8 @@ import java.util.function.Consumer;
 /**
  * Keeps the levels in shape: after each flush or compaction it picks the most urgent compaction
  * and runs it on one of {@code threads} background threads, never two on the same table. Also
- * runs forced compactions of a key range (and of everything) on the caller's thread, with
- * automatic compaction paused meanwhile. Readers never wait for it: a compaction installs a new
+ * runs forced compactions of a key range (and of everything) on the caller's thread, one caller
+ * at a time, with automatic compaction paused meanwhile; {@link #close()} waits for them too. Readers never wait for it: a compaction installs a new
  * version and the old tables live on until no reader holds them.
  */
 public final class Compactor implements AutoCloseable {
@@ -148,6 +148,12 @@ public final class Compactor implements AutoCloseable {
      */
     public void compactRange(byte[] from, byte[] to) throws IOException {
         synchronized (this) {
+            while (manual > 0 && !stopped) {
+                awaitQuietly();
+            }
+            if (stopped) {
+                throw new IllegalStateException("database is closed");
+            }
             manual++;
             while (running > 0) {
                 awaitQuietly();
@@ -158,6 +164,11 @@ public final class Compactor implements AutoCloseable {
             int levels = first.levelCount();
             first.unref();
             for (int level = 0; level < levels - 1; level++) {
+                synchronized (this) {
+                    if (stopped) {
+                        throw new IllegalStateException("database is closed");
+                    }
+                }
                 Version version = versions.acquireCurrent();
                 Compaction compaction = picker.pickRange(version, level, from, to);
                 if (compaction == null) {
@@ -221,7 +232,8 @@ public final class Compactor implements AutoCloseable {
     public void close() {
         synchronized (this) {
             stopped = true;
-            while (running > 0) {
+            notifyAll();
+            while (running > 0 || manual > 0) {
                 awaitQuietly();
             }
         }

@@ -142,6 +142,9 @@ public final class VersionSet implements Closeable {
             if (v.tryRef()) {
                 return v;
             }
+            if (closing) {
+                throw new IllegalStateException("database is closed");
+            }
         }
     }
 

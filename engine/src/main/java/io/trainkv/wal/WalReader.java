@@ -11,10 +11,13 @@ import java.util.zip.CRC32C;
  *
  * <p>Torn tails: a crash can leave the newest log ending in a partial record, zeros (preallocated or
  * unwritten blocks) or garbage. When the reader is told to tolerate a torn tail, a bad record is
- * taken as the end of the log if no valid record starts anywhere after it; {@link #tornTailOffset()}
- * then tells where the valid log ends. A bad record followed by a valid one is corruption in the
- * middle of the log and is always reported, as is any bad record when tails are not tolerated.
- * (A damaged final record is indistinguishable from a torn write; it is treated as one.)
+ * taken as the end of the log unless valid records after it prove damage in the middle: for a
+ * garbage length, any later valid record; for a checksum failure, a valid record after the bad
+ * record's claimed end; for a record claiming more bytes than the file holds (a torn final
+ * write, whose payload may contain record-like bytes), a run of valid records ending exactly at
+ * the end of the file. {@link #tornTailOffset()} then tells where the valid log ends. Damage in
+ * the middle is always reported, as is any bad record when tails are not tolerated. (A damaged
+ * final record is indistinguishable from a torn write; it is treated as one.)
  */
 public final class WalReader {
 
@@ -51,15 +54,19 @@ public final class WalReader {
         }
         long remaining = size - position;
         if (remaining < WalFormat.HEADER_SIZE) {
-            return bad(position, "record header truncated: " + remaining + " bytes left");
+            return bad(position, "record header truncated: " + remaining + " bytes left", Evidence.NONE);
         }
         header.clear();
         readFully(position, header);
         int expectedCrc = header.getInt(0);
         int length = header.getInt(4);
-        if (length <= 0 || length > WalFormat.MAX_PAYLOAD_LENGTH || length > remaining - WalFormat.HEADER_SIZE) {
-            return bad(position, "record length " + Integer.toUnsignedString(length)
-                    + " is invalid with " + (remaining - WalFormat.HEADER_SIZE) + " bytes left in the file");
+        if (length <= 0 || length > WalFormat.MAX_PAYLOAD_LENGTH) {
+            return bad(position, "record length " + Integer.toUnsignedString(length) + " is invalid",
+                    Evidence.ANY_LATER_RECORD);
+        }
+        if (length > remaining - WalFormat.HEADER_SIZE) {
+            return bad(position, "record of " + length + " bytes runs past the end of the file ("
+                    + (remaining - WalFormat.HEADER_SIZE) + " bytes left)", Evidence.LOG_RUNNING_TO_THE_END);
         }
         if (payload.capacity() < length) {
             payload = ByteBuffer.allocate(Math.max(length, 2 * payload.capacity()));
@@ -70,7 +77,7 @@ public final class WalReader {
         crc.update(header.array(), 4, 4);
         crc.update(payload.array(), 0, length);
         if ((int) crc.getValue() != expectedCrc) {
-            return bad(position, "record checksum mismatch");
+            return bad(position, "record checksum mismatch", Evidence.RECORD_AFTER_THE_CLAIMED_END);
         }
         recordOffset = position;
         position += WalFormat.HEADER_SIZE + length;
@@ -103,11 +110,38 @@ public final class WalReader {
         return size;
     }
 
-    private ByteBuffer bad(long offset, String reason) throws IOException {
+    /**
+     * What proves that a bad record is damage in the middle of the log rather than its torn end.
+     * A record's payload may itself contain bytes that look like a record (a value that is a log
+     * record), so a match inside a torn record's own claimed extent proves nothing.
+     */
+    private enum Evidence {
+        /** Fewer bytes than a header remain: nothing can follow. */
+        NONE,
+        /** The length field is garbage: any valid record starting later. */
+        ANY_LATER_RECORD,
+        /** The checksum failed on a record that fits the file: any valid record after its claimed end. */
+        RECORD_AFTER_THE_CLAIMED_END,
+        /**
+         * The record claims more bytes than the file holds, as a torn final write does: only a run
+         * of valid records starting later and ending exactly at the end of the file (a damaged
+         * length field in the middle of an intact log).
+         */
+        LOG_RUNNING_TO_THE_END
+    }
+
+    private ByteBuffer bad(long offset, String reason, Evidence evidence) throws IOException {
         if (!tolerateTornTail) {
             throw new WalCorruptionException(name, offset, reason);
         }
-        if (validRecordAfter(offset)) {
+        boolean damageInTheMiddle = switch (evidence) {
+            case NONE -> false;
+            case ANY_LATER_RECORD -> validRecordFrom(offset + 1, false);
+            case RECORD_AFTER_THE_CLAIMED_END -> validRecordFrom(
+                    offset + WalFormat.HEADER_SIZE + header.getInt(4), false);
+            case LOG_RUNNING_TO_THE_END -> validRecordFrom(offset + 1, true);
+        };
+        if (damageInTheMiddle) {
             throw new WalCorruptionException(name, offset, reason + ", and valid records follow, so it is not a torn tail");
         }
         tornTailOffset = offset;
@@ -117,12 +151,13 @@ public final class WalReader {
     }
 
     /**
-     * Whether a record with a matching checksum starts anywhere after {@code offset}. Streams the
-     * tail through a fixed window, so a long zeroed or garbage tail costs no large allocation.
+     * Whether a record with a matching checksum starts at or after {@code from} (and, if
+     * {@code chainToEnd}, is followed by valid records up to exactly the end of the file). Streams
+     * the tail through a fixed window, so a long zeroed or garbage tail costs no large allocation.
      */
-    private boolean validRecordAfter(long offset) throws IOException {
+    private boolean validRecordFrom(long from, boolean chainToEnd) throws IOException {
         ByteBuffer window = ByteBuffer.allocate(SCAN_WINDOW + WalFormat.HEADER_SIZE);
-        for (long base = offset + 1; base + WalFormat.HEADER_SIZE <= size; base += SCAN_WINDOW) {
+        for (long base = from; base + WalFormat.HEADER_SIZE <= size; base += SCAN_WINDOW) {
             window.clear().limit((int) Math.min(window.capacity(), size - base));
             readFully(base, window);
             int candidates = Math.min(SCAN_WINDOW, window.limit() - WalFormat.HEADER_SIZE + 1);
@@ -130,12 +165,32 @@ public final class WalReader {
                 long at = base + i;
                 int length = window.getInt(i + 4);
                 if (length > 0 && length <= WalFormat.MAX_PAYLOAD_LENGTH && length <= size - at - WalFormat.HEADER_SIZE
-                        && checksumMatches(at, length, window.getInt(i))) {
+                        && checksumMatches(at, length, window.getInt(i))
+                        && (!chainToEnd || chainsToEnd(at + WalFormat.HEADER_SIZE + length))) {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    /** Whether valid records follow one another from {@code at} to exactly the end of the file. */
+    private boolean chainsToEnd(long at) throws IOException {
+        ByteBuffer next = ByteBuffer.allocate(WalFormat.HEADER_SIZE);
+        while (at < size) {
+            if (size - at < WalFormat.HEADER_SIZE) {
+                return false;
+            }
+            next.clear();
+            readFully(at, next);
+            int length = next.getInt(4);
+            if (length <= 0 || length > WalFormat.MAX_PAYLOAD_LENGTH || length > size - at - WalFormat.HEADER_SIZE
+                    || !checksumMatches(at, length, next.getInt(0))) {
+                return false;
+            }
+            at += WalFormat.HEADER_SIZE + length;
+        }
+        return true;
     }
 
     private boolean checksumMatches(long recordAt, int length, int expectedCrc) throws IOException {

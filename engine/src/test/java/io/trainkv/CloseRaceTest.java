@@ -1,0 +1,143 @@
+package io.trainkv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.trainkv.manifest.VersionSet;
+import io.trainkv.storage.FileNames;
+import io.trainkv.storage.NioStorage;
+import io.trainkv.wal.RecordFraming;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Closing the database while other threads use it, and logs whose torn tail looks like records. */
+class CloseRaceTest {
+
+    @TempDir
+    Path tempDir;
+
+    @Test
+    void closingTheDatabaseWhileAnotherThreadIteratesNeverUnmapsUnderIt() throws Exception {
+        TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).level0Triggers(100, 200, 300));
+        int n = 100_000;
+        for (int i = 0; i < n; i++) {
+            db.set(String.format("k%07d", i), "v".repeat(100));
+        }
+        db.flush();
+        for (int i = 0; i < n; i++) {
+            db.delete(String.format("k%07d", i));
+        }
+        db.flush();
+        DbIterator it = db.iterator();
+        CountDownLatch scanning = new CountDownLatch(1);
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                while (true) {
+                    scanning.countDown();
+                    it.seekToFirst();
+                }
+            } catch (IllegalStateException expected) {
+                // the database or iterator closed between two calls
+            } catch (Throwable t) {
+                unexpected.set(t);
+            }
+        });
+        reader.start();
+        scanning.await();
+        db.close();
+        reader.join();
+        assertNull(unexpected.get());
+        assertThrows(IllegalStateException.class, it::seekToFirst);
+    }
+
+    @Test
+    void closeWaitsForAFlattenInProgressAndTheFlattenStopsCleanly() throws Exception {
+        for (int round = 0; round < 4; round++) {
+            TrainKV db = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db" + round)).level0Triggers(100, 200, 300));
+            for (int i = 0; i < 20_000; i++) {
+                db.set(String.format("k%06d", i), "v".repeat(40));
+            }
+            db.flush();
+            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            Thread flatten = new Thread(() -> {
+                try {
+                    db.flatten();
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            flatten.start();
+            while (compactions(db) < 1 + round) {
+                Thread.onSpinWait();
+            }
+            db.close();
+            flatten.join();
+            Throwable t = outcome.get();
+            assertNull(t == null || t instanceof IllegalStateException ? null : t, "flatten ends or sees the close");
+            try (TrainKV reopened = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db" + round)))) {
+                assertEquals("v".repeat(40), reopened.get("k012345"));
+            }
+        }
+    }
+
+    private static long compactions(TrainKV db) {
+        try {
+            return db.stats().compactions();
+        } catch (IllegalStateException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    @Test
+    void aVersionSetRefusesReadersAfterCloseInsteadOfSpinning() throws Exception {
+        VersionSet versions = VersionSet.open(NioStorage.open(tempDir.resolve("vs")), 8, true, 1 << 20, 1);
+        versions.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, versions::acquireCurrent);
+        assertEquals("database is closed", e.getMessage());
+    }
+
+    @Test
+    void aTornFinalRecordWhoseValueHoldsARecordLikeFrameIsStillATornTail() throws Exception {
+        Path dir = tempDir.resolve("db");
+        byte[] inner = "any payload".getBytes();
+        ByteBuffer frame = RecordFraming.frame(inner, inner.length);
+        byte[] value = new byte[20_000];
+        frame.get(value, 100, frame.remaining());
+        long sizeAfterFirst;
+        Path wal;
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(Integer.MAX_VALUE))) {
+            db.write(new WriteBatch().set("a", "1"), true);
+            wal = newestWal(dir);
+            sizeAfterFirst = Files.size(wal);
+            db.write(new WriteBatch().set("b".getBytes(), value), true);
+        }
+        try (FileChannel channel = FileChannel.open(wal, StandardOpenOption.WRITE)) {
+            channel.truncate(sizeAfterFirst + 1000);
+        }
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            assertEquals("1", db.get("a"));
+            assertNull(db.get("b"));
+        }
+        assertFalse(Files.exists(wal) && Files.size(wal) > sizeAfterFirst, "the torn bytes are gone");
+    }
+
+    private static Path newestWal(Path dir) throws Exception {
+        try (Stream<Path> files = Files.list(dir)) {
+            List<Path> wals = files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), FileNames.Kind.WAL) >= 0)
+                    .sorted().toList();
+            return wals.get(wals.size() - 1);
+        }
+    }
+}
