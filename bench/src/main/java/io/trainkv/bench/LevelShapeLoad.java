@@ -34,18 +34,20 @@ public final class LevelShapeLoad {
         long memtableMiB = 0;
         long baseLevelMiB = 0;
         long targetFileMiB = 0;
+        int valueThreshold = -1;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--memtable-mib" -> memtableMiB = Long.parseLong(args[++i]);
                 case "--base-level-mib" -> baseLevelMiB = Long.parseLong(args[++i]);
                 case "--target-file-mib" -> targetFileMiB = Long.parseLong(args[++i]);
+                case "--value-threshold" -> valueThreshold = Integer.parseInt(args[++i]);
                 case "--num" -> num = Long.parseLong(args[++i]);
                 case "--value-size" -> valueSize = Integer.parseInt(args[++i]);
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
                 default -> {
                     System.err.println("usage: LevelShapeLoad [--num N] [--value-size B] [--seed S] [--dir DIR]"
-                            + " [--memtable-mib M] [--base-level-mib M] [--target-file-mib M]");
+                            + " [--memtable-mib M] [--base-level-mib M] [--target-file-mib M] [--value-threshold B]");
                     System.exit(2);
                 }
             }
@@ -68,6 +70,9 @@ public final class LevelShapeLoad {
         if (targetFileMiB > 0) {
             options.targetFileSize(targetFileMiB << 20);
         }
+        if (valueThreshold >= 0) {
+            options.valueThreshold(valueThreshold);
+        }
         try (TrainKV db = TrainKV.open(options)) {
             for (long i = 0; i < num; i++) {
                 fill(random, key);
@@ -86,6 +91,12 @@ public final class LevelShapeLoad {
             System.out.printf(Locale.ROOT, "load %.1f s (%,.0f writes/s), compaction settled after %.1f s more%n",
                     (loaded - start) / 1e9, num / ((loaded - start) / 1e9), (settled - loaded) / 1e9);
             System.out.print(stats.format());
+            long userBytes = num * (key.length + (long) valueSize);
+            long diskBytes = stats.walBytes() + stats.flushedBytes() + stats.compactionWriteBytes() + stats.valueLogBytes();
+            System.out.printf(Locale.ROOT, "value threshold %d B: %,d bytes written to disk for %,d user bytes:"
+                    + " write amplification %.2f (WAL %,d, tables %,d, value log %,d)%n",
+                    options.valueThreshold(), diskBytes, userBytes, diskBytes / (double) userBytes, stats.walBytes(),
+                    stats.flushedBytes() + stats.compactionWriteBytes(), stats.valueLogBytes());
             for (Stats.LevelStats level : stats.levels()) {
                 if (level.targetBytes() > 0 && level.level() < stats.levels().size() - 1) {
                     System.out.printf(Locale.ROOT, "L%d at %.0f%% of its target%n", level.level(),
