@@ -30,6 +30,7 @@ public class QuickStart {
                 }
             }
             db.flush();
+            System.out.print(db.runValueLogGC(0.5).format());
             System.out.print(db.stats().format());
         }
     }

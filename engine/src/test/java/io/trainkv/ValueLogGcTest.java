@@ -11,6 +11,7 @@ import io.trainkv.storage.NioStorage;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -105,6 +107,23 @@ class ValueLogGcTest {
         }
         try (TrainKV db = TrainKV.open(gcOptions(dir))) {
             verifyAll(db, 20);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void backgroundGcCollectsOnItsIntervalWithoutBeingAsked() throws Exception {
+        Path dir = tempDir.resolve("db");
+        Options options = gcOptions(dir).gcInterval(Duration.ofMillis(20)).gcDiscardRatio(0.5);
+        try (TrainKV db = TrainKV.open(options)) {
+            overwrite(db, 4);
+            db.flatten();
+            long before = db.stats().valueLogBytes();
+            long live = (long) KEYS * (20 + key(0).length + VALUE_SIZE);
+            while (db.stats().valueLogBytes() > Math.max(before / 2, live * 2)) {
+                Thread.onSpinWait();
+            }
+            verifyAll(db, 4);
         }
     }
 
