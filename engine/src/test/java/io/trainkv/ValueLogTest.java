@@ -110,6 +110,17 @@ class ValueLogTest {
     }
 
     @Test
+    void reopeningWithoutWritesLeavesNoEmptyValueLogFilesBehind() throws Exception {
+        Path dir = tempDir.resolve("db");
+        for (int i = 0; i < 5; i++) {
+            try (TrainKV db = TrainKV.open(separated(dir, 100))) {
+                db.get("x");
+            }
+        }
+        assertEquals(1, valueLogs(dir).size(), valueLogs(dir).toString());
+    }
+
+    @Test
     void aFlippedByteInAValueIsReportedWithFileAndOffsetAndOtherKeysStillRead() throws Exception {
         Path dir = tempDir.resolve("db");
         Map<String, byte[]> values = new HashMap<>();

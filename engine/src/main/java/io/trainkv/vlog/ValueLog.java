@@ -51,8 +51,8 @@ public final class ValueLog implements Closeable {
     }
 
     /**
-     * Opens the existing files {@code existing} as sealed and starts a new active file; appends
-     * never continue a file written before, whose tail may be torn.
+     * Opens the existing files {@code existing} as sealed (deleting empty ones) and starts a new
+     * active file; appends never continue a file written before, whose tail may be torn.
      */
     public static ValueLog open(Storage storage, List<Long> existing, long fileSizeLimit, boolean mmap,
                                 LongSupplier newFileNumber) throws IOException {
@@ -60,6 +60,10 @@ public final class ValueLog implements Closeable {
         try {
             for (long id : existing) {
                 String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
+                if (storage.size(name) == 0) {
+                    storage.delete(name); // an active file no value reached: nothing can point into it
+                    continue;
+                }
                 log.files.put(id, new VlogFile(id, name, ReadSource.open(storage.openRead(name), mmap), log::released));
             }
             log.startNewFile();
