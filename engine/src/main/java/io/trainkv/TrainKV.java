@@ -222,8 +222,8 @@ public final class TrainKV implements AutoCloseable {
                 }
             }
             Collections.sort(valueLogIds);
-            valueLog = ValueLog.open(storage, valueLogIds, options.valueLogFileSize(), options.mmap(),
-                    versions::newFileNumber);
+            valueLog = ValueLog.open(storage, valueLogIds, versions.valueLogsCollected(), options.valueLogFileSize(),
+                    options.mmap(), versions::newFileNumber);
             WalReplay.Result replayed = WalReplay.replay(storage, walNumbers, valueLog);
             VersionClock clock = new VersionClock();
             clock.advanceTo(Math.max(versions.lastVersion(), replayed.maxVersion));

@@ -130,7 +130,11 @@ final class WalReplay {
         return records;
     }
 
-    /** A description of the first value pointer of the batch that names no complete entry, or null. */
+    /**
+     * A description of the first value pointer of the batch that names no complete entry, or
+     * null. A pointer into a file GC collected is fine: GC rewrote (and synced) every entry of it
+     * that was still live before collecting it, so the pointer is superseded.
+     */
     private static String firstInvalidPointer(List<DecodedEntry> batch, ValueLog valueLog) throws IOException {
         for (DecodedEntry e : batch) {
             if ((e.meta() & ValueStruct.META_VALUE_POINTER) != 0) {
@@ -140,7 +144,7 @@ final class WalReplay {
                 } catch (IllegalArgumentException bad) {
                     return "a malformed value pointer (" + bad.getMessage() + ")";
                 }
-                if (!valueLog.isValid(pointer)) {
+                if (!valueLog.isCollected(pointer.fileId()) && !valueLog.isValid(pointer)) {
                     return "value log " + FileNames.name(pointer.fileId(), FileNames.Kind.VALUE_LOG) + " offset "
                             + pointer.offset() + " (" + pointer.length() + " bytes)";
                 }

@@ -21,7 +21,8 @@ import java.util.List;
  * framing, starting with a snapshot of the whole state; {@code CURRENT} names the live one. A new
  * manifest becomes live atomically: it is written and fsynced, {@code CURRENT.tmp} is written and
  * fsynced, renamed over {@code CURRENT}, and the directory fsynced. An edit counts once its record
- * is fsynced; a torn final record is an edit that never committed.
+ * is fsynced; a torn final record (short, or zeros) is an edit that never committed, but a complete
+ * final record with a bad checksum is damage: it may be the only record of a flush.
  */
 final class ManifestLog implements Closeable {
 
@@ -51,7 +52,7 @@ final class ManifestLog implements Closeable {
         }
         List<VersionEdit> edits = new ArrayList<>();
         try (ReadableFile file = storage.openRead(manifestName)) {
-            WalReader reader = new WalReader(file, manifestName, true);
+            WalReader reader = new WalReader(file, manifestName, true, false);
             ByteBuffer payload;
             while ((payload = reader.next()) != null) {
                 try {

@@ -112,7 +112,6 @@ public final class VersionSet implements Closeable {
         for (long collected : set.valueLogsCollected) {
             storage.delete(FileNames.name(collected, FileNames.Kind.VALUE_LOG));
         }
-        set.valueLogsCollected.clear();
         long manifestNumber = set.nextFileNumber++;
         set.manifest = ManifestLog.create(storage, manifestNumber,
                 set.snapshot(set.current, set.lastVersion, set.logNumber),
@@ -289,7 +288,11 @@ public final class VersionSet implements Closeable {
         return Map.copyOf(valueLogDiscard);
     }
 
-    /** Value-log files GC has collected since open (deleted once no reader needs them, else at the next open). */
+    /**
+     * Value-log files GC has collected. Their files are deleted (at the latest at the next open),
+     * but older entries in WALs and tables may still point into them, shadowed by the rewrites;
+     * the ids are kept so that such pointers are recognised as superseded, not as damage.
+     */
     public synchronized Set<Long> valueLogsCollected() {
         return Set.copyOf(valueLogsCollected);
     }

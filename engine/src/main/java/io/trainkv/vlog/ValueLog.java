@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.zip.CRC32C;
@@ -35,6 +36,8 @@ public final class ValueLog implements Closeable {
     private final boolean mmap;
     private final LongSupplier newFileNumber;
     private final Map<Long, VlogFile> files = new ConcurrentHashMap<>();
+    /** Files GC has collected, now or in an earlier session: pointers into them are superseded. */
+    private final Set<Long> collected = ConcurrentHashMap.newKeySet();
     private final ByteOutput pending = new ByteOutput(64 * 1024);
     private final CRC32C crc = new CRC32C();
     private VlogFile active;
@@ -54,11 +57,15 @@ public final class ValueLog implements Closeable {
      * Opens the existing files {@code existing} as sealed (deleting empty ones) and starts a new
      * active file; appends never continue a file written before, whose tail may be torn.
      */
-    public static ValueLog open(Storage storage, List<Long> existing, long fileSizeLimit, boolean mmap,
-                                LongSupplier newFileNumber) throws IOException {
+    public static ValueLog open(Storage storage, List<Long> existing, Set<Long> collected, long fileSizeLimit,
+                                boolean mmap, LongSupplier newFileNumber) throws IOException {
         ValueLog log = new ValueLog(storage, fileSizeLimit, mmap, newFileNumber);
+        log.collected.addAll(collected);
         try {
             for (long id : existing) {
+                if (collected.contains(id)) {
+                    continue;
+                }
                 String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
                 if (storage.size(name) == 0) {
                     storage.delete(name); // an active file no value reached: nothing can point into it
@@ -141,18 +148,28 @@ public final class ValueLog implements Closeable {
      * The value the pointer names, or null if its file has been collected (the caller's view is
      * stale: read again).
      *
-     * @throws CorruptionException if the entry fails its checks
+     * @throws CorruptionException if the entry fails its checks or its file is missing
      */
     public byte[] read(ValuePointer pointer) throws IOException {
         VlogFile file = files.get(pointer.fileId());
         if (file == null || !file.tryRef()) {
-            return null;
+            if (collected.contains(pointer.fileId())) {
+                return null;
+            }
+            String name = FileNames.name(pointer.fileId(), FileNames.Kind.VALUE_LOG);
+            throw new CorruptionException(name, pointer.offset(), "value log " + name + " is missing; a value at offset "
+                    + pointer.offset() + " cannot be read");
         }
         try {
             return decode(file, pointer.offset(), pointer.length()).value();
         } finally {
             file.unref();
         }
+    }
+
+    /** Whether GC collected the file: pointers into it are superseded by later entries. */
+    public boolean isCollected(long fileId) {
+        return collected.contains(fileId);
     }
 
     /** Whether the pointer names a complete entry with a good checksum (recovery). */
@@ -286,6 +303,7 @@ public final class ValueLog implements Closeable {
     public void retire(long fileId, long version) {
         VlogFile file = files.get(fileId);
         if (file != null && file != active) {
+            collected.add(fileId);
             file.retire(version);
         }
     }

@@ -27,6 +27,7 @@ public final class WalReader {
     private final ReadableFile file;
     private final String name;
     private final boolean tolerateTornTail;
+    private final boolean checksumMismatchMayBeTorn;
     private final long size;
     private final CRC32C crc = new CRC32C();
     private final ByteBuffer header = ByteBuffer.allocate(WalFormat.HEADER_SIZE);
@@ -37,9 +38,21 @@ public final class WalReader {
     private String tornTailReason;
 
     public WalReader(ReadableFile file, String name, boolean tolerateTornTail) throws IOException {
+        this(file, name, tolerateTornTail, true);
+    }
+
+    /**
+     * A reader that, when {@code checksumMismatchMayBeTorn} is false, reports a complete final
+     * record with a bad checksum as corruption instead of a torn tail: for the manifest, whose
+     * small appends tear into a short record or zeros, and whose final record may be the only
+     * copy of a flush whose WAL is already deleted.
+     */
+    public WalReader(ReadableFile file, String name, boolean tolerateTornTail, boolean checksumMismatchMayBeTorn)
+            throws IOException {
         this.file = file;
         this.name = name;
         this.tolerateTornTail = tolerateTornTail;
+        this.checksumMismatchMayBeTorn = checksumMismatchMayBeTorn;
         this.size = file.size();
     }
 
@@ -131,7 +144,7 @@ public final class WalReader {
     }
 
     private ByteBuffer bad(long offset, String reason, Evidence evidence) throws IOException {
-        if (!tolerateTornTail) {
+        if (!tolerateTornTail || (evidence == Evidence.RECORD_AFTER_THE_CLAIMED_END && !checksumMismatchMayBeTorn)) {
             throw new WalCorruptionException(name, offset, reason);
         }
         boolean damageInTheMiddle = switch (evidence) {
