@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  * Writes frozen memtables to level-0 tables on one background thread, oldest first. For each: the
  * table is written and fsynced and the directory fsynced; the manifest edit (new table, the WAL
  * number from which logs are still needed, the last version) is fsynced and installed; only then
- * is its WAL deleted and the memtable dropped. A crash at any point leaves either the WAL or the
+ * is the memtable dropped, and its WAL deleted after the next manifest snapshot. A crash at any point leaves either the WAL or the
  * table to recover from. An I/O error stops flushing and makes the database refuse writes.
  */
 final class Flusher implements AutoCloseable {
@@ -111,7 +111,8 @@ final class Flusher implements AutoCloseable {
         }
         edit.logNumber(pipeline.walNumberAfter(memtable)).lastVersion(clock.last());
         versions.logAndApply(edit);
-        storage.delete(FileNames.name(memtable.walNumber(), FileNames.Kind.WAL));
+        String wal = FileNames.name(memtable.walNumber(), FileNames.Kind.WAL);
+        versions.deleteAfterNextSnapshot(wal, storage.size(wal));
         pipeline.removeFlushed(memtable);
     }
 

@@ -205,7 +205,7 @@ public final class TrainKV implements AutoCloseable {
                 }
             }
             versions = VersionSet.open(storage, options.maxLevels(), options.mmap(), options.manifestRewriteSize(),
-                    maxFileNumber + 1);
+                    maxFileNumber + 1, Math.max(16L << 20, 4 * options.memtableSize()));
             List<Long> walNumbers = new ArrayList<>();
             for (String name : names) {
                 long number = FileNames.parseNumber(name, FileNames.Kind.WAL);
@@ -223,7 +223,7 @@ public final class TrainKV implements AutoCloseable {
             }
             Collections.sort(valueLogIds);
             valueLog = ValueLog.open(storage, valueLogIds, versions.valueLogsCollected(), options.valueLogFileSize(),
-                    options.mmap(), versions::newFileNumber);
+                    options.mmap(), versions::newFileNumber, versions::deleteAfterNextSnapshot);
             WalReplay.Result replayed = WalReplay.replay(storage, walNumbers, valueLog);
             VersionClock clock = new VersionClock();
             clock.advanceTo(Math.max(versions.lastVersion(), replayed.maxVersion));

@@ -42,6 +42,9 @@ public final class VersionSet implements Closeable {
     private final int maxLevels;
     private final boolean mmap;
     private final long manifestRewriteBytes;
+    private final long obsoleteBytesBeforeRewrite;
+    private final List<String> deleteAfterSnapshot = new ArrayList<>();
+    private long obsoleteBytes;
 
     private volatile Version current;
     private ManifestLog manifest;
@@ -54,23 +57,27 @@ public final class VersionSet implements Closeable {
     /** Set when a manifest write failed: its tail is unknown, so nothing more may be appended. */
     private Throwable manifestFailure;
 
-    private VersionSet(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes) {
+    private VersionSet(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
+                       long obsoleteBytesBeforeRewrite) {
         this.storage = storage;
         this.maxLevels = maxLevels;
         this.mmap = mmap;
         this.manifestRewriteBytes = manifestRewriteBytes;
+        this.obsoleteBytesBeforeRewrite = obsoleteBytesBeforeRewrite;
     }
 
     /**
      * Recovers the version set of a directory (or starts an empty one) and writes a fresh manifest.
      *
      * @param minNextFileNumber one more than the highest file number present in the directory
+     * @param obsoleteBytesBeforeRewrite obsolete file bytes waiting for deletion that trigger a
+     *        manifest rewrite (see {@link #deleteAfterNextSnapshot})
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
      *         of the wrong size, or unreadable
      */
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
-                                  long minNextFileNumber) throws IOException {
-        VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes);
+                                  long minNextFileNumber, long obsoleteBytesBeforeRewrite) throws IOException {
+        VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
         Map<Long, VersionEdit.Added> tables = new LinkedHashMap<>();
         if (replayed != null) {
@@ -260,7 +267,7 @@ public final class VersionSet implements Closeable {
      */
     private void writeToManifest(VersionEdit edit, Version next, long newLastVersion, long newLogNumber)
             throws IOException {
-        if (manifest.size() < manifestRewriteBytes) {
+        if (manifest.size() < manifestRewriteBytes && obsoleteBytes < obsoleteBytesBeforeRewrite) {
             manifest.append(edit);
             return;
         }
@@ -269,6 +276,31 @@ public final class VersionSet implements Closeable {
                 snapshot(next, newLastVersion, newLogNumber), manifest.name());
         manifest.close();
         manifest = replacement;
+        for (String name : deleteAfterSnapshot) {
+            try {
+                storage.delete(name);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot delete obsolete " + name + "; it is removed at the next open", e);
+            }
+        }
+        deleteAfterSnapshot.clear();
+        obsoleteBytes = 0;
+    }
+
+    /**
+     * Deletes an obsolete file (a flushed WAL, a compacted table, a collected value log) once the
+     * next manifest snapshot is durable, not at once. Until then the edits that made it obsolete
+     * are the manifest's newest records, and if damage to them ever makes recovery fall back to
+     * an older edit, every file that older state needs is still there. A rewrite is forced when
+     * {@code obsoleteBytesBeforeRewrite} bytes wait; files still waiting at close are removed at
+     * the next open, after the whole manifest has been read.
+     */
+    public synchronized void deleteAfterNextSnapshot(String name, long bytes) {
+        if (closing) {
+            return;
+        }
+        deleteAfterSnapshot.add(name);
+        obsoleteBytes += bytes;
     }
 
     private void applyValueLogChanges(VersionEdit edit) {
@@ -341,18 +373,10 @@ public final class VersionSet implements Closeable {
         }
     }
 
-    /** Called when no version holds {@code table} any more. */
+    /** Called when no version holds {@code table} any more: unmaps it now, deletes it after the next snapshot. */
     void release(TableHandle table) {
         closeQuietly(table.reader());
-        if (closing) {
-            return;
-        }
-        String name = FileNames.name(table.meta().fileNumber(), FileNames.Kind.TABLE);
-        try {
-            storage.delete(name);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot delete obsolete table " + name + "; it will be removed at the next open", e);
-        }
+        deleteAfterNextSnapshot(FileNames.name(table.meta().fileNumber(), FileNames.Kind.TABLE), table.meta().fileSize());
     }
 
     private static void closeQuietly(TableReader reader) {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 import java.util.zip.CRC32C;
 
@@ -35,6 +36,7 @@ public final class ValueLog implements Closeable {
     private final long fileSizeLimit;
     private final boolean mmap;
     private final LongSupplier newFileNumber;
+    private final BiConsumer<String, Long> deleteLater;
     private final Map<Long, VlogFile> files = new ConcurrentHashMap<>();
     /** Files GC has collected, now or in an earlier session: pointers into them are superseded. */
     private final Set<Long> collected = ConcurrentHashMap.newKeySet();
@@ -46,8 +48,10 @@ public final class ValueLog implements Closeable {
     private boolean dirty;
     private volatile boolean closed;
 
-    private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber) {
+    private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber,
+                     BiConsumer<String, Long> deleteLater) {
         this.storage = storage;
+        this.deleteLater = deleteLater;
         this.fileSizeLimit = fileSizeLimit;
         this.mmap = mmap;
         this.newFileNumber = newFileNumber;
@@ -58,8 +62,9 @@ public final class ValueLog implements Closeable {
      * active file; appends never continue a file written before, whose tail may be torn.
      */
     public static ValueLog open(Storage storage, List<Long> existing, Set<Long> collected, long fileSizeLimit,
-                                boolean mmap, LongSupplier newFileNumber) throws IOException {
-        ValueLog log = new ValueLog(storage, fileSizeLimit, mmap, newFileNumber);
+                                boolean mmap, LongSupplier newFileNumber, BiConsumer<String, Long> deleteLater)
+            throws IOException {
+        ValueLog log = new ValueLog(storage, fileSizeLimit, mmap, newFileNumber, deleteLater);
         log.collected.addAll(collected);
         try {
             for (long id : existing) {
@@ -308,7 +313,10 @@ public final class ValueLog implements Closeable {
         }
     }
 
-    /** Drops retired files that no reader at or above {@code oldestReadVersion} can need. */
+    /**
+     * Drops retired files that no reader at or above {@code oldestReadVersion} can need: they are
+     * closed when the last read finishes and handed to {@code deleteLater}.
+     */
     public void deleteRetired(long oldestReadVersion) {
         for (VlogFile file : List.copyOf(files.values())) {
             if (file.isRetired() && file.retiredAtVersion() <= oldestReadVersion && files.remove(file.id, file)) {
@@ -322,10 +330,9 @@ public final class ValueLog implements Closeable {
             return;
         }
         try {
-            storage.delete(file.name);
-            LOG.log(System.Logger.Level.INFO, () -> "deleted collected value log " + file.name);
+            deleteLater.accept(file.name, storage.size(file.name));
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot delete collected value log " + file.name
+            LOG.log(System.Logger.Level.WARNING, "cannot size collected value log " + file.name
                     + "; it is deleted at the next open", e);
         }
     }
