@@ -53,6 +53,7 @@ public final class Options {
     private long valueLogFileSize = 1L << 30;
     private Duration gcInterval = Duration.ofMinutes(10);
     private double gcDiscardRatio = 0.5;
+    private boolean detectConflicts = true;
 
     private Options(Path directory, boolean temporary) {
         this.directory = directory;
@@ -242,6 +243,16 @@ public final class Options {
         return this;
     }
 
+    /**
+     * Whether a transaction's commit fails with {@link ConflictException} when a key it read (or
+     * a range its iterators covered) was committed by another writer after it began. Default
+     * true (serializable); false lets the last writer win.
+     */
+    public Options detectConflicts(boolean detect) {
+        this.detectConflicts = detect;
+        return this;
+    }
+
     private static int checkRange(String name, int value, int min, int max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ": " + value);
@@ -340,5 +351,9 @@ public final class Options {
 
     public double gcDiscardRatio() {
         return gcDiscardRatio;
+    }
+
+    public boolean detectConflicts() {
+        return detectConflicts;
     }
 }

@@ -17,15 +17,18 @@ import io.trainkv.txn.SnapshotRegistry;
 import io.trainkv.txn.VersionClock;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.InternalIterator;
+import io.trainkv.util.KeyFormat;
 import io.trainkv.util.MergingIterator;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValueLog;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
@@ -77,7 +80,6 @@ public final class TrainKV implements AutoCloseable {
      * reads the visible version and reports progress and failures to the writers.
      */
     private static final class PipelineLink {
-        volatile TrainKV db;
         volatile WritePipeline pipeline;
         volatile Flusher flusher;
         volatile Compactor compactor;
@@ -85,10 +87,6 @@ public final class TrainKV implements AutoCloseable {
         long visibleVersion() {
             WritePipeline p = pipeline;
             return p == null ? 0 : p.visibleVersion();
-        }
-
-        ValueStruct latestValue(byte[] key) {
-            return db.newestEntry(key);
         }
 
         void signalBackgroundProgress() {
@@ -240,16 +238,14 @@ public final class TrainKV implements AutoCloseable {
                     link::failBackground);
             link.flusher = flusher;
             link.compactor = compactor;
-            WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, valueLog, link::latestValue,
+            WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, valueLog,
                     replayed.memtables, flusher::schedule);
             link.pipeline = pipeline;
             flusher.attach(pipeline);
             flusher.schedule();
             compactor.maybeSchedule();
-            TrainKV db = new TrainKV(options, storage, lock, temporary, versions, valueLog, flusher, compactor,
+            return new TrainKV(options, storage, lock, temporary, versions, valueLog, flusher, compactor,
                     snapshots, pipeline, link);
-            link.db = db;
-            return db;
         } catch (IOException | RuntimeException e) {
             if (flusher != null) {
                 flusher.close();
@@ -352,13 +348,23 @@ public final class TrainKV implements AutoCloseable {
      * pointer), or null.
      */
     ValueStruct newestEntry(byte[] key) {
+        return lookup(key, -1);
+    }
+
+    /** The newest entry of {@code key} at {@code readVersion} (which a snapshot must hold), as stored, or null. */
+    ValueStruct entryAt(byte[] key, long readVersion) {
+        checkOpen();
+        return lookup(key, readVersion);
+    }
+
+    private ValueStruct lookup(byte[] key, long fixedReadVersion) {
         // Memtables, then tables, then the read version: a flush moves data from the first to the
         // second in that order, and every version a compaction in the tables dropped is shadowed
-        // by one at or below the read version.
+        // by one at or below the read version (or kept for the snapshot at a fixed read version).
         List<MemTable> memtables = pipeline.memtables();
         Version version = versions.acquireCurrent();
         try {
-            long readVersion = pipeline.visibleVersion();
+            long readVersion = fixedReadVersion >= 0 ? fixedReadVersion : pipeline.visibleVersion();
             for (MemTable memtable : memtables) {
                 ValueStruct found = memtable.get(key, readVersion);
                 if (found != null) {
@@ -369,6 +375,10 @@ public final class TrainKV implements AutoCloseable {
         } finally {
             version.unref();
         }
+    }
+
+    long nowMillis() {
+        return options.clock().millis();
     }
 
     /** The value bytes of a live entry, following a value pointer; null if its log file is gone. */
@@ -394,11 +404,24 @@ public final class TrainKV implements AutoCloseable {
         }
         checkOpen();
         // Snapshot first (so compaction keeps what it sees), then memtables, then tables.
-        long readVersion = snapshots.acquireLatest();
+        return openIterator(options, snapshots.acquireLatest(), null);
+    }
+
+    /** An iterator at a transaction's read version, with its pending writes merged in front. */
+    DbIterator iteratorAt(IteratorOptions options, long readVersion, InternalIterator pendingWrites) {
+        checkOpen();
+        snapshots.acquire(readVersion);
+        return openIterator(options, readVersion, pendingWrites);
+    }
+
+    private DbIterator openIterator(IteratorOptions options, long readVersion, InternalIterator first) {
         List<MemTable> memtables = pipeline.memtables();
         Version version = versions.acquireCurrent();
         boolean reverse = options.isReverse();
         List<InternalIterator> children = new ArrayList<>();
+        if (first != null) {
+            children.add(first);
+        }
         for (MemTable memtable : memtables) {
             children.add(memtable.iterator(reverse));
         }
@@ -416,6 +439,7 @@ public final class TrainKV implements AutoCloseable {
                     openIterators.remove(closing);
                     version.unref();
                     snapshots.release(readVersion);
+                    valueLogGc.deleteRetired();
                 });
         openIterators.add(iterator);
         if (closed) {
@@ -423,6 +447,125 @@ public final class TrainKV implements AutoCloseable {
             throw new IllegalStateException("database is closed");
         }
         return iterator;
+    }
+
+    /**
+     * Begins a transaction reading at the last committed version. {@code update} allows writes;
+     * a read-only transaction is a consistent snapshot. End it with commit, discard or close.
+     */
+    public Transaction newTransaction(boolean update) {
+        checkOpen();
+        long readVersion = snapshots.acquireLatest();
+        return new Transaction(this, update, options.detectConflicts(), readVersion, options.memtableSize() / 2);
+    }
+
+    /** A read-only transaction: a stable point-in-time view until it is closed. */
+    public Transaction snapshot() {
+        return newTransaction(false);
+    }
+
+    /** Runs {@code body} in a read-write transaction and commits it; a conflict is thrown to the caller. */
+    public void update(TransactionBody body) {
+        update(body, 1);
+    }
+
+    /**
+     * Runs {@code body} in a read-write transaction and commits it, running it again in a fresh
+     * transaction on {@link ConflictException}, up to {@code maxAttempts} times in all.
+     */
+    public void update(TransactionBody body, int maxAttempts) {
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
+        }
+        for (int attempt = 1; ; attempt++) {
+            try (Transaction txn = newTransaction(true)) {
+                body.run(txn);
+                txn.commit();
+                return;
+            } catch (ConflictException e) {
+                if (attempt >= maxAttempts) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Runs {@code fn} in a read-only transaction and returns its result. */
+    public <T> T view(TransactionFunction<T> fn) {
+        try (Transaction txn = newTransaction(false)) {
+            return fn.apply(txn);
+        }
+    }
+
+    /** Commits a transaction's batch; {@code check} runs at apply time and may refuse it. */
+    long commit(WriteBatch batch, java.util.function.UnaryOperator<WriteBatch> check) {
+        checkOpen();
+        return pipeline.writeChecked(batch, check, false);
+    }
+
+    /** Releases a transaction's snapshot. */
+    void endTransaction(long readVersion) {
+        snapshots.release(readVersion);
+        valueLogGc.deleteRetired();
+    }
+
+    /**
+     * The first key among {@code keys}, or in one of {@code ranges} ({lower inclusive, upper
+     * exclusive}, null = unbounded), that has a committed version above {@code readVersion}, or
+     * null. Called by the write leader, when every earlier commit is applied.
+     */
+    String firstChangeSince(Set<ByteBuffer> keys, List<byte[][]> ranges, long readVersion) {
+        for (ByteBuffer key : keys) {
+            byte[] k = new byte[key.remaining()];
+            key.duplicate().get(k);
+            ValueStruct newest = newestEntry(k);
+            if (newest != null && newest.version() > readVersion) {
+                return "key " + Bytes.escape(k);
+            }
+        }
+        for (byte[][] range : ranges) {
+            String changed = firstChangeInRange(range[0], range[1], readVersion);
+            if (changed != null) {
+                return changed;
+            }
+        }
+        return null;
+    }
+
+    private String firstChangeInRange(byte[] lower, byte[] upper, long readVersion) {
+        List<MemTable> memtables = pipeline.memtables();
+        Version version = versions.acquireCurrent();
+        List<InternalIterator> children = new ArrayList<>();
+        for (MemTable memtable : memtables) {
+            children.add(memtable.iterator(false));
+        }
+        List<TableHandle> level0 = version.tables(0);
+        for (int i = level0.size() - 1; i >= 0; i--) {
+            children.add(level0.get(i).reader().iterator(false));
+        }
+        for (int level = 1; level < version.levelCount(); level++) {
+            children.add(new LevelIterator(version.tables(level), false));
+        }
+        try (MergingIterator all = new MergingIterator(children, false)) {
+            if (lower == null) {
+                all.seekToFirst();
+            } else {
+                all.seek(lower, Long.MAX_VALUE);
+            }
+            for (; all.valid(); all.next()) {
+                int userLength = all.keyLength() - KeyFormat.VERSION_SIZE;
+                byte[] key = all.keyBuffer();
+                if (upper != null && Arrays.compareUnsigned(key, 0, userLength, upper, 0, upper.length) >= 0) {
+                    return null;
+                }
+                if (KeyFormat.getVersion(key, userLength) > readVersion) {
+                    return "key " + Bytes.escape(Arrays.copyOf(key, userLength)) + " (in a range an iterator covered)";
+                }
+            }
+            return null;
+        } finally {
+            version.unref();
+        }
     }
 
     /** An ascending iterator over every key. */

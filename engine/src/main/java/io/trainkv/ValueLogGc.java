@@ -140,6 +140,22 @@ final class ValueLogGc {
         return rewritten[0];
     }
 
+    /**
+     * The entries of {@code batch} whose key's newest committed value is still the expected
+     * pointer (same index); run by the write leader, so no write can come between check and write.
+     */
+    private WriteBatch keepUnchanged(WriteBatch batch, List<ValuePointer> expected) {
+        WriteBatch kept = new WriteBatch();
+        for (int i = 0; i < batch.size(); i++) {
+            Entry e = batch.entry(i);
+            ValueStruct current = db.newestEntry(e.key());
+            if (current != null && current.isValuePointer() && current.pointer().equals(expected.get(i))) {
+                kept.set(e);
+            }
+        }
+        return kept;
+    }
+
     private long rewrite(List<Entry> entries, List<ValuePointer> expected) {
         if (entries.isEmpty()) {
             return 0;
@@ -150,7 +166,8 @@ final class ValueLogGc {
             batch.set(e);
             bytes += e.value().length;
         }
-        pipeline.writeIfUnchanged(batch, List.copyOf(expected), false);
+        List<ValuePointer> pointers = List.copyOf(expected);
+        pipeline.writeChecked(batch, candidates -> keepUnchanged(candidates, pointers), false);
         entries.clear();
         expected.clear();
         return bytes;

@@ -5,7 +5,6 @@ import io.trainkv.memtable.MemTable;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.txn.VersionClock;
-import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValueLog;
 import io.trainkv.wal.WalBatchEncoder;
@@ -18,7 +17,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The write path: group commit over the WAL, then the memtable, then publication.
@@ -46,7 +45,6 @@ final class WritePipeline {
     private final VersionClock clock;
     private final VersionSet versions;
     private final ValueLog valueLog;
-    private final Function<byte[], ValueStruct> latestValue;
     private final Runnable flushTrigger;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition drained = lock.newCondition();
@@ -72,8 +70,12 @@ final class WritePipeline {
         WriteBatch batch;
         final boolean sync;
         final boolean rotate;
-        /** For a value-log GC rewrite: the pointer each entry's key must still have, or null. */
-        final List<ValuePointer> expectedPointers;
+        /**
+         * Run by the leader when this request reaches the head of the queue alone, with every
+         * earlier write applied: returns the batch to write (possibly filtered), or throws to
+         * refuse it. Null for ordinary writes.
+         */
+        final UnaryOperator<WriteBatch> atApply;
         final Condition turn = lock.newCondition();
         long version;
         boolean done;
@@ -81,34 +83,31 @@ final class WritePipeline {
         byte[][] storedValues;
         byte[] storedMeta;
 
-        PendingWrite(WriteBatch batch, boolean sync, boolean rotate, List<ValuePointer> expectedPointers) {
+        PendingWrite(WriteBatch batch, boolean sync, boolean rotate, UnaryOperator<WriteBatch> atApply) {
             this.batch = batch;
             this.sync = sync;
             this.rotate = rotate;
-            this.expectedPointers = expectedPointers;
+            this.atApply = atApply;
         }
 
         /** Requests that must lead a group of their own. */
         boolean alone() {
-            return rotate || expectedPointers != null;
+            return rotate || atApply != null;
         }
     }
 
     /**
      * Starts the pipeline on a fresh WAL. {@code recovered} are the memtables replayed at open,
      * oldest first; they are immutable and wait for flushing. {@code flushTrigger} is run after
-     * every rotation to get the frozen memtable flushed. {@code latestValue} reads a key's newest
-     * committed entry (for value-log GC's conditional rewrites).
+     * every rotation to get the frozen memtable flushed.
      */
     WritePipeline(Storage storage, Options options, VersionClock clock, VersionSet versions, ValueLog valueLog,
-                  Function<byte[], ValueStruct> latestValue, List<MemTable> recovered, Runnable flushTrigger)
-            throws IOException {
+                  List<MemTable> recovered, Runnable flushTrigger) throws IOException {
         this.storage = storage;
         this.options = options;
         this.clock = clock;
         this.versions = versions;
         this.valueLog = valueLog;
-        this.latestValue = latestValue;
         this.flushTrigger = flushTrigger;
         this.visibleVersion = clock.last();
         List<MemTable> newestFirst = new ArrayList<>(recovered);
@@ -176,30 +175,18 @@ final class WritePipeline {
     }
 
     /**
-     * Writes the entries of {@code batch} whose keys still map to {@code expected} (same index),
-     * skipping the others, as one group of its own: every earlier write is applied before the
-     * check, and none can slip in between check and write. Value-log GC uses this so that a
-     * rewrite never replaces a newer value.
+     * Writes the batch {@code atApply} returns when it is given {@code batch} by the leader, in a
+     * group of its own after every earlier write is applied, so nothing can slip in between the
+     * check and the write. {@code atApply} may filter the batch (value-log GC keeps only keys that
+     * are unchanged) or throw to refuse it (a transaction's conflict check); its exception reaches
+     * this caller only, and the database stays writable.
      *
-     * @return how many entries were written
+     * @return the version the batch was written at, or 0 if nothing was written
      */
-    int writeIfUnchanged(WriteBatch batch, List<ValuePointer> expected, boolean sync) {
-        PendingWrite write = new PendingWrite(batch, sync, false, expected);
+    long writeChecked(WriteBatch batch, UnaryOperator<WriteBatch> atApply, boolean sync) {
+        PendingWrite write = new PendingWrite(batch, sync || options.syncWrites(), false, atApply);
         submit(write);
-        return write.batch.size();
-    }
-
-    /** The entries of {@code batch} whose key's newest committed value is still the expected pointer. */
-    private WriteBatch keepUnchanged(WriteBatch batch, List<ValuePointer> expected) {
-        WriteBatch kept = new WriteBatch();
-        for (int i = 0; i < batch.size(); i++) {
-            Entry e = batch.entry(i);
-            ValueStruct current = latestValue.apply(e.key());
-            if (current != null && current.isValuePointer() && current.pointer().equals(expected.get(i))) {
-                kept.set(e);
-            }
-        }
-        return kept;
+        return write.batch.isEmpty() ? 0 : write.version;
     }
 
     /** Makes every acknowledged write durable. */
@@ -212,6 +199,9 @@ final class WritePipeline {
         try {
             checkUsable();
             collectGroup(leader);
+            if (leader.atApply != null) {
+                leader.batch = leader.atApply.apply(leader.batch);
+            }
         } catch (RuntimeException e) {
             queue.removeFirst();
             leader.done = true;
@@ -232,10 +222,6 @@ final class WritePipeline {
                     rotate();
                 }
             } else {
-                if (leader.expectedPointers != null) {
-                    leader.batch = keepUnchanged(leader.batch, leader.expectedPointers);
-                    footprint = leader.batch.memtableFootprint();
-                }
                 throttleForLevel0();
                 makeRoom(footprint);
             }

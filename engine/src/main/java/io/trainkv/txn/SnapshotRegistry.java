@@ -29,6 +29,17 @@ public final class SnapshotRegistry {
         return version;
     }
 
+    /**
+     * Registers another reader at {@code version}, which an existing registration (a transaction's)
+     * already keeps alive.
+     */
+    public synchronized void acquire(long version) {
+        if (!counts.containsKey(version)) {
+            throw new IllegalStateException("no snapshot is held at version " + version);
+        }
+        counts.merge(version, 1, Integer::sum);
+    }
+
     /** Unregisters one reader at {@code version}. */
     public synchronized void release(long version) {
         Integer count = counts.get(version);

@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * The randomized workload of the crash tests and its model. Operations come from a seeded random
  * generator that never looks at the database, so a parent process can regenerate exactly what a
  * killed child did. Each operation is a set of key changes applied atomically (a set, a delete,
- * a batch, a set with a TTL) or a durability point (flush, compaction, value-log GC), optionally
+ * a batch, a transaction, a set with a TTL) or a durability point (flush, compaction, value-log GC), optionally
  * synced. The model is the key map after any prefix of the operations.
  */
 final class CrashWorkload {
@@ -25,7 +25,7 @@ final class CrashWorkload {
     static final int KEY_SPACE = 300;
 
     /** One generated operation: its changes (null value = delete), whether it asked for sync, and maintenance. */
-    record Op(Map<String, byte[]> changes, boolean sync, Maintenance maintenance, boolean ttl) {
+    record Op(Map<String, byte[]> changes, boolean sync, Maintenance maintenance, boolean ttl, boolean transaction) {
         /**
          * Whether an acknowledged operation makes every earlier one durable: a synced write, a
          * flush, a compaction (which flushes first). GC syncs only when it collects something.
@@ -47,13 +47,13 @@ final class CrashWorkload {
     Op next() {
         int kind = random.nextInt(100);
         if (kind < 4) {
-            return new Op(Map.of(), false, Maintenance.FLUSH, false);
+            return new Op(Map.of(), false, Maintenance.FLUSH, false, false);
         }
         if (kind < 6) {
-            return new Op(Map.of(), false, Maintenance.COMPACT, false);
+            return new Op(Map.of(), false, Maintenance.COMPACT, false, false);
         }
         if (kind < 8) {
-            return new Op(Map.of(), false, Maintenance.VALUE_LOG_GC, false);
+            return new Op(Map.of(), false, Maintenance.VALUE_LOG_GC, false, false);
         }
         boolean sync = random.nextInt(8) == 0;
         Map<String, byte[]> changes = new LinkedHashMap<>();
@@ -66,11 +66,12 @@ final class CrashWorkload {
             for (int i = 0; i < size; i++) {
                 changes.put(key(), random.nextInt(4) == 0 ? null : value());
             }
+            return new Op(changes, sync, Maintenance.NONE, false, kind >= 84);
         } else {
             changes.put(key(), value());
-            return new Op(changes, sync, Maintenance.NONE, true);
+            return new Op(changes, sync, Maintenance.NONE, true, false);
         }
-        return new Op(changes, sync, Maintenance.NONE, false);
+        return new Op(changes, sync, Maintenance.NONE, false, false);
     }
 
     private String key() {
@@ -97,6 +98,22 @@ final class CrashWorkload {
                     WriteBatch batch = new WriteBatch().set(Entry.of(only.getKey().getBytes(StandardCharsets.UTF_8),
                             only.getValue()).withTtl(Duration.ofDays(3650)));
                     db.write(batch, op.sync());
+                    return;
+                }
+                if (op.transaction()) {
+                    db.update(txn -> {
+                        for (Map.Entry<String, byte[]> change : op.changes().entrySet()) {
+                            byte[] key = change.getKey().getBytes(StandardCharsets.UTF_8);
+                            if (change.getValue() == null) {
+                                txn.delete(key);
+                            } else {
+                                txn.set(key, change.getValue());
+                            }
+                        }
+                    });
+                    if (op.sync()) {
+                        db.sync();
+                    }
                     return;
                 }
                 WriteBatch batch = new WriteBatch();
