@@ -54,6 +54,7 @@ public final class Options {
     private Duration gcInterval = Duration.ofMinutes(10);
     private double gcDiscardRatio = 0.5;
     private boolean detectConflicts = true;
+    private long blockCacheBytes = 64L * 1024 * 1024;
 
     private Options(Path directory, boolean temporary) {
         this.directory = directory;
@@ -253,6 +254,18 @@ public final class Options {
         return this;
     }
 
+    /**
+     * Bytes of table data blocks kept in the W-TinyLFU block cache (checked contents, so a hit
+     * skips the read and the checksum). Default 64 MiB; 0 turns the cache off.
+     */
+    public Options blockCacheBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("blockCacheBytes must not be negative: " + bytes);
+        }
+        this.blockCacheBytes = bytes;
+        return this;
+    }
+
     private static int checkRange(String name, int value, int min, int max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ": " + value);
@@ -355,5 +368,9 @@ public final class Options {
 
     public boolean detectConflicts() {
         return detectConflicts;
+    }
+
+    public long blockCacheBytes() {
+        return blockCacheBytes;
     }
 }

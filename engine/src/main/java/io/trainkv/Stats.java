@@ -23,11 +23,21 @@ import java.util.Locale;
  * @param compactionWriteBytes bytes of tables written by compactions
  * @param compactions          compactions finished, trivial moves included
  * @param valueLogFiles        every live value-log file with its size and discarded bytes
+ * @param blockCache           the data-block cache's counters (all zero when it is off)
  */
 public record Stats(long batchesWritten, long writeGroups, long walSyncs, long walBytes, long writeStalls,
                     long writeSlowdowns, int memtables, long memtableBytes, long lastVersion, List<LevelStats> levels,
                     long flushedBytes, long compactionReadBytes, long compactionWriteBytes, long compactions,
-                    List<ValueLogFile> valueLogFiles) {
+                    List<ValueLogFile> valueLogFiles, CacheStats blockCache) {
+
+    /** A cache's counters: lookups that hit and missed, entries evicted, bytes held and allowed. */
+    public record CacheStats(long hits, long misses, long evictions, long bytes, long maximumBytes) {
+        /** Hits per lookup, 0 before any lookup. */
+        public double hitRate() {
+            long lookups = hits + misses;
+            return lookups == 0 ? 0 : hits / (double) lookups;
+        }
+    }
 
     /**
      * One value-log file.
@@ -77,6 +87,9 @@ public record Stats(long batchesWritten, long writeGroups, long walSyncs, long w
         out.append(String.format(Locale.ROOT, "flushed %s; %d compactions read %s and wrote %s; write amplification %.2f%n",
                 humanBytes(flushedBytes), compactions, humanBytes(compactionReadBytes), humanBytes(compactionWriteBytes),
                 writeAmplification()));
+        out.append(String.format(Locale.ROOT, "block cache: %s of %s, %d hits, %d misses (hit rate %.1f%%), %d evictions%n",
+                humanBytes(blockCache.bytes()), humanBytes(blockCache.maximumBytes()), blockCache.hits(),
+                blockCache.misses(), 100 * blockCache.hitRate(), blockCache.evictions()));
         out.append(String.format(Locale.ROOT, "value log: %d files, %s%n", valueLogFiles.size(), humanBytes(valueLogBytes())));
         for (ValueLogFile f : valueLogFiles) {
             out.append(String.format(Locale.ROOT, "  %06d %12s, discarded %s (%.0f%%)%s%n", f.fileId(),

@@ -1,5 +1,6 @@
 package io.trainkv;
 
+import io.trainkv.cache.BlockCache;
 import io.trainkv.compaction.CompactionSettings;
 import io.trainkv.compaction.Compactor;
 import io.trainkv.compaction.LevelTargets;
@@ -70,6 +71,7 @@ public final class TrainKV implements AutoCloseable {
     private final SnapshotRegistry snapshots;
     private final WritePipeline pipeline;
     private final PipelineLink background;
+    private final BlockCache blockCache;
     private final ValueLogGc valueLogGc;
     private final ScheduledExecutorService gcScheduler;
     private final Set<DbIterator> openIterators = ConcurrentHashMap.newKeySet();
@@ -115,7 +117,7 @@ public final class TrainKV implements AutoCloseable {
 
     private TrainKV(Options options, Storage storage, DirectoryLock directoryLock, Path temporaryDirectory,
                     VersionSet versions, ValueLog valueLog, Flusher flusher, Compactor compactor,
-                    SnapshotRegistry snapshots, WritePipeline pipeline, PipelineLink background) {
+                    SnapshotRegistry snapshots, WritePipeline pipeline, PipelineLink background, BlockCache blockCache) {
         this.options = options;
         this.storage = storage;
         this.directoryLock = directoryLock;
@@ -127,6 +129,7 @@ public final class TrainKV implements AutoCloseable {
         this.snapshots = snapshots;
         this.pipeline = pipeline;
         this.background = background;
+        this.blockCache = blockCache;
         this.valueLogGc = new ValueLogGc(this, pipeline, valueLog, versions, snapshots, options);
         this.gcScheduler = startAutomaticGc(options);
     }
@@ -190,6 +193,7 @@ public final class TrainKV implements AutoCloseable {
             throw new StorageException("cannot lock database directory " + storage.describe() + ": " + e, e);
         }
         VersionSet versions = null;
+        BlockCache blockCache = null;
         ValueLog valueLog = null;
         Flusher flusher = null;
         Compactor compactor = null;
@@ -202,8 +206,9 @@ public final class TrainKV implements AutoCloseable {
                     maxFileNumber = Math.max(maxFileNumber, FileNames.parseNumber(name, kind));
                 }
             }
+            blockCache = options.blockCacheBytes() > 0 ? new BlockCache(options.blockCacheBytes(), options.blockSize()) : null;
             versions = VersionSet.open(storage, options.maxLevels(), options.mmap(), options.manifestRewriteSize(),
-                    maxFileNumber + 1, Math.max(16L << 20, 4 * options.memtableSize()));
+                    maxFileNumber + 1, Math.max(16L << 20, 4 * options.memtableSize()), blockCache);
             List<Long> walNumbers = new ArrayList<>();
             for (String name : names) {
                 long number = FileNames.parseNumber(name, FileNames.Kind.WAL);
@@ -245,7 +250,7 @@ public final class TrainKV implements AutoCloseable {
             flusher.schedule();
             compactor.maybeSchedule();
             return new TrainKV(options, storage, lock, temporary, versions, valueLog, flusher, compactor,
-                    snapshots, pipeline, link);
+                    snapshots, pipeline, link, blockCache);
         } catch (IOException | RuntimeException e) {
             if (flusher != null) {
                 flusher.close();
@@ -646,7 +651,9 @@ public final class TrainKV implements AutoCloseable {
         return new Stats(c.batchesWritten(), c.writeGroups(), c.walSyncs(), c.walBytes(), c.writeStalls(),
                 c.writeSlowdowns(), c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels),
                 flusher.flushedBytes(), compactor.readBytes(), compactor.writeBytes(), compactor.completed(),
-                List.copyOf(valueLogFiles));
+                List.copyOf(valueLogFiles), blockCache == null ? new Stats.CacheStats(0, 0, 0, 0, 0)
+                        : new Stats.CacheStats(blockCache.hits(), blockCache.misses(), blockCache.evictions(),
+                                blockCache.weight(), blockCache.maximum()));
     }
 
     /**

@@ -101,12 +101,12 @@ final class CompactionJob {
         if (compaction.level() == 0) {
             List<TableHandle> inputs = compaction.inputs();
             for (int i = inputs.size() - 1; i >= 0; i--) {
-                children.add(inputs.get(i).reader().iterator(false));
+                children.add(inputs.get(i).reader().iterator(false, false));
             }
         } else {
-            children.add(new LevelIterator(compaction.inputs(), false));
+            children.add(new LevelIterator(compaction.inputs(), false, false));
         }
-        children.add(new LevelIterator(compaction.overlaps(), false));
+        children.add(new LevelIterator(compaction.overlaps(), false, false));
         return new MergingIterator(children, false);
     }
 

@@ -14,13 +14,20 @@ public final class LevelIterator implements InternalIterator {
 
     private final List<TableHandle> tables;
     private final boolean reverse;
+    private final boolean fillCache;
     private int tableIndex = -1;
     private InternalIterator current;
 
     /** {@code tables} must be sorted by key and not overlap. */
     public LevelIterator(List<TableHandle> tables, boolean reverse) {
+        this(tables, reverse, true);
+    }
+
+    /** As above; with {@code fillCache} false the blocks read do not enter the block cache. */
+    public LevelIterator(List<TableHandle> tables, boolean reverse, boolean fillCache) {
         this.tables = List.copyOf(tables);
         this.reverse = reverse;
+        this.fillCache = fillCache;
     }
 
     @Override
@@ -78,7 +85,7 @@ public final class LevelIterator implements InternalIterator {
 
     private void open(int index) {
         tableIndex = index;
-        current = index >= 0 && index < tables.size() ? tables.get(index).reader().iterator(reverse) : null;
+        current = index >= 0 && index < tables.size() ? tables.get(index).reader().iterator(reverse, fillCache) : null;
     }
 
     /** The first table whose largest key is at or after {@code userKey} (size if none). */

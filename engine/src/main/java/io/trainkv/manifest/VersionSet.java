@@ -1,6 +1,7 @@
 package io.trainkv.manifest;
 
 import io.trainkv.CorruptionException;
+import io.trainkv.cache.BlockCache;
 import io.trainkv.sstable.TableReader;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadableFile;
@@ -43,6 +44,7 @@ public final class VersionSet implements Closeable {
     private final boolean mmap;
     private final long manifestRewriteBytes;
     private final long obsoleteBytesBeforeRewrite;
+    private final BlockCache blockCache;
     private final List<String> deleteAfterSnapshot = new ArrayList<>();
     private long obsoleteBytes;
 
@@ -58,12 +60,13 @@ public final class VersionSet implements Closeable {
     private Throwable manifestFailure;
 
     private VersionSet(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
-                       long obsoleteBytesBeforeRewrite) {
+                       long obsoleteBytesBeforeRewrite, BlockCache blockCache) {
         this.storage = storage;
         this.maxLevels = maxLevels;
         this.mmap = mmap;
         this.manifestRewriteBytes = manifestRewriteBytes;
         this.obsoleteBytesBeforeRewrite = obsoleteBytesBeforeRewrite;
+        this.blockCache = blockCache;
     }
 
     /**
@@ -72,12 +75,15 @@ public final class VersionSet implements Closeable {
      * @param minNextFileNumber one more than the highest file number present in the directory
      * @param obsoleteBytesBeforeRewrite obsolete file bytes waiting for deletion that trigger a
      *        manifest rewrite (see {@link #deleteAfterNextSnapshot})
+     * @param blockCache the data-block cache tables read through, or null
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
      *         of the wrong size, or unreadable
      */
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
-                                  long minNextFileNumber, long obsoleteBytesBeforeRewrite) throws IOException {
-        VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite);
+                                  long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache)
+            throws IOException {
+        VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite,
+                blockCache);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
         Map<Long, VersionEdit.Added> tables = new LinkedHashMap<>();
         if (replayed != null) {
@@ -137,7 +143,7 @@ public final class VersionSet implements Closeable {
                     + " bytes but the manifest recorded " + meta.fileSize());
         }
         ReadableFile file = storage.openRead(name);
-        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap);
+        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap, blockCache);
         return new TableHandle(meta, reader, this);
     }
 

@@ -14,12 +14,14 @@ public final class TableIterator implements InternalIterator {
     private final TableReader table;
     private final BlockIterator index;
     private final boolean reverse;
+    private final boolean fillCache;
     private BlockIterator data;
 
-    TableIterator(TableReader table, BlockIterator index, boolean reverse) {
+    TableIterator(TableReader table, BlockIterator index, boolean reverse, boolean fillCache) {
         this.table = table;
         this.index = index;
         this.reverse = reverse;
+        this.fillCache = fillCache;
     }
 
     @Override
@@ -92,7 +94,7 @@ public final class TableIterator implements InternalIterator {
             data = null;
             return;
         }
-        data = table.dataBlock(index);
+        data = table.dataBlock(index, fillCache);
         data.seek(userKey, version);
         skipEmptyForward();
     }
@@ -107,7 +109,7 @@ public final class TableIterator implements InternalIterator {
             data = null;
             return;
         }
-        data = table.dataBlock(index);
+        data = table.dataBlock(index, fillCache);
         if (first) {
             data.seekToFirst();
             skipEmptyForward();
@@ -124,7 +126,7 @@ public final class TableIterator implements InternalIterator {
                 data = null;
                 return;
             }
-            data = table.dataBlock(index);
+            data = table.dataBlock(index, fillCache);
             data.seekToFirst();
         }
     }
@@ -136,7 +138,7 @@ public final class TableIterator implements InternalIterator {
                 data = null;
                 return;
             }
-            data = table.dataBlock(index);
+            data = table.dataBlock(index, fillCache);
             data.seekToLast();
         }
     }

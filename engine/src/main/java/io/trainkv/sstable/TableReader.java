@@ -1,6 +1,7 @@
 package io.trainkv.sstable;
 
 import io.trainkv.CorruptionException;
+import io.trainkv.cache.BlockCache;
 import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.ReadableFile;
 import io.trainkv.util.KeyFormat;
@@ -30,9 +31,10 @@ public final class TableReader implements Closeable {
     private final TableProperties properties;
     private final ByteBuffer index;
     private final long indexOffset;
+    private final BlockCache blockCache;
 
     private TableReader(String fileName, long fileNumber, ReadSource source, byte[] filter,
-                        TableProperties properties, ByteBuffer index, long indexOffset) {
+                        TableProperties properties, ByteBuffer index, long indexOffset, BlockCache blockCache) {
         this.fileName = fileName;
         this.fileNumber = fileNumber;
         this.source = source;
@@ -40,6 +42,7 @@ public final class TableReader implements Closeable {
         this.properties = properties;
         this.index = index;
         this.indexOffset = indexOffset;
+        this.blockCache = blockCache;
     }
 
     /**
@@ -48,6 +51,15 @@ public final class TableReader implements Closeable {
      * @param mmap read through a memory mapping when the file system supports it
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap) throws IOException {
+        return open(file, fileName, fileNumber, mmap, null);
+    }
+
+    /**
+     * Opens a table whose data blocks are served from and added to {@code blockCache} (null for
+     * none); takes ownership of {@code file}.
+     */
+    public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap,
+                                   BlockCache blockCache) throws IOException {
         ReadSource source;
         try {
             source = ReadSource.open(file, mmap);
@@ -92,7 +104,7 @@ public final class TableReader implements Closeable {
                     readBlock(source, fileName, propertiesOffset, propertiesSize), fileName, propertiesOffset);
             ByteBuffer index = readBlock(source, fileName, indexOffset, indexSize);
             new BlockIterator(index, fileName, indexOffset);
-            return new TableReader(fileName, fileNumber, source, filter, properties, index, indexOffset);
+            return new TableReader(fileName, fileNumber, source, filter, properties, index, indexOffset, blockCache);
         } catch (IOException | RuntimeException e) {
             source.close();
             throw e;
@@ -152,11 +164,23 @@ public final class TableReader implements Closeable {
 
     /** A two-level iterator over every entry, in internal-key order or its reverse; not yet positioned. */
     public TableIterator iterator(boolean reverse) {
-        return new TableIterator(this, new BlockIterator(index.duplicate(), fileName, indexOffset), reverse);
+        return iterator(reverse, true);
+    }
+
+    /**
+     * An iterator that adds the blocks it reads to the block cache only if {@code fillCache}:
+     * compaction reads whole tables once and must not push the hot set out.
+     */
+    public TableIterator iterator(boolean reverse, boolean fillCache) {
+        return new TableIterator(this, new BlockIterator(index.duplicate(), fileName, indexOffset), reverse, fillCache);
     }
 
     /** Opens the data block the index iterator points at, verifying its checksum. */
     BlockIterator dataBlock(BlockIterator indexIterator) {
+        return dataBlock(indexIterator, true);
+    }
+
+    BlockIterator dataBlock(BlockIterator indexIterator, boolean fillCache) {
         ByteBuffer handle = indexIterator.value();
         if (handle.remaining() != TableFormat.HANDLE_SIZE) {
             throw corrupt(fileName, indexOffset, "index entry holds " + handle.remaining() + " bytes, not a block handle");
@@ -165,7 +189,14 @@ public final class TableReader implements Closeable {
         int size = handle.getInt(8);
         checkHandle(fileName, indexOffset, "data block", offset, size, indexOffset);
         try {
-            return new BlockIterator(readBlock(source, fileName, offset, size), fileName, offset);
+            ByteBuffer block = blockCache == null ? null : blockCache.get(fileNumber, offset);
+            if (block == null) {
+                block = readBlock(source, fileName, offset, size);
+                if (blockCache != null && fillCache) {
+                    blockCache.put(fileNumber, offset, block);
+                }
+            }
+            return new BlockIterator(block, fileName, offset);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + fileName + " at offset " + offset, e);
         }
@@ -207,8 +238,12 @@ public final class TableReader implements Closeable {
         return new CorruptionException(fileName, offset, "table " + fileName + " at offset " + offset + ": " + reason);
     }
 
+    /** Drops the table's cached blocks, then closes (and unmaps) the file. */
     @Override
     public void close() throws IOException {
+        if (blockCache != null) {
+            blockCache.invalidateTable(fileNumber);
+        }
         source.close();
     }
 }

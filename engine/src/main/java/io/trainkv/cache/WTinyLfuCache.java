@@ -1,0 +1,378 @@
+package io.trainkv.cache;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+
+/**
+ * A byte-weighted W-TinyLFU cache (Einziger, Eytan, Friedman and Manes, "Adaptive Software Cache
+ * Management", Middleware 2018; the design of Caffeine). New entries enter a small LRU window;
+ * entries leaving the window compete for the main space, a segmented LRU (probation and
+ * protected, about 20/80), where a {@link FrequencySketch} decides: the window's candidate is
+ * admitted only if it was seen more often recently than the probation victim it would displace.
+ * So a scan, whose keys are each seen once, passes through the window without flushing the hot
+ * set, while recency-heavy traffic is served by the window.
+ *
+ * <p>Adaptivity: the window starts at 1% of the capacity and is tuned by hill climbing. Every
+ * sample period the hit rate is compared with the previous period's; if it improved, the window
+ * keeps moving in the same direction, otherwise the direction flips; the step shrinks over time.
+ *
+ * <p>Concurrency: reads go to a {@link ConcurrentHashMap} without locking and record the access in
+ * a lossy ring buffer; writes and the buffered accesses are applied to the policy under one lock,
+ * taken with {@code tryLock} on reads so that readers never wait (Caffeine's approach). A dropped
+ * access only makes the policy slightly less precise.
+ */
+public final class WTinyLfuCache<K, V> {
+
+    /** How many bytes an entry costs. */
+    @FunctionalInterface
+    public interface Weigher<K, V> {
+        int weigh(K key, V value);
+    }
+
+    private static final double INITIAL_WINDOW = 0.01;
+    private static final double MIN_WINDOW = 0.01;
+    private static final double MAX_WINDOW = 0.8;
+    private static final double PROTECTED_SHARE = 0.8;
+    private static final double INITIAL_STEP = 0.0625;
+    private static final double STEP_DECAY = 0.98;
+    private static final int READ_BUFFER_SIZE = 256;
+    private static final int QUEUE_WINDOW = 0;
+    private static final int QUEUE_PROBATION = 1;
+    private static final int QUEUE_PROTECTED = 2;
+
+    /** One cached entry and its place in the policy's queues. */
+    private static final class Node<K, V> {
+        final K key;
+        volatile V value;
+        int weight;
+        int queue;
+        Node<K, V> prev;
+        Node<K, V> next;
+        boolean removed;
+
+        Node(K key, V value, int weight) {
+            this.key = key;
+            this.value = value;
+            this.weight = weight;
+        }
+    }
+
+    /** An access-ordered doubly linked list of nodes, least recent first. */
+    private static final class Queue<K, V> {
+        Node<K, V> head;
+        Node<K, V> tail;
+        long weight;
+
+        void addLast(Node<K, V> node) {
+            node.prev = tail;
+            node.next = null;
+            if (tail == null) {
+                head = node;
+            } else {
+                tail.next = node;
+            }
+            tail = node;
+            weight += node.weight;
+        }
+
+        void remove(Node<K, V> node) {
+            if (node.prev == null) {
+                head = node.next;
+            } else {
+                node.prev.next = node.next;
+            }
+            if (node.next == null) {
+                tail = node.prev;
+            } else {
+                node.next.prev = node.prev;
+            }
+            node.prev = null;
+            node.next = null;
+            weight -= node.weight;
+        }
+
+        void moveToLast(Node<K, V> node) {
+            remove(node);
+            addLast(node);
+        }
+    }
+
+    private final long maximum;
+    private final Weigher<K, V> weigher;
+    private final ConcurrentHashMap<K, Node<K, V>> data = new ConcurrentHashMap<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final FrequencySketch sketch;
+    private final Queue<K, V> window = new Queue<>();
+    private final Queue<K, V> probation = new Queue<>();
+    private final Queue<K, V> protectedQueue = new Queue<>();
+    private final AtomicReferenceArray<Node<K, V>> readBuffer = new AtomicReferenceArray<>(READ_BUFFER_SIZE);
+    private final AtomicLong readWrites = new AtomicLong();
+    private long readDrained;
+    private final AtomicLong hits = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
+    private final AtomicLong evictions = new AtomicLong();
+    private long windowMaximum;
+    private long protectedMaximum;
+    private double step = -INITIAL_STEP;
+    private long sampleHits;
+    private long sampleMisses;
+    private double previousHitRate;
+    private final long samplePeriod;
+
+    /**
+     * A cache holding at most {@code maximumBytes}, expecting entries of about
+     * {@code typicalEntryBytes} (which sizes the frequency sketch).
+     */
+    public WTinyLfuCache(long maximumBytes, int typicalEntryBytes, Weigher<K, V> weigher) {
+        if (maximumBytes < 0) {
+            throw new IllegalArgumentException("cache size must not be negative: " + maximumBytes);
+        }
+        this.maximum = maximumBytes;
+        this.weigher = weigher;
+        long expectedEntries = Math.max(16, maximumBytes / Math.max(1, typicalEntryBytes));
+        this.sketch = new FrequencySketch(expectedEntries);
+        this.samplePeriod = Math.max(1_000, 10 * expectedEntries);
+        setWindow(INITIAL_WINDOW);
+    }
+
+    private void setWindow(double share) {
+        windowMaximum = (long) (maximum * share);
+        protectedMaximum = (long) ((maximum - windowMaximum) * PROTECTED_SHARE);
+    }
+
+    /** The cached value, or null. Never blocks. */
+    public V get(K key) {
+        Node<K, V> node = data.get(key);
+        if (node == null) {
+            misses.incrementAndGet();
+            recordMiss(key);
+            return null;
+        }
+        hits.incrementAndGet();
+        recordRead(node);
+        return node.value;
+    }
+
+    /** Adds or replaces an entry; it may be refused or evict others to stay within the maximum. */
+    public void put(K key, V value) {
+        int weight = weigher.weigh(key, value);
+        lock.lock();
+        try {
+            drainReads();
+            sketch.increment(key.hashCode());
+            Node<K, V> existing = data.get(key);
+            if (existing != null) {
+                existing.value = value;
+                queueOf(existing).weight += weight - existing.weight;
+                existing.weight = weight;
+                onAccess(existing);
+            } else if (weight <= maximum) {
+                Node<K, V> node = new Node<>(key, value, weight);
+                node.queue = QUEUE_WINDOW;
+                data.put(key, node);
+                window.addLast(node);
+            }
+            evict();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes every entry whose key matches (for example all blocks of a deleted table). */
+    public void invalidateIf(Predicate<K> matches) {
+        lock.lock();
+        try {
+            drainReads();
+            for (Node<K, V> node : data.values()) {
+                if (matches.test(node.key)) {
+                    removeNode(node);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long hits() {
+        return hits.get();
+    }
+
+    public long misses() {
+        return misses.get();
+    }
+
+    public long evictions() {
+        return evictions.get();
+    }
+
+    /** Bytes held now. */
+    public long weight() {
+        lock.lock();
+        try {
+            return window.weight + probation.weight + protectedQueue.weight;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long maximum() {
+        return maximum;
+    }
+
+    /** The window's current share of the capacity (tuned by hill climbing). */
+    public double windowShare() {
+        lock.lock();
+        try {
+            return maximum == 0 ? 0 : windowMaximum / (double) maximum;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Number of entries. */
+    public int size() {
+        return data.size();
+    }
+
+    private void recordRead(Node<K, V> node) {
+        long index = readWrites.getAndIncrement();
+        readBuffer.lazySet((int) (index & (READ_BUFFER_SIZE - 1)), node);
+        if ((index & (READ_BUFFER_SIZE / 4 - 1)) == 0 && lock.tryLock()) {
+            try {
+                drainReads();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void recordMiss(K key) {
+        if (lock.tryLock()) {
+            try {
+                sampleMisses++;
+                climb();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Applies the buffered reads to the policy. Called with the lock held. */
+    private void drainReads() {
+        long written = readWrites.get();
+        long from = Math.max(readDrained, written - READ_BUFFER_SIZE);
+        for (long i = from; i < written; i++) {
+            Node<K, V> node = readBuffer.getAndSet((int) (i & (READ_BUFFER_SIZE - 1)), null);
+            if (node != null && !node.removed) {
+                sketch.increment(node.key.hashCode());
+                onAccess(node);
+                sampleHits++;
+            }
+        }
+        readDrained = written;
+        climb();
+    }
+
+    private void onAccess(Node<K, V> node) {
+        switch (node.queue) {
+            case QUEUE_WINDOW -> window.moveToLast(node);
+            case QUEUE_PROBATION -> {
+                probation.remove(node);
+                node.queue = QUEUE_PROTECTED;
+                protectedQueue.addLast(node);
+                while (protectedQueue.weight > protectedMaximum && protectedQueue.head != null) {
+                    Node<K, V> demoted = protectedQueue.head;
+                    protectedQueue.remove(demoted);
+                    demoted.queue = QUEUE_PROBATION;
+                    probation.addLast(demoted);
+                }
+            }
+            default -> protectedQueue.moveToLast(node);
+        }
+    }
+
+    /**
+     * Moves window overflow to probation as candidates, then, while over the maximum, makes each
+     * candidate duel the probation victim (the least recent) by frequency; the loser is evicted.
+     */
+    private void evict() {
+        int candidates = 0;
+        while (window.weight > windowMaximum && window.head != null) {
+            Node<K, V> node = window.head;
+            window.remove(node);
+            node.queue = QUEUE_PROBATION;
+            probation.addLast(node);
+            candidates++;
+        }
+        Node<K, V> candidate = candidates > 0 ? probation.tail : null;
+        while (totalWeight() > maximum) {
+            Node<K, V> victim = probation.head;
+            if (victim == null) {
+                victim = protectedQueue.head != null ? protectedQueue.head : window.head;
+                if (victim == null) {
+                    return;
+                }
+                removeNode(victim);
+                evictions.incrementAndGet();
+                continue;
+            }
+            if (candidate == null || candidates == 0 || victim == candidate) {
+                removeNode(victim);
+                evictions.incrementAndGet();
+                continue;
+            }
+            Node<K, V> previousCandidate = candidate.prev;
+            if (sketch.frequency(candidate.key.hashCode()) > sketch.frequency(victim.key.hashCode())) {
+                removeNode(victim);
+            } else {
+                removeNode(candidate);
+                candidate = previousCandidate;
+                candidates--;
+            }
+            evictions.incrementAndGet();
+        }
+    }
+
+    private long totalWeight() {
+        return window.weight + probation.weight + protectedQueue.weight;
+    }
+
+    private Queue<K, V> queueOf(Node<K, V> node) {
+        return switch (node.queue) {
+            case QUEUE_WINDOW -> window;
+            case QUEUE_PROBATION -> probation;
+            default -> protectedQueue;
+        };
+    }
+
+    private void removeNode(Node<K, V> node) {
+        if (node.removed) {
+            return;
+        }
+        node.removed = true;
+        queueOf(node).remove(node);
+        data.remove(node.key, node);
+    }
+
+    /** Hill climbing on the hit rate of each sample period: keep the direction that helped. */
+    private void climb() {
+        long requests = sampleHits + sampleMisses;
+        if (requests < samplePeriod) {
+            return;
+        }
+        double hitRate = sampleHits / (double) requests;
+        if (hitRate < previousHitRate) {
+            step = -step;
+        }
+        previousHitRate = hitRate;
+        sampleHits = 0;
+        sampleMisses = 0;
+        double share = maximum == 0 ? 0 : windowMaximum / (double) maximum;
+        setWindow(Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, share + step)));
+        step *= STEP_DECAY;
+        evict();
+    }
+}

@@ -1,0 +1,57 @@
+package io.trainkv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The block cache inside the engine: repeated reads hit, deleted tables leave it, and it can be off. */
+class BlockCacheTest {
+
+    @TempDir
+    Path tempDir;
+
+    private static void load(TrainKV db) {
+        for (int i = 0; i < 5_000; i++) {
+            db.set(String.format("k%05d", i), "value-" + i);
+        }
+        db.flush();
+    }
+
+    private static void readAll(TrainKV db) {
+        for (int i = 0; i < 5_000; i++) {
+            assertEquals("value-" + i, db.get(String.format("k%05d", i)));
+        }
+    }
+
+    @Test
+    void repeatedReadsHitAndTheBlocksOfDeletedTablesAreDropped() {
+        try (TrainKV db = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db")).level0Triggers(100, 200, 300))) {
+            load(db);
+            assertTrue(db.stats().levels().get(0).tables() > 1, "several overlapping L0 tables, merged by flatten");
+            readAll(db);
+            Stats.CacheStats first = db.stats().blockCache();
+            assertTrue(first.misses() > 0 && first.bytes() > 0, first.toString());
+            readAll(db);
+            Stats.CacheStats second = db.stats().blockCache();
+            assertTrue(second.hits() - first.hits() >= 4_000, "the second pass is served from the cache: " + second);
+            db.flatten();
+            assertEquals(0, db.stats().blockCache().bytes(),
+                    "blocks of compacted-away tables leave the cache, and compaction's own reads do not enter it");
+            readAll(db);
+        }
+    }
+
+    @Test
+    void theCacheCanBeTurnedOff() {
+        try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).blockCacheBytes(0))) {
+            load(db);
+            readAll(db);
+            readAll(db);
+            Stats.CacheStats stats = db.stats().blockCache();
+            assertEquals(0, stats.hits() + stats.misses());
+        }
+    }
+}
