@@ -55,6 +55,7 @@ public final class Options {
     private double gcDiscardRatio = 0.5;
     private boolean detectConflicts = true;
     private long blockCacheBytes = 64L * 1024 * 1024;
+    private long indexCacheBytes = 32L * 1024 * 1024;
 
     private Options(Path directory, boolean temporary) {
         this.directory = directory;
@@ -266,6 +267,19 @@ public final class Options {
         return this;
     }
 
+    /**
+     * Bytes of table index and bloom-filter blocks kept in their own W-TinyLFU cache, so that
+     * memory stays bounded however many tables there are. Default 32 MiB; 0 keeps every table's
+     * index and filter in memory for the table's life instead.
+     */
+    public Options indexCacheBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("indexCacheBytes must not be negative: " + bytes);
+        }
+        this.indexCacheBytes = bytes;
+        return this;
+    }
+
     private static int checkRange(String name, int value, int min, int max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ": " + value);
@@ -372,5 +386,9 @@ public final class Options {
 
     public long blockCacheBytes() {
         return blockCacheBytes;
+    }
+
+    public long indexCacheBytes() {
+        return indexCacheBytes;
     }
 }

@@ -24,11 +24,12 @@ import java.util.Locale;
  * @param compactions          compactions finished, trivial moves included
  * @param valueLogFiles        every live value-log file with its size and discarded bytes
  * @param blockCache           the data-block cache's counters (all zero when it is off)
+ * @param indexCache           the index-and-filter cache's counters (all zero when it is off)
  */
 public record Stats(long batchesWritten, long writeGroups, long walSyncs, long walBytes, long writeStalls,
                     long writeSlowdowns, int memtables, long memtableBytes, long lastVersion, List<LevelStats> levels,
                     long flushedBytes, long compactionReadBytes, long compactionWriteBytes, long compactions,
-                    List<ValueLogFile> valueLogFiles, CacheStats blockCache) {
+                    List<ValueLogFile> valueLogFiles, CacheStats blockCache, CacheStats indexCache) {
 
     /** A cache's counters: lookups that hit and missed, entries evicted, bytes held and allowed. */
     public record CacheStats(long hits, long misses, long evictions, long bytes, long maximumBytes) {
@@ -90,6 +91,9 @@ public record Stats(long batchesWritten, long writeGroups, long walSyncs, long w
         out.append(String.format(Locale.ROOT, "block cache: %s of %s, %d hits, %d misses (hit rate %.1f%%), %d evictions%n",
                 humanBytes(blockCache.bytes()), humanBytes(blockCache.maximumBytes()), blockCache.hits(),
                 blockCache.misses(), 100 * blockCache.hitRate(), blockCache.evictions()));
+        out.append(String.format(Locale.ROOT, "index cache: %s of %s, %d hits, %d misses (hit rate %.1f%%), %d evictions%n",
+                humanBytes(indexCache.bytes()), humanBytes(indexCache.maximumBytes()), indexCache.hits(),
+                indexCache.misses(), 100 * indexCache.hitRate(), indexCache.evictions()));
         out.append(String.format(Locale.ROOT, "value log: %d files, %s%n", valueLogFiles.size(), humanBytes(valueLogBytes())));
         for (ValueLogFile f : valueLogFiles) {
             out.append(String.format(Locale.ROOT, "  %06d %12s, discarded %s (%.0f%%)%s%n", f.fileId(),

@@ -72,6 +72,7 @@ public final class TrainKV implements AutoCloseable {
     private final WritePipeline pipeline;
     private final PipelineLink background;
     private final BlockCache blockCache;
+    private final BlockCache indexCache;
     private final ValueLogGc valueLogGc;
     private final ScheduledExecutorService gcScheduler;
     private final Set<DbIterator> openIterators = ConcurrentHashMap.newKeySet();
@@ -117,7 +118,8 @@ public final class TrainKV implements AutoCloseable {
 
     private TrainKV(Options options, Storage storage, DirectoryLock directoryLock, Path temporaryDirectory,
                     VersionSet versions, ValueLog valueLog, Flusher flusher, Compactor compactor,
-                    SnapshotRegistry snapshots, WritePipeline pipeline, PipelineLink background, BlockCache blockCache) {
+                    SnapshotRegistry snapshots, WritePipeline pipeline, PipelineLink background, BlockCache blockCache,
+                    BlockCache indexCache) {
         this.options = options;
         this.storage = storage;
         this.directoryLock = directoryLock;
@@ -130,6 +132,7 @@ public final class TrainKV implements AutoCloseable {
         this.pipeline = pipeline;
         this.background = background;
         this.blockCache = blockCache;
+        this.indexCache = indexCache;
         this.valueLogGc = new ValueLogGc(this, pipeline, valueLog, versions, snapshots, options);
         this.gcScheduler = startAutomaticGc(options);
     }
@@ -194,6 +197,7 @@ public final class TrainKV implements AutoCloseable {
         }
         VersionSet versions = null;
         BlockCache blockCache = null;
+        BlockCache indexCache = null;
         ValueLog valueLog = null;
         Flusher flusher = null;
         Compactor compactor = null;
@@ -207,8 +211,9 @@ public final class TrainKV implements AutoCloseable {
                 }
             }
             blockCache = options.blockCacheBytes() > 0 ? new BlockCache(options.blockCacheBytes(), options.blockSize()) : null;
+            indexCache = options.indexCacheBytes() > 0 ? new BlockCache(options.indexCacheBytes(), 64 * 1024) : null;
             versions = VersionSet.open(storage, options.maxLevels(), options.mmap(), options.manifestRewriteSize(),
-                    maxFileNumber + 1, Math.max(16L << 20, 4 * options.memtableSize()), blockCache);
+                    maxFileNumber + 1, Math.max(16L << 20, 4 * options.memtableSize()), blockCache, indexCache);
             List<Long> walNumbers = new ArrayList<>();
             for (String name : names) {
                 long number = FileNames.parseNumber(name, FileNames.Kind.WAL);
@@ -250,7 +255,7 @@ public final class TrainKV implements AutoCloseable {
             flusher.schedule();
             compactor.maybeSchedule();
             return new TrainKV(options, storage, lock, temporary, versions, valueLog, flusher, compactor,
-                    snapshots, pipeline, link, blockCache);
+                    snapshots, pipeline, link, blockCache, indexCache);
         } catch (IOException | RuntimeException e) {
             if (flusher != null) {
                 flusher.close();
@@ -651,9 +656,12 @@ public final class TrainKV implements AutoCloseable {
         return new Stats(c.batchesWritten(), c.writeGroups(), c.walSyncs(), c.walBytes(), c.writeStalls(),
                 c.writeSlowdowns(), c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels),
                 flusher.flushedBytes(), compactor.readBytes(), compactor.writeBytes(), compactor.completed(),
-                List.copyOf(valueLogFiles), blockCache == null ? new Stats.CacheStats(0, 0, 0, 0, 0)
-                        : new Stats.CacheStats(blockCache.hits(), blockCache.misses(), blockCache.evictions(),
-                                blockCache.weight(), blockCache.maximum()));
+                List.copyOf(valueLogFiles), cacheStats(blockCache), cacheStats(indexCache));
+    }
+
+    private static Stats.CacheStats cacheStats(BlockCache cache) {
+        return cache == null ? new Stats.CacheStats(0, 0, 0, 0, 0)
+                : new Stats.CacheStats(cache.hits(), cache.misses(), cache.evictions(), cache.weight(), cache.maximum());
     }
 
     /**

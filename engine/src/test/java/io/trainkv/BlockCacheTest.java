@@ -45,6 +45,21 @@ class BlockCacheTest {
     }
 
     @Test
+    void aSmallIndexCacheEvictsIndexesAndFiltersAndReadsStillFindEverything() {
+        Options options = CompactionTest.smallTree(tempDir.resolve("db")).level0Triggers(100, 200, 300)
+                .indexCacheBytes(8 * 1024).blockCacheBytes(0);
+        try (TrainKV db = TrainKV.open(options)) {
+            load(db);
+            assertTrue(db.stats().levels().get(0).tables() > 3);
+            readAll(db);
+            readAll(db);
+            Stats.CacheStats index = db.stats().indexCache();
+            assertTrue(index.evictions() > 0 && index.misses() > 0, "indexes and filters were evicted and reloaded: " + index);
+            assertTrue(index.bytes() <= 8 * 1024, index.toString());
+        }
+    }
+
+    @Test
     void theCacheCanBeTurnedOff() {
         try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).blockCacheBytes(0))) {
             load(db);

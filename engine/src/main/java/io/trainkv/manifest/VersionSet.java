@@ -45,6 +45,7 @@ public final class VersionSet implements Closeable {
     private final long manifestRewriteBytes;
     private final long obsoleteBytesBeforeRewrite;
     private final BlockCache blockCache;
+    private final BlockCache indexCache;
     private final List<String> deleteAfterSnapshot = new ArrayList<>();
     private long obsoleteBytes;
 
@@ -60,13 +61,14 @@ public final class VersionSet implements Closeable {
     private Throwable manifestFailure;
 
     private VersionSet(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
-                       long obsoleteBytesBeforeRewrite, BlockCache blockCache) {
+                       long obsoleteBytesBeforeRewrite, BlockCache blockCache, BlockCache indexCache) {
         this.storage = storage;
         this.maxLevels = maxLevels;
         this.mmap = mmap;
         this.manifestRewriteBytes = manifestRewriteBytes;
         this.obsoleteBytesBeforeRewrite = obsoleteBytesBeforeRewrite;
         this.blockCache = blockCache;
+        this.indexCache = indexCache;
     }
 
     /**
@@ -76,14 +78,15 @@ public final class VersionSet implements Closeable {
      * @param obsoleteBytesBeforeRewrite obsolete file bytes waiting for deletion that trigger a
      *        manifest rewrite (see {@link #deleteAfterNextSnapshot})
      * @param blockCache the data-block cache tables read through, or null
+     * @param indexCache the cache of table index and filter blocks, or null to keep them resident
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
      *         of the wrong size, or unreadable
      */
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
-                                  long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache)
-            throws IOException {
+                                  long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,
+                                  BlockCache indexCache) throws IOException {
         VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite,
-                blockCache);
+                blockCache, indexCache);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
         Map<Long, VersionEdit.Added> tables = new LinkedHashMap<>();
         if (replayed != null) {
@@ -143,7 +146,7 @@ public final class VersionSet implements Closeable {
                     + " bytes but the manifest recorded " + meta.fileSize());
         }
         ReadableFile file = storage.openRead(name);
-        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap, blockCache);
+        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap, blockCache, indexCache);
         return new TableHandle(meta, reader, this);
     }
 

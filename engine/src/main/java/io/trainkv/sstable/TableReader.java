@@ -27,22 +27,39 @@ public final class TableReader implements Closeable {
     private final String fileName;
     private final long fileNumber;
     private final ReadSource source;
-    private final byte[] filter;
     private final TableProperties properties;
-    private final ByteBuffer index;
+    private final long filterOffset;
+    private final int filterSize;
     private final long indexOffset;
+    private final int indexSize;
     private final BlockCache blockCache;
+    private final BlockCache indexCache;
+    /** The filter and index, held by the reader when there is no index cache. */
+    private final byte[] residentFilter;
+    private final ByteBuffer residentIndex;
 
-    private TableReader(String fileName, long fileNumber, ReadSource source, byte[] filter,
-                        TableProperties properties, ByteBuffer index, long indexOffset, BlockCache blockCache) {
+    private TableReader(String fileName, long fileNumber, ReadSource source, TableProperties properties,
+                        long filterOffset, byte[] filter, long indexOffset, ByteBuffer index, BlockCache blockCache,
+                        BlockCache indexCache) {
         this.fileName = fileName;
         this.fileNumber = fileNumber;
         this.source = source;
-        this.filter = filter;
         this.properties = properties;
-        this.index = index;
+        this.filterOffset = filterOffset;
+        this.filterSize = filter.length;
         this.indexOffset = indexOffset;
+        this.indexSize = index.limit();
         this.blockCache = blockCache;
+        this.indexCache = indexCache;
+        if (indexCache == null) {
+            this.residentFilter = filter;
+            this.residentIndex = index;
+        } else {
+            this.residentFilter = null;
+            this.residentIndex = null;
+            indexCache.put(fileNumber, filterOffset, ByteBuffer.wrap(filter));
+            indexCache.put(fileNumber, indexOffset, index);
+        }
     }
 
     /**
@@ -51,15 +68,16 @@ public final class TableReader implements Closeable {
      * @param mmap read through a memory mapping when the file system supports it
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap) throws IOException {
-        return open(file, fileName, fileNumber, mmap, null);
+        return open(file, fileName, fileNumber, mmap, null, null);
     }
 
     /**
-     * Opens a table whose data blocks are served from and added to {@code blockCache} (null for
-     * none); takes ownership of {@code file}.
+     * Opens a table whose data blocks go through {@code blockCache} and whose index and filter go
+     * through {@code indexCache} (each null for none: then the index and filter stay in memory
+     * for the table's life); takes ownership of {@code file}.
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap,
-                                   BlockCache blockCache) throws IOException {
+                                   BlockCache blockCache, BlockCache indexCache) throws IOException {
         ReadSource source;
         try {
             source = ReadSource.open(file, mmap);
@@ -104,7 +122,8 @@ public final class TableReader implements Closeable {
                     readBlock(source, fileName, propertiesOffset, propertiesSize), fileName, propertiesOffset);
             ByteBuffer index = readBlock(source, fileName, indexOffset, indexSize);
             new BlockIterator(index, fileName, indexOffset);
-            return new TableReader(fileName, fileNumber, source, filter, properties, index, indexOffset, blockCache);
+            return new TableReader(fileName, fileNumber, source, properties, filterOffset, filter, indexOffset, index,
+                    blockCache, indexCache);
         } catch (IOException | RuntimeException e) {
             source.close();
             throw e;
@@ -134,7 +153,7 @@ public final class TableReader implements Closeable {
 
     /** False when the bloom filter proves the table has no version of {@code userKey}. */
     public boolean mayContain(byte[] userKey) {
-        return BloomFilter.mayContain(filter, BloomFilter.hash(userKey, 0, userKey.length));
+        return BloomFilter.mayContain(filter(), BloomFilter.hash(userKey, 0, userKey.length));
     }
 
     /**
@@ -145,7 +164,7 @@ public final class TableReader implements Closeable {
         if (!mayContain(userKey)) {
             return null;
         }
-        BlockIterator indexIterator = new BlockIterator(index.duplicate(), fileName, indexOffset);
+        BlockIterator indexIterator = new BlockIterator(index(), fileName, indexOffset);
         indexIterator.seek(userKey, readVersion);
         if (!indexIterator.valid()) {
             return null;
@@ -172,7 +191,40 @@ public final class TableReader implements Closeable {
      * compaction reads whole tables once and must not push the hot set out.
      */
     public TableIterator iterator(boolean reverse, boolean fillCache) {
-        return new TableIterator(this, new BlockIterator(index.duplicate(), fileName, indexOffset), reverse, fillCache);
+        return new TableIterator(this, new BlockIterator(index(), fileName, indexOffset), reverse, fillCache);
+    }
+
+    /** The filter bits: resident, or from the index cache (re-read and checked on a miss). */
+    private byte[] filter() {
+        if (residentFilter != null) {
+            return residentFilter;
+        }
+        ByteBuffer cached = indexCache.get(fileNumber, filterOffset);
+        if (cached == null) {
+            cached = metaBlock(filterOffset, filterSize);
+        }
+        return cached.array();
+    }
+
+    /** A private view of the index block: resident, or from the index cache. */
+    private ByteBuffer index() {
+        if (residentIndex != null) {
+            return residentIndex.duplicate();
+        }
+        ByteBuffer cached = indexCache.get(fileNumber, indexOffset);
+        return cached != null ? cached : metaBlock(indexOffset, indexSize).duplicate();
+    }
+
+    /** Reads and checks a filter or index block into the heap and caches it. */
+    private ByteBuffer metaBlock(long offset, int size) {
+        try {
+            ByteBuffer block = readBlock(source, fileName, offset, size);
+            ByteBuffer heap = ByteBuffer.allocate(size).put(block).flip();
+            indexCache.put(fileNumber, offset, heap);
+            return heap;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + fileName + " at offset " + offset, e);
+        }
     }
 
     /** Opens the data block the index iterator points at, verifying its checksum. */
@@ -243,6 +295,9 @@ public final class TableReader implements Closeable {
     public void close() throws IOException {
         if (blockCache != null) {
             blockCache.invalidateTable(fileNumber);
+        }
+        if (indexCache != null) {
+            indexCache.invalidateTable(fileNumber);
         }
         source.close();
     }
