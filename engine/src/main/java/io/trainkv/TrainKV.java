@@ -286,7 +286,7 @@ public final class TrainKV implements AutoCloseable {
      */
     private static void deleteOrphans(Storage storage, List<String> names, VersionSet versions) throws IOException {
         Set<Long> liveTables = versions.liveTableNumbers();
-        boolean deleted = false;
+        List<String> deleted = new ArrayList<>();
         for (String name : names) {
             long table = FileNames.parseNumber(name, FileNames.Kind.TABLE);
             long wal = FileNames.parseNumber(name, FileNames.Kind.WAL);
@@ -295,14 +295,14 @@ public final class TrainKV implements AutoCloseable {
                     || (FileNames.parseManifest(name) >= 0 && !name.equals(versions.manifestName()))
                     || name.equals(FileNames.CURRENT_TEMP);
             if (orphan && storage.exists(name)) {
-                LOG.log(System.Logger.Level.INFO, () -> "deleting " + name + " in " + storage.describe()
-                        + ": not part of the database state (left by an interrupted flush, compaction or crash)");
                 storage.delete(name);
-                deleted = true;
+                deleted.add(name);
             }
         }
-        if (deleted) {
+        if (!deleted.isEmpty()) {
             storage.syncDirectory();
+            LOG.log(System.Logger.Level.INFO, () -> "deleted " + deleted.size() + " files of " + storage.describe()
+                    + " that the manifest no longer needs (obsolete, or left by an interrupted job): " + deleted);
         }
     }
 

@@ -1,0 +1,412 @@
+package io.trainkv.shell;
+
+import io.trainkv.ConflictException;
+import io.trainkv.DbIterator;
+import io.trainkv.Entry;
+import io.trainkv.IteratorOptions;
+import io.trainkv.Transaction;
+import io.trainkv.TrainKV;
+import io.trainkv.TrainKVException;
+import io.trainkv.ValueLogGcReport;
+import io.trainkv.WriteBatch;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Runs shell commands against an open database: one line in, results to {@code out}, one-line
+ * errors to {@code err}. Between {@code begin} and {@code commit}/{@code rollback} every command
+ * runs in the transaction. Sets outside a transaction may be grouped into write batches (batch
+ * mode) for speed; a batch is written before any other command runs.
+ */
+final class CommandInterpreter implements AutoCloseable {
+
+    /** Thrown by {@code exit} and {@code quit}. */
+    static final class ExitRequested extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ExitRequested() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** A command's usage line and one-line description, for help. */
+    private record Help(String usage, String description) {
+    }
+
+    static final Map<String, Help> COMMANDS = new TreeMap<>(Map.ofEntries(
+            Map.entry("set", new Help("set KEY VALUE [ttl=DURATION] | set --file KEY PATH", "store a value (TTL like 30s, 5m, 2h, 1d)")),
+            Map.entry("get", new Help("get KEY", "print a value")),
+            Map.entry("del", new Help("del KEY", "delete a key")),
+            Map.entry("scan", new Help("scan [PREFIX | FROM TO] [--limit N] [--reverse] [--keys-only]", "list keys and values in order")),
+            Map.entry("count", new Help("count [PREFIX]", "count keys")),
+            Map.entry("begin", new Help("begin [--read-only]", "start a transaction")),
+            Map.entry("commit", new Help("commit", "commit the transaction")),
+            Map.entry("rollback", new Help("rollback", "discard the transaction")),
+            Map.entry("stats", new Help("stats", "levels, caches, value log and counters")),
+            Map.entry("compact", new Help("compact", "flush and compact everything to the bottom level")),
+            Map.entry("gc", new Help("gc [RATIO]", "collect value-log files whose discard ratio is at least RATIO (default 0.5)")),
+            Map.entry("source", new Help("source FILE", "run the commands in a file")),
+            Map.entry("help", new Help("help [COMMAND]", "list commands or describe one")),
+            Map.entry("exit", new Help("exit | quit", "close the database and leave"))));
+
+    /** Rows a scan prints when no --limit is given. */
+    static final int DEFAULT_SCAN_LIMIT = 100;
+
+    private final TrainKV db;
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final int batchSize;
+    private final WriteBatch pendingSets = new WriteBatch();
+    private Transaction txn;
+    private BooleanSupplier cancelled = () -> false;
+
+    CommandInterpreter(TrainKV db, PrintWriter out, PrintWriter err, int batchSize) {
+        this.db = db;
+        this.out = out;
+        this.err = err;
+        this.batchSize = Math.max(1, batchSize);
+    }
+
+    /** Lets a running scan stop early (Ctrl-C in the REPL). */
+    void setCancellation(BooleanSupplier cancelled) {
+        this.cancelled = cancelled;
+    }
+
+    boolean inTransaction() {
+        return txn != null;
+    }
+
+    /**
+     * Runs one line; returns false (after printing the reason to err, prefixed by
+     * {@code where}) if it failed.
+     *
+     * @throws ExitRequested on exit or quit
+     */
+    boolean execute(String line, String where) {
+        List<Tokenizer.Word> words;
+        try {
+            words = Tokenizer.split(line);
+        } catch (IllegalArgumentException e) {
+            return fail(where, e.getMessage());
+        }
+        if (words.isEmpty()) {
+            return true;
+        }
+        String command = words.get(0).text().toLowerCase(Locale.ROOT);
+        List<Tokenizer.Word> args = words.subList(1, words.size());
+        try {
+            if (!command.equals("set") || txn != null || isFileSet(args)) {
+                flushSets();
+            }
+            switch (command) {
+                case "set" -> set(args);
+                case "get" -> get(args);
+                case "del" -> del(args);
+                case "scan" -> scan(args, false);
+                case "count" -> scan(args, true);
+                case "begin" -> begin(args);
+                case "commit" -> commit(args);
+                case "rollback" -> rollback(args);
+                case "stats" -> stats(args);
+                case "compact" -> compact(args);
+                case "gc" -> gc(args);
+                case "source" -> source(args);
+                case "help" -> help(args);
+                case "exit", "quit" -> throw new ExitRequested();
+                default -> throw new UsageException("unknown command '" + words.get(0).text() + "' (try help)");
+            }
+            return true;
+        } catch (UsageException | IllegalArgumentException | IllegalStateException e) {
+            return fail(where, e.getMessage());
+        } catch (ConflictException e) {
+            return fail(where, "conflict: " + e.getMessage() + "; the transaction was rolled back");
+        } catch (TrainKVException e) {
+            return fail(where, e.getMessage());
+        }
+    }
+
+    /** Writes sets grouped in batch mode. */
+    void flushSets() {
+        if (!pendingSets.isEmpty()) {
+            db.write(pendingSets);
+            pendingSets.clear();
+        }
+    }
+
+    private boolean fail(String where, String message) {
+        err.println((where == null ? "" : where + ": ") + "error: " + message);
+        err.flush();
+        return false;
+    }
+
+    private static boolean isFileSet(List<Tokenizer.Word> args) {
+        return !args.isEmpty() && args.get(0).isOption() && args.get(0).text().equals("--file");
+    }
+
+    private void set(List<Tokenizer.Word> args) throws UsageException {
+        Entry entry;
+        if (isFileSet(args)) {
+            arity(args, 3, 3, "set");
+            try {
+                entry = Entry.of(args.get(1).bytes(), Files.readAllBytes(Path.of(args.get(2).text())));
+            } catch (IOException e) {
+                throw new UsageException("cannot read " + args.get(2).text() + ": " + e.getMessage());
+            }
+        } else {
+            arity(args, 2, 3, "set");
+            entry = Entry.of(args.get(0).bytes(), args.get(1).bytes());
+            if (args.size() == 3) {
+                String ttl = args.get(2).text();
+                if (args.get(2).quoted() || !ttl.startsWith("ttl=")) {
+                    throw new UsageException("the third word of set must be ttl=DURATION, not " + ttl);
+                }
+                entry = entry.withTtl(duration(ttl.substring(4)));
+            }
+        }
+        if (txn != null) {
+            txn.set(entry);
+        } else if (batchSize > 1 && !isFileSet(args)) {
+            pendingSets.set(entry);
+            if (pendingSets.size() >= batchSize) {
+                flushSets();
+            }
+            return;
+        } else {
+            db.set(entry);
+        }
+        out.println("OK");
+    }
+
+    private void get(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 1, 1, "get");
+        byte[] value = txn != null ? txn.get(args.get(0).bytes()) : db.get(args.get(0).bytes());
+        out.println(value == null ? "(nil)" : Display.quote(value));
+    }
+
+    private void del(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 1, 1, "del");
+        if (txn != null) {
+            txn.delete(args.get(0).bytes());
+        } else {
+            db.delete(args.get(0).bytes());
+        }
+        out.println("OK");
+    }
+
+    private void scan(List<Tokenizer.Word> args, boolean countOnly) throws UsageException {
+        List<Tokenizer.Word> positional = new ArrayList<>();
+        int limit = countOnly ? Integer.MAX_VALUE : DEFAULT_SCAN_LIMIT;
+        boolean limitGiven = false;
+        boolean reverse = false;
+        boolean keysOnly = false;
+        for (int i = 0; i < args.size(); i++) {
+            Tokenizer.Word w = args.get(i);
+            if (!w.isOption()) {
+                positional.add(w);
+                continue;
+            }
+            switch (w.text()) {
+                case "--limit" -> {
+                    if (i + 1 >= args.size()) {
+                        throw new UsageException("--limit needs a number");
+                    }
+                    limit = positiveInt(args.get(++i).text(), "--limit");
+                    limitGiven = true;
+                }
+                case "--reverse" -> reverse = true;
+                case "--keys-only" -> keysOnly = true;
+                default -> throw new UsageException("unknown option " + w.text() + " for " + (countOnly ? "count" : "scan"));
+            }
+        }
+        IteratorOptions options = reverse ? IteratorOptions.reverse() : IteratorOptions.forward();
+        if (positional.size() == 1) {
+            options.prefix(positional.get(0).bytes());
+        } else if (positional.size() == 2 && !countOnly) {
+            options.from(positional.get(0).bytes()).to(positional.get(1).bytes());
+        } else if (!positional.isEmpty()) {
+            throw new UsageException("usage: " + COMMANDS.get(countOnly ? "count" : "scan").usage());
+        }
+        long shown = 0;
+        try (DbIterator it = txn != null ? txn.iterator(options) : db.iterator(options)) {
+            for (it.seekToFirst(); it.valid() && !cancelled.getAsBoolean(); it.next()) {
+                if (shown == limit) {
+                    out.println("... more keys (use --limit N to see more)");
+                    break;
+                }
+                shown++;
+                if (!countOnly) {
+                    out.println(keysOnly ? Display.quote(it.key()) : Display.quote(it.key()) + " = " + Display.quote(it.value()));
+                }
+            }
+        }
+        if (countOnly) {
+            out.println(shown);
+        } else if (shown == 0 && !limitGiven) {
+            out.println("(no keys)");
+        }
+    }
+
+    private void begin(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 0, 1, "begin");
+        boolean readOnly = args.size() == 1 && args.get(0).text().equals("--read-only");
+        if (args.size() == 1 && !readOnly) {
+            throw new UsageException("usage: " + COMMANDS.get("begin").usage());
+        }
+        if (txn != null) {
+            throw new UsageException("a transaction is already open (commit or rollback first)");
+        }
+        txn = db.newTransaction(!readOnly);
+        out.println("BEGIN" + (readOnly ? " (read-only)" : ""));
+    }
+
+    private void commit(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 0, 0, "commit");
+        requireTransaction();
+        Transaction committing = txn;
+        txn = null;
+        long version = committing.commit();
+        out.println("COMMIT (version " + version + ")");
+    }
+
+    private void rollback(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 0, 0, "rollback");
+        requireTransaction();
+        txn.discard();
+        txn = null;
+        out.println("ROLLBACK");
+    }
+
+    private void requireTransaction() throws UsageException {
+        if (txn == null) {
+            throw new UsageException("no transaction is open (begin first)");
+        }
+    }
+
+    private void stats(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 0, 0, "stats");
+        out.print(db.stats().format());
+    }
+
+    private void compact(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 0, 0, "compact");
+        db.flatten();
+        out.println("OK");
+    }
+
+    private void gc(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 0, 1, "gc");
+        double ratio = 0.5;
+        if (args.size() == 1) {
+            try {
+                ratio = Double.parseDouble(args.get(0).text());
+            } catch (NumberFormatException e) {
+                throw new UsageException("gc ratio must be a number in (0, 1]: " + args.get(0).text());
+            }
+        }
+        ValueLogGcReport report = db.runValueLogGC(ratio);
+        out.print(report.format());
+    }
+
+    private void source(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 1, 1, "source");
+        Path file = Path.of(args.get(0).text());
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new UsageException("cannot read " + file + ": " + e.getMessage());
+        }
+        int failures = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            if (!execute(lines.get(i), file + ":" + (i + 1))) {
+                failures++;
+            }
+        }
+        flushSets();
+        if (failures > 0) {
+            throw new UsageException(failures + " command(s) in " + file + " failed");
+        }
+    }
+
+    private void help(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 0, 1, "help");
+        if (args.size() == 1) {
+            Help h = COMMANDS.get(args.get(0).text().toLowerCase(Locale.ROOT));
+            if (h == null) {
+                throw new UsageException("no command " + args.get(0).text());
+            }
+            out.println(h.usage());
+            out.println("  " + h.description());
+            return;
+        }
+        for (Help h : COMMANDS.values()) {
+            out.printf(Locale.ROOT, "  %-62s %s%n", h.usage(), h.description());
+        }
+        out.println("Keys and values: plain words, \"quoted strings\" with \\n \\t \\\" \\\\ \\xNN escapes, or 0x hex.");
+    }
+
+    private static void arity(List<Tokenizer.Word> args, int min, int max, String command) throws UsageException {
+        if (args.size() < min || args.size() > max) {
+            throw new UsageException("usage: " + COMMANDS.get(command).usage());
+        }
+    }
+
+    private static int positiveInt(String text, String what) throws UsageException {
+        try {
+            int value = Integer.parseInt(text);
+            if (value > 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(what + " needs a positive number, not " + text);
+    }
+
+    static Duration duration(String text) throws UsageException {
+        try {
+            if (text.startsWith("P") || text.startsWith("p")) {
+                return Duration.parse(text);
+            }
+            long amount = Long.parseLong(text.substring(0, text.length() - 1));
+            return switch (Character.toLowerCase(text.charAt(text.length() - 1))) {
+                case 's' -> Duration.ofSeconds(amount);
+                case 'm' -> Duration.ofMinutes(amount);
+                case 'h' -> Duration.ofHours(amount);
+                case 'd' -> Duration.ofDays(amount);
+                default -> throw new UsageException("bad duration " + text + " (use 30s, 5m, 2h, 1d)");
+            };
+        } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
+            throw new UsageException("bad duration " + text + " (use 30s, 5m, 2h, 1d)");
+        }
+    }
+
+    /** Ends an open transaction (discarding it) and writes grouped sets. */
+    @Override
+    public void close() {
+        if (txn != null) {
+            txn.discard();
+            txn = null;
+        }
+        flushSets();
+    }
+
+    /** A command used wrongly; its message is the whole story. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+}

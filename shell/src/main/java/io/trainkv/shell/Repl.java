@@ -1,0 +1,105 @@
+package io.trainkv.shell;
+
+import io.trainkv.DbIterator;
+import io.trainkv.IteratorOptions;
+import io.trainkv.TrainKV;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jline.reader.Candidate;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.UserInterruptException;
+import org.jline.terminal.Terminal;
+
+/**
+ * The interactive loop: JLine line editing, a history file, tab completion of commands, options
+ * and (for get, del, scan and count) keys by prefix. Ctrl-C cancels the line being typed or a
+ * running scan; Ctrl-D leaves.
+ */
+final class Repl {
+
+    private static final Map<String, List<String>> OPTIONS = Map.of(
+            "scan", List.of("--limit", "--reverse", "--keys-only"),
+            "begin", List.of("--read-only"),
+            "set", List.of("--file"));
+    private static final int KEY_COMPLETIONS = 50;
+
+    private Repl() {
+    }
+
+    static void run(TrainKV db, Terminal terminal, Path history) {
+        AtomicBoolean interrupted = new AtomicBoolean();
+        CommandInterpreter interpreter = new CommandInterpreter(db, terminal.writer(), terminal.writer(), 1);
+        interpreter.setCancellation(interrupted::get);
+        LineReader reader = LineReaderBuilder.builder()
+                .terminal(terminal)
+                .appName("trainkv")
+                .variable(LineReader.HISTORY_FILE, history)
+                .completer((lineReader, line, candidates) -> complete(db, interpreter, line.words(), line.wordIndex(),
+                        line.word().substring(0, line.wordCursor()), candidates))
+                .build();
+        Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, signal -> interrupted.set(true));
+        terminal.writer().println("TrainKV shell on " + db.directory() + ". Type help, or exit.");
+        terminal.writer().flush();
+        try {
+            while (true) {
+                String line;
+                try {
+                    interrupted.set(false);
+                    line = reader.readLine(interpreter.inTransaction() ? "trainkv(txn)> " : "trainkv> ");
+                } catch (UserInterruptException e) {
+                    continue;
+                } catch (EndOfFileException e) {
+                    break;
+                }
+                try {
+                    interpreter.execute(line, null);
+                } catch (CommandInterpreter.ExitRequested exit) {
+                    break;
+                }
+                terminal.writer().flush();
+            }
+        } finally {
+            terminal.handle(Terminal.Signal.INT, previous);
+            interpreter.close();
+            try {
+                reader.getHistory().save();
+            } catch (java.io.IOException e) {
+                terminal.writer().println("warning: cannot save history: " + e.getMessage());
+            }
+        }
+    }
+
+    private static void complete(TrainKV db, CommandInterpreter interpreter, List<String> words, int index,
+                                 String prefix, List<Candidate> candidates) {
+        if (index == 0) {
+            for (String command : CommandInterpreter.COMMANDS.keySet()) {
+                candidates.add(new Candidate(command));
+            }
+            candidates.add(new Candidate("quit"));
+            return;
+        }
+        String command = words.get(0).toLowerCase(java.util.Locale.ROOT);
+        if (prefix.startsWith("-")) {
+            for (String option : OPTIONS.getOrDefault(command, List.of())) {
+                candidates.add(new Candidate(option));
+            }
+            return;
+        }
+        if (index == 1 && List.of("get", "del", "scan", "count", "set").contains(command) && !interpreter.inTransaction()) {
+            try (DbIterator it = db.iterator(IteratorOptions.forward().prefix(prefix))) {
+                int n = 0;
+                for (it.seekToFirst(); it.valid() && n < KEY_COMPLETIONS; it.next(), n++) {
+                    String key = new String(it.key(), StandardCharsets.UTF_8);
+                    if (!key.isEmpty() && key.chars().allMatch(c -> c > ' ' && c < 0x7f && c != '"' && c != '#')) {
+                        candidates.add(new Candidate(key));
+                    }
+                }
+            }
+        }
+    }
+}
