@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  * (batch mode) from {@code --file} or from standard input when it is not a terminal. Exit codes:
  * 0 success, 1 a command failed, 2 usage error or the database could not be opened.
  */
-@Command(name = "trainkv-shell", mixinStandardHelpOptions = true, version = "TrainKV shell 0.1.0",
+@Command(name = "shell", mixinStandardHelpOptions = true, version = "TrainKV shell 0.1.0",
         description = "Interactive shell and script runner for a TrainKV database directory.")
 public final class ShellCommand implements Callable<Integer> {
 
@@ -85,6 +85,8 @@ public final class ShellCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ShellCommand()).execute(args));
+        CommandLine commandLine = new CommandLine(new ShellCommand());
+        commandLine.setExitCodeExceptionMapper(e -> 2);
+        System.exit(commandLine.execute(args));
     }
 }

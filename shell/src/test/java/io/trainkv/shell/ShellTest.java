@@ -76,6 +76,16 @@ class ShellTest {
     }
 
     @Test
+    void setFileStoresAFilesBytes() throws Exception {
+        Path file = tempDir.resolve("blob.bin");
+        Files.write(file, new byte[] {0, 1, 2, (byte) 0xff});
+        assertEquals("OK\n", run("set --file blob " + file));
+        assertEquals("\"\\x00\\x01\\x02\\xff\"\n", run("get blob"));
+        run("set --file other " + tempDir.resolve("missing"));
+        assertTrue(err.toString().startsWith("error: cannot read"), err.toString());
+    }
+
+    @Test
     void badInputGetsOneLineErrorsAndTheShellStaysUsable() {
         run("frobnicate");
         assertEquals("error: unknown command 'frobnicate' (try help)\n", err.toString());

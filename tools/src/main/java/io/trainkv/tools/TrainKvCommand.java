@@ -1,0 +1,34 @@
+package io.trainkv.tools;
+
+import io.trainkv.shell.ShellCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code trainkv} command: the entry point that groups the shell and, as they land, the
+ * offline tools as subcommands. Without a subcommand it prints its usage.
+ */
+@Command(name = "trainkv", mixinStandardHelpOptions = true, version = "TrainKV 0.1.0",
+        description = "TrainKV embedded key-value store: the shell and tools for a database directory.",
+        subcommands = {ShellCommand.class})
+public final class TrainKvCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
+    }
+
+    /** Exit codes: 0 success, 1 problems found or a command failed, 2 usage or I/O error. */
+    public static int execute(String... args) {
+        CommandLine commandLine = new CommandLine(new TrainKvCommand());
+        commandLine.setExitCodeExceptionMapper(e -> 2);
+        return commandLine.execute(args);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+}
