@@ -432,18 +432,7 @@ public final class TrainKV implements AutoCloseable {
         if (first != null) {
             children.add(first);
         }
-        for (MemTable memtable : memtables) {
-            children.add(memtable.iterator(reverse));
-        }
-        List<TableHandle> level0 = version.tables(0);
-        for (int i = level0.size() - 1; i >= 0; i--) {
-            children.add(level0.get(i).reader().iterator(reverse));
-        }
-        for (int level = 1; level < version.levelCount(); level++) {
-            if (!version.tables(level).isEmpty()) {
-                children.add(new LevelIterator(version.tables(level), reverse));
-            }
-        }
+        children.addAll(sources(memtables, version, reverse));
         DbIterator iterator = new DbIterator(this, new MergingIterator(children, reverse), readVersion, options,
                 this.options.clock().millis(), closing -> {
                     openIterators.remove(closing);
@@ -457,6 +446,27 @@ public final class TrainKV implements AutoCloseable {
             throw new IllegalStateException("database is closed");
         }
         return iterator;
+    }
+
+    /**
+     * Iterators over every source of data, newest first so that the merge prefers them for equal
+     * internal keys: memtables, level-0 tables (newest first), one iterator per deeper level.
+     */
+    private static List<InternalIterator> sources(List<MemTable> memtables, Version version, boolean reverse) {
+        List<InternalIterator> children = new ArrayList<>();
+        for (MemTable memtable : memtables) {
+            children.add(memtable.iterator(reverse));
+        }
+        List<TableHandle> level0 = version.tables(0);
+        for (int i = level0.size() - 1; i >= 0; i--) {
+            children.add(level0.get(i).reader().iterator(reverse));
+        }
+        for (int level = 1; level < version.levelCount(); level++) {
+            if (!version.tables(level).isEmpty()) {
+                children.add(new LevelIterator(version.tables(level), reverse));
+            }
+        }
+        return children;
     }
 
     /**
@@ -545,18 +555,7 @@ public final class TrainKV implements AutoCloseable {
     private String firstChangeInRange(byte[] lower, byte[] upper, long readVersion) {
         List<MemTable> memtables = pipeline.memtables();
         Version version = versions.acquireCurrent();
-        List<InternalIterator> children = new ArrayList<>();
-        for (MemTable memtable : memtables) {
-            children.add(memtable.iterator(false));
-        }
-        List<TableHandle> level0 = version.tables(0);
-        for (int i = level0.size() - 1; i >= 0; i--) {
-            children.add(level0.get(i).reader().iterator(false));
-        }
-        for (int level = 1; level < version.levelCount(); level++) {
-            children.add(new LevelIterator(version.tables(level), false));
-        }
-        try (MergingIterator all = new MergingIterator(children, false)) {
+        try (MergingIterator all = new MergingIterator(sources(memtables, version, false), false)) {
             if (lower == null) {
                 all.seekToFirst();
             } else {
