@@ -75,23 +75,8 @@ class ApiContractTest {
 
     @Test
     void expiredEntriesAreInvisibleAndExpiryAndUserMetaSurviveReopen() {
-        AtomicLong now = new AtomicLong(1_700_000_000_000L);
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return Instant.ofEpochMilli(now.get());
-            }
-        };
+        TestClock clock = new TestClock(1_700_000_000_000L);
+        AtomicLong now = clock.millis;
         Options options = Options.at(tempDir.resolve("db")).clock(clock);
         try (TrainKV db = TrainKV.open(options)) {
             db.set(Entry.of("short", "lived").withTtl(Duration.ofSeconds(10)).withUserMeta((byte) 7));

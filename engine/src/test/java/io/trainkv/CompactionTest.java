@@ -205,23 +205,8 @@ class CompactionTest {
     @Test
     void aTtlEntryExpiresAcrossCompactionsAndNeverResurrectsAnOlderValue() throws Exception {
         Path dir = tempDir.resolve("db");
-        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000);
-        java.time.Clock clock = new java.time.Clock() {
-            @Override
-            public java.time.ZoneId getZone() {
-                return java.time.ZoneOffset.UTC;
-            }
-
-            @Override
-            public java.time.Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public java.time.Instant instant() {
-                return java.time.Instant.ofEpochMilli(now.get());
-            }
-        };
+        TestClock clock = new TestClock(1_000_000);
+        java.util.concurrent.atomic.AtomicLong now = clock.millis;
         try (TrainKV db = TrainKV.open(smallTree(dir).clock(clock))) {
             db.set("k", "old");
             db.flatten();

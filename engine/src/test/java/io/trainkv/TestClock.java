@@ -1,0 +1,32 @@
+package io.trainkv;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A clock tests move by hand, for TTL expiry. */
+final class TestClock extends Clock {
+
+    final AtomicLong millis;
+
+    TestClock(long startMillis) {
+        this.millis = new AtomicLong(startMillis);
+    }
+
+    @Override
+    public ZoneId getZone() {
+        return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+        return this;
+    }
+
+    @Override
+    public Instant instant() {
+        return Instant.ofEpochMilli(millis.get());
+    }
+}
