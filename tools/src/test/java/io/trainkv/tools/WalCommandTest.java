@@ -1,0 +1,80 @@
+package io.trainkv.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trainkv.Options;
+import io.trainkv.TrainKV;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** wal-verify and wal-dump: records, torn tails and damage, by exit code. */
+class WalCommandTest {
+
+    @TempDir
+    Path tempDir;
+
+    private static String[] run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = TrainKvCommand.execute(args);
+            return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    private Path wal(Path dir) throws Exception {
+        try (Stream<Path> files = Files.list(dir)) {
+            List<Path> wals = files.filter(p -> p.toString().endsWith(".wal")).sorted().toList();
+            return wals.get(wals.size() - 1);
+        }
+    }
+
+    @Test
+    void verifyAndDumpReadTheLogAndJudgeItsTail() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.set("a", "1");
+            db.delete("b");
+            db.set("c", "3");
+        }
+        String[] verify = run("wal-verify", dir.toString());
+        assertEquals("0", verify[0], verify[2]);
+        assertTrue(verify[1].contains("3 records, 3 entries") && verify[1].contains("clean end"), verify[1]);
+        String[] dump = run("wal-dump", dir.toString());
+        assertTrue(dump[1].contains("@2 offset") && dump[1].contains("\"b\" (delete)"), dump[1]);
+
+        Path log = wal(dir);
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 3);
+        }
+        String[] torn = run("wal-verify", "--json", dir.toString());
+        assertEquals("0", torn[0], torn[2]);
+        assertTrue(torn[1].contains("\"records\":2") && !torn[1].contains("\"tornTailOffset\":-1"), torn[1]);
+
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(new byte[] {0x11}), 10);
+        }
+        String[] damaged = run("wal-verify", dir.toString());
+        assertEquals("1", damaged[0]);
+        assertTrue(damaged[2].contains(log.getFileName().toString()) && damaged[2].contains("offset 0"), damaged[2]);
+        assertEquals("2", run("wal-verify", tempDir.resolve("nowhere").toString())[0]);
+    }
+}
