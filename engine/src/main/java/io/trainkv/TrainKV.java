@@ -213,7 +213,7 @@ public final class TrainKV implements AutoCloseable {
             blockCache = options.blockCacheBytes() > 0 ? new BlockCache(options.blockCacheBytes(), options.blockSize()) : null;
             indexCache = options.indexCacheBytes() > 0 ? new BlockCache(options.indexCacheBytes(), 64 * 1024) : null;
             versions = VersionSet.open(storage, options.maxLevels(), options.mmap(), options.manifestRewriteSize(),
-                    maxFileNumber + 1, Math.max(16L << 20, 4 * options.memtableSize()), blockCache, indexCache);
+                    maxFileNumber + 1, Math.max(16L << 20, options.memtableSize()), blockCache, indexCache);
             List<Long> walNumbers = new ArrayList<>();
             for (String name : names) {
                 long number = FileNames.parseNumber(name, FileNames.Kind.WAL);

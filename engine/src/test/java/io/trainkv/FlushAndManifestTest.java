@@ -63,6 +63,8 @@ class FlushAndManifestTest {
             assertNull(db.get("key-7"), "the tombstone went into a table too");
             lastVersion = stats.lastVersion();
         }
+        assertEquals(1, files(dir, FileNames.Kind.WAL).size(),
+                "close writes a manifest snapshot, so the flushed WALs waiting for one are gone");
         try (TrainKV db = TrainKV.open(options)) {
             assertEquals(1, files(dir, FileNames.Kind.WAL).size(), "flushed WALs are gone once a newer manifest holds them");
             assertEquals(lastVersion, db.stats().lastVersion(), "the clock resumes from the manifest");

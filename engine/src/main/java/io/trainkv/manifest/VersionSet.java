@@ -280,9 +280,15 @@ public final class VersionSet implements Closeable {
             manifest.append(edit);
             return;
         }
+        rewriteManifest(next, newLastVersion, newLogNumber);
+    }
+
+    /** Starts a new manifest holding a snapshot of {@code state}, then deletes the files waiting for one. */
+    private void rewriteManifest(Version state, long lastVersionInSnapshot, long logNumberInSnapshot)
+            throws IOException {
         long number = nextFileNumber++;
         ManifestLog replacement = ManifestLog.create(storage, number,
-                snapshot(next, newLastVersion, newLogNumber), manifest.name());
+                snapshot(state, lastVersionInSnapshot, logNumberInSnapshot), manifest.name());
         manifest.close();
         manifest = replacement;
         for (String name : deleteAfterSnapshot) {
@@ -397,13 +403,19 @@ public final class VersionSet implements Closeable {
     }
 
     /**
-     * Releases the current version (tables close once no iterator holds them; files stay) and
-     * closes the manifest.
+     * Writes a final manifest snapshot if obsolete files are waiting (and deletes them), releases
+     * the current version (tables close once no iterator holds them) and closes the manifest.
      */
     @Override
     public synchronized void close() throws IOException {
-        closing = true;
-        current.unref();
-        manifest.close();
+        try {
+            if (manifestFailure == null && !deleteAfterSnapshot.isEmpty()) {
+                rewriteManifest(current, lastVersion, logNumber);
+            }
+        } finally {
+            closing = true;
+            current.unref();
+            manifest.close();
+        }
     }
 }
