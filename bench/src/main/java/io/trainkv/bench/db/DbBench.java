@@ -1,0 +1,131 @@
+package io.trainkv.bench.db;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The db_bench-style runner behind {@code scripts/bench}: parses db_bench's flags, runs each
+ * workload on each engine in a child JVM of its own and prints the comparison. With the hidden
+ * {@value #CHILD_FLAG} flag it is that child: it runs its one workload on its one engine in
+ * this process and prints the result as a JSON line.
+ */
+@Command(name = "scripts/bench", sortOptions = false, usageHelpWidth = 100,
+        description = {"Runs db_bench-style workloads on TrainKV and peer engines, one engine process at a time,"
+                + " and prints ops/s, MiB/s, latency percentiles, bytes written, write and space amplification"
+                + " and peak memory side by side."})
+public final class DbBench implements Callable<Integer> {
+
+    static final String CHILD_FLAG = "--child";
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--benchmarks", split = ",", paramLabel = "NAME",
+            defaultValue = "fillseq,fillrandom,overwrite,readrandom,readmissing,readseq,readreverse,seekrandom,"
+                    + "readwhilewriting,deleterandom",
+            description = "Comma-separated workloads, run in this order: ${COMPLETION-CANDIDATES}. Default: all.")
+    private List<Workload> workloads;
+
+    @Option(names = "--engine", split = ",", paramLabel = "NAME", defaultValue = "trainkv,rocksdb,leveldb,mvstore",
+            description = "Comma-separated engines: ${COMPLETION-CANDIDATES}. Default: all.")
+    private List<EngineKind> engines;
+
+    @Option(names = "--num", paramLabel = "N", defaultValue = "1000000", description = "Keys, and operations per workload. Default: ${DEFAULT-VALUE}.")
+    private int num;
+
+    @Option(names = "--key-size", paramLabel = "BYTES", defaultValue = "16", description = "Bytes per key (at least 8). Default: ${DEFAULT-VALUE}.")
+    private int keySize;
+
+    @Option(names = "--value-size", paramLabel = "BYTES", defaultValue = "100", description = "Bytes per value. Default: ${DEFAULT-VALUE}.")
+    private int valueSize;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+            description = "Threads per workload, sharing its --num operations (readwhilewriting adds one writer)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    private int threads;
+
+    @Option(names = "--sync", paramLabel = "BOOL", arity = "0..1", defaultValue = "false", fallbackValue = "true",
+            description = "Fsync every write. Default: ${DEFAULT-VALUE}.")
+    private boolean sync;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of keys, values and operation order. Default: ${DEFAULT-VALUE}.")
+    private long seed;
+
+    @Option(names = "--db", paramLabel = "DIR", defaultValue = "${java.io.tmpdir}/trainkv-bench",
+            description = "Parent directory; each engine's database is DIR/<engine>, emptied by the fills."
+                    + " Default: ${DEFAULT-VALUE}.")
+    private Path db;
+
+    @Option(names = "--cache-size", paramLabel = "BYTES", defaultValue = "67108864",
+            description = "Block cache of every engine (MVStore: its page cache). Default: ${DEFAULT-VALUE}.")
+    private long cacheBytes;
+
+    @Option(names = "--heap", paramLabel = "SIZE", defaultValue = "1g", description = "-Xmx of each engine's JVM. Default: ${DEFAULT-VALUE}.")
+    private String heap;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "Also write every result field as CSV.")
+    private Path csv;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the settings and every result as JSON.")
+    private Path json;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    private boolean help;
+
+    @Option(names = CHILD_FLAG, hidden = true, description = "Run one workload on one engine here; print JSON.")
+    private boolean child;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code. */
+    static int run(String... args) {
+        return new CommandLine(new DbBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        BenchConfig config;
+        try {
+            config = new BenchConfig(workloads, engines, num, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (child) {
+            if (workloads.size() != 1 || engines.size() != 1) {
+                throw new ParameterException(spec.commandLine(), CHILD_FLAG + " runs exactly one benchmark on one engine");
+            }
+            return runChild(config, workloads.get(0), engines.get(0));
+        }
+        Report report = new Report(config, new Runner(config).run());
+        report.printTable(System.out);
+        if (csv != null) {
+            report.writeCsv(csv);
+        }
+        if (json != null) {
+            report.writeJson(json);
+        }
+        return 0;
+    }
+
+    /** Prints the result line, also when the engine fails (the row then says why); exit code 1 on failure. */
+    private static int runChild(BenchConfig config, Workload workload, EngineKind engine) throws InterruptedException {
+        Result result;
+        try {
+            result = EngineRun.run(config, workload, engine);
+        } catch (RuntimeException e) {
+            e.printStackTrace();
+            result = Result.failed(workload, engine, e);
+        }
+        System.out.println(result.toJson());
+        return result.ran() ? 0 : 1;
+    }
+}

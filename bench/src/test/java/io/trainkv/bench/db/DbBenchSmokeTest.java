@@ -1,0 +1,108 @@
+package io.trainkv.bench.db;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs every workload on every engine on a small key count and checks that each engine read back
+ * what was written, so the harness cannot silently measure an engine doing the wrong thing. Also
+ * runs the real runner (child JVMs, JSON lines, CSV) once on two engines. RocksDB's native library
+ * must load here: if it cannot, these tests fail instead of skipping.
+ */
+class DbBenchSmokeTest {
+
+    private static final int NUM = 2000;
+
+    @TempDir
+    Path tempDir;
+
+    @Test
+    void everyWorkloadOnEveryEngineReadsWhatWasWritten() throws Exception {
+        assertDoesNotThrow(EngineKind.ROCKSDB::load, "RocksDB's native library must load on this machine");
+        BenchConfig config = new BenchConfig(List.of(Workload.values()), List.of(EngineKind.values()), NUM, 16, 100, 2,
+                false, 7, tempDir, 8 << 20, "1g");
+        Map<EngineKind, Long> liveAfterDeletes = new HashMap<>();
+        for (EngineKind engine : EngineKind.values()) {
+            for (Workload workload : Workload.values()) {
+                if (!workload.supportedBy(engine)) {
+                    continue;
+                }
+                Result r = EngineRun.run(config, workload, engine);
+                String where = workload.id() + " on " + engine.id();
+                assertTrue(r.ran(), where);
+                assertEquals(NUM, r.ops(), where + ": operations");
+                if (workload == Workload.DELETERANDOM) {
+                    liveAfterDeletes.put(engine, r.liveKeys());
+                    assertEquals(-1, r.found(), where);
+                    continue;
+                }
+                assertEquals(NUM, r.liveKeys(), where + ": keys after the workload");
+                long expectedFound = workload == Workload.READMISSING ? 0 : workload.reads() ? NUM : -1;
+                assertEquals(expectedFound, r.found(), where + ": found");
+                if (workload == Workload.READWHILEWRITING) {
+                    assertTrue(r.userBytesWritten() > 0, where + ": the writer wrote");
+                } else if (workload.writes()) {
+                    assertEquals((long) NUM * config.entryBytes(), r.userBytesWritten(), where + ": bytes written");
+                }
+            }
+        }
+        long live = liveAfterDeletes.get(EngineKind.TRAINKV);
+        assertTrue(live > 0 && live < NUM, "deleterandom deletes some keys but not all: " + live);
+        assertAll(liveAfterDeletes.entrySet().stream().map(e -> () ->
+                assertEquals(live, e.getValue(), e.getKey().id() + " keeps the same keys after deleterandom as trainkv")));
+    }
+
+    @Test
+    void pureJavaLevelDbIsTheOnlyEngineWithoutReverseScans() {
+        for (EngineKind engine : EngineKind.values()) {
+            assertEquals(engine != EngineKind.LEVELDB, Workload.READREVERSE.supportedBy(engine), engine.id());
+        }
+    }
+
+    @Test
+    void runnerComparesEnginesInChildProcesses() throws Exception {
+        Path csv = tempDir.resolve("results.csv");
+        int exit = DbBench.run("--num", "500", "--benchmarks", "fillrandom,readrandom,readreverse",
+                "--engine", "trainkv,leveldb", "--db", tempDir.resolve("db").toString(), "--cache-size", "8388608",
+                "--heap", "256m", "--csv", csv.toString());
+        assertEquals(0, exit);
+        List<String> lines = Files.readAllLines(csv);
+        List<String> header = Arrays.asList(lines.get(0).split(","));
+        List<Map<String, String>> rows = new ArrayList<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] cells = line.split(",", -1);
+            Map<String, String> row = new HashMap<>();
+            for (int i = 0; i < header.size(); i++) {
+                row.put(header.get(i), cells[i]);
+            }
+            rows.add(row);
+        }
+        assertEquals(6, rows.size());
+        for (Map<String, String> row : rows) {
+            String where = row.get("workload") + " on " + row.get("engine");
+            if (row.get("workload").equals("readreverse") && row.get("engine").equals("leveldb")) {
+                assertFalse(row.get("note").isEmpty(), where);
+                continue;
+            }
+            assertEquals("", row.get("note"), where);
+            assertEquals("500", row.get("liveKeys"), where);
+            assertTrue(Double.parseDouble(row.get("opsPerSecond")) > 0, where);
+            if (!row.get("workload").equals("fillrandom")) {
+                assertEquals("500", row.get("found"), where);
+            }
+        }
+    }
+}
