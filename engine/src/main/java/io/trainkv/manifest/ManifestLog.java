@@ -24,7 +24,7 @@ import java.util.List;
  * is fsynced; a torn final record (short, or zeros) is an edit that never committed, but a complete
  * final record with a bad checksum is damage: it may be the only record of a flush.
  */
-final class ManifestLog implements Closeable {
+public final class ManifestLog implements Closeable {
 
     private final String name;
     private final long number;
@@ -37,11 +37,16 @@ final class ManifestLog implements Closeable {
     }
 
     /** The edits of the live manifest, oldest first, and its name. */
-    record Replayed(String manifestName, List<VersionEdit> edits) {
+    public record Replayed(String manifestName, List<VersionEdit> edits) {
     }
 
-    /** Reads the manifest {@code CURRENT} names, or returns null if there is no {@code CURRENT}. */
-    static Replayed replay(Storage storage, int maxLevels) throws IOException {
+    /**
+     * Reads the manifest {@code CURRENT} names, or returns null if there is no {@code CURRENT}.
+     * Read-only; tools use it too.
+     *
+     * @throws io.trainkv.CorruptionException naming the file and offset of any damage
+     */
+    public static Replayed replay(Storage storage, int maxLevels) throws IOException {
         if (!storage.exists(FileNames.CURRENT)) {
             return null;
         }

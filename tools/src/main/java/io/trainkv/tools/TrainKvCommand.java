@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "trainkv", mixinStandardHelpOptions = true, version = "TrainKV 0.1.0",
         description = "TrainKV embedded key-value store: the shell and tools for a database directory.",
-        subcommands = {ShellCommand.class, SstDumpCommand.class, WalCommand.Verify.class, WalCommand.Dump.class})
+        subcommands = {ShellCommand.class, SstDumpCommand.class, WalCommand.Verify.class, WalCommand.Dump.class,
+            ManifestCommand.Verify.class, ManifestCommand.Dump.class})
 public final class TrainKvCommand implements Runnable {
 
     @CommandLine.Spec
