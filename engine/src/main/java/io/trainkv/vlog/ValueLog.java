@@ -194,30 +194,35 @@ public final class ValueLog implements Closeable {
     }
 
     private VlogEntry decode(VlogFile file, long offset, int length) throws IOException {
-        long size = fileSize(file);
+        return decode(file.source(), file.name, file.id, fileSize(file), offset, length);
+    }
+
+    /** Reads and checks the entry at {@code offset}, {@code length} bytes long, of a file of {@code size} bytes. */
+    private static VlogEntry decode(ReadSource source, String name, long fileId, long size, long offset, int length)
+            throws IOException {
         if (offset < 0 || length < VlogFormat.HEADER_SIZE || offset + length > size) {
-            throw new CorruptionException(file.name, offset, "value log " + file.name + " at offset " + offset
+            throw new CorruptionException(name, offset, "value log " + name + " at offset " + offset
                     + ": entry of " + length + " bytes runs past the end of the file (" + size + " bytes)");
         }
-        ByteBuffer entry = file.source().read(offset, length);
+        ByteBuffer entry = source.read(offset, length);
         CRC32C check = new CRC32C();
         check.update(entry.duplicate().position(4));
         if ((int) check.getValue() != entry.getInt(0)) {
-            throw new CorruptionException(file.name, offset, "value log " + file.name + " at offset " + offset
+            throw new CorruptionException(name, offset, "value log " + name + " at offset " + offset
                     + ": entry checksum mismatch");
         }
         long version = entry.getLong(4);
         int keyLength = entry.getInt(12);
         int valueLength = entry.getInt(16);
         if (keyLength < 0 || valueLength < 0 || VlogFormat.entryLength(keyLength, valueLength) != length) {
-            throw new CorruptionException(file.name, offset, "value log " + file.name + " at offset " + offset
+            throw new CorruptionException(name, offset, "value log " + name + " at offset " + offset
                     + ": entry lengths do not add up to " + length);
         }
         byte[] key = new byte[keyLength];
         entry.get(VlogFormat.HEADER_SIZE, key);
         byte[] value = new byte[valueLength];
         entry.get(VlogFormat.HEADER_SIZE + keyLength, value);
-        return new VlogEntry(file.id, offset, length, version, key, value);
+        return new VlogEntry(fileId, offset, length, version, key, value);
     }
 
     private long fileSize(VlogFile file) throws IOException {
@@ -241,34 +246,48 @@ public final class ValueLog implements Closeable {
             return;
         }
         try {
-            long size = file.source().size();
-            long offset = 0;
-            while (offset + VlogFormat.HEADER_SIZE <= size) {
-                ByteBuffer header = file.source().read(offset, VlogFormat.HEADER_SIZE);
-                long length = (long) VlogFormat.HEADER_SIZE + header.getInt(12) + header.getInt(16);
-                VlogEntry entry;
-                try {
-                    if (header.getInt(12) < 0 || header.getInt(16) < 0 || offset + length > size) {
-                        throw new CorruptionException(file.name, offset, "entry runs past the end of the file");
-                    }
-                    entry = decode(file, offset, (int) length);
-                } catch (CorruptionException e) {
-                    LOG.log(System.Logger.Level.WARNING, () -> "value log " + file.name + " ends with "
-                            + (size - offsetOf(e)) + " unreadable bytes at offset " + offsetOf(e));
-                    return;
-                }
-                if (!visitor.visit(entry)) {
-                    return;
-                }
-                offset += length;
+            CorruptionException damage = scanFile(file.source(), file.name, file.id, visitor);
+            if (damage != null) {
+                LOG.log(System.Logger.Level.WARNING, () -> "value log " + file.name + " ends in unreadable bytes: "
+                        + damage.getMessage());
             }
         } finally {
             file.unref();
         }
     }
 
-    private static long offsetOf(CorruptionException e) {
-        return e.offset();
+    /**
+     * Reads the entries of a complete value-log file in order until its end or the first entry
+     * that fails its checks, which is returned (null when the file ends cleanly). Read-only; the
+     * offline tools use it too.
+     */
+    public static CorruptionException scanFile(ReadSource source, String name, long fileId, EntryVisitor visitor)
+            throws IOException {
+        long size = source.size();
+        long offset = 0;
+        while (offset < size) {
+            if (size - offset < VlogFormat.HEADER_SIZE) {
+                return new CorruptionException(name, offset, "value log " + name + " at offset " + offset
+                        + ": " + (size - offset) + " bytes are too few for an entry header");
+            }
+            ByteBuffer header = source.read(offset, VlogFormat.HEADER_SIZE);
+            long length = (long) VlogFormat.HEADER_SIZE + header.getInt(12) + header.getInt(16);
+            VlogEntry entry;
+            try {
+                if (header.getInt(12) < 0 || header.getInt(16) < 0 || length > Integer.MAX_VALUE) {
+                    throw new CorruptionException(name, offset, "value log " + name + " at offset " + offset
+                            + ": impossible entry lengths");
+                }
+                entry = decode(source, name, fileId, size, offset, (int) length);
+            } catch (CorruptionException e) {
+                return e;
+            }
+            if (!visitor.visit(entry)) {
+                return null;
+            }
+            offset += length;
+        }
+        return null;
     }
 
     /** Ids of the files GC may collect: every live file but the active one, oldest first. */

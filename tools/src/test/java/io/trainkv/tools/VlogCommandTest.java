@@ -1,0 +1,68 @@
+package io.trainkv.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trainkv.Options;
+import io.trainkv.TrainKV;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** vlog-verify and vlog-dump: entries, discard estimates, torn tails and damage. */
+class VlogCommandTest {
+
+    @TempDir
+    Path tempDir;
+
+    private static String[] run(String... args) {
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            int code = TrainKvCommand.execute(args);
+            return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(oldOut);
+        }
+    }
+
+    @Test
+    void entriesDiscardAndDamageAreReported() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(100).valueLogFileSize(64 * 1024))) {
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < 100; i++) {
+                    db.set(("key-" + i).getBytes(), new byte[1000]);
+                }
+                db.flush();
+            }
+            db.flatten();
+        }
+        String[] verify = run("vlog-verify", dir.toString());
+        assertEquals("0", verify[0], verify[1]);
+        assertTrue(verify[1].contains("discarded") && verify[1].matches("(?s).*discarded [1-9][0-9]* bytes.*"), verify[1]);
+        String[] dump = run("vlog-dump", dir.toString());
+        assertTrue(dump[1].contains("\"key-0\" @1 offset 0, 1025 bytes"), dump[1]);
+
+        List<Path> logs;
+        try (Stream<Path> files = Files.list(dir)) {
+            logs = files.filter(p -> p.toString().endsWith(".vlog")).filter(p -> p.toFile().length() > 0).sorted().toList();
+        }
+        try (FileChannel channel = FileChannel.open(logs.get(0), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(new byte[] {0x33}), 500);
+        }
+        String[] damaged = run("vlog-verify", dir.toString());
+        assertEquals("1", damaged[0], damaged[1]);
+        assertTrue(damaged[1].contains("damaged: value log " + logs.get(0).getFileName() + " at offset 0"), damaged[1]);
+    }
+}
