@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "trainkv", mixinStandardHelpOptions = true, version = "TrainKV 0.1.0",
         description = "TrainKV embedded key-value store: the shell and tools for a database directory.",
         subcommands = {ShellCommand.class, SstDumpCommand.class, WalCommand.Verify.class, WalCommand.Dump.class,
-            ManifestCommand.Verify.class, ManifestCommand.Dump.class, VlogCommand.Verify.class, VlogCommand.Dump.class})
+            ManifestCommand.Verify.class, ManifestCommand.Dump.class, VlogCommand.Verify.class, VlogCommand.Dump.class,
+            CompactCommand.class, VlogGcCommand.class, LoadCommand.class})
 public final class TrainKvCommand implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,96 @@
+package io.trainkv.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trainkv.Options;
+import io.trainkv.TrainKV;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** compact, vlog-gc and load on a closed directory, and their refusals. */
+class MaintenanceCommandsTest {
+
+    @TempDir
+    Path tempDir;
+
+    private static String[] run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = TrainKvCommand.execute(args);
+            return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void loadReadsTsvCsvAndJsonLinesAndReportsBadLines() throws Exception {
+        Path db = tempDir.resolve("db");
+        Path tsv = tempDir.resolve("data.tsv");
+        Files.writeString(tsv, "a\t1\nb\t2 with spaces\n");
+        Path csv = tempDir.resolve("data.csv");
+        Files.writeString(csv, "c,3\n\"d,quoted\",\"say \"\"hi\"\"\"\n");
+        Path jsonl = tempDir.resolve("data.jsonl");
+        Files.writeString(jsonl, "{\"key\": \"e\", \"value\": \"line\\nbreak\"}\n{\"value\": \"6\", \"key\": \"f\"}\n");
+        assertEquals("0", run("load", db.toString(), tsv.toString())[0]);
+        assertEquals("0", run("load", db.toString(), csv.toString())[0]);
+        String[] json = run("load", db.toString(), jsonl.toString());
+        assertEquals("0", json[0], json[2]);
+        assertTrue(json[1].contains("loaded 2 keys"), json[1]);
+        Path bad = tempDir.resolve("bad.tsv");
+        Files.writeString(bad, "g\t7\nno tab here\nh\t8\n");
+        String[] stopped = run("load", db.toString(), bad.toString());
+        assertEquals("1", stopped[0]);
+        assertTrue(stopped[2].contains("bad.tsv:2: error: expected KEY<TAB>VALUE"), stopped[2]);
+        assertEquals("1", run("load", "--continue-on-error", db.toString(), bad.toString())[0]);
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            assertEquals("2 with spaces", opened.get("b"));
+            assertEquals("say \"hi\"", opened.get("d,quoted"));
+            assertEquals("line\nbreak", opened.get("e"));
+            assertEquals("6", opened.get("f"));
+            assertEquals("7", opened.get("g"));
+            assertEquals("8", opened.get("h"), "continued past the bad line");
+        }
+    }
+
+    @Test
+    void compactAndVlogGcWorkOnAClosedDirectoryAndRefuseAnOpenOne() throws Exception {
+        Path db = tempDir.resolve("db");
+        try (TrainKV opened = TrainKV.open(Options.at(db).valueThreshold(100).valueLogFileSize(64 * 1024)
+                .level0Triggers(100, 200, 300))) {
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < 200; i++) {
+                    opened.set(("key-" + i).getBytes(), new byte[500]);
+                }
+                opened.flush();
+            }
+            String[] refused = run("compact", db.toString());
+            assertEquals("2", refused[0]);
+            assertTrue(refused[2].contains("already open"), refused[2]);
+        }
+        String[] compact = run("compact", db.toString());
+        assertEquals("0", compact[0], compact[2]);
+        assertTrue(compact[1].contains("before:\n  L0: 3 tables") && compact[1].contains("after:\n  L7: "), compact[1]);
+        String[] sample = run("vlog-gc", "--sample-only", "--ratio", "0.5", db.toString());
+        assertEquals("0", sample[0], sample[2]);
+        assertTrue(sample[1].contains("0 files collected"), sample[1]);
+        String[] gc = run("vlog-gc", "--ratio", "0.5", db.toString());
+        assertEquals("0", gc[0], gc[2]);
+        assertTrue(gc[1].matches("(?s).*[1-9][0-9]* files collected.*"), gc[1]);
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            assertEquals(500, opened.get("key-7".getBytes()).length);
+        }
+    }
+}
