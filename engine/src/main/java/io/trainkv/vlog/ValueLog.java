@@ -197,6 +197,16 @@ public final class ValueLog implements Closeable {
         return decode(file.source(), file.name, file.id, fileSize(file), offset, length);
     }
 
+    /**
+     * Reads and checks the entry a pointer names in a value-log file opened by the caller
+     * (read-only; the offline tools use it).
+     *
+     * @throws CorruptionException if the entry is outside the file or fails its checks
+     */
+    public static VlogEntry readEntry(ReadSource source, String name, ValuePointer pointer) throws IOException {
+        return decode(source, name, pointer.fileId(), source.size(), pointer.offset(), pointer.length());
+    }
+
     /** Reads and checks the entry at {@code offset}, {@code length} bytes long, of a file of {@code size} bytes. */
     private static VlogEntry decode(ReadSource source, String name, long fileId, long size, long offset, int length)
             throws IOException {

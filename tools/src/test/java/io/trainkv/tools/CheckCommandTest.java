@@ -1,0 +1,68 @@
+package io.trainkv.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trainkv.Options;
+import io.trainkv.TrainKV;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** check runs every verification and resolves every value pointer of the live tables. */
+class CheckCommandTest {
+
+    @TempDir
+    Path tempDir;
+
+    private static String[] run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            int code = TrainKvCommand.execute(args);
+            return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void aSoundDirectoryPassesAndADamagedValueIsFound() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(100))) {
+            for (int i = 0; i < 50; i++) {
+                db.set(("key-" + i).getBytes(), new byte[300]);
+                db.set(("small-" + i).getBytes(), new byte[10]);
+            }
+            db.flush();
+        }
+        String[] sound = run("check", dir.toString());
+        assertEquals("0", sound[0], sound[1]);
+        assertTrue(sound[1].contains("50 value pointers in live tables, 0 broken"), sound[1]);
+        assertTrue(sound[1].contains("check: no problems found"), sound[1]);
+
+        Path log;
+        try (Stream<Path> files = Files.list(dir)) {
+            log = files.filter(p -> p.toString().endsWith(".vlog")).filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
+        }
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(new byte[] {0x21}), 100);
+        }
+        String[] damaged = run("check", dir.toString());
+        assertEquals("1", damaged[0], damaged[1]);
+        assertTrue(damaged[1].contains("broken pointer in") && damaged[1].contains("checksum mismatch"), damaged[1]);
+        assertTrue(damaged[1].contains("check: problems found"), damaged[1]);
+    }
+}
