@@ -39,6 +39,11 @@ public final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String refusal = ClosedDirectory.refusal(directory);
+        if (refusal != null) {
+            System.out.println("error: " + refusal);
+            return 2;
+        }
         if (!Files.isDirectory(directory)) {
             System.out.println("error: " + directory + " is not a directory");
             return 2;

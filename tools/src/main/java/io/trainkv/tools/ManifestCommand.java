@@ -67,6 +67,11 @@ public abstract class ManifestCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        String refusal = ClosedDirectory.refusal(directory);
+        if (refusal != null) {
+            out.println("error: " + refusal);
+            return 2;
+        }
         if (!Files.isDirectory(directory)) {
             out.println("error: " + directory + " is not a directory");
             return 2;

@@ -57,6 +57,11 @@ public final class SstDumpCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        String refusal = ClosedDirectory.refusal(Files.isDirectory(target) ? target : target.toAbsolutePath().getParent());
+        if (refusal != null) {
+            err.println("error: " + refusal);
+            return 2;
+        }
         if (!List.of("check", "verify", "properties", "scan").contains(command)) {
             err.println("error: unknown --command " + command + " (check, verify, properties or scan)");
             return 2;

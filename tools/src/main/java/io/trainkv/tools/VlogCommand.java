@@ -60,6 +60,11 @@ public abstract class VlogCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        String refusal = ClosedDirectory.refusal(Files.isDirectory(target) ? target : target.toAbsolutePath().getParent());
+        if (refusal != null) {
+            out.println("error: " + refusal);
+            return 2;
+        }
         List<Path> logs;
         Map<Long, Long> discard = new HashMap<>();
         try {

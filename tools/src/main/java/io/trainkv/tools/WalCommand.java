@@ -65,6 +65,11 @@ public abstract class WalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        String refusal = ClosedDirectory.refusal(Files.isDirectory(target) ? target : target.toAbsolutePath().getParent());
+        if (refusal != null) {
+            err.println("error: " + refusal);
+            return 2;
+        }
         List<Path> logs;
         try {
             logs = logs(target);

@@ -39,6 +39,21 @@ class CheckCommandTest {
     }
 
     @Test
+    void everyOfflineToolRefusesADirectoryThatIsOpenWithExitTwo() {
+        Path dir = tempDir.resolve("open");
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.set("k", "v");
+            db.flush();
+            for (String tool : new String[] {"check", "manifest-verify", "manifest-dump", "wal-verify", "wal-dump",
+                "vlog-verify", "vlog-dump", "sstdump", "compact", "vlog-gc"}) {
+                String[] result = run(tool, dir.toString());
+                assertEquals("2", result[0], tool + ": " + result[1]);
+            }
+        }
+        assertEquals("0", run("check", dir.toString())[0], "once closed it is checked");
+    }
+
+    @Test
     void aSoundDirectoryPassesAndADamagedValueIsFound() throws Exception {
         Path dir = tempDir.resolve("db");
         try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(100))) {
