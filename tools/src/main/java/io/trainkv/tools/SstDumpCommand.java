@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -68,7 +67,7 @@ public final class SstDumpCommand implements Callable<Integer> {
         }
         List<Path> tables;
         try {
-            tables = tables(target);
+            tables = DatabaseFiles.of(target, FileNames.Kind.TABLE);
         } catch (IOException e) {
             err.println("error: " + e.getMessage());
             return 2;
@@ -81,19 +80,6 @@ public final class SstDumpCommand implements Callable<Integer> {
             out.println(tables.size() + " table(s), " + problems + " with problems");
         }
         return problems == 0 ? 0 : 1;
-    }
-
-    private static List<Path> tables(Path target) throws IOException {
-        if (!Files.exists(target)) {
-            throw new IOException(target + " does not exist");
-        }
-        if (!Files.isDirectory(target)) {
-            return List.of(target);
-        }
-        try (Stream<Path> files = Files.list(target)) {
-            return files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), FileNames.Kind.TABLE) >= 0)
-                    .sorted().toList();
-        }
     }
 
     /** Inspects one table; returns whether it is sound. */

@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -68,30 +67,22 @@ public abstract class VlogCommand implements Callable<Integer> {
         List<Path> logs;
         Map<Long, Long> discard = new HashMap<>();
         try {
-            if (!Files.exists(target)) {
-                out.println("error: " + target + " does not exist");
-                return 2;
-            }
-            if (Files.isDirectory(target)) {
-                try (Stream<Path> files = Files.list(target)) {
-                    logs = files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), FileNames.Kind.VALUE_LOG) >= 0)
-                            .sorted().toList();
-                }
+            logs = DatabaseFiles.of(target, FileNames.Kind.VALUE_LOG);
+        } catch (IOException e) {
+            out.println("error: " + e.getMessage());
+            return 2;
+        }
+        if (Files.isDirectory(target)) {
+            try {
                 ManifestLog.Replayed manifest = ManifestLog.replay(NioStorage.open(target), 8);
                 if (manifest != null) {
                     for (VersionEdit edit : manifest.edits()) {
                         edit.valueLogDiscard().forEach((file, bytes) -> discard.merge(file, bytes, Long::sum));
                     }
                 }
-            } else {
-                logs = List.of(target);
+            } catch (CorruptionException | IOException e) {
+                out.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics");
             }
-        } catch (CorruptionException e) {
-            out.println("note: the manifest is damaged (" + e.getMessage() + "); no discard statistics");
-            logs = listQuietly(target);
-        } catch (IOException e) {
-            out.println("error: " + e.getMessage());
-            return 2;
         }
         int damaged = 0;
         for (int i = 0; i < logs.size(); i++) {
@@ -99,15 +90,6 @@ public abstract class VlogCommand implements Callable<Integer> {
         }
         out.println(logs.size() + " value-log file(s), " + damaged + " damaged");
         return damaged == 0 ? 0 : 1;
-    }
-
-    private static List<Path> listQuietly(Path dir) {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), FileNames.Kind.VALUE_LOG) >= 0)
-                    .sorted().toList();
-        } catch (IOException e) {
-            return List.of();
-        }
     }
 
     private boolean check(Path log, boolean newest, Map<Long, Long> discard, PrintWriter out) {

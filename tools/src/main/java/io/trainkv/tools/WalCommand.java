@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -72,7 +71,7 @@ public abstract class WalCommand implements Callable<Integer> {
         }
         List<Path> logs;
         try {
-            logs = logs(target);
+            logs = DatabaseFiles.of(target, FileNames.Kind.WAL);
         } catch (IOException e) {
             err.println("error: " + e.getMessage());
             return 2;
@@ -86,19 +85,6 @@ public abstract class WalCommand implements Callable<Integer> {
             out.println(logs.size() + " log(s), " + damaged + " damaged");
         }
         return damaged == 0 ? 0 : 1;
-    }
-
-    private static List<Path> logs(Path target) throws IOException {
-        if (!Files.exists(target)) {
-            throw new IOException(target + " does not exist");
-        }
-        if (!Files.isDirectory(target)) {
-            return List.of(target);
-        }
-        try (Stream<Path> files = Files.list(target)) {
-            return files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), FileNames.Kind.WAL) >= 0)
-                    .sorted().toList();
-        }
     }
 
     private boolean check(Path log, boolean newest, PrintWriter out, PrintWriter err) {

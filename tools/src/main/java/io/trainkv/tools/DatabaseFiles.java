@@ -1,0 +1,32 @@
+package io.trainkv.tools;
+
+import io.trainkv.storage.FileNames;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The files a tool works on: one named file, or every file of a kind in a database directory. */
+final class DatabaseFiles {
+
+    private DatabaseFiles() {
+    }
+
+    /**
+     * {@code target} itself if it is a file, else its files of {@code kind} in file-number order.
+     *
+     * @throws IOException if {@code target} does not exist or cannot be listed
+     */
+    static List<Path> of(Path target, FileNames.Kind kind) throws IOException {
+        if (!Files.exists(target)) {
+            throw new IOException(target + " does not exist");
+        }
+        if (!Files.isDirectory(target)) {
+            return List.of(target);
+        }
+        try (Stream<Path> files = Files.list(target)) {
+            return files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), kind) >= 0).sorted().toList();
+        }
+    }
+}
