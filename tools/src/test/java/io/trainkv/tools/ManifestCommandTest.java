@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.Options;
 import io.trainkv.TrainKV;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -24,15 +21,7 @@ class ManifestCommandTest {
     Path tempDir;
 
     private static String[] run(String... args) {
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            int code = TrainKvCommand.execute(args);
-            return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(oldOut);
-        }
+        return ToolRun.of(args).asArray();
     }
 
     private static List<Path> tables(Path dir) throws Exception {
