@@ -2,6 +2,7 @@ package io.trainkv.manifest;
 
 import io.trainkv.util.Bytes;
 import io.trainkv.util.ValueStruct;
+import io.trainkv.util.RefCounts;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -34,15 +35,7 @@ public final class Version {
 
     /** Takes a reference unless the version has already been released; returns whether it did. */
     public boolean tryRef() {
-        while (true) {
-            int current = refs.get();
-            if (current <= 0) {
-                return false;
-            }
-            if (refs.compareAndSet(current, current + 1)) {
-                return true;
-            }
-        }
+        return RefCounts.tryIncrement(refs);
     }
 
     /** Releases a reference; the last one releases the version's tables. */

@@ -165,8 +165,8 @@ public final class VersionEdit {
                         int level = level(in.get(), maxLevels);
                         long number = nonNegative(in.getLong(), "file number");
                         long size = nonNegative(in.getLong(), "file size");
-                        byte[] smallest = key(in);
-                        byte[] largest = key(in);
+                        byte[] smallest = KeyFormat.readLengthPrefixed(in);
+                        byte[] largest = KeyFormat.readLengthPrefixed(in);
                         if (KeyFormat.compare(smallest, largest) > 0) {
                             throw new IllegalArgumentException("table " + number + " has smallest key after largest");
                         }
@@ -203,15 +203,5 @@ public final class VersionEdit {
             throw new IllegalArgumentException("level " + level + " outside 0.." + (maxLevels - 1));
         }
         return level;
-    }
-
-    private static byte[] key(ByteBuffer in) {
-        int length = in.getInt();
-        if (length <= KeyFormat.VERSION_SIZE || length > in.remaining()) {
-            throw new IllegalArgumentException("key length " + length + " does not fit");
-        }
-        byte[] key = new byte[length];
-        in.get(key);
-        return key;
     }
 }

@@ -95,8 +95,8 @@ public final class TableProperties {
             int blocks = in.getInt();
             long minVersion = in.getLong();
             long maxVersion = in.getLong();
-            byte[] smallest = readKey(in);
-            byte[] largest = readKey(in);
+            byte[] smallest = KeyFormat.readLengthPrefixed(in);
+            byte[] largest = KeyFormat.readLengthPrefixed(in);
             int files = in.getInt();
             if (files < 0 || (long) files * 16 > in.remaining()) {
                 throw new IllegalArgumentException("value-log file count " + files + " does not fit");
@@ -114,15 +114,5 @@ public final class TableProperties {
             throw new CorruptionException(fileName, blockOffset, "table " + fileName + ", properties block at offset "
                     + blockOffset + ": " + (e.getMessage() == null ? "truncated" : e.getMessage()), e);
         }
-    }
-
-    private static byte[] readKey(ByteBuffer in) {
-        int length = in.getInt();
-        if (length <= KeyFormat.VERSION_SIZE || length > in.remaining()) {
-            throw new IllegalArgumentException("key length " + length + " does not fit");
-        }
-        byte[] key = new byte[length];
-        in.get(key);
-        return key;
     }
 }

@@ -1,5 +1,6 @@
 package io.trainkv.util;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -60,6 +61,22 @@ public final class KeyFormat {
     /** The user key of an encoded internal key, copied. */
     public static byte[] userKey(byte[] internalKey) {
         return Arrays.copyOf(internalKey, internalKey.length - VERSION_SIZE);
+    }
+
+    /**
+     * Reads an internal key stored as {@code length(4) ‖ key} (manifest edits, table properties),
+     * checking the length against what is left.
+     *
+     * @throws IllegalArgumentException if the length is impossible
+     */
+    public static byte[] readLengthPrefixed(ByteBuffer in) {
+        int length = in.getInt();
+        if (length <= VERSION_SIZE || length > in.remaining()) {
+            throw new IllegalArgumentException("key length " + length + " does not fit");
+        }
+        byte[] key = new byte[length];
+        in.get(key);
+        return key;
     }
 
     /** Compares two encoded internal keys: user key ascending, then version descending. */

@@ -2,6 +2,7 @@ package io.trainkv.vlog;
 
 import io.trainkv.storage.ReadSource;
 import java.io.IOException;
+import io.trainkv.util.RefCounts;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,15 +50,7 @@ final class VlogFile {
 
     /** Takes a read reference unless the file is already released. */
     boolean tryRef() {
-        while (true) {
-            int current = refs.get();
-            if (current <= 0) {
-                return false;
-            }
-            if (refs.compareAndSet(current, current + 1)) {
-                return true;
-            }
-        }
+        return RefCounts.tryIncrement(refs);
     }
 
     void unref() {

@@ -17,6 +17,11 @@ final class ClosedDirectory {
     private ClosedDirectory() {
     }
 
+    /** As {@link #refusal(Path)} for the directory a tool's FILE|DIR argument names or lies in. */
+    static String refusalFor(Path fileOrDirectory) {
+        return refusal(Files.isDirectory(fileOrDirectory) ? fileOrDirectory : fileOrDirectory.toAbsolutePath().getParent());
+    }
+
     /**
      * Null if {@code directory} is a database nobody holds (or not a database at all, which the
      * tool reports itself), otherwise the one-line reason to refuse it.

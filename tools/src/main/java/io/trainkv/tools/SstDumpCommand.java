@@ -56,7 +56,7 @@ public final class SstDumpCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-        String refusal = ClosedDirectory.refusal(Files.isDirectory(target) ? target : target.toAbsolutePath().getParent());
+        String refusal = ClosedDirectory.refusalFor(target);
         if (refusal != null) {
             err.println("error: " + refusal);
             return 2;

@@ -59,7 +59,7 @@ public abstract class VlogCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
-        String refusal = ClosedDirectory.refusal(Files.isDirectory(target) ? target : target.toAbsolutePath().getParent());
+        String refusal = ClosedDirectory.refusalFor(target);
         if (refusal != null) {
             out.println("error: " + refusal);
             return 2;

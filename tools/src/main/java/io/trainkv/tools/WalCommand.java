@@ -64,7 +64,7 @@ public abstract class WalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-        String refusal = ClosedDirectory.refusal(Files.isDirectory(target) ? target : target.toAbsolutePath().getParent());
+        String refusal = ClosedDirectory.refusalFor(target);
         if (refusal != null) {
             err.println("error: " + refusal);
             return 2;
