@@ -4,11 +4,8 @@ import io.trainkv.Options;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
 import io.trainkv.WriteBatch;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -19,129 +16,122 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code trainkv load DIR FILE}: bulk-loads key/value pairs from TSV ({@code key<TAB>value}), CSV
- * ({@code key,value} with RFC 4180 quoting) or JSON lines ({@code {"key": "...", "value": "..."}})
- * in write batches, with a progress bar. A malformed line is reported with its number and stops
- * the load (what came before it is kept) unless {@code --continue-on-error}. Exit 0 when every line
- * loaded, 1 when lines were rejected, 2 on usage or I/O errors.
+ * {@code trainkv load DIR [FILE|-]}: bulk-loads key/value lines (TSV, CSV or JSON lines; text,
+ * hex or base64 fields) in write batches, with a progress bar. A bad line is reported with its
+ * number; with {@code --skip-bad} it is skipped, otherwise the load stops and the batch holding
+ * that line is not written, so the database holds exactly the lines before the first line of that
+ * batch. Exit 0 when every line loaded, 1 when lines were rejected, 2 on usage or I/O errors.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
-        description = "Bulk-load key/value pairs from TSV, CSV or JSON lines into a database.")
+        description = {"Bulk-load key/value lines from a file or standard input into a database.",
+            "A bad line is reported with its number and stops the load before the batch that holds it "
+                + "(earlier batches stay written), unless --skip-bad."})
 public final class LoadCommand implements Callable<Integer> {
-
-    /** The input formats. */
-    enum Format { tsv, csv, jsonl }
 
     @Parameters(index = "0", paramLabel = "DIR", description = "The database directory (created if missing).")
     Path directory;
 
-    @Parameters(index = "1", paramLabel = "FILE", description = "The input file.")
-    Path input;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "FILE|-", defaultValue = "-",
+            description = "The input file, or - for standard input (the default).")
+    String input;
 
-    @Option(names = "--format", description = "tsv, csv or jsonl. Default: from the file name, else tsv.")
-    Format format;
+    @Option(names = "--format", description = "tsv, csv or jsonl. Default: from the file name's extension, else tsv.")
+    RecordFormat format;
+
+    @Option(names = "--encoding", defaultValue = "text",
+            description = "How keys and values are written: text (UTF-8), hex or base64. Default: ${DEFAULT-VALUE}")
+    FieldEncoding encoding;
 
     @Option(names = "--batch-size", defaultValue = "1000", description = "Keys per write batch. Default: ${DEFAULT-VALUE}")
     int batchSize;
 
-    @Option(names = "--continue-on-error", description = "Skip malformed lines instead of stopping.")
-    boolean continueOnError;
+    @Option(names = {"--skip-bad", "--continue-on-error"}, description = "Skip bad lines (each is reported) instead of stopping.")
+    boolean skipBad;
 
     @Override
     public Integer call() {
-        Format chosen = format != null ? format : guess(input);
-        long total;
+        if (batchSize < 1) {
+            System.err.println("error: --batch-size must be at least 1");
+            return 2;
+        }
+        boolean fromStdin = input.equals("-");
+        String source = fromStdin ? "standard input" : input;
+        RecordFormat chosen = format != null ? format : fromStdin ? RecordFormat.tsv : RecordFormat.forFileName(input);
+        long total = -1;
+        InputStream in;
         try {
-            total = Files.size(input);
+            if (fromStdin) {
+                in = System.in;
+            } else {
+                total = Files.size(Path.of(input));
+                in = Files.newInputStream(Path.of(input));
+            }
         } catch (IOException e) {
             System.err.println("error: cannot read " + input + ": " + e.getMessage());
             return 2;
         }
-        AtomicLong bytesRead = new AtomicLong();
+        long knownTotal = total;
         AtomicLong loaded = new AtomicLong();
         int rejected = 0;
+        String stopped = null;
         try (TrainKV db = TrainKV.open(Options.at(directory));
-             InputStream raw = new CountingStream(Files.newInputStream(input), bytesRead);
-             BufferedReader lines = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8));
-             Progress progress = Progress.start(() -> Progress.bar(bytesRead.get(), total)
-                     + String.format(Locale.ROOT, " %,d keys", loaded.get()))) {
+             InputLines lines = new InputLines(in);
+             Progress progress = Progress.start(() -> (knownTotal >= 0 ? Progress.bar(lines.bytesRead(), knownTotal) + " "
+                     : String.format(Locale.ROOT, "%,d bytes read, ", lines.bytesRead()))
+                     + String.format(Locale.ROOT, "%,d keys", loaded.get()))) {
             WriteBatch batch = new WriteBatch();
-            String line;
-            long number = 0;
-            while ((line = lines.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                String[] pair;
+            long firstUnwrittenLine = 1;
+            while (true) {
                 try {
-                    pair = RecordParser.parse(chosen, line);
-                    batch.set(pair[0], pair[1]);
-                } catch (IllegalArgumentException e) {
-                    rejected++;
-                    System.err.println("\r" + input + ":" + number + ": error: " + e.getMessage());
-                    if (!continueOnError) {
+                    String line = lines.next();
+                    if (line == null) {
                         break;
                     }
-                    continue;
+                    if (!line.isEmpty()) {
+                        String[] pair = chosen.parse(line);
+                        batch.set(field(pair[0], "key"), field(pair[1], "value"));
+                    }
+                } catch (IllegalArgumentException e) {
+                    long number = lines.lineNumber();
+                    rejected++;
+                    System.err.println("\r" + source + ":" + number + ": error: " + e.getMessage());
+                    if (skipBad) {
+                        continue;
+                    }
+                    stopped = "stopped at line " + number + ": lines " + firstUnwrittenLine + ".." + number
+                            + " (the batch holding it) were not written" + (firstUnwrittenLine > 1
+                            ? "; lines 1.." + (firstUnwrittenLine - 1) + " were" : "");
+                    batch.clear();
+                    break;
                 }
                 if (batch.size() >= batchSize) {
                     db.write(batch);
                     loaded.addAndGet(batch.size());
                     batch.clear();
+                    firstUnwrittenLine = lines.lineNumber() + 1;
                 }
             }
             if (!batch.isEmpty()) {
                 db.write(batch);
                 loaded.addAndGet(batch.size());
             }
-        } catch (IOException e) {
-            System.err.println("error: " + e.getMessage());
-            return 2;
-        } catch (TrainKVException e) {
-            System.err.println("error: " + e.getMessage());
+        } catch (IOException | TrainKVException e) {
+            System.err.println("\rerror: " + e.getMessage() + " (" + loaded.get() + " keys were written before it)");
             return 2;
         }
-        System.out.println("loaded " + loaded.get() + " keys from " + input + (rejected > 0 ? ", rejected " + rejected + " lines" : ""));
+        if (stopped != null) {
+            System.err.println(stopped);
+        }
+        System.out.println("loaded " + loaded.get() + " keys from " + source
+                + (rejected > 0 ? (skipBad ? ", skipped " : ", rejected ") + rejected + " bad line(s)" : ""));
         return rejected == 0 ? 0 : 1;
     }
 
-    private static Format guess(Path input) {
-        String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".csv")) {
-            return Format.csv;
-        }
-        if (name.endsWith(".jsonl") || name.endsWith(".json")) {
-            return Format.jsonl;
-        }
-        return Format.tsv;
-    }
-
-    /** Counts the bytes read, for the progress bar. */
-    private static final class CountingStream extends java.io.FilterInputStream {
-        private final AtomicLong count;
-
-        CountingStream(InputStream in, AtomicLong count) {
-            super(in);
-            this.count = count;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count.incrementAndGet();
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            int n = super.read(buffer, offset, length);
-            if (n > 0) {
-                count.addAndGet(n);
-            }
-            return n;
+    private byte[] field(String text, String what) {
+        try {
+            return encoding.decode(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + " " + e.getMessage());
         }
     }
 }

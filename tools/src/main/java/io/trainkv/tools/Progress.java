@@ -6,8 +6,8 @@ import java.util.function.Supplier;
 
 /**
  * A one-line progress display on standard error, redrawn in place ({@code \r}) while a long job
- * runs on another thread, and finished with a newline. Quiet when standard error is not a
- * terminal unless asked, so scripts and logs are not flooded.
+ * runs on another thread, and finished with a newline. Without a terminal (output redirected,
+ * CI logs) only that final line is printed, so scripts and logs are not flooded.
  */
 final class Progress implements AutoCloseable {
 
@@ -28,7 +28,9 @@ final class Progress implements AutoCloseable {
     /** Starts redrawing {@code status} until closed. */
     static Progress start(Supplier<String> status) {
         Progress progress = new Progress(System.err, status);
-        progress.painter.start();
+        if (System.console() != null) {
+            progress.painter.start();
+        }
         return progress;
     }
 

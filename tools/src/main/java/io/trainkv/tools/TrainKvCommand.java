@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         description = "TrainKV embedded key-value store: the shell and tools for a database directory.",
         subcommands = {ShellCommand.class, SstDumpCommand.class, WalCommand.Verify.class, WalCommand.Dump.class,
             ManifestCommand.Verify.class, ManifestCommand.Dump.class, VlogCommand.Verify.class, VlogCommand.Dump.class,
-            CompactCommand.class, VlogGcCommand.class, LoadCommand.class, CheckCommand.class})
+            CompactCommand.class, VlogGcCommand.class, LoadCommand.class, DumpCommand.class, CheckCommand.class})
 public final class TrainKvCommand implements Runnable {
 
     @CommandLine.Spec

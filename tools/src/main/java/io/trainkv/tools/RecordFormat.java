@@ -1,22 +1,89 @@
 package io.trainkv.tools;
 
-/** Parses one input line of {@code trainkv load} into a key and a value. */
-final class RecordParser {
+import java.util.Locale;
 
-    private RecordParser() {
-    }
+/**
+ * The line formats of {@code load} and {@code dump}: {@code key<TAB>value}, RFC 4180
+ * {@code key,value} and JSON lines {@code {"key": "...", "value": "..."}}. One record per line, so
+ * a field may not hold a line break except in JSON, which escapes it.
+ */
+enum RecordFormat {
+    tsv {
+        @Override
+        String[] parse(String line) {
+            return RecordFormat.tsv(line);
+        }
+
+        @Override
+        String format(String key, String value) {
+            requireOneLine(key, value);
+            if (key.indexOf('\t') >= 0) {
+                throw new IllegalArgumentException("the key holds a tab, which TSV cannot carry");
+            }
+            return key + '\t' + value;
+        }
+    },
+    csv {
+        @Override
+        String[] parse(String line) {
+            return RecordFormat.csv(line);
+        }
+
+        @Override
+        String format(String key, String value) {
+            requireOneLine(key, value);
+            return csvField(key) + ',' + csvField(value);
+        }
+    },
+    jsonl {
+        @Override
+        String[] parse(String line) {
+            return RecordFormat.json(line);
+        }
+
+        @Override
+        String format(String key, String value) {
+            return "{\"key\":" + Json.quote(key) + ",\"value\":" + Json.quote(value) + "}";
+        }
+    };
 
     /**
      * {key, value} of one line.
      *
      * @throws IllegalArgumentException describing what is malformed
      */
-    static String[] parse(LoadCommand.Format format, String line) {
-        return switch (format) {
-            case tsv -> tsv(line);
-            case csv -> csv(line);
-            case jsonl -> json(line);
-        };
+    abstract String[] parse(String line);
+
+    /**
+     * The line (without its line break) that {@link #parse} reads back as {@code key}, {@code value}.
+     *
+     * @throws IllegalArgumentException if this format cannot carry them
+     */
+    abstract String format(String key, String value);
+
+    /** The format a file name's extension suggests: .csv, .jsonl or .json, else TSV. */
+    static RecordFormat forFileName(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.endsWith(".csv")) {
+            return csv;
+        }
+        if (lower.endsWith(".jsonl") || lower.endsWith(".json")) {
+            return jsonl;
+        }
+        return tsv;
+    }
+
+    private static void requireOneLine(String key, String value) {
+        if (key.indexOf('\n') >= 0 || key.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("a line break in a key or value, which only jsonl can carry");
+        }
+    }
+
+    private static String csvField(String field) {
+        if (field.indexOf(',') < 0 && field.indexOf('"') < 0) {
+            return field;
+        }
+        return '"' + field.replace("\"", "\"\"") + '"';
     }
 
     private static String[] tsv(String line) {

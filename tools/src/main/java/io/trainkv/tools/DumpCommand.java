@@ -1,0 +1,192 @@
+package io.trainkv.tools;
+
+import io.trainkv.DbIterator;
+import io.trainkv.IteratorOptions;
+import io.trainkv.Options;
+import io.trainkv.Stats;
+import io.trainkv.TrainKV;
+import io.trainkv.TrainKVException;
+import io.trainkv.storage.FileNames;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code trainkv dump DIR}: exports every live key and value of a closed database in key order,
+ * in a format and encoding that {@code trainkv load} reads back byte for byte. An output file is
+ * written under a temporary name and renamed into place only when the dump is complete, so a
+ * failed dump leaves no partial file. A key or value the chosen format and encoding cannot carry
+ * (binary data as text, a line break in TSV) stops the dump naming the key: exit 1. Exit 0 when
+ * everything was written, 2 on usage or I/O errors.
+ */
+@Command(name = "dump", mixinStandardHelpOptions = true,
+        description = {"Export the keys and values of a closed database as TSV, CSV or JSON lines, in key order.",
+            "The output loads back exactly with: trainkv load DIR FILE --format F --encoding E"})
+public final class DumpCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "The database directory.")
+    Path directory;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "-", paramLabel = "FILE|-",
+            description = "Where to write: a file, or - for standard output (the default).")
+    String output;
+
+    @Option(names = "--force", description = "Replace the output file if it exists.")
+    boolean force;
+
+    @Option(names = "--format", description = "tsv, csv or jsonl. Default: from the output file's extension, else tsv.")
+    RecordFormat format;
+
+    @Option(names = "--encoding", defaultValue = "text",
+            description = "How keys and values are written: text (UTF-8), hex or base64. Default: ${DEFAULT-VALUE}")
+    FieldEncoding encoding;
+
+    @Option(names = "--prefix", description = "Only keys with this prefix (written in --encoding).")
+    String prefix;
+
+    @Option(names = "--from", description = "Only keys at or after this one (written in --encoding).")
+    String from;
+
+    @Option(names = "--to", description = "Only keys at or before this one (written in --encoding).")
+    String to;
+
+    @Override
+    public Integer call() {
+        String refusal = ClosedDirectory.refusal(directory);
+        if (refusal != null) {
+            System.err.println("error: " + refusal);
+            return 2;
+        }
+        if (!Files.isRegularFile(directory.resolve(FileNames.CURRENT))) {
+            System.err.println("error: " + directory + " is not a TrainKV database (no CURRENT file)");
+            return 2;
+        }
+        boolean toStdout = output.equals("-");
+        RecordFormat chosen = format != null ? format : toStdout ? RecordFormat.tsv : RecordFormat.forFileName(output);
+        IteratorOptions range;
+        try {
+            range = range();
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: a bound is " + e.getMessage());
+            return 2;
+        }
+        Path target = toStdout ? null : Path.of(output).toAbsolutePath();
+        if (target != null && Files.exists(target) && !force) {
+            System.err.println("error: " + output + " exists; use --force to replace it");
+            return 2;
+        }
+        Path partial = target == null ? null : target.resolveSibling(target.getFileName() + ".partial");
+        AtomicLong keys = new AtomicLong();
+        AtomicLong bytes = new AtomicLong();
+        int code;
+        try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
+            long estimate = estimatedBytes(db.stats());
+            try (OutputStream stream = toStdout ? new UncloseableStream(System.out) : Files.newOutputStream(partial);
+                 Writer out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
+                 Progress progress = Progress.start(() -> Progress.bar(bytes.get(), Math.max(estimate, bytes.get() + 1))
+                         + String.format(Locale.ROOT, " %,d keys", keys.get()))) {
+                code = write(db, range, chosen, out, keys, bytes);
+            }
+            if (target != null && code == 0) {
+                Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException | TrainKVException e) {
+            System.err.println("error: " + e.getMessage());
+            code = 2;
+        } finally {
+            deleteQuietly(partial);
+        }
+        if (code == 0) {
+            System.err.println("dumped " + keys.get() + " keys to " + (toStdout ? "standard output" : output));
+        }
+        return code;
+    }
+
+    private int write(TrainKV db, IteratorOptions range, RecordFormat chosen, Writer out, AtomicLong keys,
+                      AtomicLong bytes) throws IOException {
+        try (DbIterator it = db.iterator(range)) {
+            for (it.seekToFirst(); it.valid(); it.next()) {
+                byte[] key = it.key();
+                byte[] value = it.value();
+                String line;
+                try {
+                    line = chosen.format(encoding.encode(key), encoding.encode(value));
+                } catch (IllegalArgumentException e) {
+                    out.flush();
+                    System.err.println("\rerror: key 0x" + HexFormat.of().formatHex(key) + ": " + e.getMessage()
+                            + "; dump with --encoding base64 (or hex)" + (chosen == RecordFormat.jsonl ? "" : " or --format jsonl")
+                            + (output.equals("-") ? "" : "; " + output + " was not written"));
+                    return 1;
+                }
+                out.write(line);
+                out.write('\n');
+                keys.incrementAndGet();
+                bytes.addAndGet(key.length + value.length);
+            }
+        }
+        return 0;
+    }
+
+    private IteratorOptions range() {
+        IteratorOptions range = IteratorOptions.forward();
+        if (prefix != null) {
+            range.prefix(encoding.decode(prefix));
+        }
+        if (from != null) {
+            range.from(encoding.decode(from));
+        }
+        if (to != null) {
+            byte[] last = encoding.decode(to);
+            byte[] justAfter = java.util.Arrays.copyOf(last, last.length + 1);
+            range.to(justAfter);
+        }
+        return range;
+    }
+
+    /** About how many key and value bytes the database holds, for the progress bar. */
+    private static long estimatedBytes(Stats stats) {
+        long tables = stats.levels().stream().mapToLong(Stats.LevelStats::bytes).sum();
+        return tables + stats.memtableBytes() + stats.valueLogBytes();
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                System.err.println("warning: cannot delete " + file + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Standard output, flushed but left open when the dump's writer closes. */
+    private static final class UncloseableStream extends java.io.FilterOutputStream {
+        UncloseableStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package io.trainkv.tools;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trainkv.Options;
+import io.trainkv.TrainKV;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** load and dump: exact round trips in every format and encoding, and what happens to bad input. */
+class LoadDumpCommandTest {
+
+    @TempDir
+    Path tempDir;
+
+    @Test
+    void loadThenDumpRoundTripsOneHundredThousandBinaryRowsExactly() throws Exception {
+        Random random = new Random(20261127);
+        TreeMap<byte[], byte[]> rows = new TreeMap<>(Arrays::compareUnsigned);
+        while (rows.size() < 100_000) {
+            byte[] key = new byte[1 + random.nextInt(24)];
+            random.nextBytes(key);
+            byte[] value = new byte[rows.size() % 100 == 0 ? 3000 : random.nextInt(64)];
+            random.nextBytes(value);
+            rows.put(key, value);
+        }
+        StringBuilder text = new StringBuilder();
+        Base64.Encoder base64 = Base64.getEncoder();
+        rows.forEach((k, v) -> text.append(base64.encodeToString(k)).append('\t').append(base64.encodeToString(v)).append('\n'));
+        Path input = tempDir.resolve("rows.tsv");
+        Files.writeString(input, text);
+        Path db = tempDir.resolve("db");
+
+        ToolRun load = ToolRun.of("load", db.toString(), input.toString(), "--encoding", "base64", "--batch-size", "5000");
+        assertEquals(0, load.code(), load.err());
+        assertTrue(load.out().contains("loaded 100000 keys"), load.out());
+        Path output = tempDir.resolve("dump.tsv");
+        ToolRun dump = ToolRun.of("dump", db.toString(), "--output", output.toString(), "--encoding", "base64");
+        assertEquals(0, dump.code(), dump.err());
+        assertTrue(dump.err().contains("dumped 100000 keys"), dump.err());
+        assertArrayEquals(Files.readAllBytes(input), Files.readAllBytes(output), "the dump is the input, byte for byte");
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            byte[] someKey = rows.keySet().stream().skip(500).findFirst().orElseThrow();
+            assertArrayEquals(rows.get(someKey), opened.get(someKey));
+        }
+    }
+
+    @Test
+    void textRoundTripsInEveryFormat() throws Exception {
+        String tsv = "a,comma\tvalue with \"quotes\" and\ttab\nb\\slash\tünïcødé ✓\nc\t\n";
+        String csv = "\"a,comma\",\"value \"\"quoted\"\"\"\nb\\slash,ünïcødé ✓\nc,\n";
+        String jsonl = "{\"key\":\"a\\n\\\"b\\\"\",\"value\":\"line\\nbreak\\ttab \\u0001\"}\n{\"key\":\"c\",\"value\":\"✓\"}\n";
+        String[][] cases = {{"tsv", tsv}, {"csv", csv}, {"jsonl", jsonl}};
+        for (String[] c : cases) {
+            Path input = tempDir.resolve("in." + c[0]);
+            Files.writeString(input, c[1]);
+            Path db = tempDir.resolve("db-" + c[0]);
+            ToolRun load = ToolRun.of("load", db.toString(), input.toString());
+            assertEquals(0, load.code(), c[0] + ": " + load.err());
+            Path output = tempDir.resolve("out." + c[0]);
+            ToolRun dump = ToolRun.of("dump", db.toString(), "-o", output.toString());
+            assertEquals(0, dump.code(), c[0] + ": " + dump.err());
+            assertEquals(c[1], Files.readString(output), c[0]);
+        }
+        try (TrainKV opened = TrainKV.open(Options.at(tempDir.resolve("db-jsonl")))) {
+            assertEquals("line\nbreak\ttab \u0001", opened.get("a\n\"b\""));
+        }
+    }
+
+    @Test
+    void loadReadsStandardInputAndDumpWritesStandardOutput() throws Exception {
+        Path db = tempDir.resolve("db");
+        InputStream oldIn = System.in;
+        try {
+            System.setIn(new ByteArrayInputStream("k1\tv1\r\nk2\tv2\n".getBytes(StandardCharsets.UTF_8)));
+            ToolRun load = ToolRun.of("load", db.toString(), "-");
+            assertEquals(0, load.code(), load.err());
+            assertTrue(load.out().contains("loaded 2 keys from standard input"), load.out());
+        } finally {
+            System.setIn(oldIn);
+        }
+        ToolRun dump = ToolRun.of("dump", db.toString(), "--format", "jsonl", "--encoding", "hex");
+        assertEquals(0, dump.code(), dump.err());
+        assertEquals("{\"key\":\"6b31\",\"value\":\"7631\"}\n{\"key\":\"6b32\",\"value\":\"7632\"}\n", dump.out());
+    }
+
+    @Test
+    void aBadLineStopsTheLoadWithoutWritingAnyOfItsBatch() throws Exception {
+        Path db = tempDir.resolve("db");
+        Path input = tempDir.resolve("in.tsv");
+        Files.writeString(input, "k1\t1\nk2\t2\nk3\t3\nk4\t4\nk5\t5\nk6\t6\nk7\t7\nno tab\nk9\t9\n");
+        ToolRun load = ToolRun.of("load", db.toString(), input.toString(), "--batch-size", "3");
+        assertEquals(1, load.code());
+        assertTrue(load.err().contains("in.tsv:8: error: expected KEY<TAB>VALUE"), load.err());
+        assertTrue(load.err().contains("stopped at line 8: lines 7..8 (the batch holding it) were not written; lines 1..6 were"),
+                load.err());
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            for (int i = 1; i <= 6; i++) {
+                assertEquals(Integer.toString(i), opened.get("k" + i));
+            }
+            assertNull(opened.get("k7"), "the batch holding the bad line was not half-applied");
+            assertNull(opened.get("k9"));
+        }
+    }
+
+    @Test
+    void skipBadReportsEveryBadLineAndLoadsTheRest() throws Exception {
+        Path db = tempDir.resolve("db");
+        Path input = tempDir.resolve("in.tsv");
+        byte[] notUtf8 = {'b', 'a', 'd', '\t', (byte) 0xC3, (byte) 0x28, '\n'};
+        try (var out = Files.newOutputStream(input)) {
+            out.write("k1\t1\nno tab\n".getBytes(StandardCharsets.UTF_8));
+            out.write(notUtf8);
+            out.write("k4\t4\n".getBytes(StandardCharsets.UTF_8));
+        }
+        ToolRun load = ToolRun.of("load", db.toString(), input.toString(), "--skip-bad");
+        assertEquals(1, load.code());
+        assertTrue(load.err().contains("in.tsv:2: error: expected KEY<TAB>VALUE"), load.err());
+        assertTrue(load.err().contains("in.tsv:3: error: not valid UTF-8"), load.err());
+        assertTrue(load.out().contains("loaded 2 keys from " + input + ", skipped 2 bad line(s)"), load.out());
+        Path hexInput = tempDir.resolve("in-hex.tsv");
+        Files.writeString(hexInput, "6b35\tzz\n6b36\t36\n");
+        ToolRun hex = ToolRun.of("load", db.toString(), hexInput.toString(), "--encoding", "hex", "--skip-bad");
+        assertEquals(1, hex.code());
+        assertTrue(hex.err().contains("in-hex.tsv:1: error: value not hex"), hex.err());
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            assertEquals("1", opened.get("k1"));
+            assertEquals("4", opened.get("k4"));
+            assertEquals("6", opened.get("k6"));
+            assertNull(opened.get("k5"));
+        }
+    }
+
+    @Test
+    void binaryDataAsTextStopsTheDumpNamingTheKeyAndLeavesNoFile() throws Exception {
+        Path db = tempDir.resolve("db");
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            opened.set("fine", "text");
+            opened.set(new byte[] {'b', 'i', 'n'}, new byte[] {(byte) 0xFF, 0});
+            opened.set("multi", "line\nvalue");
+        }
+        Path output = tempDir.resolve("out.tsv");
+        ToolRun dump = ToolRun.of("dump", db.toString(), "-o", output.toString());
+        assertEquals(1, dump.code());
+        assertTrue(dump.err().contains("key 0x62696e: not valid UTF-8 text"), dump.err());
+        assertFalse(Files.exists(output), "no partial output");
+        assertFalse(Files.exists(tempDir.resolve("out.tsv.partial")));
+        ToolRun lines = ToolRun.of("dump", db.toString(), "--prefix", "multi");
+        assertEquals(1, lines.code());
+        assertTrue(lines.err().contains("a line break in a key or value, which only jsonl can carry"), lines.err());
+        ToolRun base64 = ToolRun.of("dump", db.toString(), "-o", output.toString(), "--encoding", "base64");
+        assertEquals(0, base64.code(), base64.err());
+        ToolRun again = ToolRun.of("dump", db.toString(), "-o", output.toString(), "--encoding", "base64");
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("exists; use --force"), again.err());
+        assertEquals(0, ToolRun.of("dump", db.toString(), "-o", output.toString(), "--encoding", "base64", "--force").code());
+    }
+
+    @Test
+    void dumpSelectsKeysByPrefixAndInclusiveRange() throws Exception {
+        Path db = tempDir.resolve("db");
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            for (String key : new String[] {"a", "b", "b1", "b2", "c", "user:1", "user:2"}) {
+                opened.set(key, "v");
+            }
+            opened.delete("b1");
+        }
+        assertEquals("b\tv\nb2\tv\nc\tv\n", ToolRun.of("dump", db.toString(), "--from", "b", "--to", "c").out());
+        assertEquals("user:1\tv\nuser:2\tv\n", ToolRun.of("dump", db.toString(), "--prefix", "user:").out());
+    }
+
+    @Test
+    void dumpRefusesWhatIsNotAClosedDatabase() throws Exception {
+        Path notADatabase = tempDir.resolve("empty");
+        Files.createDirectories(notADatabase);
+        ToolRun empty = ToolRun.of("dump", notADatabase.toString());
+        assertEquals(2, empty.code());
+        assertTrue(empty.err().contains("is not a TrainKV database"), empty.err());
+        try (var files = Files.list(notADatabase)) {
+            assertEquals(0, files.count(), "dump wrote nothing into a directory that is not a database");
+        }
+        Path db = tempDir.resolve("db");
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            opened.set("k", "v");
+            ToolRun refused = ToolRun.of("dump", db.toString());
+            assertEquals(2, refused.code());
+            assertTrue(refused.err().contains("close it first"), refused.err());
+        }
+    }
+}
