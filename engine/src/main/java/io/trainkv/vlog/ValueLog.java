@@ -42,7 +42,8 @@ public final class ValueLog implements Closeable {
     private final Set<Long> collected = ConcurrentHashMap.newKeySet();
     private final ByteOutput pending = new ByteOutput(64 * 1024);
     private final CRC32C crc = new CRC32C();
-    private VlogFile active;
+    /** Written by the leader, read by readers and GC to tell the active file from sealed ones. */
+    private volatile VlogFile active;
     private WritableFile writer;
     private long writtenSize;
     private boolean dirty;
@@ -76,7 +77,8 @@ public final class ValueLog implements Closeable {
                     storage.delete(name); // an active file no value reached: nothing can point into it
                     continue;
                 }
-                log.files.put(id, new VlogFile(id, name, ReadSource.open(storage.openRead(name), mmap), log::released));
+                ReadSource source = ReadSource.open(storage.openRead(name), mmap);
+                log.files.put(id, new VlogFile(id, name, source, source.size(), log::released));
             }
             log.startNewFile();
         } catch (IOException | RuntimeException e) {
@@ -91,7 +93,7 @@ public final class ValueLog implements Closeable {
         String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
         WritableFile file = storage.create(name);
         storage.syncDirectory();
-        VlogFile vlogFile = new VlogFile(id, name, ReadSource.open(storage.openRead(name), false), this::released);
+        VlogFile vlogFile = new VlogFile(id, name, ReadSource.open(storage.openRead(name), false), 0, this::released);
         writer = file;
         writtenSize = 0;
         dirty = false;
@@ -125,6 +127,7 @@ public final class ValueLog implements Closeable {
         }
         writer.append(pending.asBuffer());
         writtenSize += pending.size();
+        active.appendedTo(writtenSize);
         pending.reset();
         dirty = true;
     }
@@ -194,7 +197,7 @@ public final class ValueLog implements Closeable {
     }
 
     private VlogEntry decode(VlogFile file, long offset, int length) throws IOException {
-        return decode(file.source(), file.name, file.id, fileSize(file), offset, length);
+        return decode(file.source(), file.name, file.id, file.readableBytes(), offset, length);
     }
 
     /**
@@ -233,10 +236,6 @@ public final class ValueLog implements Closeable {
         byte[] value = new byte[valueLength];
         entry.get(VlogFormat.HEADER_SIZE + keyLength, value);
         return new VlogEntry(fileId, offset, length, version, key, value);
-    }
-
-    private long fileSize(VlogFile file) throws IOException {
-        return file == active ? writtenSize : file.source().size();
     }
 
     /** Receives the entries of a scanned file in order. */
@@ -315,7 +314,7 @@ public final class ValueLog implements Closeable {
     /** Size in bytes of a live file, or 0 if there is none of that id. */
     public long size(long fileId) throws IOException {
         VlogFile file = files.get(fileId);
-        return file == null ? 0 : fileSize(file);
+        return file == null ? 0 : file.readableBytes();
     }
 
     /** Ids of all live files, the active one included. */

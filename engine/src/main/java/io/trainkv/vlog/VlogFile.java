@@ -30,12 +30,24 @@ final class VlogFile {
     private volatile ReadSource source;
     private volatile boolean retired;
     private volatile long retiredAtVersion = -1;
+    /** Bytes readers may read: all of a sealed file; what the leader has appended to the active one. */
+    private volatile long readableBytes;
 
-    VlogFile(long id, String name, ReadSource source, Release onRelease) {
+    VlogFile(long id, String name, ReadSource source, long readableBytes, Release onRelease) {
         this.id = id;
         this.name = name;
         this.source = source;
+        this.readableBytes = readableBytes;
         this.onRelease = onRelease;
+    }
+
+    long readableBytes() {
+        return readableBytes;
+    }
+
+    /** The active file has {@code bytes} appended in all, each of them readable now. */
+    void appendedTo(long bytes) {
+        readableBytes = bytes;
     }
 
     ReadSource source() {
