@@ -700,6 +700,21 @@ public final class TrainKV implements AutoCloseable {
         return valueLogGc(discardRatio, true);
     }
 
+    /**
+     * Collects exactly the named sealed value-log files, whatever their discard ratio, as
+     * {@link #runValueLogGC(double)} collects a file.
+     *
+     * @throws IllegalArgumentException if an id is not a sealed value-log file (the active file never is)
+     */
+    public ValueLogGcReport collectValueLogFiles(Set<Long> fileIds) {
+        checkOpen();
+        try {
+            return valueLogGc.collect(Set.copyOf(fileIds));
+        } catch (IOException e) {
+            throw new StorageException("value-log GC failed: " + e, e);
+        }
+    }
+
     private ValueLogGcReport valueLogGc(double discardRatio, boolean sampleOnly) {
         if (!(discardRatio > 0 && discardRatio <= 1)) {
             throw new IllegalArgumentException("discard ratio must be in (0, 1]: " + discardRatio);

@@ -12,6 +12,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.LongPredicate;
 
 /**
  * Value-log garbage collection. For every sealed file it estimates the discard ratio (the larger
@@ -56,6 +58,26 @@ final class ValueLogGc {
     }
 
     synchronized ValueLogGcReport run(double discardRatio, boolean sampleOnly) throws IOException {
+        return run(fileId -> true, discardRatio, sampleOnly);
+    }
+
+    /**
+     * Collects exactly the named sealed files, whatever their discard ratio.
+     *
+     * @throws IllegalArgumentException naming an id that is not a sealed file (the active file never is)
+     */
+    synchronized ValueLogGcReport collect(Set<Long> fileIds) throws IOException {
+        List<Long> sealed = valueLog.sealedFileIds();
+        for (long fileId : fileIds) {
+            if (!sealed.contains(fileId)) {
+                throw new IllegalArgumentException("value-log file " + fileId + " is not a sealed file"
+                        + " (the active file is never collected); sealed files: " + sealed);
+            }
+        }
+        return run(fileIds::contains, 0, false);
+    }
+
+    private ValueLogGcReport run(LongPredicate chosen, double discardRatio, boolean sampleOnly) throws IOException {
         deleteRetired();
         Map<Long, Long> discard = versions.valueLogDiscard();
         List<ValueLogGcReport.FileEstimate> estimates = new ArrayList<>();
@@ -64,7 +86,7 @@ final class ValueLogGc {
         long rewritten = 0;
         for (long fileId : valueLog.sealedFileIds()) {
             long size = valueLog.size(fileId);
-            if (size == 0) {
+            if (size == 0 || !chosen.test(fileId)) {
                 continue;
             }
             long discarded = Math.min(size, discard.getOrDefault(fileId, 0L));

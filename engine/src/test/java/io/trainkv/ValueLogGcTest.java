@@ -74,6 +74,36 @@ class ValueLogGcTest {
     }
 
     @Test
+    void namedFilesAreCollectedWhateverTheirRatioAndNoOthers() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(gcOptions(dir).gcInterval(Duration.ZERO))) {
+            writeRound(db, 1);
+            db.flush();
+            List<Long> sealed = db.stats().valueLogFiles().stream().filter(f -> !f.active())
+                    .map(Stats.ValueLogFile::fileId).toList();
+            assertTrue(sealed.size() >= 2, sealed.toString());
+            long chosen = sealed.get(0);
+            ValueLogGcReport report = db.collectValueLogFiles(java.util.Set.of(chosen));
+            assertEquals(1, report.collectedFiles(), report.format());
+            assertTrue(report.files().stream().allMatch(f -> f.fileId() == chosen && f.collected()), report.format());
+            assertTrue(report.files().get(0).discardRatio() < 0.1, "a file of live data is collected when named");
+            List<Long> after = db.stats().valueLogFiles().stream().map(Stats.ValueLogFile::fileId).toList();
+            assertFalse(after.contains(chosen), after.toString());
+            assertTrue(after.containsAll(sealed.subList(1, sealed.size())), "files not named are untouched");
+            verifyAll(db, 1);
+            long active = db.stats().valueLogFiles().stream().filter(Stats.ValueLogFile::active).findFirst()
+                    .orElseThrow().fileId();
+            IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> db.collectValueLogFiles(java.util.Set.of(active)));
+            assertTrue(refused.getMessage().contains("value-log file " + active + " is not a sealed file"),
+                    refused.getMessage());
+        }
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            verifyAll(db, 1);
+        }
+    }
+
+    @Test
     void gcReclaimsTheValueLogToWithinOneAndAHalfTimesTheLiveData() throws Exception {
         Path dir = tempDir.resolve("db");
         try (TrainKV db = TrainKV.open(gcOptions(dir))) {
