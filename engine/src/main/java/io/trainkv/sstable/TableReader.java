@@ -10,7 +10,9 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -227,6 +229,69 @@ public final class TableReader implements Closeable {
         }
     }
 
+    /**
+     * The table's footer fields and index entries, for inspection tools. Reads the footer (checked
+     * at open) and walks the index; does not read data blocks.
+     *
+     * @throws CorruptionException if an index entry is not a block handle
+     */
+    public TableLayout layout() throws IOException {
+        long footerOffset = source.size() - TableFormat.FOOTER_SIZE;
+        ByteBuffer footer = source.read(footerOffset, TableFormat.FOOTER_SIZE);
+        List<TableLayout.IndexEntry> entries = new ArrayList<>();
+        BlockIterator it = new BlockIterator(index(), fileName, indexOffset);
+        for (it.seekToFirst(); it.valid(); it.next()) {
+            ByteBuffer handle = it.value();
+            if (handle.remaining() != TableFormat.HANDLE_SIZE) {
+                throw corrupt(fileName, indexOffset, "index entry holds " + handle.remaining()
+                        + " bytes, not a block handle");
+            }
+            entries.add(new TableLayout.IndexEntry(Arrays.copyOf(it.keyBuffer(), it.keyLength()),
+                    new BlockHandle(handle.getLong(0), handle.getInt(8))));
+        }
+        return new TableLayout(source.size(), footerHandle(footer, 0), footerHandle(footer, TableFormat.HANDLE_SIZE),
+                footerHandle(footer, 2 * TableFormat.HANDLE_SIZE), footer.getInt(3 * TableFormat.HANDLE_SIZE),
+                footer.getInt(TableFormat.FOOTER_SIZE - 12), footer.getLong(TableFormat.FOOTER_SIZE - 8), entries);
+    }
+
+    /**
+     * Reads the data block at {@code handle} (bypassing the block cache), checks its checksum and
+     * walks its entries; for inspection tools. The keys are null for a block without entries.
+     *
+     * @throws CorruptionException naming the block's offset if the checksum or the contents are
+     *     wrong (the index's offset if the handle lies outside the data blocks)
+     */
+    public TableLayout.DataBlock readDataBlock(BlockHandle handle) throws IOException {
+        checkHandle(fileName, indexOffset, "data block", handle.offset(), handle.size(), indexOffset);
+        BlockIterator data = new BlockIterator(readBlock(source, fileName, handle.offset(), handle.size()), fileName,
+                handle.offset());
+        int count = 0;
+        byte[] first = null;
+        for (data.seekToFirst(); data.valid(); data.next()) {
+            if (count++ == 0) {
+                first = Arrays.copyOf(data.keyBuffer(), data.keyLength());
+            }
+        }
+        if (count > 0) {
+            data.seekToLast();
+        }
+        return new TableLayout.DataBlock(count, first, count == 0 ? null : Arrays.copyOf(data.keyBuffer(), data.keyLength()));
+    }
+
+    /**
+     * Whether the checksum after the block at {@code handle} matches its contents; for inspection
+     * tools, to tell a checksum mismatch from contents that do not parse.
+     */
+    public boolean checksumMatches(BlockHandle handle) throws IOException {
+        checkHandle(fileName, handle.offset(), "block", handle.offset(), handle.size(),
+                source.size() - TableFormat.FOOTER_SIZE);
+        return checksumMatches(source.read(handle.offset(), handle.size() + TableFormat.BLOCK_TRAILER_SIZE), handle.size());
+    }
+
+    private static BlockHandle footerHandle(ByteBuffer footer, int at) {
+        return new BlockHandle(footer.getLong(at), footer.getInt(at + 8));
+    }
+
     /** Opens the data block the index iterator points at, verifying its checksum. */
     BlockIterator dataBlock(BlockIterator indexIterator) {
         return dataBlock(indexIterator, true);
@@ -270,12 +335,17 @@ public final class TableReader implements Closeable {
 
     private static ByteBuffer readBlock(ReadSource source, String fileName, long offset, int size) throws IOException {
         ByteBuffer block = source.read(offset, size + TableFormat.BLOCK_TRAILER_SIZE);
-        CRC32C crc = new CRC32C();
-        crc.update(block.duplicate().limit(size));
-        if ((int) crc.getValue() != block.getInt(size)) {
+        if (!checksumMatches(block, size)) {
             throw corrupt(fileName, offset, "block checksum mismatch");
         }
         return block.limit(size).slice();
+    }
+
+    /** Whether {@code block}'s first {@code size} bytes have the CRC32C stored after them. */
+    private static boolean checksumMatches(ByteBuffer block, int size) {
+        CRC32C crc = new CRC32C();
+        crc.update(block.duplicate().limit(size));
+        return (int) crc.getValue() == block.getInt(size);
     }
 
     private static void checkHandle(String fileName, long where, String what, long offset, int size, long limit) {

@@ -1,22 +1,30 @@
 package io.trainkv.tools;
 
 import io.trainkv.CorruptionException;
+import io.trainkv.sstable.BlockHandle;
+import io.trainkv.sstable.TableFormat;
 import io.trainkv.sstable.TableIterator;
+import io.trainkv.sstable.TableLayout;
 import io.trainkv.sstable.TableProperties;
 import io.trainkv.sstable.TableReader;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.KeyFormat;
+import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,44 +33,88 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code trainkv sstdump FILE|DIR}: inspects table files without opening the database (read-only;
  * it never writes). {@code check} parses every entry and compares the count with the properties;
- * {@code verify} checks every block's CRC; {@code properties} prints the properties block;
- * {@code scan} prints entries with their versions and value pointers. Exit 0 when every table is
- * sound, 1 when problems were found, 2 on usage or I/O errors.
+ * {@code verify} does the same (every data block's CRC is checked as it is read); {@code properties}
+ * prints the properties block; {@code scan} prints entries with their versions and value pointers,
+ * optionally limited by prefix and by inclusive user-key bounds; {@code raw} prints the block
+ * layout (every data block with its offset, size, keys, entry count and CRC, the filter, properties
+ * and index blocks, and the footer fields) and checks that the blocks tile the file. Exit 0 when
+ * every table is sound, 1 when problems were found (each named with the file and byte offset on
+ * standard error), 2 on usage or I/O errors.
  */
-@Command(name = "sstdump", mixinStandardHelpOptions = true,
-        description = "Check, verify, scan or describe table (.sst) files of a closed database directory.")
+@Command(name = "sstdump", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Check, verify, scan, describe or lay out the table (.sst) files of a closed database "
+                + "directory. Read-only.",
+        footer = {"Exit codes: 0 every table sound; 1 problems found, each named with file and byte offset on "
+                + "standard error; 2 usage or I/O error.",
+            "",
+            "Examples:",
+            "  trainkv sstdump --command raw db/000012.sst",
+            "  trainkv sstdump --command scan --from user:100 --to user:199 --limit 1000 db",
+            "  trainkv sstdump --command scan --prefix 0x00ff --hex --json db"})
 public final class SstDumpCommand implements Callable<Integer> {
+
+    private static final List<String> COMMANDS = List.of("check", "verify", "properties", "scan", "raw");
 
     @Parameters(paramLabel = "FILE|DIR", description = "A table file, or a directory whose .sst files to inspect.")
     Path target;
 
-    @Option(names = "--command", defaultValue = "check",
-            description = "check | verify | properties | scan. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--command", defaultValue = "check", paramLabel = "CMD", description = {
+        "One of (default: ${DEFAULT-VALUE}):",
+        "check, verify: read every entry, checking each data block's CRC, and compare the count with the properties.",
+        "properties: print the properties block (entries, tombstones, versions, key range).",
+        "scan: as check, and print the entries (key @version = value, (deleted) or -> value-log pointer); "
+                + "see --prefix, --from, --to, --limit.",
+        "raw: print the block layout: per data block its offset, size (without the 4-byte CRC after it), "
+                + "entry count, first and last key and CRC result; the filter, properties and index blocks; "
+                + "the footer's handles, format version, checksum and magic. Also checks that the blocks tile "
+                + "the file and that the counts match the properties."})
     String command;
 
-    @Option(names = "--prefix", description = "scan: only user keys with this prefix.")
+    @Option(names = "--prefix", paramLabel = "KEY",
+            description = "scan: only user keys starting with KEY. Read as UTF-8 text unless it starts with 0x, "
+                    + "then as hex (0x6b6579 is \"key\").")
     String prefix;
 
-    @Option(names = "--limit", defaultValue = "100", description = "scan: at most this many entries per table. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--from", paramLabel = "KEY",
+            description = "scan: only user keys at or after KEY (inclusive, unsigned byte order). UTF-8 text, "
+                    + "or hex if it starts with 0x.")
+    String from;
+
+    @Option(names = "--to", paramLabel = "KEY",
+            description = "scan: only user keys at or before KEY (inclusive; every version of KEY is shown). "
+                    + "UTF-8 text, or hex if it starts with 0x. Combines with --from and --prefix.")
+    String to;
+
+    @Option(names = "--limit", defaultValue = "100", paramLabel = "N",
+            description = "scan: print at most N matching entries per table (the scan still reads and checks "
+                    + "every entry). Default: ${DEFAULT-VALUE}")
     int limit;
 
-    @Option(names = "--hex", description = "Print keys and values as hex.")
+    @Option(names = "--hex", description = "Print keys and values as hex (0x...) instead of text with \\xNN "
+            + "escapes. Does not change how --prefix, --from and --to are read.")
     boolean hex;
 
-    @Option(names = "--json", description = "Print one JSON object per table.")
+    @Option(names = "--json", description = "Print one JSON object per table, one per line, and no summary line: "
+            + "with scan it holds the rows (key, version, kind value|tombstone|pointer, value or pointer), "
+            + "with raw the layout. A table that cannot be read gives {\"file\":..., \"ok\":false, \"error\":...}.")
     boolean json;
+
+    private byte[] prefixBytes;
+    private byte[] fromBytes;
+    private byte[] toBytes;
 
     @Override
     public Integer call() {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        String usage = usageError();
+        if (usage != null) {
+            err.println("error: " + usage);
+            return 2;
+        }
         String refusal = ClosedDirectory.refusalFor(target);
         if (refusal != null) {
             err.println("error: " + refusal);
-            return 2;
-        }
-        if (!List.of("check", "verify", "properties", "scan").contains(command)) {
-            err.println("error: unknown --command " + command + " (check, verify, properties or scan)");
             return 2;
         }
         List<Path> tables;
@@ -73,67 +125,312 @@ public final class SstDumpCommand implements Callable<Integer> {
             return 2;
         }
         int problems = 0;
+        int unreadable = 0;
         for (Path table : tables) {
-            problems += inspect(table, out, err) ? 0 : 1;
+            int result = inspect(table, out, err);
+            problems += result == 1 ? 1 : 0;
+            unreadable += result == 2 ? 1 : 0;
         }
         if (!json) {
-            out.println(tables.size() + " table(s), " + problems + " with problems");
+            out.println(tables.size() + " table(s), " + problems + " with problems"
+                    + (unreadable > 0 ? ", " + unreadable + " unreadable" : ""));
         }
-        return problems == 0 ? 0 : 1;
+        return unreadable > 0 ? 2 : problems > 0 ? 1 : 0;
     }
 
-    /** Inspects one table; returns whether it is sound. */
-    private boolean inspect(Path table, PrintWriter out, PrintWriter err) {
+    /** Checks the options and decodes the key arguments; the reason they are unusable, or null. */
+    private String usageError() {
+        if (!COMMANDS.contains(command)) {
+            return "unknown --command " + command + " (check, verify, properties, scan or raw)";
+        }
+        if (!command.equals("scan") && (prefix != null || from != null || to != null)) {
+            return "--prefix, --from and --to apply to --command scan only";
+        }
+        if (limit < 0) {
+            return "--limit must be at least 0";
+        }
+        try {
+            prefixBytes = keyArgument(prefix);
+            fromBytes = keyArgument(from);
+            toBytes = keyArgument(to);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        if (fromBytes != null && toBytes != null && Arrays.compareUnsigned(fromBytes, toBytes) > 0) {
+            return "--from " + from + " is after --to " + to;
+        }
+        return null;
+    }
+
+    /** A key given on the command line: hex after {@code 0x}, else the UTF-8 bytes of the text. */
+    private static byte[] keyArgument(String text) {
+        if (text == null) {
+            return null;
+        }
+        if (!text.startsWith("0x")) {
+            return text.getBytes(StandardCharsets.UTF_8);
+        }
+        try {
+            return HexFormat.of().parseHex(text.substring(2));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("key " + text + " starts with 0x but is not hex (an even number of "
+                    + "digits 0-9a-f)");
+        }
+    }
+
+    /** Inspects one table: 0 sound, 1 problems found, 2 unreadable (I/O error). */
+    private int inspect(Path table, PrintWriter out, PrintWriter err) {
         String name = table.getFileName().toString();
         Path absolute = table.toAbsolutePath();
         long number = Math.max(0, FileNames.parseNumber(name, FileNames.Kind.TABLE));
         try (TableReader reader = TableReader.open(NioStorage.open(absolute.getParent()).openRead(name), name,
                 number, false)) {
-            TableProperties p = reader.properties();
-            long entries = 0;
-            List<String> rows = new ArrayList<>();
-            if (!command.equals("properties")) {
-                TableIterator it = reader.iterator(false);
-                byte[] prefixBytes = prefix == null ? null : prefix.getBytes(StandardCharsets.UTF_8);
-                for (it.seekToFirst(); it.valid(); it.next()) {
-                    ValueStruct value = it.value();
-                    entries++;
-                    if (command.equals("scan") && rows.size() < limit && (prefixBytes == null
-                            || startsWith(it.userKey(), prefixBytes))) {
-                        rows.add(describe(it.userKey(), value));
+            List<String> problems = command.equals("raw") ? raw(reader, out) : entries(reader, out);
+            for (String problem : problems) {
+                err.println(name + ": " + problem);
+            }
+            return problems.isEmpty() ? 0 : 1;
+        } catch (CorruptionException e) {
+            err.println(name + ": " + e.getMessage());
+            if (json) {
+                out.println(Json.write(Json.object("file", name, "ok", false, "error", e.getMessage(),
+                        "offset", e.offset())));
+            }
+            return 1;
+        } catch (IOException | UncheckedIOException e) {
+            err.println(name + ": cannot read: " + e.getMessage());
+            if (json) {
+                out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));
+            }
+            return 2;
+        }
+    }
+
+    /** check, verify, properties and scan; returns the problems found. */
+    private List<String> entries(TableReader reader, PrintWriter out) {
+        String name = reader.fileName();
+        TableProperties p = reader.properties();
+        long entries = 0;
+        long matching = 0;
+        List<Object> rows = new ArrayList<>();
+        if (!command.equals("properties")) {
+            TableIterator it = reader.iterator(false, false);
+            boolean scan = command.equals("scan");
+            for (it.seekToFirst(); it.valid(); it.next()) {
+                ValueStruct value = it.value();
+                entries++;
+                if (scan && matches(it.userKey())) {
+                    matching++;
+                    if (rows.size() < limit) {
+                        rows.add(json ? row(it.userKey(), value) : describe(it.userKey(), value));
                     }
                 }
             }
-            boolean countMatches = command.equals("properties") || entries == p.entryCount();
-            if (json) {
-                out.println(String.format(Locale.ROOT, "{\"file\":\"%s\",\"ok\":%b,\"entries\":%d,\"propertiesEntries\":%d,"
-                        + "\"tombstones\":%d,\"dataBlocks\":%d,\"minVersion\":%d,\"maxVersion\":%d,\"bytes\":%d}",
-                        name, countMatches, command.equals("properties") ? p.entryCount() : entries, p.entryCount(),
-                        p.tombstoneCount(), p.dataBlockCount(), p.minVersion(), p.maxVersion(), reader.fileSize()));
-            } else {
-                out.println(name + ": " + reader.fileSize() + " bytes, " + p.entryCount() + " entries ("
-                        + p.tombstoneCount() + " tombstones), " + p.dataBlockCount() + " data blocks, versions "
-                        + p.minVersion() + ".." + p.maxVersion() + ", keys " + key(KeyFormat.userKey(p.smallestKey()))
-                        + " .. " + key(KeyFormat.userKey(p.largestKey())));
-                if (!p.valueLogBytes().isEmpty()) {
-                    out.println("  value-log bytes referenced: " + p.valueLogBytes());
-                }
-                for (String row : rows) {
-                    out.println("  " + row);
-                }
+        }
+        boolean countMatches = command.equals("properties") || entries == p.entryCount();
+        if (json) {
+            Map<String, Object> object = Json.object("file", name, "ok", countMatches,
+                    "entries", command.equals("properties") ? p.entryCount() : entries,
+                    "propertiesEntries", p.entryCount(), "tombstones", p.tombstoneCount(),
+                    "dataBlocks", p.dataBlockCount(), "minVersion", p.minVersion(), "maxVersion", p.maxVersion(),
+                    "smallestKey", keyText(KeyFormat.userKey(p.smallestKey())),
+                    "largestKey", keyText(KeyFormat.userKey(p.largestKey())), "bytes", reader.fileSize());
+            if (command.equals("properties")) {
+                Map<String, Object> valueLog = new LinkedHashMap<>();
+                p.valueLogBytes().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                        .forEach(e -> valueLog.put(Long.toString(e.getKey()), e.getValue()));
+                object.put("valueLogBytes", valueLog);
             }
-            if (!countMatches) {
-                err.println(name + ": " + entries + " entries read but the properties say " + p.entryCount());
-                return false;
+            if (command.equals("scan")) {
+                object.put("matching", matching);
+                object.put("rows", rows);
             }
-            return true;
-        } catch (CorruptionException e) {
-            err.println(name + ": " + e.getMessage());
-            return false;
-        } catch (IOException e) {
-            err.println(name + ": cannot read: " + e.getMessage());
+            out.println(Json.write(object));
+        } else {
+            out.println(name + ": " + reader.fileSize() + " bytes, " + p.entryCount() + " entries ("
+                    + p.tombstoneCount() + " tombstones), " + p.dataBlockCount() + " data blocks, versions "
+                    + p.minVersion() + ".." + p.maxVersion() + ", keys " + key(KeyFormat.userKey(p.smallestKey()))
+                    + " .. " + key(KeyFormat.userKey(p.largestKey())));
+            if (!p.valueLogBytes().isEmpty()) {
+                out.println("  value-log bytes referenced: " + p.valueLogBytes());
+            }
+            for (Object row : rows) {
+                out.println("  " + row);
+            }
+            if (matching > rows.size()) {
+                out.println("  ... " + (matching - rows.size()) + " more matching entries (--limit " + limit + ")");
+            }
+        }
+        return countMatches ? List.of()
+                : List.of(entries + " entries read but the properties say " + p.entryCount());
+    }
+
+    /** Whether {@code userKey} passes --prefix, --from and --to. */
+    private boolean matches(byte[] userKey) {
+        return (prefixBytes == null || startsWith(userKey, prefixBytes))
+                && (fromBytes == null || Arrays.compareUnsigned(userKey, fromBytes) >= 0)
+                && (toBytes == null || Arrays.compareUnsigned(userKey, toBytes) <= 0);
+    }
+
+    /**
+     * raw: prints the footer and every block of the layout, reads every data block, and returns the
+     * problems: damaged blocks (with their offsets), blocks that do not tile the file, and counts
+     * that disagree with the properties.
+     */
+    private List<String> raw(TableReader reader, PrintWriter out) throws IOException {
+        TableLayout layout = reader.layout();
+        TableProperties p = reader.properties();
+        List<String> problems = new ArrayList<>();
+        List<Object> blocks = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        long expectedOffset = 0;
+        long entries = 0;
+        boolean allRead = true;
+        for (int i = 0; i < layout.dataBlocks().size(); i++) {
+            TableLayout.IndexEntry entry = layout.dataBlocks().get(i);
+            BlockHandle handle = entry.handle();
+            expectedOffset = checkTiling("data block #" + i, handle, expectedOffset, problems);
+            Map<String, Object> block = Json.object("block", i, "offset", handle.offset(), "size", handle.size());
+            String detail;
+            try {
+                TableLayout.DataBlock data = reader.readDataBlock(handle);
+                entries += data.entryCount();
+                block.put("entries", data.entryCount());
+                putKey(block, "firstKey", "firstVersion", data.firstKey());
+                putKey(block, "lastKey", "lastVersion", entry.lastKey());
+                block.put("crcOk", true);
+                detail = String.format(Locale.ROOT, "%5d entries  %s .. %s  crc ok", data.entryCount(),
+                        internalKey(data.firstKey()), internalKey(entry.lastKey()));
+                if (data.lastKey() != null && !Arrays.equals(data.lastKey(), entry.lastKey())) {
+                    problems.add("data block #" + i + " at offset " + handle.offset() + ": its last key "
+                            + internalKey(data.lastKey()) + " is not the index key " + internalKey(entry.lastKey()));
+                }
+            } catch (CorruptionException e) {
+                allRead = false;
+                boolean crcOk = checksumMatches(reader, handle);
+                block.put("entries", null);
+                block.put("firstKey", null);
+                block.put("firstVersion", null);
+                putKey(block, "lastKey", "lastVersion", entry.lastKey());
+                block.put("crcOk", crcOk);
+                block.put("error", e.getMessage());
+                detail = String.format(Locale.ROOT, "    ? entries  ? .. %s  %s", internalKey(entry.lastKey()),
+                        crcOk ? "crc ok, contents DAMAGED" : "CRC MISMATCH");
+                problems.add(e.getMessage());
+            }
+            blocks.add(block);
+            lines.add(String.format(Locale.ROOT, "  %-17s offset %10d  size %8d +4  %s", "data block #" + i,
+                    handle.offset(), handle.size(), detail));
+        }
+        expectedOffset = checkTiling("filter block", layout.filter(), expectedOffset, problems);
+        expectedOffset = checkTiling("properties block", layout.properties(), expectedOffset, problems);
+        expectedOffset = checkTiling("index block", layout.index(), expectedOffset, problems);
+        if (expectedOffset != layout.footerOffset()) {
+            problems.add("the footer at offset " + layout.footerOffset() + " does not follow the index block, which ends at "
+                    + expectedOffset);
+        }
+        if (layout.dataBlocks().size() != p.dataBlockCount()) {
+            problems.add("the index at offset " + layout.index().offset() + " lists " + layout.dataBlocks().size()
+                    + " data blocks but the properties say " + p.dataBlockCount());
+        }
+        if (allRead && entries != p.entryCount()) {
+            problems.add(entries + " entries in the data blocks but the properties say " + p.entryCount());
+        }
+        if (json) {
+            Map<String, Object> footer = Json.object("offset", layout.footerOffset(), "size", TableFormat.FOOTER_SIZE,
+                    "filter", handle(layout.filter()), "properties", handle(layout.properties()),
+                    "index", handle(layout.index()), "formatVersion", layout.formatVersion(),
+                    "checksum", hex32(layout.footerChecksum()), "magic", hex64(layout.magic()));
+            Map<String, Object> index = handle(layout.index());
+            index.put("entries", layout.dataBlocks().size());
+            out.println(Json.write(Json.object("file", reader.fileName(), "ok", problems.isEmpty(),
+                    "bytes", layout.fileSize(), "entries", allRead ? entries : null,
+                    "propertiesEntries", p.entryCount(), "dataBlocks", blocks, "filterBlock", handle(layout.filter()),
+                    "propertiesBlock", handle(layout.properties()), "indexBlock", index, "footer", footer,
+                    "problems", problems)));
+            return problems;
+        }
+        out.println(reader.fileName() + ": " + layout.fileSize() + " bytes, " + layout.dataBlocks().size()
+                + " data blocks, " + (allRead ? entries : "?") + " entries (properties: " + p.entryCount() + ")");
+        lines.forEach(out::println);
+        out.println(metaLine("filter block", layout.filter(), ""));
+        out.println(metaLine("properties block", layout.properties(), ""));
+        out.println(metaLine("index block", layout.index(), String.format(Locale.ROOT, "%5d entries",
+                layout.dataBlocks().size())));
+        out.println(String.format(Locale.ROOT, "  %-17s offset %10d  size %8d", "footer", layout.footerOffset(),
+                TableFormat.FOOTER_SIZE));
+        out.println("    filter handle      offset " + layout.filter().offset() + ", size " + layout.filter().size());
+        out.println("    properties handle  offset " + layout.properties().offset() + ", size "
+                + layout.properties().size());
+        out.println("    index handle       offset " + layout.index().offset() + ", size " + layout.index().size());
+        out.println("    format version     " + layout.formatVersion());
+        out.println("    checksum           " + hex32(layout.footerChecksum()) + " (crc32c of bytes 0..39, ok)");
+        out.println("    magic              " + hex64(layout.magic()) + " (\"TRAINKV1\")");
+        out.println(problems.isEmpty() ? "  layout ok: the blocks and the footer tile the file"
+                : "  " + problems.size() + " problem(s), on standard error");
+        return problems;
+    }
+
+    /** Adds a problem if {@code handle} does not start at {@code expected}; returns where the next block starts. */
+    private static long checkTiling(String what, BlockHandle handle, long expected, List<String> problems) {
+        if (handle.offset() != expected) {
+            problems.add(what + " at offset " + handle.offset() + " should start at " + expected
+                    + (handle.offset() > expected ? " (a gap)" : " (it overlaps the block before)"));
+        }
+        return handle.end();
+    }
+
+    private static boolean checksumMatches(TableReader reader, BlockHandle handle) {
+        try {
+            return reader.checksumMatches(handle);
+        } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    private static String metaLine(String what, BlockHandle handle, String detail) {
+        return String.format(Locale.ROOT, "  %-17s offset %10d  size %8d +4  %s", what, handle.offset(), handle.size(),
+                detail).stripTrailing();
+    }
+
+    private static Map<String, Object> handle(BlockHandle handle) {
+        return Json.object("offset", handle.offset(), "size", handle.size());
+    }
+
+    private static String hex32(int value) {
+        return String.format(Locale.ROOT, "0x%08x", value);
+    }
+
+    private static String hex64(long value) {
+        return String.format(Locale.ROOT, "0x%016x", value);
+    }
+
+    /** Puts an internal key as its user key (text or hex) and version, or nulls. */
+    private void putKey(Map<String, Object> object, String keyName, String versionName, byte[] internalKey) {
+        object.put(keyName, internalKey == null ? null : keyText(KeyFormat.userKey(internalKey)));
+        object.put(versionName, internalKey == null ? null : KeyFormat.version(internalKey));
+    }
+
+    private String internalKey(byte[] internalKey) {
+        return internalKey == null ? "(none)" : key(KeyFormat.userKey(internalKey)) + "@" + KeyFormat.version(internalKey);
+    }
+
+    /** One scan row for --json. */
+    private Map<String, Object> row(byte[] userKey, ValueStruct value) {
+        Map<String, Object> row = Json.object("key", keyText(userKey), "version", value.version());
+        if (value.isTombstone()) {
+            row.put("kind", "tombstone");
+        } else if (value.isValuePointer()) {
+            ValuePointer pointer = value.pointer();
+            row.put("kind", "pointer");
+            row.put("pointer", Json.object("fileId", pointer.fileId(), "offset", pointer.offset(),
+                    "length", pointer.length()));
+        } else {
+            row.put("kind", "value");
+            row.put("value", keyText(value.value()));
+        }
+        row.put("expiresAtMillis", value.expiresAtMillis());
+        return row;
     }
 
     private String describe(byte[] userKey, ValueStruct value) {
@@ -149,11 +446,17 @@ public final class SstDumpCommand implements Callable<Integer> {
                 + (value.expiresAtMillis() != 0 ? " (expires " + value.expiresAtMillis() + ")" : "");
     }
 
+    /** Bytes for the text output: quoted escaped text, or 0x-prefixed hex with --hex. */
     private String key(byte[] bytes) {
-        return hex ? "0x" + java.util.HexFormat.of().formatHex(bytes) : "\"" + Bytes.escape(bytes) + "\"";
+        return hex ? keyText(bytes) : "\"" + keyText(bytes) + "\"";
+    }
+
+    /** Bytes as a JSON string's contents: escaped text (printable ASCII, other bytes as \xNN), or 0x hex. */
+    private String keyText(byte[] bytes) {
+        return hex ? "0x" + HexFormat.of().formatHex(bytes) : Bytes.escape(bytes);
     }
 
     private static boolean startsWith(byte[] key, byte[] prefix) {
-        return key.length >= prefix.length && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
 }
