@@ -56,13 +56,17 @@ public final class Options {
     private boolean detectConflicts = true;
     private long blockCacheBytes = 64L * 1024 * 1024;
     private long indexCacheBytes = 32L * 1024 * 1024;
+    private boolean readOnly;
 
     private Options(Path directory, boolean temporary) {
         this.directory = directory;
         this.temporary = temporary;
     }
 
-    /** Options for a database in {@code directory}, created (owner-only) if it does not exist. */
+    /**
+     * Options for a database in {@code directory}, created (owner-only) if it does not exist
+     * (unless {@link #readOnly(boolean)}).
+     */
     public static Options at(Path directory) {
         return new Options(Objects.requireNonNull(directory, "directory"), false);
     }
@@ -280,6 +284,21 @@ public final class Options {
         return this;
     }
 
+    /**
+     * Opens an existing database without writing anything to its directory, for offline tools:
+     * the directory must hold a database ({@code CURRENT}, {@code LOCK}), which stays locked while
+     * open; the WALs are replayed into memory only (no flush, compaction, value-log GC, torn-tail
+     * cut or orphan deletion); every write, flush, sync, compaction or GC throws
+     * {@link ReadOnlyException}. Default false. Not for {@link #inTempDirectory()}.
+     */
+    public Options readOnly(boolean readOnly) {
+        if (readOnly && temporary) {
+            throw new IllegalArgumentException("a temporary database starts empty; it cannot be opened read-only");
+        }
+        this.readOnly = readOnly;
+        return this;
+    }
+
     private static int checkRange(String name, int value, int min, int max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ": " + value);
@@ -390,5 +409,9 @@ public final class Options {
 
     public long indexCacheBytes() {
         return indexCacheBytes;
+    }
+
+    public boolean readOnly() {
+        return readOnly;
     }
 }

@@ -54,7 +54,8 @@ import java.util.stream.Stream;
  *
  * <p>All methods are thread-safe. Writes are grouped: concurrent writers share one WAL append and
  * at most one fsync. Reads never block on writes. After {@link #close()}, every method throws
- * {@link IllegalStateException}.
+ * {@link IllegalStateException}. Opened with {@link Options#readOnly(boolean)}, it serves reads
+ * only: writes, flushes, syncs, compactions and value-log GC throw {@link ReadOnlyException}.
  */
 public final class TrainKV implements AutoCloseable {
 
@@ -137,9 +138,9 @@ public final class TrainKV implements AutoCloseable {
         this.gcScheduler = startAutomaticGc(options);
     }
 
-    /** Runs value-log GC every {@link Options#gcInterval()} unless that is zero. */
+    /** Runs value-log GC every {@link Options#gcInterval()} unless that is zero or the database is read-only. */
     private ScheduledExecutorService startAutomaticGc(Options options) {
-        if (options.gcInterval().isZero()) {
+        if (options.gcInterval().isZero() || options.readOnly()) {
             return null;
         }
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -166,11 +167,14 @@ public final class TrainKV implements AutoCloseable {
 
     /**
      * Opens (creating if needed) the database described by {@code options}, replaying its
-     * write-ahead logs.
+     * write-ahead logs. With {@link Options#readOnly(boolean)} the directory must already hold a
+     * database, and open and close recover the same state in memory without creating, appending
+     * to, truncating, renaming or deleting any file: no new WAL, value-log file or manifest, no
+     * torn-tail cut, no orphan deletion, no flush, compaction or GC.
      *
      * @throws DatabaseLockedException if another process or another open instance owns the directory
      * @throws CorruptionException if a log is damaged other than by a torn tail
-     * @throws StorageException on an I/O error
+     * @throws StorageException on an I/O error, or if a read-only open finds no database
      */
     public static TrainKV open(Options options) {
         Path temporary = null;
@@ -181,8 +185,13 @@ public final class TrainKV implements AutoCloseable {
             } else if (options.isTemporary()) {
                 temporary = Files.createTempDirectory("trainkv-");
                 storage = NioStorage.open(temporary);
+            } else if (options.readOnly() && !Files.isDirectory(options.directory())) {
+                throw notADatabase(options.directory().toString(), "no such directory");
             } else {
                 storage = NioStorage.open(options.directory());
+            }
+            if (options.readOnly()) {
+                checkOpenableReadOnly(storage);
             }
         } catch (IOException e) {
             throw new StorageException("cannot open database directory " + options.directory() + ": " + e, e);
@@ -213,7 +222,8 @@ public final class TrainKV implements AutoCloseable {
             blockCache = options.blockCacheBytes() > 0 ? new BlockCache(options.blockCacheBytes(), options.blockSize()) : null;
             indexCache = options.indexCacheBytes() > 0 ? new BlockCache(options.indexCacheBytes(), 64 * 1024) : null;
             versions = VersionSet.open(storage, options.maxLevels(), options.mmap(), options.manifestRewriteSize(),
-                    maxFileNumber + 1, Math.max(16L << 20, options.memtableSize()), blockCache, indexCache);
+                    maxFileNumber + 1, Math.max(16L << 20, options.memtableSize()), blockCache, indexCache,
+                    options.readOnly());
             List<Long> walNumbers = new ArrayList<>();
             for (String name : names) {
                 long number = FileNames.parseNumber(name, FileNames.Kind.WAL);
@@ -231,11 +241,13 @@ public final class TrainKV implements AutoCloseable {
             }
             Collections.sort(valueLogIds);
             valueLog = ValueLog.open(storage, valueLogIds, versions.valueLogsCollected(), options.valueLogFileSize(),
-                    options.mmap(), versions::newFileNumber, versions::deleteAfterNextSnapshot);
-            WalReplay.Result replayed = WalReplay.replay(storage, walNumbers, valueLog);
+                    options.mmap(), versions::newFileNumber, versions::deleteAfterNextSnapshot, options.readOnly());
+            WalReplay.Result replayed = WalReplay.replay(storage, walNumbers, valueLog, options.readOnly());
             VersionClock clock = new VersionClock();
             clock.advanceTo(Math.max(versions.lastVersion(), replayed.maxVersion));
-            deleteOrphans(storage, names, versions);
+            if (!options.readOnly()) {
+                deleteOrphans(storage, names, versions);
+            }
             PipelineLink link = new PipelineLink();
             SnapshotRegistry snapshots = new SnapshotRegistry(link::visibleVersion);
             compactor = new Compactor(storage, versions, snapshots, options.clock(),
@@ -252,8 +264,10 @@ public final class TrainKV implements AutoCloseable {
                     replayed.memtables, flusher::schedule);
             link.pipeline = pipeline;
             flusher.attach(pipeline);
-            flusher.schedule();
-            compactor.maybeSchedule();
+            if (!options.readOnly()) { // read-only: the replayed memtables stay in memory, the levels as they are
+                flusher.schedule();
+                compactor.maybeSchedule();
+            }
             return new TrainKV(options, storage, lock, temporary, versions, valueLog, flusher, compactor,
                     snapshots, pipeline, link, blockCache, indexCache);
         } catch (IOException | RuntimeException e) {
@@ -278,6 +292,27 @@ public final class TrainKV implements AutoCloseable {
             }
             throw new StorageException("cannot open database in " + storage.describe() + ": " + e, e);
         }
+    }
+
+    /**
+     * A read-only open creates nothing, so the directory must already hold {@code CURRENT} (else it
+     * is no database) and {@code LOCK} (locking would create it; every database opened read-write
+     * has one).
+     */
+    private static void checkOpenableReadOnly(Storage storage) throws IOException {
+        if (!storage.exists(FileNames.CURRENT)) {
+            throw notADatabase(storage.describe(), "no " + FileNames.CURRENT + " file");
+        }
+        if (!storage.exists(FileNames.LOCK)) {
+            throw new StorageException("database directory " + storage.describe() + " has no " + FileNames.LOCK
+                    + " file, and a read-only open creates none; create an empty " + FileNames.LOCK
+                    + " file to open it read-only", null);
+        }
+    }
+
+    private static StorageException notADatabase(String directory, String reason) {
+        return new StorageException(directory + " is not a TrainKV database (" + reason
+                + "); a read-only open creates nothing", null);
     }
 
     /**
@@ -474,7 +509,11 @@ public final class TrainKV implements AutoCloseable {
      * a read-only transaction is a consistent snapshot. End it with commit, discard or close.
      */
     public Transaction newTransaction(boolean update) {
-        checkOpen();
+        if (update) {
+            checkWritable();
+        } else {
+            checkOpen();
+        }
         long readVersion = snapshots.acquireLatest();
         return new Transaction(this, update, options.detectConflicts(), readVersion, options.memtableSize() / 2);
     }
@@ -605,7 +644,7 @@ public final class TrainKV implements AutoCloseable {
         if (batch == null) {
             throw new IllegalArgumentException("batch must not be null");
         }
-        checkOpen();
+        checkWritable();
         if (!batch.isEmpty()) {
             pipeline.write(batch, sync);
         }
@@ -616,13 +655,13 @@ public final class TrainKV implements AutoCloseable {
      * manifest; the WALs that backed it are deleted.
      */
     public void flush() {
-        checkOpen();
+        checkWritable();
         pipeline.flush();
     }
 
     /** Makes every write acknowledged so far durable (one WAL fsync). */
     public void sync() {
-        checkOpen();
+        checkWritable();
         pipeline.sync();
     }
 
@@ -669,7 +708,7 @@ public final class TrainKV implements AutoCloseable {
      * meanwhile; background compaction waits.
      */
     public void compactRange(byte[] from, byte[] to) {
-        checkOpen();
+        checkWritable();
         pipeline.flush();
         try {
             compactor.compactRange(from, to);
@@ -719,7 +758,11 @@ public final class TrainKV implements AutoCloseable {
         if (!(discardRatio > 0 && discardRatio <= 1)) {
             throw new IllegalArgumentException("discard ratio must be in (0, 1]: " + discardRatio);
         }
-        checkOpen();
+        if (sampleOnly) {
+            checkOpen();
+        } else {
+            checkWritable();
+        }
         try {
             return valueLogGc.run(discardRatio, sampleOnly);
         } catch (IOException e) {
@@ -732,7 +775,7 @@ public final class TrainKV implements AutoCloseable {
      * is settled (before measuring it, or before a bulk load is declared done).
      */
     public void waitForCompactions() {
-        checkOpen();
+        checkWritable();
         pipeline.flush();
         compactor.awaitIdle();
     }
@@ -755,7 +798,8 @@ public final class TrainKV implements AutoCloseable {
 
     /**
      * Waits for in-flight writes, syncs and closes the WAL, releases the directory lock and, for
-     * {@link Options#inTempDirectory()}, deletes the directory. Idempotent.
+     * {@link Options#inTempDirectory()}, deletes the directory. Idempotent. Read-only, it writes
+     * nothing.
      */
     @Override
     public void close() {
@@ -812,6 +856,13 @@ public final class TrainKV implements AutoCloseable {
     void checkOpen() {
         if (closed) {
             throw new IllegalStateException("database is closed");
+        }
+    }
+
+    private void checkWritable() {
+        checkOpen();
+        if (options.readOnly()) {
+            throw new ReadOnlyException("database in " + storage.describe() + " is opened read-only");
         }
     }
 

@@ -23,7 +23,8 @@ import java.util.List;
  * so that the file never becomes an older log with a bad tail. A batch of the newest WAL whose
  * value pointers name value-log entries a crash left unwritten was never committed: it ends the
  * log the same way. Any other damage is a {@link CorruptionException} naming the file and offset.
- * Empty WALs are deleted.
+ * Empty WALs are deleted. A read-only replay changes no file: a torn tail is only skipped, and
+ * empty WALs are left in place.
  */
 final class WalReplay {
 
@@ -38,7 +39,8 @@ final class WalReplay {
     private WalReplay() {
     }
 
-    static Result replay(Storage storage, List<Long> walNumbers, ValueLog valueLog) throws IOException {
+    static Result replay(Storage storage, List<Long> walNumbers, ValueLog valueLog, boolean readOnly)
+            throws IOException {
         Result result = new Result();
         boolean deleted = false;
         for (int i = 0; i < walNumbers.size(); i++) {
@@ -46,12 +48,12 @@ final class WalReplay {
             String name = FileNames.name(number, FileNames.Kind.WAL);
             MemTable memtable = new MemTable(number);
             boolean newest = i == walNumbers.size() - 1;
-            long records = replayFile(storage, name, newest, memtable, valueLog, result);
-            if (records == 0) {
+            long records = replayFile(storage, name, newest, memtable, valueLog, readOnly, result);
+            if (records > 0) {
+                result.memtables.add(memtable);
+            } else if (!readOnly) {
                 storage.delete(name);
                 deleted = true;
-            } else {
-                result.memtables.add(memtable);
             }
         }
         if (deleted) {
@@ -65,7 +67,7 @@ final class WalReplay {
     }
 
     private static long replayFile(Storage storage, String name, boolean newest, MemTable memtable, ValueLog valueLog,
-                                   Result result) throws IOException {
+                                   boolean readOnly, Result result) throws IOException {
         long records = 0;
         long tornAt;
         long fileSize;
@@ -120,11 +122,13 @@ final class WalReplay {
             long cut = tornAt;
             String reason = tornReason;
             LOG.log(System.Logger.Level.WARNING, () -> "write-ahead log " + name + " ends in a torn tail at offset "
-                    + cut + " (" + reason + "); dropping the " + (fileSize - cut)
+                    + cut + " (" + reason + "); " + (readOnly ? "ignoring" : "dropping") + " the " + (fileSize - cut)
                     + " bytes from there on");
-            try (WritableFile file = storage.openAppend(name)) {
-                file.truncate(tornAt);
-                file.sync();
+            if (!readOnly) {
+                try (WritableFile file = storage.openAppend(name)) {
+                    file.truncate(tornAt);
+                    file.sync();
+                }
             }
         }
         return records;

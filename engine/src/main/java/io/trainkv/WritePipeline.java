@@ -99,7 +99,9 @@ final class WritePipeline {
     /**
      * Starts the pipeline on a fresh WAL. {@code recovered} are the memtables replayed at open,
      * oldest first; they are immutable and wait for flushing. {@code flushTrigger} is run after
-     * every rotation to get the frozen memtable flushed.
+     * every rotation to get the frozen memtable flushed. With {@link Options#readOnly()} no WAL is
+     * created: the recovered memtables only serve reads, and {@link TrainKV} refuses every write
+     * before it gets here.
      */
     WritePipeline(Storage storage, Options options, VersionClock clock, VersionSet versions, ValueLog valueLog,
                   List<MemTable> recovered, Runnable flushTrigger) throws IOException {
@@ -113,7 +115,9 @@ final class WritePipeline {
         List<MemTable> newestFirst = new ArrayList<>(recovered);
         Collections.reverse(newestFirst);
         this.memtables = List.copyOf(newestFirst);
-        startNewWal();
+        if (!options.readOnly()) {
+            startNewWal();
+        }
     }
 
     /** Memtables newest first; the first is the active one. Safe to read without a lock. */
@@ -555,6 +559,9 @@ final class WritePipeline {
             backgroundProgress.signalAll();
             while (!queue.isEmpty()) {
                 drained.awaitUninterruptibly();
+            }
+            if (wal == null) {
+                return; // read-only: nothing was written
             }
             try {
                 if (failure == null) {

@@ -27,6 +27,7 @@ import java.util.Set;
  *
  * <p>Open reopens the manifest's state and every table it names, and starts a fresh manifest
  * holding one snapshot edit. A manifest grown past the rewrite threshold is replaced the same way.
+ * Opened read-only, it writes and deletes nothing, and {@link #logAndApply} is refused.
  * Nothing in memory changes unless the manifest write succeeded; after a failed one every further
  * edit is refused, because the manifest's tail is unknown (the database must be reopened).
  */
@@ -50,6 +51,7 @@ public final class VersionSet implements Closeable {
     private long obsoleteBytes;
 
     private volatile Version current;
+    /** The live manifest; null when opened read-only. */
     private ManifestLog manifest;
     private long nextFileNumber;
     private long lastVersion;
@@ -72,19 +74,21 @@ public final class VersionSet implements Closeable {
     }
 
     /**
-     * Recovers the version set of a directory (or starts an empty one) and writes a fresh manifest.
+     * Recovers the version set of a directory (or starts an empty one) and, unless
+     * {@code readOnly}, deletes the value-log files GC collected and writes a fresh manifest.
      *
      * @param minNextFileNumber one more than the highest file number present in the directory
      * @param obsoleteBytesBeforeRewrite obsolete file bytes waiting for deletion that trigger a
      *        manifest rewrite (see {@link #deleteAfterNextSnapshot})
      * @param blockCache the data-block cache tables read through, or null
      * @param indexCache the cache of table index and filter blocks, or null to keep them resident
+     * @param readOnly recover in memory only: nothing is written or deleted, no edit is accepted
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
      *         of the wrong size, or unreadable
      */
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
                                   long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,
-                                  BlockCache indexCache) throws IOException {
+                                  BlockCache indexCache, boolean readOnly) throws IOException {
         VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite,
                 blockCache, indexCache);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
@@ -125,6 +129,9 @@ public final class VersionSet implements Closeable {
         }
         sortLevels(levels);
         set.current = new Version(levels);
+        if (readOnly) {
+            return set;
+        }
         for (long collected : set.valueLogsCollected) {
             storage.delete(FileNames.name(collected, FileNames.Kind.VALUE_LOG));
         }
@@ -205,6 +212,9 @@ public final class VersionSet implements Closeable {
      * tables it adds must be complete and fsynced; they are opened here.
      */
     public synchronized void logAndApply(VersionEdit edit) throws IOException {
+        if (manifest == null) {
+            throw new IllegalStateException("the version set was opened read-only");
+        }
         if (manifestFailure != null) {
             throw new IOException("the manifest refuses edits after an earlier write failure: " + manifestFailure,
                     manifestFailure);
@@ -409,13 +419,15 @@ public final class VersionSet implements Closeable {
     @Override
     public synchronized void close() throws IOException {
         try {
-            if (manifestFailure == null && !deleteAfterSnapshot.isEmpty()) {
+            if (manifest != null && manifestFailure == null && !deleteAfterSnapshot.isEmpty()) {
                 rewriteManifest(current, lastVersion, logNumber);
             }
         } finally {
             closing = true;
             current.unref();
-            manifest.close();
+            if (manifest != null) {
+                manifest.close();
+            }
         }
     }
 }

@@ -60,11 +60,13 @@ public final class ValueLog implements Closeable {
 
     /**
      * Opens the existing files {@code existing} as sealed (deleting empty ones) and starts a new
-     * active file; appends never continue a file written before, whose tail may be torn.
+     * active file; appends never continue a file written before, whose tail may be torn. With
+     * {@code readOnly}, empty files are skipped, not deleted, and there is no active file: the log
+     * only serves reads.
      */
     public static ValueLog open(Storage storage, List<Long> existing, Set<Long> collected, long fileSizeLimit,
-                                boolean mmap, LongSupplier newFileNumber, BiConsumer<String, Long> deleteLater)
-            throws IOException {
+                                boolean mmap, LongSupplier newFileNumber, BiConsumer<String, Long> deleteLater,
+                                boolean readOnly) throws IOException {
         ValueLog log = new ValueLog(storage, fileSizeLimit, mmap, newFileNumber, deleteLater);
         log.collected.addAll(collected);
         try {
@@ -74,13 +76,17 @@ public final class ValueLog implements Closeable {
                 }
                 String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
                 if (storage.size(name) == 0) {
-                    storage.delete(name); // an active file no value reached: nothing can point into it
+                    if (!readOnly) {
+                        storage.delete(name); // an active file no value reached: nothing can point into it
+                    }
                     continue;
                 }
                 ReadSource source = ReadSource.open(storage.openRead(name), mmap);
                 log.files.put(id, new VlogFile(id, name, source, source.size(), log::released));
             }
-            log.startNewFile();
+            if (!readOnly) {
+                log.startNewFile();
+            }
         } catch (IOException | RuntimeException e) {
             log.close();
             throw e;
@@ -324,9 +330,9 @@ public final class ValueLog implements Closeable {
         return ids;
     }
 
-    /** The file new entries go to. */
+    /** The file new entries go to, or -1 if there is none (opened read-only). */
     public long activeFileId() {
-        return active.id;
+        return active == null ? -1 : active.id;
     }
 
     /**
