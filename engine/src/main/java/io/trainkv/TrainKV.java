@@ -746,7 +746,7 @@ public final class TrainKV implements AutoCloseable {
      * @throws IllegalArgumentException if an id is not a sealed value-log file (the active file never is)
      */
     public ValueLogGcReport collectValueLogFiles(Set<Long> fileIds) {
-        checkOpen();
+        checkWritable();
         try {
             return valueLogGc.collect(Set.copyOf(fileIds));
         } catch (IOException e) {

@@ -12,16 +12,24 @@ import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValueLog;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code trainkv check DIR}: the whole-directory consistency check of a closed database,
@@ -37,48 +45,82 @@ public final class CheckCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "The database directory.")
     Path directory;
 
+    @Option(names = "--json", description = "Print one JSON object: each step's exit code and JSON results, "
+            + "the value-pointer scan, and ok.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         String refusal = ClosedDirectory.refusal(directory);
         if (refusal != null) {
-            System.out.println("error: " + refusal);
+            err.println("error: " + refusal);
             return 2;
         }
         if (!Files.isDirectory(directory)) {
-            System.out.println("error: " + directory + " is not a directory");
+            err.println("error: " + directory + " is not a directory");
             return 2;
         }
         String dir = directory.toString();
         int worst = 0;
+        List<Object> steps = new ArrayList<>();
         for (String[] step : new String[][] {{"manifest-verify", dir}, {"sstdump", "--command", "verify", dir},
             {"wal-verify", dir}, {"vlog-verify", dir}}) {
-            System.out.println("== " + step[0]);
-            worst = Math.max(worst, TrainKvCommand.execute(step));
+            if (json) {
+                StringWriter stepOut = new StringWriter();
+                StringWriter stepErr = new StringWriter();
+                String[] args = Arrays.copyOf(step, step.length + 1);
+                args[step.length] = "--json";
+                int code = TrainKvCommand.commandLine(new PrintWriter(stepOut, true), new PrintWriter(stepErr, true))
+                        .execute(args);
+                worst = Math.max(worst, code);
+                steps.add(Json.object("tool", step[0], "exitCode", code,
+                        "results", stepOut.toString().lines().<Object>map(Json.Raw::new).toList(),
+                        "messages", stepErr.toString().lines().toList()));
+            } else {
+                out.println("== " + step[0]);
+                worst = Math.max(worst, TrainKvCommand.commandLine(out, err).execute(step));
+            }
         }
-        System.out.println("== value pointers");
-        int pointerCode = checkPointers();
-        worst = Math.max(worst, pointerCode);
-        System.out.println(worst == 0 ? "check: no problems found" : worst == 1 ? "check: problems found" : "check: could not finish");
+        if (!json) {
+            out.println("== value pointers");
+        }
+        PointerScan pointers = checkPointers();
+        worst = Math.max(worst, pointers.exitCode());
+        String summary = worst == 0 ? "check: no problems found" : worst == 1 ? "check: problems found" : "check: could not finish";
+        if (json) {
+            out.println(Json.write(Json.object("directory", dir, "ok", worst == 0, "exitCode", worst, "steps", steps,
+                    "valuePointers", Json.object("checked", pointers.checked(), "problems", pointers.problems()))));
+        } else {
+            pointers.problems().forEach(out::println);
+            out.println(pointers.checked() + " value pointers in live tables, " + pointers.broken() + " broken");
+            out.println(summary);
+        }
         return worst;
     }
 
-    /** Scans every live table and resolves every value pointer; returns an exit code. */
-    private int checkPointers() {
+    /** What the value-pointer scan found: pointers checked, broken ones, and a line per problem. */
+    private record PointerScan(long checked, long broken, List<String> problems, int exitCode) {
+    }
+
+    /** Scans every live table and resolves every value pointer. */
+    private PointerScan checkPointers() {
         NioStorage storage;
         ManifestLog.Replayed manifest;
         try {
             storage = NioStorage.open(directory);
             manifest = ManifestLog.replay(storage, 8);
         } catch (CorruptionException e) {
-            System.out.println("skipped: the manifest is damaged");
-            return 1;
+            return new PointerScan(0, 0, List.of("skipped: the manifest is damaged"), 1);
         } catch (IOException e) {
-            System.out.println("error: " + e.getMessage());
-            return 2;
+            return new PointerScan(0, 0, List.of("error: " + e.getMessage()), 2);
         }
         if (manifest == null) {
-            System.out.println("error: no CURRENT: not a TrainKV database");
-            return 2;
+            return new PointerScan(0, 0, List.of("error: no CURRENT: not a TrainKV database"), 2);
         }
         Map<Long, VersionEdit.Added> live = new LinkedHashMap<>();
         Set<Long> collected = new HashSet<>();
@@ -88,6 +130,7 @@ public final class CheckCommand implements Callable<Integer> {
             collected.addAll(edit.valueLogsCollected());
         }
         Map<Long, ReadSource> logs = new HashMap<>();
+        List<String> problems = new ArrayList<>();
         long pointers = 0;
         long broken = 0;
         try {
@@ -104,11 +147,11 @@ public final class CheckCommand implements Callable<Integer> {
                         String problem = resolve(storage, logs, value.pointer());
                         if (problem != null) {
                             broken++;
-                            System.out.println("broken pointer in " + name + " (version " + value.version() + "): " + problem);
+                            problems.add("broken pointer in " + name + " (version " + value.version() + "): " + problem);
                         }
                     }
                 } catch (CorruptionException | IOException e) {
-                    System.out.println("unreadable table " + name + ": " + e.getMessage());
+                    problems.add("unreadable table " + name + ": " + e.getMessage());
                     broken++;
                 }
             }
@@ -117,12 +160,11 @@ public final class CheckCommand implements Callable<Integer> {
                 try {
                     source.close();
                 } catch (IOException e) {
-                    System.out.println("warning: " + e.getMessage());
+                    problems.add("warning: " + e.getMessage());
                 }
             }
         }
-        System.out.println(pointers + " value pointers in live tables, " + broken + " broken");
-        return broken == 0 ? 0 : 1;
+        return new PointerScan(pointers, broken, problems, broken == 0 ? 0 : 1);
     }
 
     private static String resolve(NioStorage storage, Map<Long, ReadSource> logs, ValuePointer pointer) {

@@ -23,6 +23,17 @@ final class ClosedDirectory {
     }
 
     /**
+     * As {@link #refusal(Path)}, and also refuses a directory that is not a database, for the tools
+     * that open the database and would otherwise create an empty one.
+     */
+    static String refusalOfDatabase(Path directory) {
+        if (!Files.isRegularFile(directory.resolve(FileNames.CURRENT))) {
+            return directory + " is not a TrainKV database (no " + FileNames.CURRENT + " file)";
+        }
+        return refusal(directory);
+    }
+
+    /**
      * Null if {@code directory} is a database nobody holds (or not a database at all, which the
      * tool reports itself), otherwise the one-line reason to refuse it.
      */

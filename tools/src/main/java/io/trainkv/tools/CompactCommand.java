@@ -6,6 +6,8 @@ import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Parameters;
  * {@code trainkv compact DIR}: opens a closed database and forces compaction of a key range, or of
  * everything into the bottom level ({@code --flatten}, the default without a range), showing
  * progress and the level shape before and after. Exit 0 on success, 2 if the database cannot be
- * opened (held by another process, damaged) or the compaction fails.
+ * opened (not a database, held by another process, damaged) or the compaction fails.
  */
 @Command(name = "compact", mixinStandardHelpOptions = true,
         description = "Force compaction of a closed database, with progress and before/after level shape.")
@@ -34,12 +36,22 @@ public final class CompactCommand implements Callable<Integer> {
     @Option(names = "--flatten", description = "Compact everything into the bottom level (the default without --from/--to).")
     boolean flatten;
 
+    @Option(names = "--json", description = "Print the level shapes and the work done as one JSON object.")
+    boolean json;
+
     @Override
     public Integer call() {
-        try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(java.time.Duration.ZERO))) {
+        String refusal = ClosedDirectory.refusalOfDatabase(directory);
+        if (refusal != null) {
+            System.err.println("error: " + refusal);
+            return 2;
+        }
+        try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
             Stats before = db.stats();
-            System.out.println("before:");
-            System.out.print(levels(before));
+            if (!json) {
+                System.out.println("before:");
+                System.out.print(levels(before));
+            }
             try (Progress progress = Progress.start(() -> {
                 Stats now = db.stats();
                 return String.format(Locale.ROOT, "compacting: %d compactions, %.1f MiB read, %.1f MiB written",
@@ -53,8 +65,16 @@ public final class CompactCommand implements Callable<Integer> {
                     db.compactRange(bytes(from), bytes(to));
                 }
             }
-            System.out.println("after:");
-            System.out.print(levels(db.stats()));
+            Stats after = db.stats();
+            if (json) {
+                System.out.println(Json.write(Json.object("before", levelsJson(before), "after", levelsJson(after),
+                        "compactions", after.compactions() - before.compactions(),
+                        "readBytes", after.compactionReadBytes() - before.compactionReadBytes(),
+                        "writtenBytes", after.compactionWriteBytes() - before.compactionWriteBytes())));
+            } else {
+                System.out.println("after:");
+                System.out.print(levels(after));
+            }
             return 0;
         } catch (TrainKVException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
@@ -75,5 +95,10 @@ public final class CompactCommand implements Callable<Integer> {
             }
         }
         return out.length() == 0 ? "  (no tables)\n" : out.toString();
+    }
+
+    private static List<Object> levelsJson(Stats stats) {
+        return stats.levels().stream().filter(l -> l.tables() > 0).<Object>map(l -> Json.object("level", l.level(),
+                "tables", l.tables(), "bytes", l.bytes())).toList();
     }
 }

@@ -6,7 +6,6 @@ import io.trainkv.Options;
 import io.trainkv.Stats;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
-import io.trainkv.storage.FileNames;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -26,8 +24,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code trainkv dump DIR}: exports every live key and value of a closed database in key order,
- * in a format and encoding that {@code trainkv load} reads back byte for byte. An output file is
+ * {@code trainkv dump DIR}: exports every live key and value of a closed database in key order
+ * (opened read-only: the directory is left as it was), in a format and encoding that {@code trainkv load} reads back byte for byte. An output file is
  * written under a temporary name and renamed into place only when the dump is complete, so a
  * failed dump leaves no partial file. A key or value the chosen format and encoding cannot carry
  * (binary data as text, a line break in TSV) stops the dump naming the key: exit 1. Exit 0 when
@@ -66,13 +64,9 @@ public final class DumpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String refusal = ClosedDirectory.refusal(directory);
+        String refusal = ClosedDirectory.refusalOfDatabase(directory);
         if (refusal != null) {
             System.err.println("error: " + refusal);
-            return 2;
-        }
-        if (!Files.isRegularFile(directory.resolve(FileNames.CURRENT))) {
-            System.err.println("error: " + directory + " is not a TrainKV database (no CURRENT file)");
             return 2;
         }
         boolean toStdout = output.equals("-");
@@ -93,7 +87,7 @@ public final class DumpCommand implements Callable<Integer> {
         AtomicLong keys = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         int code;
-        try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
+        try (TrainKV db = TrainKV.open(Options.at(directory).readOnly(true))) {
             long estimate = estimatedBytes(db.stats());
             try (OutputStream stream = toStdout ? new UncloseableStream(System.out) : Files.newOutputStream(partial);
                  Writer out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);

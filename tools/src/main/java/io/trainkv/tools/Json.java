@@ -27,6 +27,10 @@ final class Json {
         return object;
     }
 
+    /** JSON text written as it is: the output of another tool's {@code --json}, embedded. */
+    record Raw(String json) {
+    }
+
     /** {@code value} as compact JSON text on one line. */
     static String write(Object value) {
         StringBuilder out = new StringBuilder();
@@ -37,6 +41,8 @@ final class Json {
     private static void write(Object value, StringBuilder out) {
         if (value == null) {
             out.append("null");
+        } else if (value instanceof Raw raw) {
+            out.append(raw.json());
         } else if (value instanceof String s) {
             quote(s, out);
         } else if (value instanceof Double || value instanceof Float) {

@@ -23,8 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code trainkv manifest-verify} and {@code trainkv manifest-dump}: replay the manifest of a
@@ -43,6 +45,17 @@ public abstract class ManifestCommand implements Callable<Integer> {
 
     @Option(names = "--hex", description = "Print keys as hex.")
     boolean hex;
+
+    @Option(names = "--json", description = "Print one JSON object: the live tables, each abnormality (kind, file, "
+            + "offset where known, message) and, for manifest-dump, every edit.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The abnormalities found, in the order found: each a JSON-ready object with kind, file and message. */
+    private final List<Map<String, Object>> abnormalities = new ArrayList<>();
+    private PrintWriter out;
 
     abstract boolean dump();
 
@@ -66,14 +79,15 @@ public abstract class ManifestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         String refusal = ClosedDirectory.refusal(directory);
         if (refusal != null) {
-            out.println("error: " + refusal);
+            err.println("error: " + refusal);
             return 2;
         }
         if (!Files.isDirectory(directory)) {
-            out.println("error: " + directory + " is not a directory");
+            err.println("error: " + directory + " is not a directory");
             return 2;
         }
         NioStorage storage;
@@ -82,22 +96,27 @@ public abstract class ManifestCommand implements Callable<Integer> {
             storage = NioStorage.open(directory);
             replayed = ManifestLog.replay(storage, MAX_LEVELS);
         } catch (CorruptionException e) {
-            out.println("corrupt: " + e.getMessage());
-            out.println("abnormalities: 1");
+            found("corrupt", e.fileName(), e.offset(), e.getMessage());
+            finish(null, 0, List.of());
             return 1;
         } catch (IOException e) {
-            out.println("error: " + e.getMessage());
+            err.println("error: " + e.getMessage());
             return 2;
         }
         if (replayed == null) {
-            out.println("error: no CURRENT in " + directory + ": not a TrainKV database");
+            err.println("error: no CURRENT in " + directory + ": not a TrainKV database");
             return 2;
         }
-        out.println("manifest " + replayed.manifestName() + ": " + replayed.edits().size() + " edits");
+        if (!json) {
+            out.println("manifest " + replayed.manifestName() + ": " + replayed.edits().size() + " edits");
+        }
         Map<Long, VersionEdit.Added> live = new LinkedHashMap<>();
+        List<Object> edits = new ArrayList<>();
         for (int i = 0; i < replayed.edits().size(); i++) {
             VersionEdit edit = replayed.edits().get(i);
-            if (dump()) {
+            if (dump() && json) {
+                edits.add(editJson(i, edit));
+            } else if (dump()) {
                 out.println("edit " + i + ": next file " + edit.nextFileNumber() + ", last version " + edit.lastVersion()
                         + ", log number " + edit.logNumber());
                 edit.deleted().forEach(d -> out.println("  delete L" + d.level() + " table " + d.fileNumber()));
@@ -108,52 +127,78 @@ public abstract class ManifestCommand implements Callable<Integer> {
             edit.deleted().forEach(d -> live.remove(d.fileNumber()));
             edit.added().forEach(a -> live.put(a.table().fileNumber(), a));
         }
-        int abnormalities = checkTables(storage, live, out);
-        abnormalities += checkOverlaps(live, out);
-        abnormalities += checkOrphans(storage, live, out);
-        out.println(live.size() + " live tables; abnormalities: " + abnormalities);
-        return abnormalities == 0 ? 0 : 1;
+        checkTables(storage, live);
+        checkOverlaps(live);
+        checkOrphans(storage, live);
+        finish(replayed.manifestName(), live.size(), edits);
+        return abnormalities.isEmpty() ? 0 : 1;
     }
 
-    private int checkTables(NioStorage storage, Map<Long, VersionEdit.Added> live, PrintWriter out) {
-        int problems = 0;
+    /** Records an abnormality and prints it (as text at once; as JSON at the end). */
+    private void found(String kind, String file, long offset, String message) {
+        abnormalities.add(Json.object("kind", kind, "file", file, "offset", offset >= 0 ? offset : null, "message", message));
+        if (!json) {
+            out.println(kind + ": " + message);
+        }
+    }
+
+    private void finish(String manifest, int liveTables, List<Object> edits) {
+        if (json) {
+            Map<String, Object> result = Json.object("manifest", manifest, "ok", abnormalities.isEmpty(),
+                    "liveTables", liveTables, "abnormalities", abnormalities);
+            if (dump()) {
+                result.put("edits", edits);
+            }
+            out.println(Json.write(result));
+        } else {
+            out.println(liveTables + " live tables; abnormalities: " + abnormalities.size());
+        }
+    }
+
+    private Map<String, Object> editJson(int index, VersionEdit edit) {
+        return Json.object("edit", index, "nextFile", edit.nextFileNumber(), "lastVersion", edit.lastVersion(),
+                "logNumber", edit.logNumber(),
+                "deleted", edit.deleted().stream().<Object>map(d -> Json.object("level", d.level(), "table", d.fileNumber())).toList(),
+                "added", edit.added().stream().<Object>map(a -> Json.object("level", a.level(), "table", a.table().fileNumber(),
+                        "bytes", a.table().fileSize(), "smallest", key(a.table().smallestKey()),
+                        "largest", key(a.table().largestKey()))).toList(),
+                "valueLogDiscard", edit.valueLogDiscard().entrySet().stream().<Object>map(e -> Json.object("file", e.getKey(),
+                        "bytes", e.getValue())).toList(),
+                "valueLogsCollected", List.copyOf(edit.valueLogsCollected()));
+    }
+
+    private void checkTables(NioStorage storage, Map<Long, VersionEdit.Added> live) {
         for (VersionEdit.Added a : live.values()) {
             TableMeta meta = a.table();
             String name = FileNames.name(meta.fileNumber(), FileNames.Kind.TABLE);
             try {
                 if (!storage.exists(name)) {
-                    out.println("missing: " + name + " (L" + a.level() + ")");
-                    problems++;
+                    found("missing", name, -1, name + " (L" + a.level() + ") is named by the manifest but does not exist");
                     continue;
                 }
                 long size = storage.size(name);
                 if (size != meta.fileSize()) {
-                    out.println("truncated: " + name + " is " + size + " bytes, the manifest says " + meta.fileSize());
-                    problems++;
+                    found("truncated", name, Math.min(size, meta.fileSize()), name + " is " + size
+                            + " bytes, the manifest says " + meta.fileSize());
                     continue;
                 }
                 try (TableReader reader = TableReader.open(storage.openRead(name), name, meta.fileNumber(), false)) {
                     TableProperties p = reader.properties();
                     if (KeyFormat.compare(p.smallestKey(), meta.smallestKey()) != 0
                             || KeyFormat.compare(p.largestKey(), meta.largestKey()) != 0) {
-                        out.println("key range: " + name + " holds " + key(p.smallestKey()) + " .. " + key(p.largestKey())
+                        found("key range", name, -1, name + " holds " + key(p.smallestKey()) + " .. " + key(p.largestKey())
                                 + ", the manifest says " + key(meta.smallestKey()) + " .. " + key(meta.largestKey()));
-                        problems++;
                     }
                 }
             } catch (CorruptionException e) {
-                out.println("corrupt: " + e.getMessage());
-                problems++;
+                found("corrupt", e.fileName(), e.offset(), e.getMessage());
             } catch (IOException e) {
-                out.println("unreadable: " + name + ": " + e.getMessage());
-                problems++;
+                found("unreadable", name, -1, name + ": " + e.getMessage());
             }
         }
-        return problems;
     }
 
-    private static int checkOverlaps(Map<Long, VersionEdit.Added> live, PrintWriter out) {
-        int problems = 0;
+    private void checkOverlaps(Map<Long, VersionEdit.Added> live) {
         for (int level = 1; level < MAX_LEVELS; level++) {
             int l = level;
             List<TableMeta> tables = new ArrayList<>(live.values().stream().filter(a -> a.level() == l)
@@ -161,32 +206,27 @@ public abstract class ManifestCommand implements Callable<Integer> {
             tables.sort(Comparator.comparing(TableMeta::smallestKey, KeyFormat::compare));
             for (int i = 1; i < tables.size(); i++) {
                 if (Bytes.compare(tables.get(i - 1).largestUserKey(), tables.get(i).smallestUserKey()) >= 0) {
-                    out.println("overlapping: L" + level + " tables " + tables.get(i - 1).fileNumber() + " and "
-                            + tables.get(i).fileNumber());
-                    problems++;
+                    found("overlapping", FileNames.name(tables.get(i).fileNumber(), FileNames.Kind.TABLE), -1,
+                            "L" + level + " tables " + tables.get(i - 1).fileNumber() + " and " + tables.get(i).fileNumber()
+                            + " overlap");
                 }
             }
         }
-        return problems;
     }
 
-    private static int checkOrphans(NioStorage storage, Map<Long, VersionEdit.Added> live, PrintWriter out) {
-        int problems = 0;
+    private void checkOrphans(NioStorage storage, Map<Long, VersionEdit.Added> live) {
         try {
             String[] names = storage.list().toArray(new String[0]);
             Arrays.sort(names);
             for (String name : names) {
                 long number = FileNames.parseNumber(name, FileNames.Kind.TABLE);
                 if (number >= 0 && !live.containsKey(number)) {
-                    out.println("extra (orphan): " + name + " is not in the manifest; the next open deletes it");
-                    problems++;
+                    found("extra (orphan)", name, -1, name + " is not in the manifest; the next open deletes it");
                 }
             }
         } catch (IOException e) {
-            out.println("unreadable directory: " + e.getMessage());
-            problems++;
+            found("unreadable directory", directory.toString(), -1, e.getMessage());
         }
-        return problems;
     }
 
     private String describe(TableMeta meta) {

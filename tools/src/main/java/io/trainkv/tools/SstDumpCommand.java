@@ -27,8 +27,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code trainkv sstdump FILE|DIR}: inspects table files without opening the database (read-only;
@@ -99,14 +101,17 @@ public final class SstDumpCommand implements Callable<Integer> {
             + "with raw the layout. A table that cannot be read gives {\"file\":..., \"ok\":false, \"error\":...}.")
     boolean json;
 
+    @Spec
+    CommandSpec spec;
+
     private byte[] prefixBytes;
     private byte[] fromBytes;
     private byte[] toBytes;
 
     @Override
     public Integer call() {
-        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
-        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         String usage = usageError();
         if (usage != null) {
             err.println("error: " + usage);

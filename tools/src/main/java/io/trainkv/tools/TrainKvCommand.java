@@ -1,6 +1,8 @@
 package io.trainkv.tools;
 
 import io.trainkv.shell.ShellCommand;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,9 +27,17 @@ public final class TrainKvCommand implements Runnable {
 
     /** Exit codes: 0 success, 1 problems found or a command failed, 2 usage or I/O error. */
     public static int execute(String... args) {
+        return commandLine(new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+                new PrintWriter(System.err, true, StandardCharsets.UTF_8)).execute(args);
+    }
+
+    /** The command line writing to {@code out} and {@code err} (tools that print through their spec use them). */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine commandLine = new CommandLine(new TrainKvCommand());
         commandLine.setExitCodeExceptionMapper(e -> 2);
-        return commandLine.execute(args);
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        return commandLine;
     }
 
     public static void main(String[] args) {

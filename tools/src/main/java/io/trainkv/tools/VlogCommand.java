@@ -13,13 +13,16 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code trainkv vlog-verify} and {@code trainkv vlog-dump}: read value-log files of a closed
@@ -35,6 +38,12 @@ public abstract class VlogCommand implements Callable<Integer> {
 
     @Option(names = "--hex", description = "dump: print keys as hex.")
     boolean hex;
+
+    @Option(names = "--json", description = "Print one JSON object per file (with vlog-dump, holding its entries).")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
 
     abstract boolean dump();
 
@@ -58,10 +67,11 @@ public abstract class VlogCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         String refusal = ClosedDirectory.refusalFor(target);
         if (refusal != null) {
-            out.println("error: " + refusal);
+            err.println("error: " + refusal);
             return 2;
         }
         List<Path> logs;
@@ -69,7 +79,7 @@ public abstract class VlogCommand implements Callable<Integer> {
         try {
             logs = DatabaseFiles.of(target, FileNames.Kind.VALUE_LOG);
         } catch (IOException e) {
-            out.println("error: " + e.getMessage());
+            err.println("error: " + e.getMessage());
             return 2;
         }
         if (Files.isDirectory(target)) {
@@ -81,14 +91,16 @@ public abstract class VlogCommand implements Callable<Integer> {
                     }
                 }
             } catch (CorruptionException | IOException e) {
-                out.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics");
+                err.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics");
             }
         }
         int damaged = 0;
         for (int i = 0; i < logs.size(); i++) {
             damaged += check(logs.get(i), i == logs.size() - 1, discard, out) ? 0 : 1;
         }
-        out.println(logs.size() + " value-log file(s), " + damaged + " damaged");
+        if (!json) {
+            out.println(logs.size() + " value-log file(s), " + damaged + " damaged");
+        }
         return damaged == 0 ? 0 : 1;
     }
 
@@ -96,32 +108,54 @@ public abstract class VlogCommand implements Callable<Integer> {
         String name = log.getFileName().toString();
         long fileId = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
         long[] totals = new long[2];
+        List<Object> entries = new ArrayList<>();
         try (ReadSource source = ReadSource.open(NioStorage.open(log.toAbsolutePath().getParent()).openRead(name), false)) {
             CorruptionException damage = ValueLog.scanFile(source, name, fileId, entry -> {
                 totals[0]++;
                 totals[1] += entry.length();
                 if (dump()) {
-                    String key = hex ? "0x" + java.util.HexFormat.of().formatHex(entry.key()) : "\"" + Bytes.escape(entry.key()) + "\"";
-                    out.println("  " + key + " @" + entry.version() + " offset " + entry.offset() + ", " + entry.length() + " bytes");
+                    String key = hex ? "0x" + java.util.HexFormat.of().formatHex(entry.key()) : Bytes.escape(entry.key());
+                    if (json) {
+                        entries.add(Json.object("key", key, "version", entry.version(), "offset", entry.offset(),
+                                "length", entry.length()));
+                    } else {
+                        out.println("  " + (hex ? key : "\"" + key + "\"") + " @" + entry.version() + " offset "
+                                + entry.offset() + ", " + entry.length() + " bytes");
+                    }
                 }
                 return true;
             });
             long size = source.size();
             long discarded = Math.min(size, discard.getOrDefault(fileId, 0L));
-            out.println(name + ": " + totals[0] + " entries, " + size + " bytes, discarded " + discarded
-                    + " bytes (" + (size == 0 ? 0 : 100 * discarded / size) + "%), live estimate " + (size - discarded) + " bytes");
-            if (damage == null) {
-                return true;
+            boolean tolerated = damage != null && newest;
+            if (json) {
+                Map<String, Object> result = Json.object("file", name, "ok", damage == null || tolerated,
+                        "entries", totals[0], "bytes", size, "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
+                        "tornTailOffset", tolerated ? damage.offset() : null,
+                        "damage", damage != null && !tolerated
+                                ? Json.object("offset", damage.offset(), "message", damage.getMessage()) : null);
+                if (dump()) {
+                    result.put("entryList", entries);
+                }
+                out.println(Json.write(result));
+            } else {
+                out.println(name + ": " + totals[0] + " entries, " + size + " bytes, discarded " + discarded
+                        + " bytes (" + (size == 0 ? 0 : 100 * discarded / size) + "%), live estimate " + (size - discarded)
+                        + " bytes");
+                if (tolerated) {
+                    out.println("  torn tail at offset " + damage.offset() + " (" + (size - damage.offset())
+                            + " bytes), tolerated in the newest file");
+                } else if (damage != null) {
+                    out.println("  damaged: " + damage.getMessage());
+                }
             }
-            if (newest) {
-                out.println("  torn tail at offset " + damage.offset() + " (" + (size - damage.offset())
-                        + " bytes), tolerated in the newest file");
-                return true;
-            }
-            out.println("  damaged: " + damage.getMessage());
-            return false;
+            return damage == null || tolerated;
         } catch (IOException e) {
-            out.println(name + ": cannot read: " + e.getMessage());
+            if (json) {
+                out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));
+            } else {
+                out.println(name + ": cannot read: " + e.getMessage());
+            }
             return false;
         }
     }

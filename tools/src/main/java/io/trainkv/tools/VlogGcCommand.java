@@ -5,15 +5,20 @@ import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
 import io.trainkv.ValueLogGcReport;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code trainkv vlog-gc DIR}: opens a closed database and runs value-log GC once, or with
+ * {@code trainkv vlog-gc DIR}: opens a closed database and runs value-log GC once over every
+ * sealed file at or above the ratio, or over exactly the files named with {@code --files}, or with
  * {@code --sample-only} only reports each file's discard estimate. Prints per-file estimates and
- * the reclaimed bytes. Exit 0 on success, 2 if the database cannot be opened or GC fails.
+ * the reclaimed bytes. Exit 0 on success, 2 if the database cannot be opened, a named file is not
+ * a sealed value-log file, or GC fails.
  */
 @Command(name = "vlog-gc", mixinStandardHelpOptions = true,
         description = "Run value-log garbage collection on a closed database (or only sample it).")
@@ -25,21 +30,50 @@ public final class VlogGcCommand implements Callable<Integer> {
     @Option(names = "--ratio", defaultValue = "0.5", description = "Collect files whose discard ratio is at least this. Default: ${DEFAULT-VALUE}")
     double ratio;
 
+    @Option(names = "--files", split = ",", paramLabel = "ID",
+            description = "Collect exactly these sealed value-log files (numbers, as in 000012.vlog), whatever their ratio.")
+    List<Long> files;
+
     @Option(names = "--sample-only", description = "Report discard estimates without rewriting anything.")
     boolean sampleOnly;
 
+    @Option(names = "--json", description = "Print the report as one JSON object.")
+    boolean json;
+
     @Override
     public Integer call() {
-        try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(java.time.Duration.ZERO))) {
+        if (files != null && sampleOnly) {
+            System.err.println("error: --files and --sample-only do not go together");
+            return 2;
+        }
+        String refusal = ClosedDirectory.refusalOfDatabase(directory);
+        if (refusal != null) {
+            System.err.println("error: " + refusal);
+            return 2;
+        }
+        try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
             ValueLogGcReport report;
-            try (Progress progress = Progress.start(() -> sampleOnly ? "sampling value-log files..." : "collecting value-log files...")) {
-                report = sampleOnly ? db.sampleValueLogGC(ratio) : db.runValueLogGC(ratio);
+            try (Progress progress = Progress.start(() -> (sampleOnly ? "sampling" : "collecting") + " value-log files: "
+                    + db.stats().valueLogFiles().size() + " live")) {
+                if (files != null) {
+                    report = db.collectValueLogFiles(Set.copyOf(files));
+                } else {
+                    report = sampleOnly ? db.sampleValueLogGC(ratio) : db.runValueLogGC(ratio);
+                }
             }
-            System.out.print(report.format());
+            System.out.print(json ? Json.write(toJson(report)) + "\n" : report.format());
             return 0;
         } catch (TrainKVException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
+    }
+
+    private static Object toJson(ValueLogGcReport report) {
+        List<Object> files = report.files().stream().<Object>map(f -> Json.object("file", f.fileId(), "bytes", f.bytes(),
+                "discardBytes", f.discardBytes(), "sampledBytes", f.sampledBytes(), "sampledLiveBytes", f.sampledLive(),
+                "discardRatio", f.discardRatio(), "collected", f.collected())).toList();
+        return Json.object("files", files, "collectedFiles", report.collectedFiles(),
+                "reclaimedBytes", report.reclaimedBytes(), "rewrittenBytes", report.rewrittenBytes());
     }
 }

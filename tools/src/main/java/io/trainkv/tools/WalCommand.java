@@ -15,12 +15,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code trainkv wal-verify} and {@code trainkv wal-dump}: read write-ahead logs without opening
@@ -34,8 +38,11 @@ public abstract class WalCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR|FILE", description = "A database directory (all its WALs) or one .wal file.")
     Path target;
 
-    @Option(names = "--json", description = "Print one JSON object per log.")
+    @Option(names = "--json", description = "Print one JSON object per log (with wal-dump, holding its batches).")
     boolean json;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--hex", description = "dump: print keys as hex.")
     boolean hex;
@@ -62,8 +69,8 @@ public abstract class WalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
-        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         String refusal = ClosedDirectory.refusalFor(target);
         if (refusal != null) {
             err.println("error: " + refusal);
@@ -94,34 +101,40 @@ public abstract class WalCommand implements Callable<Integer> {
         try (ReadableFile file = NioStorage.open(log.toAbsolutePath().getParent()).openRead(name)) {
             WalReader reader = new WalReader(file, name, newest);
             ByteBuffer payload;
+            List<Object> batches = new ArrayList<>();
             while ((payload = reader.next()) != null) {
                 long offset = reader.recordOffset();
-                long[] count = {0};
-                StringBuilder keys = new StringBuilder();
+                List<String> keys = new ArrayList<>();
                 long version;
                 try {
-                    version = WalBatchDecoder.decode(payload, (v, meta, userMeta, expiresAt, key, value) -> {
-                        count[0]++;
-                        if (dump()) {
-                            keys.append(keys.length() == 0 ? "" : ", ").append(describe(key, meta, value));
-                        }
-                    });
+                    version = WalBatchDecoder.decode(payload, (v, meta, userMeta, expiresAt, key, value) ->
+                            keys.add(describe(key, meta, value)));
                 } catch (IllegalArgumentException e) {
+                    if (json) {
+                        out.println(Json.write(Json.object("file", name, "ok", false, "badOffset", offset,
+                                "error", "malformed batch: " + e.getMessage())));
+                    }
                     err.println(name + " at offset " + offset + ": malformed batch: " + e.getMessage());
                     return false;
                 }
                 records++;
-                entries += count[0];
-                if (dump() && !json) {
-                    out.println(String.format(Locale.ROOT, "%s @%d offset %d: %s", name, version, offset, keys));
+                entries += keys.size();
+                if (dump() && json) {
+                    batches.add(Json.object("version", version, "offset", offset, "entries", keys));
+                } else if (dump()) {
+                    out.println(String.format(Locale.ROOT, "%s @%d offset %d: %s", name, version, offset,
+                            String.join(", ", keys)));
                 }
             }
             String tail = reader.tornTailOffset() >= 0 ? "torn tail at offset " + reader.tornTailOffset() + " ("
                     + reader.tornTailReason() + "), tolerated" : "clean end";
             if (json) {
-                out.println(String.format(Locale.ROOT, "{\"file\":\"%s\",\"ok\":true,\"records\":%d,\"entries\":%d,"
-                        + "\"bytes\":%d,\"tornTailOffset\":%d}", name, records, entries, reader.fileSize(),
-                        reader.tornTailOffset()));
+                Map<String, Object> result = Json.object("file", name, "ok", true, "records", records, "entries", entries,
+                        "bytes", reader.fileSize(), "tornTailOffset", reader.tornTailOffset() >= 0 ? reader.tornTailOffset() : null);
+                if (dump()) {
+                    result.put("batches", batches);
+                }
+                out.println(Json.write(result));
             } else {
                 out.println(name + ": " + records + " records, " + entries + " entries, " + reader.fileSize()
                         + " bytes, " + tail);
@@ -129,7 +142,7 @@ public abstract class WalCommand implements Callable<Integer> {
             return true;
         } catch (WalCorruptionException e) {
             if (json) {
-                out.println(String.format(Locale.ROOT, "{\"file\":\"%s\",\"ok\":false,\"badOffset\":%d}", name, e.offset()));
+                out.println(Json.write(Json.object("file", name, "ok", false, "badOffset", e.offset(), "error", e.getMessage())));
             }
             err.println(e.getMessage() + (newest ? "" : " (not the newest log: a bad record here is damage, not a torn tail)"));
             return false;

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -180,6 +181,33 @@ class LoadDumpCommandTest {
         }
         assertEquals("b\tv\nb2\tv\nc\tv\n", ToolRun.of("dump", db.toString(), "--from", "b", "--to", "c").out());
         assertEquals("user:1\tv\nuser:2\tv\n", ToolRun.of("dump", db.toString(), "--prefix", "user:").out());
+    }
+
+    @Test
+    void dumpOpensReadOnlyLeavingEveryFileAsItWas() throws Exception {
+        Path db = tempDir.resolve("db");
+        try (TrainKV opened = TrainKV.open(Options.at(db).valueThreshold(16))) {
+            opened.set("flushed", "a value long enough for the value log");
+            opened.flush();
+            opened.set("in-the-wal", "written after the flush");
+        }
+        Map<String, String> before = fingerprint(db);
+        ToolRun dump = ToolRun.of("dump", db.toString());
+        assertEquals(0, dump.code(), dump.err());
+        assertEquals("flushed\ta value long enough for the value log\nin-the-wal\twritten after the flush\n", dump.out());
+        assertEquals(before, fingerprint(db), "dump wrote, renamed or deleted nothing");
+    }
+
+    /** Every file of the directory with its SHA-256. */
+    private static Map<String, String> fingerprint(Path dir) throws Exception {
+        Map<String, String> files = new TreeMap<>();
+        try (var list = Files.list(dir)) {
+            for (Path file : list.toList()) {
+                byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+                files.put(file.getFileName().toString(), java.util.HexFormat.of().formatHex(digest));
+            }
+        }
+        return files;
     }
 
     @Test
