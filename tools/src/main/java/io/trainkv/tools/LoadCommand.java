@@ -54,6 +54,11 @@ public final class LoadCommand implements Callable<Integer> {
             System.err.println("error: --batch-size must be at least 1");
             return 2;
         }
+        String refusal = ClosedDirectory.refusal(directory);
+        if (refusal != null) {
+            System.err.println("error: " + refusal);
+            return 2;
+        }
         boolean fromStdin = input.equals("-");
         String source = fromStdin ? "standard input" : input;
         RecordFormat chosen = format != null ? format : fromStdin ? RecordFormat.tsv : RecordFormat.forFileName(input);
