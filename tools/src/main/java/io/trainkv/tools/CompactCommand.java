@@ -4,7 +4,6 @@ import io.trainkv.Options;
 import io.trainkv.Stats;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,10 +26,10 @@ public final class CompactCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "The database directory.")
     Path directory;
 
-    @Option(names = "--from", description = "First key of the range (inclusive).")
+    @Option(names = "--from", description = "First key of the range (inclusive): " + KeyArgument.HELP + ".")
     String from;
 
-    @Option(names = "--to", description = "Last key of the range (inclusive).")
+    @Option(names = "--to", description = "Last key of the range (inclusive): " + KeyArgument.HELP + ".")
     String to;
 
     @Option(names = "--flatten", description = "Compact everything into the bottom level (the default without --from/--to).")
@@ -62,7 +61,7 @@ public final class CompactCommand implements Callable<Integer> {
                 if (from == null && to == null || flatten) {
                     db.flatten();
                 } else {
-                    db.compactRange(bytes(from), bytes(to));
+                    db.compactRange(KeyArgument.parse(from), KeyArgument.parse(to));
                 }
             }
             Stats after = db.stats();
@@ -80,10 +79,6 @@ public final class CompactCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
-    }
-
-    private static byte[] bytes(String key) {
-        return key == null ? null : key.getBytes(StandardCharsets.UTF_8);
     }
 
     private static String levels(Stats stats) {

@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,13 +54,13 @@ public final class DumpCommand implements Callable<Integer> {
             description = "How keys and values are written: text (UTF-8), hex or base64. Default: ${DEFAULT-VALUE}")
     FieldEncoding encoding;
 
-    @Option(names = "--prefix", description = "Only keys with this prefix (written in --encoding).")
+    @Option(names = "--prefix", description = "Only keys with this prefix: " + KeyArgument.HELP + ".")
     String prefix;
 
-    @Option(names = "--from", description = "Only keys at or after this one (written in --encoding).")
+    @Option(names = "--from", description = "Only keys at or after this one (inclusive): " + KeyArgument.HELP + ".")
     String from;
 
-    @Option(names = "--to", description = "Only keys at or before this one (written in --encoding).")
+    @Option(names = "--to", description = "Only keys at or before this one (inclusive): " + KeyArgument.HELP + ".")
     String to;
 
     @Override
@@ -75,7 +76,7 @@ public final class DumpCommand implements Callable<Integer> {
         try {
             range = range();
         } catch (IllegalArgumentException e) {
-            System.err.println("error: a bound is " + e.getMessage());
+            System.err.println("error: " + e.getMessage());
             return 2;
         }
         Path target = toStdout ? null : Path.of(output).toAbsolutePath();
@@ -86,14 +87,17 @@ public final class DumpCommand implements Callable<Integer> {
         Path partial = target == null ? null : target.resolveSibling(target.getFileName() + ".partial");
         AtomicLong keys = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
+        AtomicBoolean complete = new AtomicBoolean();
         int code;
         try (TrainKV db = TrainKV.open(Options.at(directory).readOnly(true))) {
             long estimate = estimatedBytes(db.stats());
             try (OutputStream stream = toStdout ? new UncloseableStream(System.out) : Files.newOutputStream(partial);
                  Writer out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
-                 Progress progress = Progress.start(() -> Progress.bar(bytes.get(), Math.max(estimate, bytes.get() + 1))
+                 Progress progress = Progress.start(() -> (complete.get() ? Progress.bar(1, 1)
+                         : Progress.bar(bytes.get(), Math.max(estimate, bytes.get() + 1)))
                          + String.format(Locale.ROOT, " %,d keys", keys.get()))) {
                 code = write(db, range, chosen, out, keys, bytes);
+                complete.set(code == 0);
             }
             if (target != null && code == 0) {
                 Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -138,13 +142,13 @@ public final class DumpCommand implements Callable<Integer> {
     private IteratorOptions range() {
         IteratorOptions range = IteratorOptions.forward();
         if (prefix != null) {
-            range.prefix(encoding.decode(prefix));
+            range.prefix(KeyArgument.parse(prefix));
         }
         if (from != null) {
-            range.from(encoding.decode(from));
+            range.from(KeyArgument.parse(from));
         }
         if (to != null) {
-            byte[] last = encoding.decode(to);
+            byte[] last = KeyArgument.parse(to);
             byte[] justAfter = java.util.Arrays.copyOf(last, last.length + 1);
             range.to(justAfter);
         }

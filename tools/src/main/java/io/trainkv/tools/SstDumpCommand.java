@@ -155,9 +155,9 @@ public final class SstDumpCommand implements Callable<Integer> {
             return "--limit must be at least 0";
         }
         try {
-            prefixBytes = keyArgument(prefix);
-            fromBytes = keyArgument(from);
-            toBytes = keyArgument(to);
+            prefixBytes = KeyArgument.parse(prefix);
+            fromBytes = KeyArgument.parse(from);
+            toBytes = KeyArgument.parse(to);
         } catch (IllegalArgumentException e) {
             return e.getMessage();
         }
@@ -165,22 +165,6 @@ public final class SstDumpCommand implements Callable<Integer> {
             return "--from " + from + " is after --to " + to;
         }
         return null;
-    }
-
-    /** A key given on the command line: hex after {@code 0x}, else the UTF-8 bytes of the text. */
-    private static byte[] keyArgument(String text) {
-        if (text == null) {
-            return null;
-        }
-        if (!text.startsWith("0x")) {
-            return text.getBytes(StandardCharsets.UTF_8);
-        }
-        try {
-            return HexFormat.of().parseHex(text.substring(2));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("key " + text + " starts with 0x but is not hex (an even number of "
-                    + "digits 0-9a-f)");
-        }
     }
 
     /** Inspects one table: 0 sound, 1 problems found, 2 unreadable (I/O error). */

@@ -51,7 +51,7 @@ class CheckCommandTest {
         }
         String[] sound = run("check", dir.toString());
         assertEquals("0", sound[0], sound[1]);
-        assertTrue(sound[1].contains("50 value pointers in live tables, 0 broken"), sound[1]);
+        assertTrue(sound[1].contains("50 value pointers in live tables and WALs, 0 broken"), sound[1]);
         assertTrue(sound[1].contains("check: no problems found"), sound[1]);
 
         Path log;
@@ -65,5 +65,26 @@ class CheckCommandTest {
         assertEquals("1", damaged[0], damaged[1]);
         assertTrue(damaged[1].contains("broken pointer in") && damaged[1].contains("checksum mismatch"), damaged[1]);
         assertTrue(damaged[1].contains("check: problems found"), damaged[1]);
+    }
+
+    @Test
+    void valuePointersStillOnlyInTheWalAreResolvedToo() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(100))) {
+            for (int i = 0; i < 20; i++) {
+                db.set(("key-" + i).getBytes(), new byte[300]);
+            }
+        }
+        String[] sound = run("check", dir.toString());
+        assertEquals("0", sound[0], sound[1]);
+        assertTrue(sound[1].contains("20 value pointers in live tables and WALs, 0 broken"), sound[1]);
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path log : files.filter(p -> p.toString().endsWith(".vlog")).toList()) {
+                Files.delete(log);
+            }
+        }
+        String[] lost = run("check", dir.toString());
+        assertTrue(lost[1].contains(".wal at offset 0: the last batches point to values a crash left unwritten"), lost[1]);
+        assertTrue(lost[1].contains("is missing"), lost[1]);
     }
 }
