@@ -272,6 +272,29 @@ public final class ValueLog implements Closeable {
     }
 
     /**
+     * The offset of the first sound entry (complete, with a good checksum) starting at or after
+     * {@code from}, or -1 if there is none. A crash tears only the end of a file, so damage that a
+     * sound entry follows is not a torn tail. Read-only; the offline tools use it.
+     */
+    public static long nextSoundEntry(ReadSource source, String name, long fileId, long from) throws IOException {
+        long size = source.size();
+        for (long offset = Math.max(0, from); offset + VlogFormat.HEADER_SIZE <= size; offset++) {
+            ByteBuffer header = source.read(offset, VlogFormat.HEADER_SIZE);
+            long length = (long) VlogFormat.HEADER_SIZE + header.getInt(12) + header.getInt(16);
+            if (header.getInt(12) < 0 || header.getInt(16) < 0 || offset + length > size) {
+                continue;
+            }
+            try {
+                decode(source, name, fileId, size, offset, (int) length);
+                return offset;
+            } catch (CorruptionException e) {
+                continue;
+            }
+        }
+        return -1;
+    }
+
+    /**
      * Reads the entries of a complete value-log file in order until its end or the first entry
      * that fails its checks, which is returned (null when the file ends cleanly). Read-only; the
      * offline tools use it too.

@@ -144,6 +144,11 @@ public final class CheckCommand implements Callable<Integer> {
         try {
             for (VersionEdit.Added table : live.values()) {
                 String name = FileNames.name(table.table().fileNumber(), FileNames.Kind.TABLE);
+                if (!storage.exists(name)) {
+                    problems.add("missing table " + name + ": its value pointers cannot be checked");
+                    broken++;
+                    continue;
+                }
                 try (TableReader reader = TableReader.open(storage.openRead(name), name, table.table().fileNumber(), false)) {
                     TableIterator it = reader.iterator(false);
                     for (it.seekToFirst(); it.valid(); it.next()) {

@@ -29,4 +29,15 @@ final class DatabaseFiles {
             return files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), kind) >= 0).sorted().toList();
         }
     }
+
+    /**
+     * Whether {@code file} has the highest number among the files of its kind in its directory: the
+     * only one of them a crash can have left with a torn tail.
+     */
+    static boolean isNewest(Path file, FileNames.Kind kind) throws IOException {
+        long number = FileNames.parseNumber(file.getFileName().toString(), kind);
+        try (Stream<Path> files = Files.list(file.toAbsolutePath().getParent())) {
+            return files.noneMatch(p -> FileNames.parseNumber(p.getFileName().toString(), kind) > number);
+        }
+    }
 }

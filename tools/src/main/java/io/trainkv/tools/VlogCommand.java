@@ -95,8 +95,13 @@ public abstract class VlogCommand implements Callable<Integer> {
             }
         }
         int damaged = 0;
-        for (int i = 0; i < logs.size(); i++) {
-            damaged += check(logs.get(i), i == logs.size() - 1, discard, out) ? 0 : 1;
+        for (Path log : logs) {
+            try {
+                damaged += check(log, DatabaseFiles.isNewest(log, FileNames.Kind.VALUE_LOG), discard, out) ? 0 : 1;
+            } catch (IOException e) {
+                err.println("error: " + e.getMessage());
+                return 2;
+            }
         }
         if (!json) {
             out.println(logs.size() + " value-log file(s), " + damaged + " damaged");
@@ -109,7 +114,7 @@ public abstract class VlogCommand implements Callable<Integer> {
         long fileId = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
         long[] totals = new long[2];
         List<Object> entries = new ArrayList<>();
-        try (ReadSource source = ReadSource.open(NioStorage.open(log.toAbsolutePath().getParent()).openRead(name), false)) {
+        try (ReadSource source = ReadSource.open(NioStorage.open(log.toAbsolutePath().getParent()).openRead(name), true)) {
             CorruptionException damage = ValueLog.scanFile(source, name, fileId, entry -> {
                 totals[0]++;
                 totals[1] += entry.length();
@@ -127,7 +132,8 @@ public abstract class VlogCommand implements Callable<Integer> {
             });
             long size = source.size();
             long discarded = Math.min(size, discard.getOrDefault(fileId, 0L));
-            boolean tolerated = damage != null && newest;
+            boolean tolerated = damage != null && newest
+                    && ValueLog.nextSoundEntry(source, name, fileId, damage.offset() + 1) < 0;
             if (json) {
                 Map<String, Object> result = Json.object("file", name, "ok", damage == null || tolerated,
                         "entries", totals[0], "bytes", size, "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
@@ -146,7 +152,7 @@ public abstract class VlogCommand implements Callable<Integer> {
                     out.println("  torn tail at offset " + damage.offset() + " (" + (size - damage.offset())
                             + " bytes), tolerated in the newest file");
                 } else if (damage != null) {
-                    out.println("  damaged: " + damage.getMessage());
+                    out.println("  damaged: " + damage.getMessage() + (newest ? " (sound entries follow: not a torn tail)" : ""));
                 }
             }
             return damage == null || tolerated;

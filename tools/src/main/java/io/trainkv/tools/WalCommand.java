@@ -84,9 +84,13 @@ public abstract class WalCommand implements Callable<Integer> {
             return 2;
         }
         int damaged = 0;
-        for (int i = 0; i < logs.size(); i++) {
-            boolean newest = i == logs.size() - 1;
-            damaged += check(logs.get(i), newest, out, err) ? 0 : 1;
+        for (Path log : logs) {
+            try {
+                damaged += check(log, DatabaseFiles.isNewest(log, FileNames.Kind.WAL), out, err) ? 0 : 1;
+            } catch (IOException e) {
+                err.println("error: " + e.getMessage());
+                return 2;
+            }
         }
         if (!json) {
             out.println(logs.size() + " log(s), " + damaged + " damaged");
