@@ -224,8 +224,9 @@ public final class CheckCommand implements Callable<Integer> {
                         }
                     }
                     if (problem != null && newest) {
-                        problems.add("note: " + name + " at offset " + reader.recordOffset() + ": the last batches point to"
-                                + " values a crash left unwritten (" + problem + "); recovery drops them as never committed");
+                        problems.add("note: " + name + " at offset " + reader.recordOffset() + ": the last batches point to "
+                                + "unreadable values (" + problem + "), as a crash leaves unsynced writes; recovery "
+                                + "drops them as never committed");
                         break;
                     }
                     if (problem != null) {

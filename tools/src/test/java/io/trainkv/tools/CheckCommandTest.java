@@ -84,7 +84,7 @@ class CheckCommandTest {
             }
         }
         String[] lost = run("check", dir.toString());
-        assertTrue(lost[1].contains(".wal at offset 0: the last batches point to values a crash left unwritten"), lost[1]);
+        assertTrue(lost[1].contains(".wal at offset 0: the last batches point to unreadable values"), lost[1]);
         assertTrue(lost[1].contains("is missing"), lost[1]);
     }
 }
