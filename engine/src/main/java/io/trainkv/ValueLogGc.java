@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongPredicate;
 
 /**
@@ -45,6 +46,7 @@ final class ValueLogGc {
     private final SnapshotRegistry snapshots;
     private final Clock clock;
     private final long rewriteBatchBytes;
+    private final AtomicLong filesExamined = new AtomicLong();
 
     ValueLogGc(TrainKV db, WritePipeline pipeline, ValueLog valueLog, VersionSet versions, SnapshotRegistry snapshots,
                Options options) {
@@ -101,9 +103,15 @@ final class ValueLogGc {
                 reclaimed += size;
             }
             estimates.add(new ValueLogGcReport.FileEstimate(fileId, size, discarded, sample[0], sample[1], ratio, collect));
+            filesExamined.incrementAndGet();
         }
         deleteRetired();
         return new ValueLogGcReport(List.copyOf(estimates), collected, reclaimed, rewritten);
+    }
+
+    /** Sealed files estimated by GC runs since open, for progress displays. */
+    long filesExamined() {
+        return filesExamined.get();
     }
 
     /** Deletes retired files no reader can reach any more. */

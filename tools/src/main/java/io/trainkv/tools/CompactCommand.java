@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code trainkv compact DIR}: opens a closed database and forces compaction of a key range, or of
  * everything into the bottom level ({@code --flatten}, the default without a range), showing
- * progress and the level shape before and after. Exit 0 on success, 2 if the database cannot be
+ * progress (compaction bytes read against the table bytes there were: a whole-database rewrite
+ * reads each about once) and the level shape before and after. Exit 0 on success, 2 if the database cannot be
  * opened (not a database, held by another process, damaged) or the compaction fails.
  */
 @Command(name = "compact", mixinStandardHelpOptions = true,
@@ -51,11 +53,14 @@ public final class CompactCommand implements Callable<Integer> {
                 System.out.println("before:");
                 System.out.print(levels(before));
             }
+            long tableBytes = before.levels().stream().mapToLong(Stats.LevelStats::bytes).sum();
+            AtomicBoolean complete = new AtomicBoolean();
             try (Progress progress = Progress.start(() -> {
                 Stats now = db.stats();
-                return String.format(Locale.ROOT, "compacting: %d compactions, %.1f MiB read, %.1f MiB written",
-                        now.compactions() - before.compactions(),
-                        (now.compactionReadBytes() - before.compactionReadBytes()) / 1048576.0,
+                long read = now.compactionReadBytes() - before.compactionReadBytes();
+                return (complete.get() ? Progress.bar(1, 1) : Progress.bar(read, Math.max(tableBytes, read + 1)))
+                        + String.format(Locale.ROOT, " %d compactions, %.1f MiB read, %.1f MiB written",
+                        now.compactions() - before.compactions(), read / 1048576.0,
                         (now.compactionWriteBytes() - before.compactionWriteBytes()) / 1048576.0);
             })) {
                 if (from == null && to == null || flatten) {
@@ -63,6 +68,7 @@ public final class CompactCommand implements Callable<Integer> {
                 } else {
                     db.compactRange(KeyArgument.parse(from), KeyArgument.parse(to));
                 }
+                complete.set(true);
             }
             Stats after = db.stats();
             if (json) {

@@ -1,6 +1,7 @@
 package io.trainkv.tools;
 
 import io.trainkv.Options;
+import io.trainkv.Stats;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
 import io.trainkv.ValueLogGcReport;
@@ -53,8 +54,14 @@ public final class VlogGcCommand implements Callable<Integer> {
         }
         try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
             ValueLogGcReport report;
-            try (Progress progress = Progress.start(() -> (sampleOnly ? "sampling" : "collecting") + " value-log files: "
-                    + db.stats().valueLogFiles().size() + " live")) {
+            Stats before = db.stats();
+            long toExamine = files != null ? files.size()
+                    : before.valueLogFiles().stream().filter(f -> !f.active() && f.bytes() > 0).count();
+            try (Progress progress = Progress.start(() -> {
+                long examined = db.stats().valueLogGcFilesExamined() - before.valueLogGcFilesExamined();
+                return Progress.bar(examined, toExamine) + " " + examined + " of " + toExamine + " sealed files "
+                        + (sampleOnly ? "sampled" : "examined");
+            })) {
                 if (files != null) {
                     report = db.collectValueLogFiles(Set.copyOf(files));
                 } else {
