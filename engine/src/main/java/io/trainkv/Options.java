@@ -16,6 +16,9 @@ import java.util.Objects;
 public final class Options {
 
     /** Longest key accepted: 64 KiB. */
+    /** The most levels a database can have (L0 to L7); tools that read any database assume it. */
+    public static final int MAX_LEVELS = 8;
+
     public static final int MAX_KEY_SIZE = 64 * 1024;
 
     /** Longest value accepted: 16 MiB. */
@@ -144,7 +147,7 @@ public final class Options {
 
     /** Number of levels, L0 included: 2 to 8. Default 8 (L0 to L7). */
     public Options maxLevels(int levels) {
-        this.maxLevels = checkRange("maxLevels", levels, 2, 8);
+        this.maxLevels = checkRange("maxLevels", levels, 2, MAX_LEVELS);
         return this;
     }
 

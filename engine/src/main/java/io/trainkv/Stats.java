@@ -23,15 +23,15 @@ import java.util.Locale;
  * @param compactionWriteBytes bytes of tables written by compactions
  * @param compactions          compactions finished, trivial moves included
  * @param valueLogFiles        every live value-log file with its size and discarded bytes
- * @param valueLogGcFilesExamined sealed value-log files GC runs have estimated (and collected or not)
  * @param blockCache           the data-block cache's counters (all zero when it is off)
  * @param indexCache           the index-and-filter cache's counters (all zero when it is off)
+ * @param valueLogGcFilesExamined sealed value-log files GC runs have estimated (and collected or not)
  */
 public record Stats(long batchesWritten, long writeGroups, long walSyncs, long walBytes, long writeStalls,
                     long writeSlowdowns, int memtables, long memtableBytes, long lastVersion, List<LevelStats> levels,
                     long flushedBytes, long compactionReadBytes, long compactionWriteBytes, long compactions,
-                    List<ValueLogFile> valueLogFiles, long valueLogGcFilesExamined, CacheStats blockCache,
-                    CacheStats indexCache) {
+                    List<ValueLogFile> valueLogFiles, CacheStats blockCache, CacheStats indexCache,
+                    long valueLogGcFilesExamined) {
 
     /** A cache's counters: lookups that hit and missed, entries evicted, bytes held and allowed. */
     public record CacheStats(long hits, long misses, long evictions, long bytes, long maximumBytes) {

@@ -1,6 +1,7 @@
 package io.trainkv.tools;
 
 import io.trainkv.CorruptionException;
+import io.trainkv.Options;
 import io.trainkv.manifest.ManifestLog;
 import io.trainkv.manifest.VersionEdit;
 import io.trainkv.sstable.TableIterator;
@@ -62,11 +63,17 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String refusal = ClosedDirectory.refusal(directory);
-        if (refusal != null) {
-            err.println("error: " + refusal);
-            return 2;
+        try (ClosedDirectory.Hold hold = ClosedDirectory.hold(directory)) {
+            if (hold.refusal() != null) {
+                err.println("error: " + hold.refusal());
+                return 2;
+            }
+            return inspectHeld(out, err);
         }
+    }
+
+    /** The tool's work, with the directory held closed. */
+    private int inspectHeld(PrintWriter out, PrintWriter err) {
         if (!Files.isDirectory(directory)) {
             err.println("error: " + directory + " is not a directory");
             return 2;
@@ -100,17 +107,22 @@ public final class CheckCommand implements Callable<Integer> {
         String summary = worst == 0 ? "check: no problems found" : worst == 1 ? "check: problems found" : "check: could not finish";
         if (json) {
             out.println(Json.write(Json.object("directory", dir, "ok", worst == 0, "exitCode", worst, "steps", steps,
-                    "valuePointers", Json.object("checked", pointers.checked(), "problems", pointers.problems()))));
+                    "valuePointers", Json.object("checked", pointers.checked(), "problems", pointers.problems(),
+                    "notes", pointers.notes()))));
         } else {
             pointers.problems().forEach(out::println);
+            pointers.notes().forEach(out::println);
             out.println(pointers.checked() + " value pointers in live tables and WALs, " + pointers.broken() + " broken");
             out.println(summary);
         }
         return worst;
     }
 
-    /** What the value-pointer scan found: pointers checked, broken ones, and a line per problem. */
-    private record PointerScan(long checked, long broken, List<String> problems, int exitCode) {
+    /**
+     * What the value-pointer scan found: pointers checked, broken ones, a line per problem, and
+     * notes (what recovery tolerates, not counted as problems).
+     */
+    private record PointerScan(long checked, long broken, List<String> problems, List<String> notes, int exitCode) {
     }
 
     /** Scans every live table and resolves every value pointer. */
@@ -119,14 +131,14 @@ public final class CheckCommand implements Callable<Integer> {
         ManifestLog.Replayed manifest;
         try {
             storage = NioStorage.open(directory);
-            manifest = ManifestLog.replay(storage, 8);
+            manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
         } catch (CorruptionException e) {
-            return new PointerScan(0, 0, List.of("skipped: the manifest is damaged"), 1);
+            return new PointerScan(0, 0, List.of("skipped: the manifest is damaged"), List.of(), 1);
         } catch (IOException e) {
-            return new PointerScan(0, 0, List.of("error: " + e.getMessage()), 2);
+            return new PointerScan(0, 0, List.of("error: " + e.getMessage()), List.of(), 2);
         }
         if (manifest == null) {
-            return new PointerScan(0, 0, List.of("error: no CURRENT: not a TrainKV database"), 2);
+            return new PointerScan(0, 0, List.of("error: no CURRENT: not a TrainKV database"), List.of(), 2);
         }
         Map<Long, VersionEdit.Added> live = new LinkedHashMap<>();
         Set<Long> collected = new HashSet<>();
@@ -139,6 +151,7 @@ public final class CheckCommand implements Callable<Integer> {
         }
         Map<Long, ReadSource> logs = new HashMap<>();
         List<String> problems = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
         long pointers = 0;
         long broken = 0;
         try {
@@ -168,12 +181,12 @@ public final class CheckCommand implements Callable<Integer> {
                     broken++;
                 }
             }
-            long[] walCounts = checkWalPointers(storage, logs, collected, logNumber, problems);
+            long[] walCounts = checkWalPointers(storage, logs, collected, logNumber, problems, notes);
             pointers += walCounts[0];
             broken += walCounts[1];
         } catch (IOException e) {
             problems.add("error: cannot list " + directory + ": " + e.getMessage());
-            return new PointerScan(pointers, broken, problems, 2);
+            return new PointerScan(pointers, broken, problems, notes, 2);
         } finally {
             for (ReadSource source : logs.values()) {
                 try {
@@ -183,7 +196,7 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        return new PointerScan(pointers, broken, problems, broken == 0 ? 0 : 1);
+        return new PointerScan(pointers, broken, problems, notes, broken == 0 ? 0 : 1);
     }
 
     /**
@@ -193,7 +206,8 @@ public final class CheckCommand implements Callable<Integer> {
      * Records and batches themselves are wal-verify's business, so an unreadable record ends a log here.
      */
     private static long[] checkWalPointers(NioStorage storage, Map<Long, ReadSource> logs, Set<Long> collected,
-                                           long logNumber, List<String> problems) throws IOException {
+                                           long logNumber, List<String> problems, List<String> notes)
+            throws IOException {
         List<Long> wals = new ArrayList<>();
         for (String name : storage.list()) {
             long number = FileNames.parseNumber(name, FileNames.Kind.WAL);
@@ -224,7 +238,7 @@ public final class CheckCommand implements Callable<Integer> {
                         }
                     }
                     if (problem != null && newest) {
-                        problems.add("note: " + name + " at offset " + reader.recordOffset() + ": the last batches point to "
+                        notes.add("note: " + name + " at offset " + reader.recordOffset() + ": the last batches point to "
                                 + "unreadable values (" + problem + "), as a crash leaves unsynced writes; recovery "
                                 + "drops them as never committed");
                         break;

@@ -4,6 +4,7 @@ import io.trainkv.storage.FileNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -26,7 +27,8 @@ final class DatabaseFiles {
             return List.of(target);
         }
         try (Stream<Path> files = Files.list(target)) {
-            return files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), kind) >= 0).sorted().toList();
+            return files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), kind) >= 0)
+                    .sorted(Comparator.comparingLong(p -> FileNames.parseNumber(p.getFileName().toString(), kind))).toList();
         }
     }
 

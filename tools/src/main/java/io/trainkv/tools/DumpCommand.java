@@ -26,9 +26,10 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code trainkv dump DIR}: exports every live key and value of a closed database in key order
- * (opened read-only: the directory is left as it was), in a format and encoding that {@code trainkv load} reads back byte for byte. An output file is
- * written under a temporary name and renamed into place only when the dump is complete, so a
- * failed dump leaves no partial file. A key or value the chosen format and encoding cannot carry
+ * (opened read-only: the directory is left as it was), in a format and encoding that
+ * {@code trainkv load} reads back byte for byte. An output file is written under a temporary name
+ * ({@code FILE.<random>.partial}) and renamed into place only when the dump is complete, so a failed
+ * dump leaves no partial file. A key or value the chosen format and encoding cannot carry
  * (binary data as text, a line break in TSV) stops the dump naming the key: exit 1. Exit 0 when
  * everything was written, 2 on usage or I/O errors.
  */
@@ -84,13 +85,16 @@ public final class DumpCommand implements Callable<Integer> {
             System.err.println("error: " + output + " exists; use --force to replace it");
             return 2;
         }
-        Path partial = target == null ? null : target.resolveSibling(target.getFileName() + ".partial");
+        Path partial = null;
         AtomicLong keys = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         AtomicBoolean complete = new AtomicBoolean();
         int code;
         try (TrainKV db = TrainKV.open(Options.at(directory).readOnly(true))) {
             long estimate = estimatedBytes(db.stats());
+            if (target != null) {
+                partial = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".partial");
+            }
             try (OutputStream stream = toStdout ? new UncloseableStream(System.out) : Files.newOutputStream(partial);
                  Writer out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
                  Progress progress = Progress.start(() -> (complete.get() ? Progress.bar(1, 1)
@@ -121,12 +125,16 @@ public final class DumpCommand implements Callable<Integer> {
                 byte[] key = it.key();
                 byte[] value = it.value();
                 String line;
+                boolean encoded = false;
                 try {
-                    line = chosen.format(encoding.encode(key), encoding.encode(value));
+                    String keyText = encoding.encode(key);
+                    String valueText = encoding.encode(value);
+                    encoded = true;
+                    line = chosen.format(keyText, valueText);
                 } catch (IllegalArgumentException e) {
                     out.flush();
                     System.err.println("\rerror: key 0x" + HexFormat.of().formatHex(key) + ": " + e.getMessage()
-                            + "; dump with --encoding base64 (or hex)" + (chosen == RecordFormat.jsonl ? "" : " or --format jsonl")
+                            + "; dump with --encoding base64 (or hex)" + (encoded ? " or --format jsonl" : "")
                             + (output.equals("-") ? "" : "; " + output + " was not written"));
                     return 1;
                 }

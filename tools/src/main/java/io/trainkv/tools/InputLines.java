@@ -1,5 +1,6 @@
 package io.trainkv.tools;
 
+import io.trainkv.Options;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,9 @@ import java.util.Arrays;
  * bytes read for the progress bar.
  */
 final class InputLines implements AutoCloseable {
+
+    /** The longest line that can hold a key and value the engine accepts, in any format and encoding. */
+    private static final int MAX_LINE_BYTES = 6 * (Options.MAX_KEY_SIZE + Options.MAX_VALUE_SIZE) + 1024;
 
     private final InputStream in;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -36,26 +40,41 @@ final class InputLines implements AutoCloseable {
      */
     String next() throws IOException {
         int length = 0;
+        long skipped = 0;
         int b;
         while ((b = in.read()) >= 0 && b != '\n') {
+            if (length == MAX_LINE_BYTES) {
+                skipped++;
+                continue;
+            }
             if (length == line.length) {
-                line = Arrays.copyOf(line, length * 2);
+                line = Arrays.copyOf(line, (int) Math.min(MAX_LINE_BYTES, 2L * length));
             }
             line[length++] = (byte) b;
         }
         if (b < 0 && length == 0) {
             return null;
         }
-        bytesRead += length + (b < 0 ? 0 : 1);
+        bytesRead += length + skipped + (b < 0 ? 0 : 1);
         lineNumber++;
+        if (skipped > 0) {
+            throw new IllegalArgumentException("line of " + (length + skipped) + " bytes is longer than any key and "
+                    + "value the engine accepts could be written");
+        }
         if (length > 0 && line[length - 1] == '\r') {
             length--;
         }
+        String text;
         try {
-            return utf8.decode(ByteBuffer.wrap(line, 0, length)).toString();
+            text = utf8.decode(ByteBuffer.wrap(line, 0, length)).toString();
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("not valid UTF-8 (use --encoding hex or base64 for binary data)");
         }
+        if (lineNumber == 1 && text.startsWith("\uFEFF")) {
+            throw new IllegalArgumentException("the file starts with a UTF-8 byte order mark (EF BB BF); remove it, "
+                    + "keys are read exactly as written");
+        }
+        return text;
     }
 
     /** The number of the line {@link #next} read last, from 1. */

@@ -4,11 +4,13 @@ import io.trainkv.Options;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
 import io.trainkv.WriteBatch;
+import io.trainkv.storage.FileNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.stream.Stream;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
@@ -28,6 +30,9 @@ import picocli.CommandLine.Parameters;
                 + "(earlier batches stay written), unless --skip-bad."})
 public final class LoadCommand implements Callable<Integer> {
 
+    /** A batch is also written once its keys and values reach this many bytes, so large values fit a memtable. */
+    private static final long MAX_BATCH_BYTES = 4L << 20;
+
     @Parameters(index = "0", paramLabel = "DIR", description = "The database directory (created if missing).")
     Path directory;
 
@@ -42,7 +47,8 @@ public final class LoadCommand implements Callable<Integer> {
             description = "How keys and values are written: text (UTF-8), hex or base64. Default: ${DEFAULT-VALUE}")
     FieldEncoding encoding;
 
-    @Option(names = "--batch-size", defaultValue = "1000", description = "Keys per write batch. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--batch-size", defaultValue = "1000",
+            description = "Keys per write batch (a batch is also cut at 4 MiB of keys and values). Default: ${DEFAULT-VALUE}")
     int batchSize;
 
     @Option(names = {"--skip-bad", "--continue-on-error"}, description = "Skip bad lines (each is reported) instead of stopping.")
@@ -55,6 +61,10 @@ public final class LoadCommand implements Callable<Integer> {
             return 2;
         }
         String refusal = ClosedDirectory.refusal(directory);
+        if (refusal == null && !isDatabaseOrEmpty(directory)) {
+            refusal = directory + " holds files but is not a TrainKV database (no CURRENT file); load into an empty "
+                    + "or new directory, or an existing database";
+        }
         if (refusal != null) {
             System.err.println("error: " + refusal);
             return 2;
@@ -85,6 +95,7 @@ public final class LoadCommand implements Callable<Integer> {
                      : String.format(Locale.ROOT, "%,d bytes read, ", lines.bytesRead()))
                      + String.format(Locale.ROOT, "%,d keys", loaded.get()))) {
             WriteBatch batch = new WriteBatch();
+            long batchBytes = 0;
             long firstUnwrittenLine = 1;
             while (true) {
                 try {
@@ -94,7 +105,10 @@ public final class LoadCommand implements Callable<Integer> {
                     }
                     if (!line.isEmpty()) {
                         String[] pair = chosen.parse(line);
-                        batch.set(field(pair[0], "key"), field(pair[1], "value"));
+                        byte[] key = field(pair[0], "key");
+                        byte[] value = field(pair[1], "value");
+                        batch.set(key, value);
+                        batchBytes += key.length + value.length;
                     }
                 } catch (IllegalArgumentException e) {
                     long number = lines.lineNumber();
@@ -109,10 +123,11 @@ public final class LoadCommand implements Callable<Integer> {
                     batch.clear();
                     break;
                 }
-                if (batch.size() >= batchSize) {
+                if (batch.size() >= batchSize || batchBytes >= MAX_BATCH_BYTES) {
                     db.write(batch);
                     loaded.addAndGet(batch.size());
                     batch.clear();
+                    batchBytes = 0;
                     firstUnwrittenLine = lines.lineNumber() + 1;
                 }
             }
@@ -120,7 +135,7 @@ public final class LoadCommand implements Callable<Integer> {
                 db.write(batch);
                 loaded.addAndGet(batch.size());
             }
-        } catch (IOException | TrainKVException e) {
+        } catch (IOException | TrainKVException | IllegalArgumentException e) {
             System.err.println("\rerror: " + e.getMessage() + " (" + loaded.get() + " keys were written before it)");
             return 2;
         }
@@ -130,6 +145,17 @@ public final class LoadCommand implements Callable<Integer> {
         System.out.println("loaded " + loaded.get() + " keys from " + source
                 + (rejected > 0 ? (skipBad ? ", skipped " : ", rejected ") + rejected + " bad line(s)" : ""));
         return rejected == 0 ? 0 : 1;
+    }
+
+    private static boolean isDatabaseOrEmpty(Path directory) {
+        if (!Files.exists(directory) || Files.exists(directory.resolve(FileNames.CURRENT))) {
+            return true;
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private byte[] field(String text, String what) {

@@ -1,6 +1,7 @@
 package io.trainkv.tools;
 
 import io.trainkv.CorruptionException;
+import io.trainkv.Options;
 import io.trainkv.manifest.ManifestLog;
 import io.trainkv.manifest.TableMeta;
 import io.trainkv.manifest.VersionEdit;
@@ -12,7 +13,6 @@ import io.trainkv.util.Bytes;
 import io.trainkv.util.KeyFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,8 +37,6 @@ import picocli.CommandLine.Spec;
  * I/O errors.
  */
 public abstract class ManifestCommand implements Callable<Integer> {
-
-    private static final int MAX_LEVELS = 8;
 
     @Parameters(paramLabel = "DIR", description = "A closed database directory.")
     Path directory;
@@ -81,11 +79,17 @@ public abstract class ManifestCommand implements Callable<Integer> {
     public Integer call() {
         out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String refusal = ClosedDirectory.refusal(directory);
-        if (refusal != null) {
-            err.println("error: " + refusal);
-            return 2;
+        try (ClosedDirectory.Hold hold = ClosedDirectory.hold(directory)) {
+            if (hold.refusal() != null) {
+                err.println("error: " + hold.refusal());
+                return 2;
+            }
+            return inspectHeld(err);
         }
+    }
+
+    /** The tool's work, with the directory held closed. */
+    private int inspectHeld(PrintWriter err) {
         if (!Files.isDirectory(directory)) {
             err.println("error: " + directory + " is not a directory");
             return 2;
@@ -94,7 +98,7 @@ public abstract class ManifestCommand implements Callable<Integer> {
         ManifestLog.Replayed replayed;
         try {
             storage = NioStorage.open(directory);
-            replayed = ManifestLog.replay(storage, MAX_LEVELS);
+            replayed = ManifestLog.replay(storage, Options.MAX_LEVELS);
         } catch (CorruptionException e) {
             found("corrupt", e.fileName(), e.offset(), e.getMessage());
             finish(null, 0, List.of());
@@ -199,7 +203,7 @@ public abstract class ManifestCommand implements Callable<Integer> {
     }
 
     private void checkOverlaps(Map<Long, VersionEdit.Added> live) {
-        for (int level = 1; level < MAX_LEVELS; level++) {
+        for (int level = 1; level < Options.MAX_LEVELS; level++) {
             int l = level;
             List<TableMeta> tables = new ArrayList<>(live.values().stream().filter(a -> a.level() == l)
                     .map(VersionEdit.Added::table).toList());

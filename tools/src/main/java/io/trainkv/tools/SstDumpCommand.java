@@ -16,7 +16,6 @@ import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,18 +72,16 @@ public final class SstDumpCommand implements Callable<Integer> {
     String command;
 
     @Option(names = "--prefix", paramLabel = "KEY",
-            description = "scan: only user keys starting with KEY. Read as UTF-8 text unless it starts with 0x, "
-                    + "then as hex (0x6b6579 is \"key\").")
+            description = "scan: only user keys starting with KEY: " + KeyArgument.HELP + " (0x6b6579 is \"key\").")
     String prefix;
 
     @Option(names = "--from", paramLabel = "KEY",
-            description = "scan: only user keys at or after KEY (inclusive, unsigned byte order). UTF-8 text, "
-                    + "or hex if it starts with 0x.")
+            description = "scan: only user keys at or after KEY (inclusive, unsigned byte order): " + KeyArgument.HELP + ".")
     String from;
 
     @Option(names = "--to", paramLabel = "KEY",
             description = "scan: only user keys at or before KEY (inclusive; every version of KEY is shown). "
-                    + "UTF-8 text, or hex if it starts with 0x. Combines with --from and --prefix.")
+                    + KeyArgument.HELP + ". Combines with --from and --prefix.")
     String to;
 
     @Option(names = "--limit", defaultValue = "100", paramLabel = "N",
@@ -117,11 +114,17 @@ public final class SstDumpCommand implements Callable<Integer> {
             err.println("error: " + usage);
             return 2;
         }
-        String refusal = ClosedDirectory.refusalFor(target);
-        if (refusal != null) {
-            err.println("error: " + refusal);
-            return 2;
+        try (ClosedDirectory.Hold hold = ClosedDirectory.holdFor(target)) {
+            if (hold.refusal() != null) {
+                err.println("error: " + hold.refusal());
+                return 2;
+            }
+            return inspectHeld(out, err);
         }
+    }
+
+    /** The tool's work, with the directory held closed. */
+    private int inspectHeld(PrintWriter out, PrintWriter err) {
         List<Path> tables;
         try {
             tables = DatabaseFiles.of(target, FileNames.Kind.TABLE);

@@ -35,6 +35,15 @@ public final class TrainKvCommand implements Runnable {
     static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine commandLine = new CommandLine(new TrainKvCommand());
         commandLine.setExitCodeExceptionMapper(e -> 2);
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("error: " + (e.getMessage() != null ? e.getMessage() : e.toString())
+                    + (System.getenv("TRAINKV_DEBUG") == null ? " (unexpected " + e.getClass().getSimpleName()
+                    + "; set TRAINKV_DEBUG=1 for the stack trace)" : ""));
+            if (System.getenv("TRAINKV_DEBUG") != null) {
+                e.printStackTrace(cmd.getErr());
+            }
+            return 2;
+        });
         commandLine.setOut(out);
         commandLine.setErr(err);
         return commandLine;

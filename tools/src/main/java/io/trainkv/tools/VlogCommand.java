@@ -1,6 +1,7 @@
 package io.trainkv.tools;
 
 import io.trainkv.CorruptionException;
+import io.trainkv.Options;
 import io.trainkv.manifest.ManifestLog;
 import io.trainkv.manifest.VersionEdit;
 import io.trainkv.storage.FileNames;
@@ -10,7 +11,6 @@ import io.trainkv.util.Bytes;
 import io.trainkv.vlog.ValueLog;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -69,11 +69,17 @@ public abstract class VlogCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String refusal = ClosedDirectory.refusalFor(target);
-        if (refusal != null) {
-            err.println("error: " + refusal);
-            return 2;
+        try (ClosedDirectory.Hold hold = ClosedDirectory.holdFor(target)) {
+            if (hold.refusal() != null) {
+                err.println("error: " + hold.refusal());
+                return 2;
+            }
+            return inspectHeld(out, err);
         }
+    }
+
+    /** The tool's work, with the directory held closed. */
+    private int inspectHeld(PrintWriter out, PrintWriter err) {
         List<Path> logs;
         Map<Long, Long> discard = new HashMap<>();
         try {
@@ -84,7 +90,7 @@ public abstract class VlogCommand implements Callable<Integer> {
         }
         if (Files.isDirectory(target)) {
             try {
-                ManifestLog.Replayed manifest = ManifestLog.replay(NioStorage.open(target), 8);
+                ManifestLog.Replayed manifest = ManifestLog.replay(NioStorage.open(target), Options.MAX_LEVELS);
                 if (manifest != null) {
                     for (VersionEdit edit : manifest.edits()) {
                         edit.valueLogDiscard().forEach((file, bytes) -> discard.merge(file, bytes, Long::sum));
@@ -95,21 +101,21 @@ public abstract class VlogCommand implements Callable<Integer> {
             }
         }
         int damaged = 0;
+        int unreadable = 0;
         for (Path log : logs) {
-            try {
-                damaged += check(log, DatabaseFiles.isNewest(log, FileNames.Kind.VALUE_LOG), discard, out) ? 0 : 1;
-            } catch (IOException e) {
-                err.println("error: " + e.getMessage());
-                return 2;
-            }
+            int result = check(log, discard, out, err);
+            damaged += result == 1 ? 1 : 0;
+            unreadable += result == 2 ? 1 : 0;
         }
         if (!json) {
-            out.println(logs.size() + " value-log file(s), " + damaged + " damaged");
+            out.println(logs.size() + " value-log file(s), " + damaged + " damaged"
+                    + (unreadable > 0 ? ", " + unreadable + " unreadable" : ""));
         }
-        return damaged == 0 ? 0 : 1;
+        return unreadable > 0 ? 2 : damaged > 0 ? 1 : 0;
     }
 
-    private boolean check(Path log, boolean newest, Map<Long, Long> discard, PrintWriter out) {
+    /** Checks one file: 0 sound (a torn tail included), 1 damaged, 2 unreadable. */
+    private int check(Path log, Map<Long, Long> discard, PrintWriter out, PrintWriter err) {
         String name = log.getFileName().toString();
         long fileId = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
         long[] totals = new long[2];
@@ -132,7 +138,7 @@ public abstract class VlogCommand implements Callable<Integer> {
             });
             long size = source.size();
             long discarded = Math.min(size, discard.getOrDefault(fileId, 0L));
-            boolean tolerated = damage != null && newest
+            boolean tolerated = damage != null
                     && ValueLog.nextSoundEntry(source, name, fileId, damage.offset() + 1) < 0;
             if (json) {
                 Map<String, Object> result = Json.object("file", name, "ok", damage == null || tolerated,
@@ -150,19 +156,18 @@ public abstract class VlogCommand implements Callable<Integer> {
                         + " bytes");
                 if (tolerated) {
                     out.println("  torn tail at offset " + damage.offset() + " (" + (size - damage.offset())
-                            + " bytes), tolerated in the newest file");
+                            + " bytes, no sound entry after it), tolerated: a crash left it");
                 } else if (damage != null) {
-                    out.println("  damaged: " + damage.getMessage() + (newest ? " (sound entries follow: not a torn tail)" : ""));
+                    out.println("  damaged: " + damage.getMessage() + " (sound entries follow: not a torn tail)");
                 }
             }
-            return damage == null || tolerated;
+            return damage == null || tolerated ? 0 : 1;
         } catch (IOException e) {
             if (json) {
                 out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));
-            } else {
-                out.println(name + ": cannot read: " + e.getMessage());
             }
-            return false;
+            err.println(name + ": cannot read: " + e.getMessage());
+            return 2;
         }
     }
 }

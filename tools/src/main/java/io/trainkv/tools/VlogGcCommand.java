@@ -5,6 +5,8 @@ import io.trainkv.Stats;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
 import io.trainkv.ValueLogGcReport;
+import io.trainkv.storage.FileNames;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +19,7 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code trainkv vlog-gc DIR}: opens a closed database and runs value-log GC once over every
  * sealed file at or above the ratio, or over exactly the files named with {@code --files}, or with
- * {@code --sample-only} only reports each file's discard estimate. Prints per-file estimates and
+ * {@code --sample-only} only reports each file's discard estimate (opening the database read-only). Prints per-file estimates and
  * the reclaimed bytes. Exit 0 on success, 2 if the database cannot be opened, a named file is not
  * a sealed value-log file, or GC fails.
  */
@@ -52,7 +54,16 @@ public final class VlogGcCommand implements Callable<Integer> {
             System.err.println("error: " + refusal);
             return 2;
         }
-        try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
+        if (files != null) {
+            for (long id : files) {
+                if (!Files.isRegularFile(directory.resolve(FileNames.name(id, FileNames.Kind.VALUE_LOG)))) {
+                    System.err.println("error: value-log file " + id + " (" + FileNames.name(id, FileNames.Kind.VALUE_LOG)
+                            + ") is not in " + directory);
+                    return 2;
+                }
+            }
+        }
+        try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO).readOnly(sampleOnly))) {
             ValueLogGcReport report;
             Stats before = db.stats();
             long toExamine = files != null ? files.size()

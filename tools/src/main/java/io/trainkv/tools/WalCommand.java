@@ -12,8 +12,6 @@ import io.trainkv.wal.WalReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,11 +69,17 @@ public abstract class WalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String refusal = ClosedDirectory.refusalFor(target);
-        if (refusal != null) {
-            err.println("error: " + refusal);
-            return 2;
+        try (ClosedDirectory.Hold hold = ClosedDirectory.holdFor(target)) {
+            if (hold.refusal() != null) {
+                err.println("error: " + hold.refusal());
+                return 2;
+            }
+            return inspectHeld(out, err);
         }
+    }
+
+    /** The tool's work, with the directory held closed. */
+    private int inspectHeld(PrintWriter out, PrintWriter err) {
         List<Path> logs;
         try {
             logs = DatabaseFiles.of(target, FileNames.Kind.WAL);
@@ -84,21 +88,26 @@ public abstract class WalCommand implements Callable<Integer> {
             return 2;
         }
         int damaged = 0;
+        int unreadable = 0;
         for (Path log : logs) {
+            int result;
             try {
-                damaged += check(log, DatabaseFiles.isNewest(log, FileNames.Kind.WAL), out, err) ? 0 : 1;
+                result = check(log, DatabaseFiles.isNewest(log, FileNames.Kind.WAL), out, err);
             } catch (IOException e) {
                 err.println("error: " + e.getMessage());
                 return 2;
             }
+            damaged += result == 1 ? 1 : 0;
+            unreadable += result == 2 ? 1 : 0;
         }
         if (!json) {
-            out.println(logs.size() + " log(s), " + damaged + " damaged");
+            out.println(logs.size() + " log(s), " + damaged + " damaged" + (unreadable > 0 ? ", " + unreadable + " unreadable" : ""));
         }
-        return damaged == 0 ? 0 : 1;
+        return unreadable > 0 ? 2 : damaged > 0 ? 1 : 0;
     }
 
-    private boolean check(Path log, boolean newest, PrintWriter out, PrintWriter err) {
+    /** Checks one log: 0 sound (a tolerated torn tail included), 1 damaged, 2 unreadable. */
+    private int check(Path log, boolean newest, PrintWriter out, PrintWriter err) {
         String name = log.getFileName().toString();
         long records = 0;
         long entries = 0;
@@ -119,7 +128,7 @@ public abstract class WalCommand implements Callable<Integer> {
                                 "error", "malformed batch: " + e.getMessage())));
                     }
                     err.println(name + " at offset " + offset + ": malformed batch: " + e.getMessage());
-                    return false;
+                    return 1;
                 }
                 records++;
                 entries += keys.size();
@@ -143,16 +152,19 @@ public abstract class WalCommand implements Callable<Integer> {
                 out.println(name + ": " + records + " records, " + entries + " entries, " + reader.fileSize()
                         + " bytes, " + tail);
             }
-            return true;
+            return 0;
         } catch (WalCorruptionException e) {
             if (json) {
                 out.println(Json.write(Json.object("file", name, "ok", false, "badOffset", e.offset(), "error", e.getMessage())));
             }
             err.println(e.getMessage() + (newest ? "" : " (not the newest log: a bad record here is damage, not a torn tail)"));
-            return false;
+            return 1;
         } catch (IOException e) {
+            if (json) {
+                out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));
+            }
             err.println(name + ": cannot read: " + e.getMessage());
-            return false;
+            return 2;
         }
     }
 

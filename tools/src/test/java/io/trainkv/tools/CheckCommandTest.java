@@ -87,4 +87,17 @@ class CheckCommandTest {
         assertTrue(lost[1].contains(".wal at offset 0: the last batches point to unreadable values"), lost[1]);
         assertTrue(lost[1].contains("is missing"), lost[1]);
     }
+
+    @Test
+    void inspectingACopyWithoutALockFileCreatesNone() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.set("k", "v");
+        }
+        Files.delete(dir.resolve("LOCK"));
+        for (String tool : new String[] {"check", "wal-verify", "sstdump", "manifest-dump", "vlog-dump"}) {
+            assertEquals("0", run(tool, dir.toString())[0], tool);
+            assertTrue(!Files.exists(dir.resolve("LOCK")), tool + " created a lock file");
+        }
+    }
 }

@@ -15,4 +15,10 @@ class JsonTest {
         assertEquals("{\"file\":\"a\\\"b\\\\c\\n\\u0001\",\"ok\":true,\"n\":42,\"ratio\":0.5,\"whole\":100,"
                 + "\"none\":null,\"list\":[1,\"x\",{}]}", text);
     }
+
+    @Test
+    void writesDoublesExactlyWithoutExponentsOrTrailingZeros() {
+        assertEquals("[100000,120000,0.25,0.00000015,null]",
+                Json.write(List.of(100000.0, 120000.0, 0.25, 1.5e-7, Double.NaN)));
+    }
 }

@@ -158,7 +158,9 @@ class LoadDumpCommandTest {
         assertEquals(1, dump.code());
         assertTrue(dump.err().contains("key 0x62696e: not valid UTF-8 text"), dump.err());
         assertFalse(Files.exists(output), "no partial output");
-        assertFalse(Files.exists(tempDir.resolve("out.tsv.partial")));
+        try (var files = Files.list(tempDir)) {
+            assertFalse(files.anyMatch(f -> f.toString().endsWith(".partial")), "the temporary file is gone");
+        }
         ToolRun lines = ToolRun.of("dump", db.toString(), "--prefix", "multi");
         assertEquals(1, lines.code());
         assertTrue(lines.err().contains("a line break in a key or value, which only jsonl can carry"), lines.err());
@@ -199,7 +201,7 @@ class LoadDumpCommandTest {
     }
 
     /** Every file of the directory with its SHA-256. */
-    private static Map<String, String> fingerprint(Path dir) throws Exception {
+    static Map<String, String> fingerprint(Path dir) throws Exception {
         Map<String, String> files = new TreeMap<>();
         try (var list = Files.list(dir)) {
             for (Path file : list.toList()) {
@@ -208,6 +210,54 @@ class LoadDumpCommandTest {
             }
         }
         return files;
+    }
+
+    @Test
+    void largeValuesAreCutIntoBatchesThatFitTheMemtable() throws Exception {
+        Path input = tempDir.resolve("big.tsv");
+        String value = "v".repeat(1 << 20);
+        try (var out = Files.newBufferedWriter(input)) {
+            for (int i = 0; i < 70; i++) {
+                out.write("big-" + i + "\t" + value + "\n");
+            }
+        }
+        Path db = tempDir.resolve("db");
+        ToolRun load = ToolRun.of("load", db.toString(), input.toString());
+        assertEquals(0, load.code(), load.err());
+        assertTrue(load.out().contains("loaded 70 keys"), load.out());
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            assertEquals(value, opened.get("big-69"));
+        }
+    }
+
+    @Test
+    void aByteOrderMarkIsABadFirstLineNotPartOfAKey() throws Exception {
+        Path input = tempDir.resolve("bom.tsv");
+        Files.writeString(input, "\uFEFFk1\t1\nk2\t2\n");
+        Path db = tempDir.resolve("db");
+        ToolRun load = ToolRun.of("load", db.toString(), input.toString(), "--skip-bad");
+        assertEquals(1, load.code());
+        assertTrue(load.err().contains("bom.tsv:1: error: the file starts with a UTF-8 byte order mark"), load.err());
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            assertNull(opened.get("\uFEFFk1"));
+            assertEquals("2", opened.get("k2"));
+        }
+    }
+
+    @Test
+    void loadRefusesADirectoryOfOtherFiles() throws Exception {
+        Path notADatabase = tempDir.resolve("photos");
+        Files.createDirectories(notADatabase);
+        Files.writeString(notADatabase.resolve("000001.sst"), "someone else's file");
+        Path input = tempDir.resolve("in.tsv");
+        Files.writeString(input, "k\tv\n");
+        ToolRun load = ToolRun.of("load", notADatabase.toString(), input.toString());
+        assertEquals(2, load.code());
+        assertTrue(load.err().contains("holds files but is not a TrainKV database"), load.err());
+        assertEquals("someone else's file", Files.readString(notADatabase.resolve("000001.sst")));
+        try (var files = Files.list(notADatabase)) {
+            assertEquals(1, files.count());
+        }
     }
 
     @Test

@@ -54,4 +54,36 @@ class VlogCommandTest {
         assertEquals("1", damaged[0], damaged[1]);
         assertTrue(damaged[1].contains("damaged: value log " + logs.get(0).getFileName() + " at offset 0"), damaged[1]);
     }
+
+    @Test
+    void aTornTailInAnOlderFileIsToleratedAndAnUnreadableFileIsAnIoError() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(100))) {
+            for (int i = 0; i < 100; i++) {
+                db.set(("key-" + i).getBytes(), new byte[1000]);
+            }
+        }
+        Path first;
+        try (Stream<Path> files = Files.list(dir)) {
+            first = files.filter(p -> p.toString().endsWith(".vlog")).filter(p -> p.toFile().length() > 0).findFirst()
+                    .orElseThrow();
+        }
+        try (FileChannel channel = FileChannel.open(first, StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 700);
+        }
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(100))) {
+            db.set("after-the-crash".getBytes(), new byte[1000]);
+        }
+        String[] verify = run("vlog-verify", dir.toString());
+        assertEquals("0", verify[0], "a crash tears the tail of the file that was active, which is older after a reopen: "
+                + verify[1]);
+        assertTrue(verify[1].contains(first.getFileName() + ": 99 entries") && verify[1].contains("torn tail at offset"),
+                verify[1]);
+
+        Files.createDirectory(dir.resolve("000999.vlog"));
+        ToolRun unreadable = ToolRun.of("vlog-verify", "--json", dir.toString());
+        assertEquals(2, unreadable.code(), unreadable.out());
+        assertTrue(unreadable.out().contains("{\"file\":\"000999.vlog\",\"ok\":false,\"error\":\"cannot read"),
+                unreadable.out());
+    }
 }
