@@ -264,7 +264,9 @@ public final class Options {
 
     /**
      * Bytes of table data blocks kept in the W-TinyLFU block cache (checked contents, so a hit
-     * skips the read and the checksum). Default 64 MiB; 0 turns the cache off.
+     * skips the read and the checksum), for tables read with positional reads: mapped tables
+     * (see {@link #mmap(boolean)}) read their blocks in place and bypass it. Default 64 MiB; 0
+     * turns the cache off.
      */
     public Options blockCacheBytes(long bytes) {
         if (bytes < 0) {

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The block cache inside the engine: repeated reads hit, deleted tables leave it, and it can be off. */
+/**
+ * The block cache inside the engine: repeated reads of tables read with positional reads hit,
+ * deleted tables leave it, mapped tables bypass it, and it can be off.
+ */
 class BlockCacheTest {
 
     @TempDir
@@ -28,7 +31,8 @@ class BlockCacheTest {
 
     @Test
     void repeatedReadsHitAndTheBlocksOfDeletedTablesAreDropped() {
-        try (TrainKV db = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db")).level0Triggers(100, 200, 300))) {
+        try (TrainKV db = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db")).level0Triggers(100, 200, 300)
+                .mmap(false))) {
             load(db);
             assertTrue(db.stats().levels().get(0).tables() > 1, "several overlapping L0 tables, merged by flatten");
             readAll(db);
@@ -56,6 +60,17 @@ class BlockCacheTest {
             Stats.CacheStats index = db.stats().indexCache();
             assertTrue(index.evictions() > 0 && index.misses() > 0, "indexes and filters were evicted and reloaded: " + index);
             assertTrue(index.bytes() <= 8 * 1024, index.toString());
+        }
+    }
+
+    @Test
+    void mappedTablesAreReadInPlaceWithoutTheCache() {
+        try (TrainKV db = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db")).mmap(true))) {
+            load(db);
+            readAll(db);
+            readAll(db);
+            Stats.CacheStats stats = db.stats().blockCache();
+            assertEquals(0, stats.hits() + stats.misses() + stats.bytes(), "mapped data blocks skip the cache: " + stats);
         }
     }
 

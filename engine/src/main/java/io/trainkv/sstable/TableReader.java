@@ -34,6 +34,10 @@ public final class TableReader implements Closeable {
     private final int filterSize;
     private final long indexOffset;
     private final int indexSize;
+    /**
+     * Null for a mapped table: its data blocks are read in place, and caching them would only save
+     * the block checksum, which costs less than a cache lookup and insertion (docs/benchmarks.md).
+     */
     private final BlockCache blockCache;
     private final BlockCache indexCache;
     /** The filter and index, held by the reader when there is no index cache. */
@@ -51,7 +55,7 @@ public final class TableReader implements Closeable {
         this.filterSize = filter.length;
         this.indexOffset = indexOffset;
         this.indexSize = index.limit();
-        this.blockCache = blockCache;
+        this.blockCache = source.isMapped() ? null : blockCache;
         this.indexCache = indexCache;
         if (indexCache == null) {
             this.residentFilter = filter;
