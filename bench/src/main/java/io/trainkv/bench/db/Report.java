@@ -67,7 +67,8 @@ final class Report {
         out.println("peak RSS per engine in MiB (highest over its workloads): " + config.engines().stream()
                 .map(e -> e.id() + " " + mib(peakRss(e))).collect(Collectors.joining(", ")));
         out.printf(Locale.ROOT, "cache: every engine gets a %s MiB block cache (mvstore: page cache); index and filter"
-                + " blocks as each engine keeps them by default; trainkv and leveldb read tables through mmap%n",
+                + " blocks as each engine keeps them by default; trainkv and leveldb read tables through mmap"
+                + " (trainkv then reads data blocks in place and its block cache stays empty)%n",
                 mib(config.cacheBytes()));
         out.println("settle s: untimed flush and wait for compactions after a writing workload; written MiB:"
                 + " /proc/self/io write_bytes from open to close, settling included; engine MiB: the engine's own count"
