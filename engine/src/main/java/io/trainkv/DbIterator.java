@@ -139,9 +139,9 @@ public final class DbIterator implements AutoCloseable {
 
     private byte[] resolved() {
         byte[] bytes = db.resolve(value);
-        if (bytes == null) {
-            throw new IllegalStateException("value-log file of " + Bytes.escape(key)
-                    + " was collected while this iterator could still read it");
+        if (bytes == null) { // GC keeps a collected file until no iterator older than its rewrites remains
+            throw TrainKV.collectedButReferenced(value, "the version of key " + Bytes.escape(key)
+                    + " that this iterator reads");
         }
         return value.isValuePointer() ? bytes : bytes.clone();
     }

@@ -233,7 +233,9 @@ public final class Options {
     /**
      * How often value-log GC runs in the background, collecting files whose discard ratio is at
      * least {@link #gcDiscardRatio(double)}. Default 10 minutes; {@code Duration.ZERO} turns
-     * automatic GC off ({@link TrainKV#runValueLogGC(double)} still works).
+     * automatic GC off ({@link TrainKV#runValueLogGC(double)} still works). A failed run is logged
+     * and the next one runs as usual; a file found damaged other than by a torn tail is logged and
+     * left in place, and automatic GC skips it until the database is reopened.
      */
     public Options gcInterval(Duration interval) {
         if (interval == null || interval.isNegative()) {

@@ -20,6 +20,7 @@ import io.trainkv.util.Bytes;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.MergingIterator;
+import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValueLog;
 import java.io.Closeable;
@@ -151,7 +152,7 @@ public final class TrainKV implements AutoCloseable {
         long millis = options.gcInterval().toMillis();
         scheduler.scheduleWithFixedDelay(() -> {
             try {
-                ValueLogGcReport report = valueLogGc.run(options.gcDiscardRatio(), false);
+                ValueLogGcReport report = valueLogGc.runAutomatic(options.gcDiscardRatio());
                 if (report.collectedFiles() > 0) {
                     LOG.log(System.Logger.Level.INFO, () -> "value-log GC collected " + report.collectedFiles()
                             + " files, " + report.reclaimedBytes() + " bytes");
@@ -375,6 +376,7 @@ public final class TrainKV implements AutoCloseable {
     public Entry getEntry(byte[] key) {
         WriteBatch.checkKey(key);
         checkOpen();
+        ValueStruct previous = null;
         while (true) {
             ValueStruct found = newestEntry(key);
             if (found == null || found.isTombstone() || found.isExpiredAt(options.clock().millis())) {
@@ -384,7 +386,14 @@ public final class TrainKV implements AutoCloseable {
             if (value != null) {
                 return Entry.stored(key, value, found.userMeta(), found.expiresAtMillis());
             }
-            // the value's log file was collected after this read started: the key has a newer entry
+            // The value's log file was collected after this read started: GC made the key's newer
+            // entry visible before that, so reading again finds it. Finding the same entry again
+            // means the collected file still holds the newest value.
+            if (previous != null && previous.version() == found.version()
+                    && previous.pointer().equals(found.pointer())) {
+                throw collectedButReferenced(found, "the newest version of a key");
+            }
+            previous = found;
         }
     }
 
@@ -424,6 +433,53 @@ public final class TrainKV implements AutoCloseable {
 
     long nowMillis() {
         return options.clock().millis();
+    }
+
+    /**
+     * The error for an entry a reader must see that points into a collected value-log file: GC
+     * moves every live value out of a file before recording it as collected, and keeps the file
+     * for readers older than the move.
+     */
+    static CorruptionException collectedButReferenced(ValueStruct entry, String what) {
+        ValuePointer pointer = entry.pointer();
+        String name = FileNames.name(pointer.fileId(), FileNames.Kind.VALUE_LOG);
+        return new CorruptionException(name, pointer.offset(), "value log " + name + " was collected but " + what
+                + " still points into it (version " + entry.version() + ", offset " + pointer.offset() + ")");
+    }
+
+    /**
+     * The first pointer into value-log file {@code fileId} at or past {@code fromOffset} that is
+     * the newest live (not deleted, not expired) entry of its key at the visible version, or null.
+     * Walks the whole tree; value-log GC asks it only of a damaged file.
+     */
+    ValuePointer firstLivePointerInto(long fileId, long fromOffset) {
+        checkOpen();
+        List<MemTable> memtables = pipeline.memtables();
+        Version version = versions.acquireCurrent();
+        long readVersion = pipeline.visibleVersion();
+        long now = options.clock().millis();
+        try (MergingIterator all = new MergingIterator(sources(memtables, version, false), false)) {
+            byte[] lastKey = null;
+            for (all.seekToFirst(); all.valid(); all.next()) {
+                byte[] buffer = all.keyBuffer();
+                int userLength = all.keyLength() - KeyFormat.VERSION_SIZE;
+                if (KeyFormat.getVersion(buffer, userLength) > readVersion
+                        || (lastKey != null && Arrays.equals(buffer, 0, userLength, lastKey, 0, lastKey.length))) {
+                    continue; // not visible yet, or an older version of a key already seen
+                }
+                lastKey = Arrays.copyOf(buffer, userLength);
+                ValueStruct newest = all.value();
+                if (newest.isValuePointer() && !newest.isExpiredAt(now)) {
+                    ValuePointer pointer = newest.pointer();
+                    if (pointer.fileId() == fileId && pointer.offset() >= fromOffset) {
+                        return pointer;
+                    }
+                }
+            }
+            return null;
+        } finally {
+            version.unref();
+        }
     }
 
     /** The value bytes of a live entry, following a value pointer; null if its log file is gone. */
@@ -682,14 +738,10 @@ public final class TrainKV implements AutoCloseable {
         }
         List<Stats.ValueLogFile> valueLogFiles = new ArrayList<>();
         Map<Long, Long> discard = versions.valueLogDiscard();
-        try {
-            for (long fileId : valueLog.fileIds()) {
-                long bytes = valueLog.size(fileId);
-                valueLogFiles.add(new Stats.ValueLogFile(fileId, bytes, Math.min(bytes, discard.getOrDefault(fileId, 0L)),
-                        fileId == valueLog.activeFileId()));
-            }
-        } catch (IOException e) {
-            throw new StorageException("cannot read value-log sizes: " + e, e);
+        for (long fileId : valueLog.fileIds()) {
+            long bytes = valueLog.size(fileId);
+            valueLogFiles.add(new Stats.ValueLogFile(fileId, bytes, Math.min(bytes, discard.getOrDefault(fileId, 0L)),
+                    fileId == valueLog.activeFileId()));
         }
         return new Stats(c.batchesWritten(), c.writeGroups(), c.walSyncs(), c.walBytes(), c.writeStalls(),
                 c.writeSlowdowns(), c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels),
@@ -714,7 +766,7 @@ public final class TrainKV implements AutoCloseable {
             compactor.compactRange(from, to);
         } catch (IOException e) {
             background.failBackground(e);
-            throw new StorageException("compaction failed; the database is now read-only: " + e, e);
+            throw new StorageException("compaction failed; the database refuses writes until reopened: " + e, e);
         }
     }
 
@@ -729,6 +781,13 @@ public final class TrainKV implements AutoCloseable {
      * {@code discardRatio}: their live values move to the head of the log and the files are
      * deleted once no reader needs them. Every eligible file is collected, not only the worst.
      * The active file never is. Concurrent writes of the same keys always win.
+     *
+     * <p>A file whose entries stop at damage is collected only if the damage is a torn tail left
+     * by a crash: no sound entry follows it and no live value lies at or past it.
+     *
+     * @throws CorruptionException naming the file and the offset of the damage, after collecting
+     *         the other eligible files, if an eligible file is damaged other than by a torn tail
+     *         (it is left in place)
      */
     public ValueLogGcReport runValueLogGC(double discardRatio) {
         return valueLogGc(discardRatio, false);
@@ -744,6 +803,9 @@ public final class TrainKV implements AutoCloseable {
      * {@link #runValueLogGC(double)} collects a file.
      *
      * @throws IllegalArgumentException if an id is not a sealed value-log file (the active file never is)
+     * @throws CorruptionException naming the file and the offset of the damage, after collecting
+     *         the other named files, if a named file is damaged other than by a torn tail (it is
+     *         left in place)
      */
     public ValueLogGcReport collectValueLogFiles(Set<Long> fileIds) {
         checkWritable();
@@ -794,6 +856,11 @@ public final class TrainKV implements AutoCloseable {
     /** The write pipeline, for tests in this package. */
     WritePipeline pipeline() {
         return pipeline;
+    }
+
+    /** The value log, for tests in this package. */
+    ValueLog valueLog() {
+        return valueLog;
     }
 
     /**

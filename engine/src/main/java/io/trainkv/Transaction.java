@@ -90,8 +90,9 @@ public final class Transaction implements AutoCloseable {
             return null;
         }
         byte[] value = db.resolve(found);
-        if (value == null) {
-            throw new IllegalStateException("value-log file of " + Bytes.escape(key) + " was collected under an open transaction");
+        if (value == null) { // GC keeps a collected file until no transaction older than its rewrites remains
+            throw TrainKV.collectedButReferenced(found, "the version of key " + Bytes.escape(key)
+                    + " that this transaction reads");
         }
         return Entry.stored(key.clone(), value, found.userMeta(), found.expiresAtMillis());
     }

@@ -498,7 +498,7 @@ final class WritePipeline {
         if (cause instanceof TrainKVException engineError) {
             return engineError;
         }
-        return new StorageException("write failed; the database is now read-only: " + cause.getMessage(), cause);
+        return new StorageException("write failed; the database refuses writes until reopened: " + cause.getMessage(), cause);
     }
 
     private void checkUsable() {
@@ -506,7 +506,7 @@ final class WritePipeline {
             throw new IllegalStateException("database is closed");
         }
         if (failure != null) {
-            throw new StorageException("database is read-only after an earlier write failure: " + failure, failure);
+            throw new StorageException("database refuses writes until reopened, after an earlier write failure: " + failure, failure);
         }
     }
 

@@ -3,23 +3,30 @@ package io.trainkv;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.FaultInjectingStorage.Op;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntUnaryOperator;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -241,6 +248,247 @@ class ValueLogGcTest {
         }
         try (TrainKV db = TrainKV.open(gcOptions(dir))) {
             verifyAll(db, 14);
+        }
+    }
+
+    /** Bytes of one entry of {@link #writeRound}: header, key, value. */
+    private static final int ENTRY = 20 + 10 + VALUE_SIZE;
+
+    private static List<Long> sealedFiles(TrainKV db) {
+        return db.stats().valueLogFiles().stream().filter(f -> !f.active()).map(Stats.ValueLogFile::fileId).toList();
+    }
+
+    private static List<Long> allFiles(TrainKV db) {
+        return db.stats().valueLogFiles().stream().map(Stats.ValueLogFile::fileId).toList();
+    }
+
+    /** Index of the key whose entry starts at {@code offset} of a value-log file, read from the file. */
+    private static int keyAt(Path log, long offset) throws Exception {
+        byte[] bytes = Files.readAllBytes(log);
+        String key = new String(bytes, (int) offset + 20, 10, StandardCharsets.US_ASCII);
+        assertTrue(key.startsWith("key-"), key);
+        return Integer.parseInt(key.substring(4));
+    }
+
+    /** Every key reads its round's value but {@code damaged}, whose read reports the damage at {@code offset} of {@code log}. */
+    private static void verifyAllBut(TrainKV db, IntUnaryOperator round, int damaged, String log, long offset) {
+        for (int i = 0; i < KEYS; i++) {
+            if (i == damaged) {
+                CorruptionException e = assertThrows(CorruptionException.class, () -> db.get(key(damaged)));
+                assertEquals(log, e.fileName());
+                assertEquals(offset, e.offset(), e.getMessage());
+            } else {
+                assertArrayEquals(value(i, round.applyAsInt(i)), db.get(key(i)), "key " + i);
+            }
+        }
+    }
+
+    /** Round 1 for every key, then round 2 for the even ones, all in tables; returns the files of round 1. */
+    private static List<Long> writeHalfDeadFiles(Path dir) {
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            writeRound(db, 1);
+            db.flush();
+            List<Long> roundOne = sealedFiles(db);
+            for (int i = 0; i < KEYS; i += 2) {
+                db.set(key(i), value(i, 2));
+            }
+            db.flatten();
+            return roundOne;
+        }
+    }
+
+    private static final IntUnaryOperator EVEN_KEYS_IN_ROUND_TWO = i -> i % 2 == 0 ? 2 : 1;
+
+    @Test
+    void aFileDamagedInTheMiddleIsNotCollectedWhenNamedAndEveryValueAfterTheDamageStillReads() throws Exception {
+        Path dir = tempDir.resolve("db");
+        long damaged;
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            writeRound(db, 1);
+            db.flush();
+            damaged = sealedFiles(db).get(0);
+        }
+        String log = FileNames.name(damaged, FileNames.Kind.VALUE_LOG);
+        long size = Files.size(dir.resolve(log));
+        long damageOffset = size / 2 / ENTRY * ENTRY;
+        int damagedKey = keyAt(dir.resolve(log), damageOffset);
+        ValueLogTest.flipByte(dir.resolve(log), size / 2);
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            CorruptionException e = assertThrows(CorruptionException.class,
+                    () -> db.collectValueLogFiles(Set.of(damaged)));
+            assertEquals(log, e.fileName());
+            assertEquals(damageOffset, e.offset(), e.getMessage());
+            assertTrue(e.getMessage().contains("a sound entry follows at offset " + (damageOffset + ENTRY)),
+                    e.getMessage());
+            assertTrue(allFiles(db).contains(damaged), "the damaged file is kept");
+            assertTrue(Files.exists(dir.resolve(log)));
+            verifyAllBut(db, i -> 1, damagedKey, log, damageOffset);
+            int count = 0;
+            try (DbIterator it = db.iterator()) {
+                for (it.seekToFirst(); it.valid(); it.next()) {
+                    if (!Arrays.equals(it.key(), key(damagedKey))) {
+                        assertArrayEquals(value(count, 1), it.value(), it.keyAsString());
+                    }
+                    count++;
+                }
+            }
+            assertEquals(KEYS, count);
+        }
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            verifyAllBut(db, i -> 1, damagedKey, log, damageOffset);
+        }
+    }
+
+    @Test
+    void runValueLogGcCollectsTheOtherEligibleFilesThenReportsTheDamagedOne() throws Exception {
+        Path dir = tempDir.resolve("db");
+        List<Long> roundOne = writeHalfDeadFiles(dir);
+        assertTrue(roundOne.size() >= 3, roundOne.toString());
+        long damaged = roundOne.get(1);
+        String log = FileNames.name(damaged, FileNames.Kind.VALUE_LOG);
+        long size = Files.size(dir.resolve(log));
+        long damageOffset = size / 2 / ENTRY * ENTRY;
+        int damagedKey = keyAt(dir.resolve(log), damageOffset);
+        ValueLogTest.flipByte(dir.resolve(log), size / 2);
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            CorruptionException e = assertThrows(CorruptionException.class, () -> db.runValueLogGC(0.3));
+            assertEquals(log, e.fileName());
+            assertEquals(damageOffset, e.offset(), e.getMessage());
+            List<Long> after = allFiles(db);
+            assertTrue(after.contains(damaged), "the damaged file is kept: " + after);
+            for (long id : roundOne) {
+                assertTrue(id == damaged || !after.contains(id), "the other half-dead files are collected: " + after);
+            }
+            verifyAllBut(db, EVEN_KEYS_IN_ROUND_TWO, damagedKey, log, damageOffset);
+            assertThrows(CorruptionException.class, () -> db.runValueLogGC(0.3), "refused again");
+        }
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            verifyAllBut(db, EVEN_KEYS_IN_ROUND_TWO, damagedKey, log, damageOffset);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void automaticGcSkipsADamagedFileAndKeepsCollectingTheOthers() throws Exception {
+        Path dir = tempDir.resolve("db");
+        List<Long> roundOne = writeHalfDeadFiles(dir);
+        long damaged = roundOne.get(0);
+        String log = FileNames.name(damaged, FileNames.Kind.VALUE_LOG);
+        long size = Files.size(dir.resolve(log));
+        long damageOffset = size / 2 / ENTRY * ENTRY;
+        int damagedKey = keyAt(dir.resolve(log), damageOffset);
+        ValueLogTest.flipByte(dir.resolve(log), size / 2);
+        try (TrainKV db = TrainKV.open(gcOptions(dir).gcInterval(Duration.ofMillis(20)).gcDiscardRatio(0.3))) {
+            // the damaged file is the first one GC meets; the files after it are collected all the same
+            while (allFiles(db).stream().anyMatch(id -> id != damaged && roundOne.contains(id))) {
+                Thread.sleep(10);
+            }
+            long examined = db.stats().valueLogGcFilesExamined();
+            while (db.stats().valueLogGcFilesExamined() < examined + 10) { // later runs skip it too
+                Thread.sleep(10);
+            }
+            assertTrue(allFiles(db).contains(damaged), "the damaged file is kept");
+            verifyAllBut(db, EVEN_KEYS_IN_ROUND_TWO, damagedKey, log, damageOffset);
+            CorruptionException e = assertThrows(CorruptionException.class,
+                    () -> db.collectValueLogFiles(Set.of(damaged)), "asked for, it is reported");
+            assertEquals(damageOffset, e.offset(), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTornTailThatNoLiveValueReachesIsCollectedWithTheEntriesBeforeIt() throws Exception {
+        Path dir = tempDir.resolve("db");
+        long torn;
+        int lastKey;
+        Path file;
+        long size;
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            writeRound(db, 1);
+            db.flush();
+            torn = sealedFiles(db).get(0);
+            file = dir.resolve(FileNames.name(torn, FileNames.Kind.VALUE_LOG));
+            size = Files.size(file);
+            lastKey = keyAt(file, size - ENTRY);
+            db.set(key(lastKey), value(lastKey, 2)); // the entry the tear cuts is dead
+            db.flatten();
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(size - 100);
+        }
+        IntUnaryOperator round = i -> i == lastKey ? 2 : 1;
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            ValueLogGcReport report = db.collectValueLogFiles(Set.of(torn));
+            assertEquals(1, report.collectedFiles(), report.format());
+            assertFalse(allFiles(db).contains(torn));
+            verifyAllBut(db, round, -1, null, 0);
+        }
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            assertFalse(Files.exists(file), "collected");
+            verifyAllBut(db, round, -1, null, 0);
+        }
+    }
+
+    @Test
+    void aTornTailUnderALiveValueIsNotCollected() throws Exception {
+        Path dir = tempDir.resolve("db");
+        long torn;
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            writeRound(db, 1);
+            db.flush();
+            torn = sealedFiles(db).get(0);
+        }
+        String log = FileNames.name(torn, FileNames.Kind.VALUE_LOG);
+        Path file = dir.resolve(log);
+        long size = Files.size(file);
+        long tailOffset = size - ENTRY;
+        int lastKey = keyAt(file, tailOffset);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(100), size - 100); // zeros, as a file system may leave them
+        }
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            CorruptionException e = assertThrows(CorruptionException.class,
+                    () -> db.collectValueLogFiles(Set.of(torn)));
+            assertEquals(log, e.fileName());
+            assertEquals(tailOffset, e.offset(), e.getMessage());
+            assertTrue(e.getMessage().contains("a live value at offset " + tailOffset), e.getMessage());
+            assertTrue(allFiles(db).contains(torn), "the file is kept");
+            verifyAllBut(db, i -> 1, lastKey, log, tailOffset);
+            db.set(key(lastKey), value(lastKey, 2)); // now no live value reaches the damage: a torn tail
+            assertEquals(1, db.collectValueLogFiles(Set.of(torn)).collectedFiles());
+            verifyAllBut(db, i -> i == lastKey ? 2 : 1, -1, null, 0);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aKeyWhoseNewestValueIsInACollectedFileIsCorruptionNotAHang() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(gcOptions(dir))) {
+            writeRound(db, 1);
+            db.flush();
+            long lost = sealedFiles(db).get(0);
+            String log = FileNames.name(lost, FileNames.Kind.VALUE_LOG);
+            // what collecting a file without moving its live values (B1) left behind
+            db.valueLog().retire(lost, 0);
+            db.valueLog().deleteRetired(Long.MAX_VALUE);
+            CorruptionException e = assertThrows(CorruptionException.class, () -> db.get(key(0)));
+            assertEquals(log, e.fileName());
+            assertEquals(0, e.offset());
+            assertTrue(e.getMessage().contains("value log " + log
+                    + " was collected but the newest version of a key still points into it"), e.getMessage());
+            try (DbIterator it = db.iterator()) {
+                it.seekToFirst();
+                assertArrayEquals(key(0), it.key());
+                CorruptionException fromIterator = assertThrows(CorruptionException.class, it::value);
+                assertEquals(log, fromIterator.fileName());
+                assertEquals(0, fromIterator.offset());
+            }
+            try (Transaction txn = db.newTransaction(false)) {
+                CorruptionException fromTxn = assertThrows(CorruptionException.class, () -> txn.get(key(0)));
+                assertEquals(log, fromTxn.fileName());
+                assertEquals(0, fromTxn.offset());
+            }
+            assertArrayEquals(value(KEYS - 1, 1), db.get(key(KEYS - 1)), "values in other files read");
         }
     }
 

@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.storage.FileNames;
+import io.trainkv.storage.ReadSource;
+import io.trainkv.storage.ReadableFile;
+import io.trainkv.util.ValuePointer;
+import io.trainkv.vlog.ValueLog;
+import io.trainkv.vlog.VlogEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -202,6 +207,89 @@ class ValueLogTest {
             assertEquals(log.getFileName().toString(), e.fileName());
             assertEquals(9 * (20 + 5 + 500), e.offset(), e.getMessage());
             assertArrayEquals(new byte[500], db.get("key-0".getBytes()));
+        }
+    }
+
+    /** A value-log entry as the engine writes it (docs/format.md). */
+    static byte[] entry(long version, byte[] key, byte[] value) {
+        ByteBuffer entry = ByteBuffer.allocate(20 + key.length + value.length);
+        entry.putInt(0).putLong(version).putInt(key.length).putInt(value.length).put(key).put(value);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(entry.array(), 4, entry.capacity() - 4);
+        return entry.putInt(0, (int) crc.getValue()).array();
+    }
+
+    /** An in-memory file that counts the reads made of it. */
+    static final class CountingFile implements ReadableFile {
+        final byte[] bytes;
+        int reads;
+
+        CountingFile(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public int read(long position, ByteBuffer dst) {
+            reads++;
+            int n = (int) Math.min(dst.remaining(), bytes.length - position);
+            dst.put(bytes, (int) position, n);
+            return n;
+        }
+
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void nextSoundEntryFindsTheFirstSoundEntryAfterGarbageAndNoneInAZeroTail() throws Exception {
+        byte[] first = entry(7, "key-a".getBytes(), new byte[300]);
+        byte[] second = entry(8, "key-b".getBytes(), "value".getBytes());
+        byte[] garbage = new byte[5000];
+        new Random(1).nextBytes(garbage);
+        ByteBuffer file = ByteBuffer.allocate(first.length + garbage.length + second.length + 4096);
+        file.put(first).put(garbage).put(second); // and a zero-filled tail
+        try (ReadSource source = ReadSource.open(new CountingFile(file.array()), false)) {
+            long secondAt = first.length + garbage.length;
+            assertEquals(0, ValueLog.nextSoundEntry(source, "1.vlog", 1, 0));
+            assertEquals(secondAt, ValueLog.nextSoundEntry(source, "1.vlog", 1, 1), "garbage is skipped");
+            assertEquals(secondAt, ValueLog.nextSoundEntry(source, "1.vlog", 1, secondAt));
+            assertEquals(-1, ValueLog.nextSoundEntry(source, "1.vlog", 1, secondAt + 1), "a zero tail holds none");
+            assertEquals(-1, ValueLog.nextSoundEntry(source, "1.vlog", 1, file.capacity() - 3));
+            VlogEntry found = ValueLog.readEntry(source, "1.vlog", new ValuePointer(1, secondAt, second.length));
+            assertArrayEquals("key-b".getBytes(), found.key());
+        }
+    }
+
+    @Test
+    void nextSoundEntryReadsAManyMegabyteZeroTailInWindowsAndFindsAnEntryAcrossAWindowEdge() throws Exception {
+        byte[] entry = entry(3, "key".getBytes(), new byte[1000]);
+        int edge = (1 << 20) - 10; // the entry starts just before the first window ends
+        byte[] bytes = new byte[16 << 20];
+        System.arraycopy(entry, 0, bytes, edge, entry.length);
+        CountingFile file = new CountingFile(bytes);
+        try (ReadSource source = ReadSource.open(file, false)) {
+            assertEquals(edge, ValueLog.nextSoundEntry(source, "1.vlog", 1, 1));
+            file.reads = 0;
+            assertEquals(-1, ValueLog.nextSoundEntry(source, "1.vlog", 1, edge + 1));
+            assertTrue(file.reads <= 17, "16 MiB read in 1 MiB windows, not a read per offset: " + file.reads);
+        }
+    }
+
+    @Test
+    void nextSoundEntrySkipsHeadersTheEngineCannotHaveWritten() throws Exception {
+        byte[] emptyKey = entry(1, new byte[0], "v".getBytes()); // a good checksum, but no key
+        byte[] cut = entry(2, "key".getBytes(), new byte[100]);
+        byte[] bytes = new byte[emptyKey.length + 50];
+        System.arraycopy(emptyKey, 0, bytes, 0, emptyKey.length);
+        System.arraycopy(cut, 0, bytes, emptyKey.length, 50); // runs past the end of the file
+        try (ReadSource source = ReadSource.open(new CountingFile(bytes), false)) {
+            assertEquals(-1, ValueLog.nextSoundEntry(source, "1.vlog", 1, 0));
         }
     }
 

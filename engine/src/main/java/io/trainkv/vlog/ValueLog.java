@@ -1,6 +1,7 @@
 package io.trainkv.vlog;
 
 import io.trainkv.CorruptionException;
+import io.trainkv.Options;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.Storage;
@@ -31,6 +32,8 @@ import java.util.zip.CRC32C;
 public final class ValueLog implements Closeable {
 
     private static final System.Logger LOG = System.getLogger(ValueLog.class.getName());
+    /** Header starts examined per read of {@link #nextSoundEntry(ReadSource, String, long, long)}. */
+    private static final int SOUND_ENTRY_WINDOW = 1 << 20;
 
     private final Storage storage;
     private final long fileSizeLimit;
@@ -253,19 +256,33 @@ public final class ValueLog implements Closeable {
 
     /**
      * Reads the entries of a sealed file in order, stopping at its end or at the first entry that
-     * fails its checks (a torn tail left by a crash), which is logged.
+     * fails its checks, which is returned (null when the file ends cleanly, or is not a live sealed
+     * file). Whether the damage is a torn tail left by a crash or damage that live entries follow
+     * is the caller's to decide ({@link #nextSoundEntry(long, long)}).
      */
-    public void scan(long fileId, EntryVisitor visitor) throws IOException {
+    public CorruptionException scan(long fileId, EntryVisitor visitor) throws IOException {
         VlogFile file = files.get(fileId);
         if (file == null || file == active || !file.tryRef()) {
-            return;
+            return null;
         }
         try {
-            CorruptionException damage = scanFile(file.source(), file.name, file.id, visitor);
-            if (damage != null) {
-                LOG.log(System.Logger.Level.WARNING, () -> "value log " + file.name + " ends in unreadable bytes: "
-                        + damage.getMessage());
-            }
+            return scanFile(file.source(), file.name, file.id, visitor);
+        } finally {
+            file.unref();
+        }
+    }
+
+    /**
+     * {@link #nextSoundEntry(ReadSource, String, long, long)} in a live sealed file: the offset of
+     * the first sound entry at or after {@code from}, or -1 if there is none (or no such file).
+     */
+    public long nextSoundEntry(long fileId, long from) throws IOException {
+        VlogFile file = files.get(fileId);
+        if (file == null || file == active || !file.tryRef()) {
+            return -1;
+        }
+        try {
+            return nextSoundEntry(file.source(), file.name, file.id, from);
         } finally {
             file.unref();
         }
@@ -275,21 +292,42 @@ public final class ValueLog implements Closeable {
      * The offset of the first sound entry (complete, with a good checksum) starting at or after
      * {@code from}, or -1 if there is none. A crash tears only the end of a file, so damage that a
      * sound entry follows is not a torn tail. Read-only; the offline tools use it.
+     *
+     * <p>Only entries the engine can have written count (a key of 1 to {@link Options#MAX_KEY_SIZE}
+     * bytes, a value of at most {@link Options#MAX_VALUE_SIZE}); the file is read in windows of
+     * 1 MiB, and a checksum is computed only where such a header fits in the file.
      */
     public static long nextSoundEntry(ReadSource source, String name, long fileId, long from) throws IOException {
         long size = source.size();
-        for (long offset = Math.max(0, from); offset + VlogFormat.HEADER_SIZE <= size; offset++) {
-            ByteBuffer header = source.read(offset, VlogFormat.HEADER_SIZE);
-            long length = (long) VlogFormat.HEADER_SIZE + header.getInt(12) + header.getInt(16);
-            if (header.getInt(12) < 0 || header.getInt(16) < 0 || offset + length > size) {
-                continue;
+        CRC32C check = new CRC32C();
+        long windowStart = Math.max(0, from);
+        while (windowStart + VlogFormat.HEADER_SIZE <= size) {
+            // header starts windowStart .. windowStart + starts - 1, each with its whole header in the window
+            int bytes = (int) Math.min(size - windowStart, (long) SOUND_ENTRY_WINDOW + VlogFormat.HEADER_SIZE - 1);
+            int starts = bytes - VlogFormat.HEADER_SIZE + 1;
+            ByteBuffer window = source.read(windowStart, bytes);
+            for (int at = 0; at < starts; at++) {
+                int keyLength = window.getInt(at + 12);
+                int valueLength = window.getInt(at + 16);
+                if (keyLength < 1 || keyLength > Options.MAX_KEY_SIZE
+                        || valueLength < 0 || valueLength > Options.MAX_VALUE_SIZE) {
+                    continue;
+                }
+                long offset = windowStart + at;
+                int length = VlogFormat.entryLength(keyLength, valueLength);
+                if (offset + length > size) {
+                    continue;
+                }
+                ByteBuffer entry = at + length <= bytes
+                        ? window.duplicate().position(at).limit(at + length).slice()
+                        : source.read(offset, length);
+                check.reset();
+                check.update(entry.duplicate().position(4));
+                if ((int) check.getValue() == entry.getInt(0)) {
+                    return offset;
+                }
             }
-            try {
-                decode(source, name, fileId, size, offset, (int) length);
-                return offset;
-            } catch (CorruptionException e) {
-                continue;
-            }
+            windowStart += starts;
         }
         return -1;
     }
@@ -341,7 +379,7 @@ public final class ValueLog implements Closeable {
     }
 
     /** Size in bytes of a live file, or 0 if there is none of that id. */
-    public long size(long fileId) throws IOException {
+    public long size(long fileId) {
         VlogFile file = files.get(fileId);
         return file == null ? 0 : file.readableBytes();
     }
