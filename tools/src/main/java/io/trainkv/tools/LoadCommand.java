@@ -8,6 +8,7 @@ import io.trainkv.storage.FileNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -82,7 +83,8 @@ public final class LoadCommand implements Callable<Integer> {
                 in = Files.newInputStream(Path.of(input));
             }
         } catch (IOException e) {
-            System.err.println("error: cannot read " + input + ": " + e.getMessage());
+            System.err.println("error: cannot read " + input + ": "
+                    + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
             return 2;
         }
         long knownTotal = total;
