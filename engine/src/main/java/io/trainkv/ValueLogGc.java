@@ -274,7 +274,7 @@ final class ValueLogGc {
      * pointer (same index); run by the write leader, so no write can come between check and write.
      */
     private WriteBatch keepUnchanged(WriteBatch batch, List<ValuePointer> expected) {
-        WriteBatch kept = new WriteBatch();
+        WriteBatch kept = new WriteBatch().asValueLogMoves();
         for (int i = 0; i < batch.size(); i++) {
             Entry e = batch.entry(i);
             ValueStruct current = db.newestEntry(e.key());
@@ -289,7 +289,7 @@ final class ValueLogGc {
         if (entries.isEmpty()) {
             return 0;
         }
-        WriteBatch batch = new WriteBatch();
+        WriteBatch batch = new WriteBatch().asValueLogMoves();
         long bytes = 0;
         for (Entry e : entries) {
             batch.set(e);

@@ -22,6 +22,7 @@ public final class WriteBatch {
     private final List<Boolean> tombstones = new ArrayList<>();
     private final Map<ByteBuffer, Integer> indexByKey = new HashMap<>();
     private long footprint;
+    private boolean valueLogMoves;
 
     /** Adds a set of {@code key} to {@code value}. */
     public WriteBatch set(byte[] key, byte[] value) {
@@ -74,6 +75,16 @@ public final class WriteBatch {
 
     boolean isTombstone(int i) {
         return tombstones.get(i);
+    }
+
+    /** Marks every entry of this batch as a value-log GC move (see {@link ValueStruct#META_MOVED}). */
+    WriteBatch asValueLogMoves() {
+        valueLogMoves = true;
+        return this;
+    }
+
+    boolean isValueLogMoves() {
+        return valueLogMoves;
     }
 
     /** An upper bound of the memtable bytes this batch takes. */

@@ -334,15 +334,17 @@ final class WritePipeline {
         int n = batch.size();
         w.storedValues = new byte[n][];
         w.storedMeta = new byte[n];
+        byte moved = batch.isValueLogMoves() ? ValueStruct.META_MOVED : 0;
         for (int i = 0; i < n; i++) {
             Entry e = batch.entry(i);
             if (batch.isTombstone(i)) {
                 w.storedMeta[i] = ValueStruct.META_TOMBSTONE;
                 w.storedValues[i] = e.value();
             } else if (e.value().length >= options.valueThreshold()) {
-                w.storedMeta[i] = ValueStruct.META_VALUE_POINTER;
+                w.storedMeta[i] = (byte) (ValueStruct.META_VALUE_POINTER | moved);
                 w.storedValues[i] = valueLog.add(e.key(), w.version, e.value()).encode();
             } else {
+                w.storedMeta[i] = moved;
                 w.storedValues[i] = e.value();
             }
         }

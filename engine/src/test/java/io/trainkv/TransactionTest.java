@@ -262,4 +262,79 @@ class TransactionTest {
             assertEquals("new-2-" + "y".repeat(300), db.get("k5"));
         }
     }
+
+    /** Separated values in many small files, every key rewritten by GC once the first copies are garbage. */
+    private static TrainKV gcDatabase(Path dir) {
+        TrainKV db = TrainKV.open(ValueLogTest.separated(dir, 100).valueLogFileSize(64 * 1024).gcInterval(Duration.ZERO));
+        for (int i = 0; i < 200; i++) {
+            db.set(("k" + i).getBytes(), ("first-" + i + "-" + "x".repeat(300)).getBytes());
+        }
+        return db;
+    }
+
+    /**
+     * Overwrites the keys from k100 on, writes filler until those values are in sealed files, then
+     * has GC collect every sealed file: every key's newest version becomes a move.
+     */
+    private static void churnAndCollect(TrainKV db) {
+        for (int i = 100; i < 200; i++) {
+            db.set(("k" + i).getBytes(), ("second-" + i + "-" + "y".repeat(300)).getBytes());
+        }
+        for (int i = 0; i < 300; i++) {
+            db.set(("filler" + i).getBytes(), "z".repeat(300).getBytes());
+        }
+        db.flatten();
+        java.util.Set<Long> sealed = new java.util.HashSet<>();
+        for (Stats.ValueLogFile file : db.stats().valueLogFiles()) {
+            if (!file.active()) {
+                sealed.add(file.fileId());
+            }
+        }
+        ValueLogGcReport report = db.collectValueLogFiles(sealed);
+        assertTrue(report.collectedFiles() > 0 && report.rewrittenBytes() > 0, report.format());
+    }
+
+    @Test
+    void aValueLogGcMoveOfAKeyATransactionReadIsNotAConflict() {
+        try (TrainKV db = gcDatabase(tempDir.resolve("db"))) {
+            Transaction txn = db.newTransaction(true);
+            assertArrayEquals(("first-7-" + "x".repeat(300)).getBytes(), txn.get("k7".getBytes()));
+            int covered = 0;
+            try (DbIterator it = txn.iterator(IteratorOptions.forward().from("k2").to("k3"))) {
+                for (it.seekToFirst(); it.valid(); it.next()) {
+                    covered++;
+                }
+            }
+            assertTrue(covered > 10, "the range read covers keys GC moves: " + covered);
+            long before = db.newestEntry("k7".getBytes()).version();
+            churnAndCollect(db);
+            assertTrue(db.newestEntry("k7".getBytes()).isMoved() && db.newestEntry("k7".getBytes()).version() > before,
+                    "GC rewrote k7 at a newer version");
+            txn.set("result", "committed");
+            txn.commit();
+            assertEquals("committed", db.get("result"));
+            assertEquals("first-7-" + "x".repeat(300), db.get("k7"));
+        }
+    }
+
+    @Test
+    void aChangeThatGcThenMovedIsStillAConflict() {
+        try (TrainKV db = gcDatabase(tempDir.resolve("db"))) {
+            Transaction point = db.newTransaction(true);
+            point.get("k150".getBytes());
+            point.set("result", "point");
+            Transaction range = db.newTransaction(true);
+            try (DbIterator it = range.iterator(IteratorOptions.forward().prefix("k15"))) {
+                for (it.seekToFirst(); it.valid(); it.next()) {
+                    continue;
+                }
+            }
+            range.set("result", "range");
+            churnAndCollect(db);
+            assertTrue(db.newestEntry("k150".getBytes()).isMoved(), "the changed key's newest version is a GC move");
+            assertThrows(ConflictException.class, point::commit);
+            assertThrows(ConflictException.class, range::commit);
+            assertNull(db.get("result"));
+        }
+    }
 }

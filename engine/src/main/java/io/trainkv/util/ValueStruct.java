@@ -1,7 +1,7 @@
 package io.trainkv.util;
 
 /**
- * What a versioned key maps to: a meta byte (tombstone and value-pointer flags), the user's
+ * What a versioned key maps to: a meta byte (tombstone, value-pointer and moved flags), the user's
  * meta byte, an expiry time and the value bytes. Stored in the memtable as
  * {@code meta(1) userMeta(1) expiresAtMillis(8, big-endian) value(...)}.
  */
@@ -15,6 +15,12 @@ public final class ValueStruct {
 
     /** Meta bit: the value bytes are a {@link ValuePointer} into the value log. */
     public static final byte META_VALUE_POINTER = 2;
+
+    /**
+     * Meta bit: value-log GC wrote this version to move the key's unchanged value to a new place.
+     * A transaction's conflict check compares values rather than versions across it.
+     */
+    public static final byte META_MOVED = 4;
 
     /** Expiry value meaning "never expires". */
     public static final long NO_EXPIRY = 0;
@@ -60,6 +66,11 @@ public final class ValueStruct {
 
     public boolean isValuePointer() {
         return (meta & META_VALUE_POINTER) != 0;
+    }
+
+    /** Whether value-log GC wrote this version only to move an unchanged value. */
+    public boolean isMoved() {
+        return (meta & META_MOVED) != 0;
     }
 
     /** The pointer this entry's value bytes hold; only for {@link #isValuePointer()} entries. */
