@@ -422,6 +422,7 @@ public final class SstDumpCommand implements Callable<Integer> {
             row.put("value", keyText(value.value()));
         }
         row.put("expiresAtMillis", value.expiresAtMillis());
+        row.put("movedByGc", value.isMoved());
         return row;
     }
 
@@ -435,7 +436,8 @@ public final class SstDumpCommand implements Callable<Integer> {
             shown = key(value.value());
         }
         return key(userKey) + " @" + value.version() + " = " + shown
-                + (value.expiresAtMillis() != 0 ? " (expires " + value.expiresAtMillis() + ")" : "");
+                + (value.expiresAtMillis() != 0 ? " (expires " + value.expiresAtMillis() + ")" : "")
+                + (value.isMoved() ? " (moved by value-log GC)" : "");
     }
 
     /** Bytes for the text output: quoted escaped text, or 0x-prefixed hex with --hex. */

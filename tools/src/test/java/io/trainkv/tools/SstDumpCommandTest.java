@@ -290,7 +290,8 @@ class SstDumpCommandTest {
 
         List<Map<String, Object>> rows = list(first.get("rows"));
         assertEquals(2, rows.size());
-        assertEquals(Map.of("key", "a", "version", 1L, "kind", "value", "value", "small", "expiresAtMillis", 0L),
+        assertEquals(Map.of("key", "a", "version", 1L, "kind", "value", "value", "small", "expiresAtMillis", 0L,
+                "movedByGc", false),
                 rows.get(0));
         assertEquals("b", rows.get(1).get("key"));
         assertEquals("pointer", rows.get(1).get("kind"));
