@@ -4,6 +4,7 @@ import io.trainkv.memtable.MemTable;
 import io.trainkv.util.Bytes;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +19,16 @@ import java.util.Map;
  */
 public final class WriteBatch {
 
+    /** Up to this many keys, a batch finds a repeated key by scanning instead of through a map. */
+    private static final int LINEAR_SCAN_LIMIT = 8;
+
     private final List<Entry> entries = new ArrayList<>();
     private final List<Boolean> tombstones = new ArrayList<>();
-    private final Map<ByteBuffer, Integer> indexByKey = new HashMap<>();
+    /**
+     * Positions by key, built once the batch outgrows a linear scan: a single set or delete, the
+     * most common batch, allocates no map.
+     */
+    private Map<ByteBuffer, Integer> indexByKey;
     private long footprint;
     private boolean valueLogMoves;
 
@@ -65,7 +73,7 @@ public final class WriteBatch {
     public void clear() {
         entries.clear();
         tombstones.clear();
-        indexByKey.clear();
+        indexByKey = null;
         footprint = 0;
     }
 
@@ -94,10 +102,18 @@ public final class WriteBatch {
 
     private WriteBatch add(Entry entry, boolean tombstone) {
         long size = MemTable.maxEntryFootprint(entry.key().length, entry.value().length);
-        Integer existing = indexByKey.putIfAbsent(ByteBuffer.wrap(entry.key()), entries.size());
-        if (existing == null) {
+        int existing = indexOf(entry.key());
+        if (existing < 0) {
             entries.add(entry);
             tombstones.add(tombstone);
+            if (indexByKey != null) {
+                indexByKey.put(ByteBuffer.wrap(entry.key()), entries.size() - 1);
+            } else if (entries.size() > LINEAR_SCAN_LIMIT) {
+                indexByKey = new HashMap<>();
+                for (int i = 0; i < entries.size(); i++) {
+                    indexByKey.put(ByteBuffer.wrap(entries.get(i).key()), i);
+                }
+            }
         } else {
             Entry replaced = entries.set(existing, entry);
             tombstones.set(existing, tombstone);
@@ -105,6 +121,20 @@ public final class WriteBatch {
         }
         footprint += size;
         return this;
+    }
+
+    /** The position of {@code key} in the batch, or -1. */
+    private int indexOf(byte[] key) {
+        if (indexByKey != null) {
+            Integer found = indexByKey.get(ByteBuffer.wrap(key));
+            return found == null ? -1 : found;
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            if (Arrays.equals(entries.get(i).key(), key)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static <T> T checkNotNull(T value, String what) {
