@@ -28,10 +28,10 @@ public final class CompactCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "The database directory.")
     Path directory;
 
-    @Option(names = "--from", description = "First key of the range (inclusive): " + KeyArgument.HELP + ".")
+    @Option(names = "--from", paramLabel = "KEY", description = "First key of the range (inclusive): " + KeyArgument.HELP + ".")
     String from;
 
-    @Option(names = "--to", description = "Last key of the range (inclusive): " + KeyArgument.HELP + ".")
+    @Option(names = "--to", paramLabel = "KEY", description = "Last key of the range (inclusive): " + KeyArgument.HELP + ".")
     String to;
 
     @Option(names = "--flatten", description = "Compact everything into the bottom level (the default without --from/--to).")

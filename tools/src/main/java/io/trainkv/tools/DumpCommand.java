@@ -48,20 +48,20 @@ public final class DumpCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the output file if it exists.")
     boolean force;
 
-    @Option(names = "--format", description = "tsv, csv or jsonl. Default: from the output file's extension, else tsv.")
+    @Option(names = "--format", paramLabel = "tsv|csv|jsonl", description = "tsv, csv or jsonl. Default: from the output file's extension, else tsv.")
     RecordFormat format;
 
-    @Option(names = "--encoding", defaultValue = "text",
+    @Option(names = "--encoding", defaultValue = "text", paramLabel = "text|hex|base64",
             description = "How keys and values are written: text (UTF-8), hex or base64. Default: ${DEFAULT-VALUE}")
     FieldEncoding encoding;
 
-    @Option(names = "--prefix", description = "Only keys with this prefix: " + KeyArgument.HELP + ".")
+    @Option(names = "--prefix", paramLabel = "KEY", description = "Only keys with this prefix: " + KeyArgument.HELP + ".")
     String prefix;
 
-    @Option(names = "--from", description = "Only keys at or after this one (inclusive): " + KeyArgument.HELP + ".")
+    @Option(names = "--from", paramLabel = "KEY", description = "Only keys at or after this one (inclusive): " + KeyArgument.HELP + ".")
     String from;
 
-    @Option(names = "--to", description = "Only keys at or before this one (inclusive): " + KeyArgument.HELP + ".")
+    @Option(names = "--to", paramLabel = "KEY", description = "Only keys at or before this one (inclusive): " + KeyArgument.HELP + ".")
     String to;
 
     @Override

@@ -34,21 +34,21 @@ public final class LoadCommand implements Callable<Integer> {
     /** A batch is also written once its keys and values reach this many bytes, so large values fit a memtable. */
     private static final long MAX_BATCH_BYTES = 4L << 20;
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "The database directory (created if missing).")
+    @Parameters(index = "0", paramLabel = "DIR", description = "The database directory (created if missing or empty).")
     Path directory;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "FILE|-", defaultValue = "-",
             description = "The input file, or - for standard input (the default).")
     String input;
 
-    @Option(names = "--format", description = "tsv, csv or jsonl. Default: from the file name's extension, else tsv.")
+    @Option(names = "--format", paramLabel = "tsv|csv|jsonl", description = "tsv, csv or jsonl. Default: from the file name's extension, else tsv.")
     RecordFormat format;
 
-    @Option(names = "--encoding", defaultValue = "text",
+    @Option(names = "--encoding", defaultValue = "text", paramLabel = "text|hex|base64",
             description = "How keys and values are written: text (UTF-8), hex or base64. Default: ${DEFAULT-VALUE}")
     FieldEncoding encoding;
 
-    @Option(names = "--batch-size", defaultValue = "1000",
+    @Option(names = "--batch-size", defaultValue = "1000", paramLabel = "N",
             description = "Keys per write batch (a batch is also cut at 4 MiB of keys and values). Default: ${DEFAULT-VALUE}")
     int batchSize;
 

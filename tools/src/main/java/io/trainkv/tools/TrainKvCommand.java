@@ -17,6 +17,10 @@ import picocli.CommandLine.Command;
             CompactCommand.class, VlogGcCommand.class, LoadCommand.class, DumpCommand.class, CheckCommand.class})
 public final class TrainKvCommand implements Runnable {
 
+    /** The exit codes every subcommand's help ends with. */
+    static final String EXIT_CODES = "Exit codes: 0 fine; 1 problems found (damage, bad input lines, a failed "
+            + "command); 2 usage or I/O error, or a directory another process holds.";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -46,6 +50,11 @@ public final class TrainKvCommand implements Runnable {
         });
         commandLine.setOut(out);
         commandLine.setErr(err);
+        for (CommandLine sub : commandLine.getSubcommands().values()) {
+            if (sub.getCommandSpec().usageMessage().footer().length == 0) {
+                sub.getCommandSpec().usageMessage().footer("", EXIT_CODES);
+            }
+        }
         return commandLine;
     }
 

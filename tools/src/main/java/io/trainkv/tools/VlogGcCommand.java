@@ -30,7 +30,7 @@ public final class VlogGcCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "The database directory.")
     Path directory;
 
-    @Option(names = "--ratio", defaultValue = "0.5", description = "Collect files whose discard ratio is at least this. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--ratio", defaultValue = "0.5", paramLabel = "R", description = "Collect files whose discard ratio is at least this. Default: ${DEFAULT-VALUE}")
     double ratio;
 
     @Option(names = "--files", split = ",", paramLabel = "ID",
