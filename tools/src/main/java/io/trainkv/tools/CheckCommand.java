@@ -63,13 +63,7 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ClosedDirectory.Hold hold = ClosedDirectory.hold(directory)) {
-            if (hold.refusal() != null) {
-                err.println("error: " + hold.refusal());
-                return 2;
-            }
-            return inspectHeld(out, err);
-        }
+        return ClosedDirectory.whileHeld(directory, err, () -> inspectHeld(out, err));
     }
 
     /** The tool's work, with the directory held closed. */

@@ -5,10 +5,12 @@ import io.trainkv.storage.DirectoryLockedException;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntSupplier;
 
 /**
  * The offline tools read a database only while no process has it open: a tool holds the
@@ -69,9 +71,19 @@ final class ClosedDirectory {
         }
     }
 
-    /** As {@link #hold(Path)} for the directory a tool's FILE|DIR argument names or lies in. */
-    static Hold holdFor(Path fileOrDirectory) {
-        return hold(Files.isDirectory(fileOrDirectory) ? fileOrDirectory : fileOrDirectory.toAbsolutePath().getParent());
+    /**
+     * Runs a tool's {@code work} with the database directory that {@code fileOrDirectory} names or
+     * lies in held closed; a refused directory is reported on {@code err} with exit code 2.
+     */
+    static int whileHeld(Path fileOrDirectory, PrintWriter err, IntSupplier work) {
+        Path directory = Files.isDirectory(fileOrDirectory) ? fileOrDirectory : fileOrDirectory.toAbsolutePath().getParent();
+        try (Hold hold = hold(directory)) {
+            if (hold.refusal() != null) {
+                err.println("error: " + hold.refusal());
+                return 2;
+            }
+            return work.getAsInt();
+        }
     }
 
     /**

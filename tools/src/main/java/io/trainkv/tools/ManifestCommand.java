@@ -79,13 +79,7 @@ public abstract class ManifestCommand implements Callable<Integer> {
     public Integer call() {
         out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ClosedDirectory.Hold hold = ClosedDirectory.hold(directory)) {
-            if (hold.refusal() != null) {
-                err.println("error: " + hold.refusal());
-                return 2;
-            }
-            return inspectHeld(err);
-        }
+        return ClosedDirectory.whileHeld(directory, err, () -> inspectHeld(err));
     }
 
     /** The tool's work, with the directory held closed. */

@@ -114,13 +114,7 @@ public final class SstDumpCommand implements Callable<Integer> {
             err.println("error: " + usage);
             return 2;
         }
-        try (ClosedDirectory.Hold hold = ClosedDirectory.holdFor(target)) {
-            if (hold.refusal() != null) {
-                err.println("error: " + hold.refusal());
-                return 2;
-            }
-            return inspectHeld(out, err);
-        }
+        return ClosedDirectory.whileHeld(target, err, () -> inspectHeld(out, err));
     }
 
     /** The tool's work, with the directory held closed. */

@@ -69,13 +69,7 @@ public abstract class WalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ClosedDirectory.Hold hold = ClosedDirectory.holdFor(target)) {
-            if (hold.refusal() != null) {
-                err.println("error: " + hold.refusal());
-                return 2;
-            }
-            return inspectHeld(out, err);
-        }
+        return ClosedDirectory.whileHeld(target, err, () -> inspectHeld(out, err));
     }
 
     /** The tool's work, with the directory held closed. */
