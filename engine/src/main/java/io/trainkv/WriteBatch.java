@@ -74,6 +74,7 @@ public final class WriteBatch {
         entries.clear();
         tombstones.clear();
         indexByKey = null;
+        valueLogMoves = false;
         footprint = 0;
     }
 

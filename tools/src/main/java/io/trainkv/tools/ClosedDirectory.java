@@ -41,6 +41,7 @@ final class ClosedDirectory {
     static final class Hold implements AutoCloseable {
         private final Path key;
         private final String refusal;
+        private boolean closed;
 
         private Hold(Path key, String refusal) {
             this.key = key;
@@ -54,9 +55,10 @@ final class ClosedDirectory {
 
         @Override
         public void close() {
-            if (key == null) {
+            if (key == null || closed) {
                 return;
             }
+            closed = true;
             synchronized (HELD) {
                 Held held = HELD.get(key);
                 if (--held.holders == 0) {

@@ -167,9 +167,10 @@ public abstract class WalCommand implements Callable<Integer> {
         if ((meta & ValueStruct.META_TOMBSTONE) != 0) {
             return shown + " (delete)";
         }
+        String moved = (meta & ValueStruct.META_MOVED) != 0 ? " (moved by value-log GC)" : "";
         if ((meta & ValueStruct.META_VALUE_POINTER) != 0) {
-            return shown + " -> " + ValuePointer.decode(value);
+            return shown + " -> " + ValuePointer.decode(value) + moved;
         }
-        return shown + " (" + value.length + " bytes)";
+        return shown + " (" + value.length + " bytes)" + moved;
     }
 }
