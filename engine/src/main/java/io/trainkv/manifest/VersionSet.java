@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -92,31 +91,15 @@ public final class VersionSet implements Closeable {
         VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite,
                 blockCache, indexCache);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
-        Map<Long, VersionEdit.Added> tables = new LinkedHashMap<>();
-        if (replayed != null) {
-            for (VersionEdit edit : replayed.edits()) {
-                for (VersionEdit.Deleted d : edit.deleted()) {
-                    tables.remove(d.fileNumber());
-                }
-                for (VersionEdit.Added a : edit.added()) {
-                    tables.put(a.table().fileNumber(), a);
-                }
-                if (edit.nextFileNumber() >= 0) {
-                    set.nextFileNumber = edit.nextFileNumber();
-                }
-                if (edit.lastVersion() >= 0) {
-                    set.lastVersion = edit.lastVersion();
-                }
-                if (edit.logNumber() >= 0) {
-                    set.logNumber = edit.logNumber();
-                }
-                set.applyValueLogChanges(edit);
-            }
-        }
-        set.nextFileNumber = Math.max(set.nextFileNumber, minNextFileNumber);
+        ManifestState state = ManifestState.of(replayed == null ? List.of() : replayed.edits());
+        set.lastVersion = state.lastVersion();
+        set.logNumber = state.logNumber();
+        set.valueLogDiscard.putAll(state.valueLogDiscard());
+        set.valueLogsCollected.addAll(state.valueLogsCollected());
+        set.nextFileNumber = Math.max(state.nextFileNumber(), minNextFileNumber);
         List<List<TableHandle>> levels = emptyLevels(maxLevels);
         try {
-            for (VersionEdit.Added a : tables.values()) {
+            for (VersionEdit.Added a : state.liveTables().values()) {
                 levels.get(a.level()).add(set.openTable(a.table()));
             }
         } catch (IOException | RuntimeException e) {
@@ -329,15 +312,7 @@ public final class VersionSet implements Closeable {
     }
 
     private void applyValueLogChanges(VersionEdit edit) {
-        for (Map.Entry<Long, Long> e : edit.valueLogDiscard().entrySet()) {
-            if (!valueLogsCollected.contains(e.getKey())) {
-                valueLogDiscard.merge(e.getKey(), e.getValue(), Long::sum);
-            }
-        }
-        for (long fileId : edit.valueLogsCollected()) {
-            valueLogsCollected.add(fileId);
-            valueLogDiscard.remove(fileId);
-        }
+        ManifestState.applyValueLogChanges(edit, valueLogDiscard, valueLogsCollected);
     }
 
     /** Discarded bytes per value-log file, as compaction has counted them. */

@@ -3,6 +3,7 @@ package io.trainkv.tools;
 import io.trainkv.CorruptionException;
 import io.trainkv.Options;
 import io.trainkv.manifest.ManifestLog;
+import io.trainkv.manifest.ManifestState;
 import io.trainkv.manifest.VersionEdit;
 import io.trainkv.sstable.TableIterator;
 import io.trainkv.sstable.TableReader;
@@ -26,8 +27,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -134,15 +133,10 @@ public final class CheckCommand implements Callable<Integer> {
         if (manifest == null) {
             return new PointerScan(0, 0, List.of("error: no CURRENT: not a TrainKV database"), List.of(), 2);
         }
-        Map<Long, VersionEdit.Added> live = new LinkedHashMap<>();
-        Set<Long> collected = new HashSet<>();
-        long logNumber = 0;
-        for (VersionEdit edit : manifest.edits()) {
-            edit.deleted().forEach(d -> live.remove(d.fileNumber()));
-            edit.added().forEach(a -> live.put(a.table().fileNumber(), a));
-            collected.addAll(edit.valueLogsCollected());
-            logNumber = edit.logNumber() >= 0 ? edit.logNumber() : logNumber;
-        }
+        ManifestState state = ManifestState.of(manifest.edits());
+        Map<Long, VersionEdit.Added> live = state.liveTables();
+        Set<Long> collected = state.valueLogsCollected();
+        long logNumber = state.logNumber();
         Map<Long, ReadSource> logs = new HashMap<>();
         List<String> problems = new ArrayList<>();
         List<String> notes = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.trainkv.tools;
 import io.trainkv.CorruptionException;
 import io.trainkv.Options;
 import io.trainkv.manifest.ManifestLog;
+import io.trainkv.manifest.ManifestState;
 import io.trainkv.manifest.TableMeta;
 import io.trainkv.manifest.VersionEdit;
 import io.trainkv.sstable.TableProperties;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -108,7 +108,6 @@ public abstract class ManifestCommand implements Callable<Integer> {
         if (!json) {
             out.println("manifest " + replayed.manifestName() + ": " + replayed.edits().size() + " edits");
         }
-        Map<Long, VersionEdit.Added> live = new LinkedHashMap<>();
         List<Object> edits = new ArrayList<>();
         for (int i = 0; i < replayed.edits().size(); i++) {
             VersionEdit edit = replayed.edits().get(i);
@@ -122,9 +121,8 @@ public abstract class ManifestCommand implements Callable<Integer> {
                 edit.valueLogDiscard().forEach((f, b) -> out.println("  value log " + f + ": +" + b + " discarded bytes"));
                 edit.valueLogsCollected().forEach(f -> out.println("  value log " + f + " collected"));
             }
-            edit.deleted().forEach(d -> live.remove(d.fileNumber()));
-            edit.added().forEach(a -> live.put(a.table().fileNumber(), a));
         }
+        Map<Long, VersionEdit.Added> live = ManifestState.of(replayed.edits()).liveTables();
         checkTables(storage, live);
         checkOverlaps(live);
         checkOrphans(storage, live);
