@@ -195,7 +195,12 @@ public final class MemTable {
         return valueOf(node);
     }
 
-    /** The first node whose key is at or after {@code (userKey, version)}, or {@link Arena#NULL}. */
+    /**
+     * The first node whose key is at or after {@code (userKey, version)}, or {@link Arena#NULL}.
+     * It returns the successor it compared during the descent: re-reading the predecessor's link
+     * afterwards (as a descent shared with {@link #findLessThan} would) can return a node that a
+     * concurrent insert put before the target, and a lookup would then miss the key.
+     */
     private int seekAtLeast(byte[] userKey, long version) {
         int x = head;
         int level = listHeight.get() - 1;
