@@ -734,6 +734,11 @@ public final class TrainKV implements AutoCloseable {
     /**
      * Applies {@code batch} atomically; with {@code sync} the call returns only once the batch is on
      * stable storage, whatever {@link Options#syncWrites(boolean)} says.
+     *
+     * @throws IllegalArgumentException if the batch is null or needs more memtable than
+     *         {@link Options#memtableSize(long)}, or an entry's expiry (the write's time plus its
+     *         TTL) does not fit in a long; nothing of it is written, and other writes go on
+     * @throws StorageException if the write failed; the database then refuses writes until reopened
      */
     public void write(WriteBatch batch, boolean sync) {
         if (batch == null) {

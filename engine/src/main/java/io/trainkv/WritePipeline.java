@@ -32,7 +32,11 @@ import java.util.function.UnaryOperator;
  * {@link #visibleVersion()}, and versions above it are skipped. When the active memtable is full
  * the leader syncs and closes its WAL, creates a new WAL (directory synced) and a new memtable.
  *
- * <p>An I/O error on the WAL puts the pipeline into a failed state: every later write fails with
+ * <p>A request that cannot be written for a reason of its own (the database is closed, a
+ * transaction conflicts, an expiry past what a long holds) fails alone: the leader takes it out
+ * of the group before anything shared is touched, and the others are written. An I/O error
+ * (WAL, value log, rotation), or any other failure once the group's bytes are being written, puts
+ * the pipeline into a failed state: every writer of the group and every later write fails with
  * the original cause, reads keep working.
  */
 final class WritePipeline {
@@ -80,6 +84,7 @@ final class WritePipeline {
         long version;
         boolean done;
         RuntimeException error;
+        long[] expiresAt;
         byte[][] storedValues;
         byte[] storedMeta;
 
@@ -198,7 +203,11 @@ final class WritePipeline {
         submit(new PendingWrite(new WriteBatch(), true, false, null));
     }
 
-    /** Runs one group commit with {@code leader} at the head of the queue. Called with the lock held. */
+    /**
+     * Runs one group commit with {@code leader} at the head of the queue. Called with the lock
+     * held. A request that {@link #prepare} refuses fails alone and the rest of the group is
+     * written.
+     */
     private void lead(PendingWrite leader) {
         try {
             checkUsable();
@@ -219,6 +228,7 @@ final class WritePipeline {
             syncGroup |= w.sync;
             footprint += w.batch.memtableFootprint();
         }
+        int members = group.size();
         RuntimeException error = null;
         try {
             if (leader.rotate) {
@@ -229,6 +239,8 @@ final class WritePipeline {
                 throttleForLevel0();
                 makeRoom(footprint);
             }
+            long nowMillis = options.clock().millis();
+            group.removeIf(w -> !prepare(w, nowMillis));
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
                     w.version = clock.next();
@@ -240,16 +252,37 @@ final class WritePipeline {
         if (error == null) {
             error = commitUnlocked(syncGroup);
         }
-        for (int i = 0; i < group.size(); i++) {
+        for (int i = 0; i < members; i++) { // those refused by prepare included
             PendingWrite w = queue.removeFirst();
             w.done = true;
-            w.error = error;
+            if (w.error == null) {
+                w.error = error;
+            }
             if (w != leader) {
                 w.turn.signal();
             }
         }
         group.clear();
         wakeNext();
+    }
+
+    /**
+     * Computes what depends on {@code w} alone and can refuse it (each entry's expiry from its
+     * TTL and the clock) before anything shared is touched; returns false, with {@code w}'s
+     * error set, if {@code w} cannot be written, so that it leaves the group alone.
+     */
+    private static boolean prepare(PendingWrite w, long nowMillis) {
+        WriteBatch batch = w.batch;
+        try {
+            w.expiresAt = new long[batch.size()];
+            for (int i = 0; i < batch.size(); i++) {
+                w.expiresAt[i] = batch.entry(i).expiresAtMillis(nowMillis);
+            }
+            return true;
+        } catch (RuntimeException e) {
+            w.error = e;
+            return false;
+        }
     }
 
     private void collectGroup(PendingWrite leader) {
@@ -270,7 +303,6 @@ final class WritePipeline {
     private RuntimeException commitUnlocked(boolean syncGroup) {
         MemTable target = memtables.get(0);
         WalWriter log = wal;
-        long nowMillis = options.clock().millis();
         long lastVersion = visibleVersion;
         long bytes = 0;
         lock.unlock();
@@ -280,7 +312,7 @@ final class WritePipeline {
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
                     separateValues(w);
-                    encode(w, nowMillis);
+                    encode(w);
                 }
             }
             valueLog.writePending();
@@ -297,7 +329,7 @@ final class WritePipeline {
             }
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
-                    apply(target, w, nowMillis);
+                    apply(target, w);
                     lastVersion = w.version;
                 }
             }
@@ -350,19 +382,19 @@ final class WritePipeline {
         }
     }
 
-    private void encode(PendingWrite w, long nowMillis) {
+    private void encode(PendingWrite w) {
         encoder.beginBatch(w.version);
         for (int i = 0; i < w.batch.size(); i++) {
             Entry e = w.batch.entry(i);
-            encoder.addEntry(w.storedMeta[i], e.userMeta(), e.expiresAtMillis(nowMillis), e.key(), w.storedValues[i]);
+            encoder.addEntry(w.storedMeta[i], e.userMeta(), w.expiresAt[i], e.key(), w.storedValues[i]);
         }
         encoder.endBatch();
     }
 
-    private static void apply(MemTable target, PendingWrite w, long nowMillis) {
+    private static void apply(MemTable target, PendingWrite w) {
         for (int i = 0; i < w.batch.size(); i++) {
             Entry e = w.batch.entry(i);
-            target.put(e.key(), w.version, w.storedMeta[i], e.userMeta(), e.expiresAtMillis(nowMillis), w.storedValues[i]);
+            target.put(e.key(), w.version, w.storedMeta[i], e.userMeta(), w.expiresAt[i], w.storedValues[i]);
         }
     }
 
