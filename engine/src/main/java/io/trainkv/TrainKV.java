@@ -139,7 +139,11 @@ public final class TrainKV implements AutoCloseable {
         this.gcScheduler = startAutomaticGc(options);
     }
 
-    /** Runs value-log GC every {@link Options#gcInterval()} unless that is zero or the database is read-only. */
+    /**
+     * Runs value-log GC every {@link Options#gcInterval()} unless that is zero or the database is
+     * read-only. A failed run is logged and the next one runs as usual; an {@link Error} makes the
+     * database refuse writes and ends the schedule.
+     */
     private ScheduledExecutorService startAutomaticGc(Options options) {
         if (options.gcInterval().isZero() || options.readOnly()) {
             return null;
@@ -161,6 +165,10 @@ public final class TrainKV implements AutoCloseable {
                 if (!closed) {
                     LOG.log(System.Logger.Level.WARNING, "automatic value-log GC failed", e);
                 }
+            } catch (Error e) { // GC may be half done: writes stop, and so does this schedule
+                background.failBackground(e);
+                LOG.log(System.Logger.Level.ERROR, "automatic value-log GC failed; the database refuses writes", e);
+                throw e;
             }
         }, millis, millis, TimeUnit.MILLISECONDS);
         return scheduler;

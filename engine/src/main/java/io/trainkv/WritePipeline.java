@@ -35,9 +35,10 @@ import java.util.function.UnaryOperator;
  * <p>A request that cannot be written for a reason of its own (the database is closed, a
  * transaction conflicts, an expiry past what a long holds) fails alone: the leader takes it out
  * of the group before anything shared is touched, and the others are written. An I/O error
- * (WAL, value log, rotation), or any other failure once the group's bytes are being written, puts
- * the pipeline into a failed state: every writer of the group and every later write fails with
- * the original cause, reads keep working.
+ * (WAL, value log, rotation), any other failure once the group's bytes are being written, and an
+ * {@link Error} anywhere in the leader put the pipeline into a failed state: every writer of the
+ * group and every later write fails with the original cause, reads keep working, and
+ * {@link #close()} still finishes.
  */
 final class WritePipeline {
 
@@ -147,7 +148,10 @@ final class WritePipeline {
         submit(new PendingWrite(batch, sync || options.syncWrites(), false, null));
     }
 
-    /** Queues a request, leads its group when it reaches the head, and rethrows its error. */
+    /**
+     * Queues a request, leads its group when it reaches the head, and rethrows its error; an
+     * {@link Error} met while leading is rethrown as it is, once every queued writer is woken.
+     */
     private void submit(PendingWrite write) {
         lock.lock();
         try {
@@ -156,7 +160,12 @@ final class WritePipeline {
                 write.turn.awaitUninterruptibly();
             }
             if (!write.done) {
-                lead(write);
+                try {
+                    lead(write);
+                } catch (Error e) {
+                    failQueued(e);
+                    throw e;
+                }
             }
             if (write.error != null) {
                 throw write.error;
@@ -206,7 +215,7 @@ final class WritePipeline {
     /**
      * Runs one group commit with {@code leader} at the head of the queue. Called with the lock
      * held. A request that {@link #prepare} refuses fails alone and the rest of the group is
-     * written.
+     * written; an {@link Error} is left to {@link #submit}, which fails every queued request.
      */
     private void lead(PendingWrite leader) {
         try {
@@ -285,6 +294,25 @@ final class WritePipeline {
         }
     }
 
+    /**
+     * After an {@link Error} in the leader, which may leave its group half done: the pipeline
+     * fails, and every queued request, the group's included, is done with that failure, so
+     * that no writer and no {@link #close()} waits for a leader that is gone.
+     */
+    private void failQueued(Error cause) {
+        RuntimeException error = fail(cause);
+        for (PendingWrite w : queue) {
+            if (!w.done) {
+                w.done = true;
+                w.error = error;
+            }
+            w.turn.signal();
+        }
+        queue.clear();
+        group.clear();
+        drained.signalAll();
+    }
+
     private void collectGroup(PendingWrite leader) {
         group.clear();
         long budget = Math.min(MAX_GROUP_FOOTPRINT, options.memtableSize());
@@ -299,7 +327,12 @@ final class WritePipeline {
         }
     }
 
-    /** Appends, syncs and applies the group without holding the lock; returns the error, if any. */
+    /**
+     * Appends, syncs and applies the group without holding the lock; returns the error, if any.
+     * On an error the value-log entries the group buffered are dropped: no WAL record points at
+     * them, and {@link ValueLog#close()} must not retry the write that failed. An {@link Error}
+     * is rethrown (the lock held again).
+     */
     private RuntimeException commitUnlocked(boolean syncGroup) {
         MemTable target = memtables.get(0);
         WalWriter log = wal;
@@ -333,10 +366,14 @@ final class WritePipeline {
                     lastVersion = w.version;
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             error = e;
+            valueLog.discardPending();
         } finally {
             lock.lock();
+        }
+        if (error instanceof Error fatal) {
+            throw fatal;
         }
         if (error != null) {
             return fail(error);
