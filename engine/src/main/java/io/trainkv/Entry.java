@@ -14,6 +14,16 @@ import java.util.Objects;
  */
 public final class Entry {
 
+    /**
+     * The longest TTL {@link #withTtl(Duration)} accepts: 1,000 years of 365.25 days
+     * (31,557,600,000,000 ms). Write time plus TTL then fits the expiry, a 64-bit count of
+     * milliseconds since the epoch, for any clock before the year 292,000,000.
+     */
+    public static final Duration MAX_TTL = Duration.ofDays(365_250);
+
+    /** The latest expiry a 64-bit count of milliseconds since the epoch can hold. */
+    private static final Instant LATEST_EXPIRY = Instant.ofEpochMilli(Long.MAX_VALUE);
+
     private final byte[] key;
     private final byte[] value;
     private final byte userMeta;
@@ -38,20 +48,45 @@ public final class Entry {
         return of(Bytes.utf8(Objects.requireNonNull(key, "key")), Bytes.utf8(Objects.requireNonNull(value, "value")));
     }
 
-    /** This entry expiring {@code ttl} after it is written (measured on {@link Options#clock(java.time.Clock)}). */
+    /**
+     * This entry expiring {@code ttl} after it is written (measured on {@link Options#clock(java.time.Clock)}).
+     *
+     * @throws IllegalArgumentException if {@code ttl} is null, shorter than 1 ms or longer than {@link #MAX_TTL}
+     */
     public Entry withTtl(Duration ttl) {
+        if (ttl == null) {
+            throw new IllegalArgumentException("ttl must not be null");
+        }
+        if (ttl.compareTo(MAX_TTL) > 0) {
+            String given = ttl.compareTo(Duration.ofMillis(Long.MAX_VALUE)) <= 0 ? ttl.toMillis() + " ms"
+                    : ttl.getSeconds() + " s";
+            throw new IllegalArgumentException("ttl too large: " + given + "; the limit is " + MAX_TTL.toMillis()
+                    + " ms (1,000 years)");
+        }
         long millis = ttl.toMillis();
         if (millis <= 0) {
-            throw new IllegalArgumentException("ttl must be positive: " + ttl);
+            throw new IllegalArgumentException("ttl must be at least 1 ms: " + ttl);
         }
         return new Entry(key, value, userMeta, millis, 0);
     }
 
-    /** This entry expiring at {@code instant}. */
+    /**
+     * This entry expiring at {@code instant}.
+     *
+     * @throws IllegalArgumentException if {@code instant} is null, not after the epoch, or too late
+     *         for a 64-bit count of milliseconds since the epoch
+     */
     public Entry withExpiresAt(Instant instant) {
-        long millis = instant.toEpochMilli();
+        if (instant == null) {
+            throw new IllegalArgumentException("expiry must not be null");
+        }
+        if (instant.isAfter(LATEST_EXPIRY)) {
+            throw new IllegalArgumentException("expiry too late: " + instant + "; the limit is " + LATEST_EXPIRY
+                    + " (" + Long.MAX_VALUE + " ms after the epoch)");
+        }
+        long millis = instant.isAfter(Instant.EPOCH) ? instant.toEpochMilli() : 0;
         if (millis <= 0) {
-            throw new IllegalArgumentException("expiry must be after the epoch: " + instant);
+            throw new IllegalArgumentException("expiry must be at least 1 ms after the epoch: " + instant);
         }
         return new Entry(key, value, userMeta, 0, millis);
     }
@@ -88,12 +123,21 @@ public final class Entry {
         return ttlMillis == 0 ? null : Duration.ofMillis(ttlMillis);
     }
 
-    /** Expiry in epoch milliseconds when written at {@code nowMillis}; 0 means never. */
+    /**
+     * Expiry in epoch milliseconds when written at {@code nowMillis}; 0 means never.
+     *
+     * @throws IllegalArgumentException if {@code nowMillis} plus the TTL does not fit in a long
+     *         (a clock near the end of what epoch milliseconds can count)
+     */
     long expiresAtMillis(long nowMillis) {
-        if (ttlMillis != 0) {
-            return Math.addExact(nowMillis, ttlMillis);
+        if (ttlMillis == 0) {
+            return expiresAtMillis;
         }
-        return expiresAtMillis;
+        if (nowMillis > Long.MAX_VALUE - ttlMillis) {
+            throw new IllegalArgumentException("ttl too large: " + ttlMillis + " ms after the clock's "
+                    + nowMillis + " ms since the epoch is past the latest expiry, " + Long.MAX_VALUE + " ms");
+        }
+        return nowMillis + ttlMillis;
     }
 
     static Entry stored(byte[] key, byte[] value, byte userMeta, long expiresAtMillis) {

@@ -23,7 +23,9 @@ import java.util.function.Consumer;
  * table is written and fsynced and the directory fsynced; the manifest edit (new table, the WAL
  * number from which logs are still needed, the last version) is fsynced and installed; only then
  * is the memtable dropped, and its WAL deleted after the next manifest snapshot. A crash at any point leaves either the WAL or the
- * table to recover from. An I/O error stops flushing and makes the database refuse writes.
+ * table to recover from. A failure (an I/O error, or an {@link Error} such as running out of
+ * memory) stops flushing and makes the database refuse writes, which wakes every writer waiting
+ * for a flush.
  */
 final class Flusher implements AutoCloseable {
 
@@ -80,9 +82,9 @@ final class Flusher implements AutoCloseable {
                 flush(oldest);
                 afterFlush.run();
             }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "flush failed; the database refuses writes until reopened", e);
+        } catch (Throwable e) { // an Error too: nobody else would tell the writers waiting for this flush
             onFailure.accept(e);
+            LOG.log(System.Logger.Level.ERROR, "flush failed; the database refuses writes until reopened", e);
         }
     }
 

@@ -139,7 +139,11 @@ public final class TrainKV implements AutoCloseable {
         this.gcScheduler = startAutomaticGc(options);
     }
 
-    /** Runs value-log GC every {@link Options#gcInterval()} unless that is zero or the database is read-only. */
+    /**
+     * Runs value-log GC every {@link Options#gcInterval()} unless that is zero or the database is
+     * read-only. A failed run is logged and the next one runs as usual; an {@link Error} makes the
+     * database refuse writes and ends the schedule.
+     */
     private ScheduledExecutorService startAutomaticGc(Options options) {
         if (options.gcInterval().isZero() || options.readOnly()) {
             return null;
@@ -161,6 +165,10 @@ public final class TrainKV implements AutoCloseable {
                 if (!closed) {
                     LOG.log(System.Logger.Level.WARNING, "automatic value-log GC failed", e);
                 }
+            } catch (Error e) { // GC may be half done: writes stop, and so does this schedule
+                background.failBackground(e);
+                LOG.log(System.Logger.Level.ERROR, "automatic value-log GC failed; the database refuses writes", e);
+                throw e;
             }
         }, millis, millis, TimeUnit.MILLISECONDS);
         return scheduler;
@@ -734,6 +742,11 @@ public final class TrainKV implements AutoCloseable {
     /**
      * Applies {@code batch} atomically; with {@code sync} the call returns only once the batch is on
      * stable storage, whatever {@link Options#syncWrites(boolean)} says.
+     *
+     * @throws IllegalArgumentException if the batch is null or needs more memtable than
+     *         {@link Options#memtableSize(long)}, or an entry's expiry (the write's time plus its
+     *         TTL) does not fit in a long; nothing of it is written, and other writes go on
+     * @throws StorageException if the write failed; the database then refuses writes until reopened
      */
     public void write(WriteBatch batch, boolean sync) {
         if (batch == null) {

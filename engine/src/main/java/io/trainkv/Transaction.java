@@ -112,7 +112,13 @@ public final class Transaction implements AutoCloseable {
         set(Bytes.utf8(nonNull(key)), Bytes.utf8(nonNull(value)));
     }
 
-    /** Sets an entry (with its TTL and user meta) when the transaction commits. */
+    /**
+     * Sets an entry (with its TTL and user meta) when the transaction commits; a TTL counts from
+     * this call.
+     *
+     * @throws IllegalArgumentException if the key or value is invalid (see {@link WriteBatch}) or
+     *         the expiry, this call's time plus the TTL, does not fit in a long
+     */
     public void set(Entry entry) {
         checkWritable();
         WriteBatch check = new WriteBatch().set(entry);

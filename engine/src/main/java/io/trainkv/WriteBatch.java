@@ -14,8 +14,9 @@ import java.util.Map;
  * are visible or none, and no reader sees some without the others. All entries of a batch get the
  * same version. When a batch touches a key twice, the later operation replaces the earlier one.
  *
- * <p>Every key and value is checked when it is added, so a bad one fails here, before anything is
- * written. Not thread-safe.
+ * <p>Every key and value is checked when it is added (and every TTL and expiry when its
+ * {@link Entry} is made), so a bad one fails here with {@link IllegalArgumentException}, before
+ * anything is written. Not thread-safe.
  */
 public final class WriteBatch {
 

@@ -32,8 +32,13 @@ import java.util.function.UnaryOperator;
  * {@link #visibleVersion()}, and versions above it are skipped. When the active memtable is full
  * the leader syncs and closes its WAL, creates a new WAL (directory synced) and a new memtable.
  *
- * <p>An I/O error on the WAL puts the pipeline into a failed state: every later write fails with
- * the original cause, reads keep working.
+ * <p>A request that cannot be written for a reason of its own (the database is closed, a
+ * transaction conflicts, an expiry past what a long holds) fails alone: the leader takes it out
+ * of the group before anything shared is touched, and the others are written. An I/O error
+ * (WAL, value log, rotation), any other failure once the group's bytes are being written, and an
+ * {@link Error} anywhere in the leader put the pipeline into a failed state: every writer of the
+ * group and every later write fails with the original cause, reads keep working, and
+ * {@link #close()} still finishes.
  */
 final class WritePipeline {
 
@@ -80,6 +85,7 @@ final class WritePipeline {
         long version;
         boolean done;
         RuntimeException error;
+        long[] expiresAt;
         byte[][] storedValues;
         byte[] storedMeta;
 
@@ -142,7 +148,10 @@ final class WritePipeline {
         submit(new PendingWrite(batch, sync || options.syncWrites(), false, null));
     }
 
-    /** Queues a request, leads its group when it reaches the head, and rethrows its error. */
+    /**
+     * Queues a request, leads its group when it reaches the head, and rethrows its error; an
+     * {@link Error} met while leading is rethrown as it is, once every queued writer is woken.
+     */
     private void submit(PendingWrite write) {
         lock.lock();
         try {
@@ -151,7 +160,12 @@ final class WritePipeline {
                 write.turn.awaitUninterruptibly();
             }
             if (!write.done) {
-                lead(write);
+                try {
+                    lead(write);
+                } catch (Error e) {
+                    failQueued(e);
+                    throw e;
+                }
             }
             if (write.error != null) {
                 throw write.error;
@@ -198,7 +212,11 @@ final class WritePipeline {
         submit(new PendingWrite(new WriteBatch(), true, false, null));
     }
 
-    /** Runs one group commit with {@code leader} at the head of the queue. Called with the lock held. */
+    /**
+     * Runs one group commit with {@code leader} at the head of the queue. Called with the lock
+     * held. A request that {@link #prepare} refuses fails alone and the rest of the group is
+     * written; an {@link Error} is left to {@link #submit}, which fails every queued request.
+     */
     private void lead(PendingWrite leader) {
         try {
             checkUsable();
@@ -219,6 +237,7 @@ final class WritePipeline {
             syncGroup |= w.sync;
             footprint += w.batch.memtableFootprint();
         }
+        int members = group.size();
         RuntimeException error = null;
         try {
             if (leader.rotate) {
@@ -229,6 +248,8 @@ final class WritePipeline {
                 throttleForLevel0();
                 makeRoom(footprint);
             }
+            long nowMillis = options.clock().millis();
+            group.removeIf(w -> !prepare(w, nowMillis));
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
                     w.version = clock.next();
@@ -240,16 +261,56 @@ final class WritePipeline {
         if (error == null) {
             error = commitUnlocked(syncGroup);
         }
-        for (int i = 0; i < group.size(); i++) {
+        for (int i = 0; i < members; i++) { // those refused by prepare included
             PendingWrite w = queue.removeFirst();
             w.done = true;
-            w.error = error;
+            if (w.error == null) {
+                w.error = error;
+            }
             if (w != leader) {
                 w.turn.signal();
             }
         }
         group.clear();
         wakeNext();
+    }
+
+    /**
+     * Computes what depends on {@code w} alone and can refuse it (each entry's expiry from its
+     * TTL and the clock) before anything shared is touched; returns false, with {@code w}'s
+     * error set, if {@code w} cannot be written, so that it leaves the group alone.
+     */
+    private static boolean prepare(PendingWrite w, long nowMillis) {
+        WriteBatch batch = w.batch;
+        try {
+            w.expiresAt = new long[batch.size()];
+            for (int i = 0; i < batch.size(); i++) {
+                w.expiresAt[i] = batch.entry(i).expiresAtMillis(nowMillis);
+            }
+            return true;
+        } catch (RuntimeException e) {
+            w.error = e;
+            return false;
+        }
+    }
+
+    /**
+     * After an {@link Error} in the leader, which may leave its group half done: the pipeline
+     * fails, and every queued request, the group's included, is done with that failure, so
+     * that no writer and no {@link #close()} waits for a leader that is gone.
+     */
+    private void failQueued(Error cause) {
+        RuntimeException error = fail(cause);
+        for (PendingWrite w : queue) {
+            if (!w.done) {
+                w.done = true;
+                w.error = error;
+            }
+            w.turn.signal();
+        }
+        queue.clear();
+        group.clear();
+        drained.signalAll();
     }
 
     private void collectGroup(PendingWrite leader) {
@@ -266,11 +327,15 @@ final class WritePipeline {
         }
     }
 
-    /** Appends, syncs and applies the group without holding the lock; returns the error, if any. */
+    /**
+     * Appends, syncs and applies the group without holding the lock; returns the error, if any.
+     * On an error the value-log entries the group buffered are dropped: no WAL record points at
+     * them, and {@link ValueLog#close()} must not retry the write that failed. An {@link Error}
+     * is rethrown (the lock held again).
+     */
     private RuntimeException commitUnlocked(boolean syncGroup) {
         MemTable target = memtables.get(0);
         WalWriter log = wal;
-        long nowMillis = options.clock().millis();
         long lastVersion = visibleVersion;
         long bytes = 0;
         lock.unlock();
@@ -280,7 +345,7 @@ final class WritePipeline {
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
                     separateValues(w);
-                    encode(w, nowMillis);
+                    encode(w);
                 }
             }
             valueLog.writePending();
@@ -297,14 +362,18 @@ final class WritePipeline {
             }
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
-                    apply(target, w, nowMillis);
+                    apply(target, w);
                     lastVersion = w.version;
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             error = e;
+            valueLog.discardPending();
         } finally {
             lock.lock();
+        }
+        if (error instanceof Error fatal) {
+            throw fatal;
         }
         if (error != null) {
             return fail(error);
@@ -350,19 +419,19 @@ final class WritePipeline {
         }
     }
 
-    private void encode(PendingWrite w, long nowMillis) {
+    private void encode(PendingWrite w) {
         encoder.beginBatch(w.version);
         for (int i = 0; i < w.batch.size(); i++) {
             Entry e = w.batch.entry(i);
-            encoder.addEntry(w.storedMeta[i], e.userMeta(), e.expiresAtMillis(nowMillis), e.key(), w.storedValues[i]);
+            encoder.addEntry(w.storedMeta[i], e.userMeta(), w.expiresAt[i], e.key(), w.storedValues[i]);
         }
         encoder.endBatch();
     }
 
-    private static void apply(MemTable target, PendingWrite w, long nowMillis) {
+    private static void apply(MemTable target, PendingWrite w) {
         for (int i = 0; i < w.batch.size(); i++) {
             Entry e = w.batch.entry(i);
-            target.put(e.key(), w.version, w.storedMeta[i], e.userMeta(), e.expiresAtMillis(nowMillis), w.storedValues[i]);
+            target.put(e.key(), w.version, w.storedMeta[i], e.userMeta(), w.expiresAt[i], w.storedValues[i]);
         }
     }
 

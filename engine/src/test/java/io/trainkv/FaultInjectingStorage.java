@@ -9,13 +9,14 @@ import java.nio.ByteBuffer;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
  * A storage that delegates every operation and first runs a test's hook, which may block, count
- * or throw: the way tests inject I/O errors into any operation on chosen files, or pause the
- * engine at a chosen point.
+ * or throw: the way tests inject I/O errors (or an {@link Error}) into any operation on chosen
+ * files, or pause the engine at a chosen point.
  */
 final class FaultInjectingStorage implements Storage {
 
@@ -49,6 +50,20 @@ final class FaultInjectingStorage implements Storage {
         return (actual, name) -> {
             if (actual == op && names.test(name) && seen.incrementAndGet() == n) {
                 throw new IOException("injected failure of " + op + " #" + n + " on " + name);
+            }
+        };
+    }
+
+    /**
+     * A hook that throws an {@link OutOfMemoryError} on every {@code op} on a file matching
+     * {@code names}, as the JDK does on every write too large for the direct memory left (the
+     * temporary direct buffer of a heap write cannot be reserved); {@code fired} counts down each time.
+     */
+    static Hook outOfMemory(Op op, Predicate<String> names, CountDownLatch fired) {
+        return (actual, name) -> {
+            if (actual == op && names.test(name)) {
+                fired.countDown();
+                throw new OutOfMemoryError("injected: Cannot reserve direct buffer memory for " + op + " on " + name);
             }
         };
     }

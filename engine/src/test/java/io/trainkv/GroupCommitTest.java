@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -93,9 +94,7 @@ class GroupCommitTest {
                     int thread = t;
                     futures.add(pool.submit(() -> db.write(new WriteBatch().set("follower-" + thread, "1"), true)));
                 }
-                while (db.pipeline().queuedWriters() < THREADS) {
-                    Thread.onSpinWait();
-                }
+                awaitQueuedWriters(db, THREADS);
                 releaseFirstSync.countDown();
                 for (Future<?> f : futures) {
                     f.get(1, TimeUnit.MINUTES);
@@ -132,7 +131,29 @@ class GroupCommitTest {
         }
     }
 
-    private static void await(CountDownLatch latch) throws IOException {
+    /** Waits until {@code writers} writers (the running leader included) are in the write queue. */
+    static void awaitQueuedWriters(TrainKV db, int writers) throws InterruptedException {
+        while (db.pipeline().queuedWriters() < writers) {
+            Thread.sleep(1);
+        }
+    }
+
+    /**
+     * A hook that holds the first WAL fsync, so that writers queue up behind its group: it counts
+     * down {@code entered} and waits for {@code release}.
+     */
+    static FaultInjectingStorage.Hook holdFirstWalSync(CountDownLatch entered, CountDownLatch release) {
+        return (op, name) -> {
+            if (op == FaultInjectingStorage.Op.SYNC && FileNames.parseNumber(name, FileNames.Kind.WAL) >= 0
+                    && entered.getCount() > 0) {
+                entered.countDown();
+                await(release);
+            }
+        };
+    }
+
+    /** Waits for {@code latch}, failing with an IOException (it runs in hooks) after a minute. */
+    static void await(CountDownLatch latch) throws IOException {
         try {
             if (!latch.await(1, TimeUnit.MINUTES)) {
                 throw new IOException("test latch never released");

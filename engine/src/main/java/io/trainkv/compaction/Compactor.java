@@ -97,10 +97,10 @@ public final class Compactor implements AutoCloseable {
     private void runInBackground(Compaction compaction) {
         try {
             execute(compaction);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "background " + compaction + " failed; the database refuses writes", e);
+        } catch (Throwable e) { // an Error too: a compaction thread that died silently would leave writers stalled
             halt();
             onFailure.accept(e);
+            LOG.log(System.Logger.Level.ERROR, "background " + compaction + " failed; the database refuses writes", e);
         } finally {
             release(compaction);
         }
@@ -145,6 +145,10 @@ public final class Compactor implements AutoCloseable {
     /**
      * Compacts every table holding keys in {@code [from, to]} (null = unbounded) down to the
      * bottom level, level by level, on the calling thread. Automatic compaction waits meanwhile.
+     *
+     * @throws IOException on an I/O error (the caller decides what it means for writes)
+     * @throws Error as thrown by the compaction, after stopping background work and reporting
+     *         the failure (writes are refused from then on)
      */
     public void compactRange(byte[] from, byte[] to) throws IOException {
         synchronized (this) {
@@ -180,6 +184,10 @@ public final class Compactor implements AutoCloseable {
                 }
                 try {
                     execute(compaction);
+                } catch (Error e) { // the caller's I/O errors are failed by the caller; an Error is failed here
+                    halt();
+                    onFailure.accept(e);
+                    throw e;
                 } finally {
                     release(compaction);
                 }

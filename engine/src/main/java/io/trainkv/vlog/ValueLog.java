@@ -26,8 +26,8 @@ import java.util.zip.CRC32C;
  * move through compaction. One file is active (appended to by the write leader, read with
  * positional reads); the others are sealed (read through mappings). A file is fsynced before the
  * next is created. Reads verify each entry's checksum and report damage with file and offset.
- * Thread-safe for readers; {@link #add}, {@link #writePending} and {@link #sync} belong to the
- * single write leader.
+ * Thread-safe for readers; {@link #add}, {@link #writePending}, {@link #discardPending} and
+ * {@link #sync} belong to the single write leader.
  */
 public final class ValueLog implements Closeable {
 
@@ -139,6 +139,15 @@ public final class ValueLog implements Closeable {
         active.appendedTo(writtenSize);
         pending.reset();
         dirty = true;
+    }
+
+    /**
+     * Drops the entries buffered by {@link #add} that {@link #writePending()} has not written: the
+     * write they belong to failed before any WAL record could point at them, and closing must
+     * not retry it.
+     */
+    public void discardPending() {
+        pending.reset();
     }
 
     /** Fsyncs the active file if anything was appended since the last sync. */
