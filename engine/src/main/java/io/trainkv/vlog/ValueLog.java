@@ -28,7 +28,7 @@ import java.util.zip.CRC32C;
  * them). A file is fsynced before the next is created. Every read, scan and size is bounded by
  * the bytes the file holds for readers ({@link VlogFile#readableBytes()}), never by what a read
  * source saw when it was opened. Reads verify each entry's checksum and report damage with file
- * and offset.
+ * and offset; a read that finds the log closed throws {@link IllegalStateException}.
  * Thread-safe for readers; {@link #add}, {@link #writePending} and {@link #sync} belong to the
  * single write leader.
  */
@@ -166,11 +166,21 @@ public final class ValueLog implements Closeable {
 
     /**
      * The live file {@code fileId} with a read reference taken (the caller must
-     * {@link VlogFile#unref()} it), or null if there is none.
+     * {@link VlogFile#unref()} it), or null if there is none. Checks {@link #closed} only after
+     * the lookup failed: close marks the log closed before it releases any file, so a file that a
+     * close took away is always reported as the close.
+     *
+     * @throws IllegalStateException if there is no such file because the log is closed
      */
     private VlogFile acquire(long fileId) {
         VlogFile file = files.get(fileId);
-        return file != null && file.tryRef() ? file : null;
+        if (file != null && file.tryRef()) {
+            return file;
+        }
+        if (closed) {
+            throw new IllegalStateException("database is closed");
+        }
+        return null;
     }
 
     /**
@@ -178,6 +188,7 @@ public final class ValueLog implements Closeable {
      * stale: read again).
      *
      * @throws CorruptionException if the entry fails its checks or its file is missing
+     * @throws IllegalStateException if the log is closed and the file already released
      */
     public byte[] read(ValuePointer pointer) throws IOException {
         VlogFile file = acquire(pointer.fileId());
@@ -204,6 +215,7 @@ public final class ValueLog implements Closeable {
     /**
      * Whether the pointer names a complete entry with a good checksum (recovery).
      *
+     * @throws IllegalStateException if the log is closed and the file already released
      */
     public boolean isValid(ValuePointer pointer) throws IOException {
         VlogFile file = acquire(pointer.fileId());
@@ -291,7 +303,8 @@ public final class ValueLog implements Closeable {
      * crash or damage that live entries follow is the caller's to decide
      * ({@link #nextSoundEntry(long, long)}).
      *
-     * @throws IllegalArgumentException if {@code fileId} is not a live sealed file (or the log is closed)
+     * @throws IllegalArgumentException if {@code fileId} is not a live sealed file
+     * @throws IllegalStateException if the log is closed
      */
     public ScanEnd scan(long fileId, EntryVisitor visitor) throws IOException {
         VlogFile file = acquireSealed(fileId);
@@ -306,7 +319,8 @@ public final class ValueLog implements Closeable {
      * {@link #nextSoundEntry(ReadSource, String, long, long)} in a live sealed file: the offset of
      * the first sound entry at or after {@code from}, or -1 if there is none.
      *
-     * @throws IllegalArgumentException if {@code fileId} is not a live sealed file (or the log is closed)
+     * @throws IllegalArgumentException if {@code fileId} is not a live sealed file
+     * @throws IllegalStateException if the log is closed
      */
     public long nextSoundEntry(long fileId, long from) throws IOException {
         VlogFile file = acquireSealed(fileId);
