@@ -562,7 +562,7 @@ class ValueLogGcTest {
 
     @ParameterizedTest
     @EnumSource(StorageMode.class)
-    void aSealedFileLongerOnDiskThanGcReadIsNotCollected(StorageMode mode) throws Exception {
+    void aSealedFileLongerInStorageThanGcReadIsNotCollected(StorageMode mode) throws Exception {
         Path dir = mode.fileSystem.newDirectory(tempDir);
         try (TrainKV db = TrainKV.open(smallLogOptions(dir, mode))) {
             for (int i = 0; i < SMALL_KEYS; i++) {
