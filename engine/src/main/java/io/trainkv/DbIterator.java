@@ -223,10 +223,10 @@ public final class DbIterator implements AutoCloseable {
     }
 
     private void checkOpen() {
+        db.checkOpen(); // first: closing the database closes its iterators, and that is the news
         if (closed) {
             throw new IllegalStateException("iterator is closed");
         }
-        db.checkOpen();
     }
 
     private void checkValid() {

@@ -34,6 +34,13 @@ import java.util.function.LongPredicate;
  * A crash between any two steps leaves either the old pointers or the new ones readable.
  * Runs are serialized.
  *
+ * <p>GC checks its own work before step 2: the scan must have covered the whole file (to the
+ * length the storage reports, or to a proven torn tail), and every entry that was live when the
+ * scan read it must have been moved or found superseded at the rewrite, with no key left
+ * pointing into the file afterwards. A file failing either check is left in place, and the run
+ * fails ({@link CorruptionException} for bytes the scan could not vouch for,
+ * {@link IllegalStateException} for a live entry left behind) with the file and the counts.
+ *
  * <p>A file is first read whole to check every entry. A file whose entries stop at damage is
  * collected only if the damage is a torn tail: no sound entry follows it and no live pointer
  * points at or past it (a crash tears the end of the file that was active, and the engine never
@@ -58,8 +65,11 @@ final class ValueLogGc {
     private final Clock clock;
     private final long rewriteBatchBytes;
     private final AtomicLong filesExamined = new AtomicLong();
-    /** Files found damaged other than by a torn tail this session: automatic GC skips them. */
-    private final Set<Long> damagedFiles = ConcurrentHashMap.newKeySet();
+    /**
+     * Files refused this session (damaged other than by a torn tail, or failing GC's checks of its
+     * own work): automatic GC skips them.
+     */
+    private final Set<Long> refusedFiles = ConcurrentHashMap.newKeySet();
 
     ValueLogGc(TrainKV db, WritePipeline pipeline, ValueLog valueLog, VersionSet versions, SnapshotRegistry snapshots,
                Options options) {
@@ -127,7 +137,7 @@ final class ValueLogGc {
             double statsRatio = discarded / (double) size;
             double sampleRatio = sample[0] == 0 ? 0 : 1 - sample[1] / (double) sample[0];
             double ratio = Math.max(statsRatio, sampleRatio);
-            boolean collect = !sampleOnly && ratio >= discardRatio && !(automatic && damagedFiles.contains(fileId));
+            boolean collect = !sampleOnly && ratio >= discardRatio && !(automatic && refusedFiles.contains(fileId));
             if (collect) {
                 Readability readability = readability(fileId);
                 if (readability.refusal() != null) {
@@ -202,10 +212,10 @@ final class ValueLogGc {
     /**
      * Reads the whole file to decide whether it may be collected: its entries must end at its end
      * or at a torn tail, damage that no sound entry follows and no live pointer reaches. A refused
-     * file joins {@link #damagedFiles}.
+     * file joins {@link #refusedFiles}.
      */
     private Readability readability(long fileId) throws IOException {
-        CorruptionException damage = valueLog.scan(fileId, entry -> true);
+        CorruptionException damage = valueLog.scan(fileId, entry -> true).damage();
         if (damage == null) {
             return new Readability(-1, null);
         }
@@ -214,7 +224,7 @@ final class ValueLogGc {
         long sound = valueLog.nextSoundEntry(fileId, at + 1);
         ValuePointer reaching = sound >= 0 ? null : db.firstLivePointerInto(fileId, at);
         if (sound < 0 && reaching == null) {
-            damagedFiles.remove(fileId);
+            refusedFiles.remove(fileId);
             LOG.log(System.Logger.Level.WARNING, () -> "value log " + name + " ends in a torn tail at offset " + at
                     + " that no live value reaches; GC collects the entries before it (" + damage.getMessage() + ")");
             return new Readability(at, null);
@@ -222,51 +232,139 @@ final class ValueLogGc {
         String why = sound >= 0
                 ? "a sound entry follows at offset " + sound + ", so live values after the damage may be lost"
                 : "a live value at offset " + reaching.offset() + " lies at or past the damage";
-        damagedFiles.add(fileId);
+        refusedFiles.add(fileId);
         return new Readability(at, new CorruptionException(name, at, "value log " + name + " is damaged at offset "
                 + at + " and " + why + "; GC does not collect it (" + damage.getMessage() + ")", damage));
     }
 
     /**
-     * Rewrites the live entries of a file, records it as collected and retires it; returns bytes
+     * Rewrites the live entries of a file, checks that the scan covered the file and that no live
+     * entry was left behind, records the file as collected and retires it; returns bytes
      * rewritten. {@code tornTail} is where {@link #readability(long)} found the entries to end
-     * (-1 at the end of the file); if this read ends elsewhere, the file is not recorded as collected.
+     * (-1 at the end of the file).
+     *
+     * @throws CorruptionException if the scan did not cover the file (the file is kept)
+     * @throws IllegalStateException if a live entry was not moved (the file is kept)
      */
     private long collect(long fileId, long tornTail) throws IOException {
-        long[] rewritten = new long[1];
-        List<Entry> entries = new ArrayList<>();
-        List<ValuePointer> expected = new ArrayList<>();
-        long[] pendingBytes = new long[1];
-        CorruptionException damage = valueLog.scan(fileId, entry -> {
+        Moves moves = new Moves();
+        ValueLog.ScanEnd end = valueLog.scan(fileId, entry -> {
             ValueStruct current = isLive(entry);
             if (current != null) {
-                entries.add(Entry.stored(entry.key(), entry.value(), current.userMeta(), current.expiresAtMillis()));
-                expected.add(current.pointer());
-                pendingBytes[0] += entry.length();
-                if (pendingBytes[0] >= rewriteBatchBytes) {
-                    rewritten[0] += rewrite(entries, expected);
-                    pendingBytes[0] = 0;
-                }
+                moves.add(entry, current);
             }
             return true;
         });
-        rewritten[0] += rewrite(entries, expected);
-        long end = damage == null ? -1 : damage.offset();
-        if (end != tornTail) {
-            damagedFiles.add(fileId);
-            String name = FileNames.name(fileId, FileNames.Kind.VALUE_LOG);
-            throw new CorruptionException(name, Math.max(end, tornTail), "value log " + name + " read differently twice:"
-                    + " its entries ended " + describeEnd(tornTail) + ", then " + describeEnd(end)
-                    + "; GC does not collect it", damage);
+        moves.write();
+        String name = FileNames.name(fileId, FileNames.Kind.VALUE_LOG);
+        try {
+            checkCovered(name, end, tornTail, valueLog.lengthInStorage(fileId));
+            moves.checkNoneLeftBehind(name);
+        } catch (RuntimeException e) {
+            refusedFiles.add(fileId);
+            throw e;
         }
         pipeline.sync();
         versions.logAndApply(new VersionEdit().valueLogCollected(fileId));
         valueLog.retire(fileId, pipeline.visibleVersion());
-        return rewritten[0];
+        return moves.bytes;
+    }
+
+    /**
+     * Checks that a scan read every entry the file can hold: to its end, which must be the length
+     * the storage reports ({@code storedBytes}), or to {@code tornTail} (-1 for none), the damage
+     * that {@link #readability(long)} proved to be a torn tail in the same bytes.
+     *
+     * @throws CorruptionException naming the file and the first byte the scan cannot vouch for
+     */
+    private static void checkCovered(String name, ValueLog.ScanEnd end, long tornTail, long storedBytes) {
+        if (end.fileBytes() != storedBytes) {
+            throw new CorruptionException(name, Math.min(end.fileBytes(), storedBytes), "value log " + name
+                    + " holds " + storedBytes + " bytes in storage but GC read it as " + end.fileBytes()
+                    + " bytes; GC does not collect it");
+        }
+        long stopped = end.damage() == null ? -1 : end.offset();
+        boolean covered = tornTail < 0 ? end.reachedEnd() : stopped == tornTail;
+        if (!covered) {
+            throw new CorruptionException(name, end.offset(), "value log " + name + " read differently twice:"
+                    + " its entries ended " + describeEnd(tornTail) + ", then " + describeEnd(stopped)
+                    + " (at offset " + end.offset() + " of " + end.fileBytes() + " bytes); GC does not collect it",
+                    end.damage());
+        }
     }
 
     private static String describeEnd(long damageOffset) {
         return damageOffset < 0 ? "at the end of the file" : "at damage at offset " + damageOffset;
+    }
+
+    /**
+     * The live entries of one file on their way to the head of the log, written in batches of at
+     * most {@link #rewriteBatchBytes}, with the counts that show no live entry stayed behind.
+     */
+    private final class Moves {
+        private final List<Entry> entries = new ArrayList<>();
+        private final List<ValuePointer> expected = new ArrayList<>();
+        private long pendingBytes;
+        /** Entries the LSM tree pointed to when the scan read them. */
+        private long live;
+        /** Of those, entries rewritten at the head of the log. */
+        private long moved;
+        /** Of those, entries whose key a newer write had changed when the rewrite was applied. */
+        private long superseded;
+        /** Entries still their key's newest after their rewrite was applied: must stay 0. */
+        private long leftBehind;
+        /** Value bytes rewritten. */
+        private long bytes;
+
+        void add(VlogEntry entry, ValueStruct current) {
+            live++;
+            entries.add(Entry.stored(entry.key(), entry.value(), current.userMeta(), current.expiresAtMillis()));
+            expected.add(current.pointer());
+            pendingBytes += entry.length();
+            if (pendingBytes >= rewriteBatchBytes) {
+                write();
+            }
+        }
+
+        /** Rewrites the pending entries, keeping only keys still unchanged, and counts the outcome. */
+        void write() {
+            if (entries.isEmpty()) {
+                return;
+            }
+            WriteBatch batch = new WriteBatch().asValueLogMoves();
+            for (Entry e : entries) {
+                batch.set(e);
+            }
+            List<ValuePointer> pointers = List.copyOf(expected);
+            WriteBatch[] applied = new WriteBatch[1];
+            pipeline.writeChecked(batch, candidates -> applied[0] = keepUnchanged(candidates, pointers), false);
+            for (int i = 0; i < applied[0].size(); i++) {
+                bytes += applied[0].entry(i).value().length;
+            }
+            moved += applied[0].size();
+            superseded += entries.size() - applied[0].size();
+            for (int i = 0; i < entries.size(); i++) {
+                ValueStruct now = db.newestEntry(entries.get(i).key());
+                if (now != null && now.isValuePointer() && now.pointer().equals(pointers.get(i))) {
+                    leftBehind++;
+                }
+            }
+            entries.clear();
+            expected.clear();
+            pendingBytes = 0;
+        }
+
+        /**
+         * @throws IllegalStateException if a key's newest entry, looked up after its rewrite was
+         *         applied, is still the live entry the scan found
+         */
+        void checkNoneLeftBehind(String name) {
+            if (leftBehind > 0) {
+                throw new IllegalStateException("value log " + name + ": of " + live + " live entries, " + moved
+                        + " were rewritten and " + superseded + " superseded by newer writes, but " + leftBehind
+                        + " are still the newest entries of their keys; GC does not collect it");
+            }
+        }
     }
 
     /**
@@ -283,22 +381,5 @@ final class ValueLogGc {
             }
         }
         return kept;
-    }
-
-    private long rewrite(List<Entry> entries, List<ValuePointer> expected) {
-        if (entries.isEmpty()) {
-            return 0;
-        }
-        WriteBatch batch = new WriteBatch().asValueLogMoves();
-        long bytes = 0;
-        for (Entry e : entries) {
-            batch.set(e);
-            bytes += e.value().length;
-        }
-        List<ValuePointer> pointers = List.copyOf(expected);
-        pipeline.writeChecked(batch, candidates -> keepUnchanged(candidates, pointers), false);
-        entries.clear();
-        expected.clear();
-        return bytes;
     }
 }

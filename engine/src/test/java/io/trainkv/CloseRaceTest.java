@@ -14,12 +14,15 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Closing the database while other threads use it, and logs whose torn tail looks like records. */
 class CloseRaceTest {
@@ -60,6 +63,126 @@ class CloseRaceTest {
         reader.join();
         assertNull(unexpected.get());
         assertThrows(IllegalStateException.class, it::seekToFirst);
+    }
+
+    /** A read of a value-log value, again and again until the database closes under it. */
+    @FunctionalInterface
+    private interface ValueLogRead {
+        void read(TrainKV db, byte[] key);
+    }
+
+    /** More than half a 64 KiB value-log file: the second value seals the first value's file. */
+    private static final int VALUE_BYTES = 40_000;
+
+    private static final ValueLogRead GET = (db, key) -> assertEquals(VALUE_BYTES, db.get(key).length);
+
+    private static final ValueLogRead TRANSACTION_GET = (db, key) -> {
+        try (Transaction txn = db.newTransaction(false)) {
+            assertEquals(VALUE_BYTES, txn.get(key).length);
+        }
+    };
+
+    private static final ValueLogRead ITERATOR_VALUE = (db, key) -> {
+        try (DbIterator it = db.iterator()) {
+            it.seek(key);
+            assertEquals(VALUE_BYTES, it.value().length);
+            assertEquals(VALUE_BYTES, it.entry().value().length);
+        }
+    };
+
+    private static void assertReportsTheClose(Throwable t, String where) {
+        if (!(t instanceof IllegalStateException) || !"database is closed".equals(t.getMessage())) {
+            throw new AssertionError(where + ": a read racing close must throw IllegalStateException"
+                    + " (database is closed)", t);
+        }
+    }
+
+    /**
+     * {@code rounds} rounds of: a reader thread reads two value-log values (one in the active
+     * file, one in a sealed file) in a loop while the main thread closes the database: on disk
+     * with mapped sealed files in even rounds, on jimfs (positional reads only) in odd ones.
+     * Every read returns the value until one throws, which must report the close.
+     */
+    private void raceReadsWithClose(String name, int rounds, ValueLogRead read) throws Exception {
+        byte[] sealedValue = "s".repeat(VALUE_BYTES).getBytes();
+        byte[] activeValue = "a".repeat(VALUE_BYTES).getBytes();
+        for (int round = 0; round < rounds; round++) {
+            FileSystemKind fileSystem = round % 2 == 0 ? FileSystemKind.DISK : FileSystemKind.JIMFS;
+            TrainKV db = TrainKV.open(Options.at(fileSystem.newDirectory(tempDir))
+                    .valueLogFileSize(64 * 1024).gcInterval(Duration.ZERO));
+            db.set("sealed".getBytes(), sealedValue);
+            db.set("active".getBytes(), activeValue);
+            CountDownLatch reading = new CountDownLatch(1);
+            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            Thread reader = new Thread(() -> {
+                try {
+                    while (true) {
+                        read.read(db, "sealed".getBytes());
+                        read.read(db, "active".getBytes());
+                        reading.countDown();
+                    }
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            reader.start();
+            reading.await();
+            db.close();
+            reader.join();
+            assertReportsTheClose(outcome.get(), name + " round " + round);
+        }
+    }
+
+    @Test
+    void valueLogReadsRacingCloseReportTheCloseNeverCorruption() throws Exception {
+        raceReadsWithClose("get", 200, GET);
+        raceReadsWithClose("txn", 100, TRANSACTION_GET);
+    }
+
+    @Test
+    void anIteratorReadingValueLogValuesRacingCloseReportsTheClose() throws Exception {
+        raceReadsWithClose("iterator", 60, ITERATOR_VALUE);
+    }
+
+    /**
+     * The race made certain: the reader is paused in its table read (after its check that the
+     * database is open, before it follows the pointer into the value log) until close has
+     * returned, so the value log is closed under it.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aReadPausedBeforeTheValueLogUntilCloseReturnsReportsTheClose(boolean inTransaction) throws Exception {
+        Path dir = tempDir.resolve("db");
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));
+        TrainKV db = TrainKV.open(Options.at(dir).storage(storage).mmap(false).gcInterval(Duration.ZERO));
+        db.set("k".getBytes(), "v".repeat(VALUE_BYTES).getBytes());
+        db.flush();
+        CountDownLatch inTable = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                (inTransaction ? TRANSACTION_GET : GET).read(db, "k".getBytes());
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        storage.hook = (op, name) -> {
+            if (op == FaultInjectingStorage.Op.READ && name.endsWith(".sst") && Thread.currentThread() == reader) {
+                inTable.countDown();
+                try {
+                    closed.await();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException("interrupted while paused in a table read");
+                }
+            }
+        };
+        reader.start();
+        inTable.await();
+        db.close();
+        closed.countDown();
+        reader.join();
+        assertReportsTheClose(outcome.get(), inTransaction ? "transaction get" : "get");
     }
 
     @Test

@@ -21,7 +21,7 @@ import java.util.function.Predicate;
 final class FaultInjectingStorage implements Storage {
 
     /** The operations a hook can intercept. */
-    enum Op { CREATE, OPEN_APPEND, OPEN_READ, APPEND, SYNC, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
+    enum Op { CREATE, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
 
     /** Runs on the calling thread before the real operation; {@code name} is the file (the source, for a rename). */
     interface Hook {
@@ -120,7 +120,29 @@ final class FaultInjectingStorage implements Storage {
     @Override
     public ReadableFile openRead(String name) throws IOException {
         before(Op.OPEN_READ, name);
-        return delegate.openRead(name);
+        ReadableFile file = delegate.openRead(name);
+        return new ReadableFile() {
+            @Override
+            public int read(long position, ByteBuffer dst) throws IOException {
+                before(Op.READ, name);
+                return file.read(position, dst);
+            }
+
+            @Override
+            public long size() throws IOException {
+                return file.size();
+            }
+
+            @Override
+            public ByteBuffer map(long position, long size) throws IOException {
+                return file.map(position, size);
+            }
+
+            @Override
+            public void close() throws IOException {
+                file.close();
+            }
+        };
     }
 
     @Override

@@ -35,6 +35,10 @@ public abstract class ReadSource implements Closeable {
         return new Positional(file);
     }
 
+    /**
+     * The file's length in bytes when this source was opened. A source of a file that is still
+     * appended to (the active value-log file) does not follow it: its owner bounds reads itself.
+     */
     public long size() {
         return size;
     }

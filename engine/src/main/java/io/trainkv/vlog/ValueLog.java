@@ -24,8 +24,11 @@ import java.util.zip.CRC32C;
 /**
  * The value log: numbered append-only files of checksummed entries holding values too large to
  * move through compaction. One file is active (appended to by the write leader, read with
- * positional reads); the others are sealed (read through mappings). A file is fsynced before the
- * next is created. Reads verify each entry's checksum and report damage with file and offset.
+ * positional reads); the others are sealed (read through mappings where the storage mode has
+ * them). A file is fsynced before the next is created. Every read, scan and size is bounded by
+ * the bytes the file holds for readers ({@link VlogFile#readableBytes()}), never by what a read
+ * source saw when it was opened. Reads verify each entry's checksum and report damage with file
+ * and offset; a read that finds the log closed throws {@link IllegalStateException}.
  * Thread-safe for readers; {@link #add}, {@link #writePending}, {@link #discardPending} and
  * {@link #sync} belong to the single write leader.
  */
@@ -171,14 +174,34 @@ public final class ValueLog implements Closeable {
     }
 
     /**
+     * The live file {@code fileId} with a read reference taken (the caller must
+     * {@link VlogFile#unref()} it), or null if there is none. Checks {@link #closed} only after
+     * the lookup failed: close marks the log closed before it releases any file, so a file that a
+     * close took away is always reported as the close.
+     *
+     * @throws IllegalStateException if there is no such file because the log is closed
+     */
+    private VlogFile acquire(long fileId) {
+        VlogFile file = files.get(fileId);
+        if (file != null && file.tryRef()) {
+            return file;
+        }
+        if (closed) {
+            throw new IllegalStateException("database is closed");
+        }
+        return null;
+    }
+
+    /**
      * The value the pointer names, or null if its file has been collected (the caller's view is
      * stale: read again).
      *
      * @throws CorruptionException if the entry fails its checks or its file is missing
+     * @throws IllegalStateException if the log is closed and the file already released
      */
     public byte[] read(ValuePointer pointer) throws IOException {
-        VlogFile file = files.get(pointer.fileId());
-        if (file == null || !file.tryRef()) {
+        VlogFile file = acquire(pointer.fileId());
+        if (file == null) {
             if (collected.contains(pointer.fileId())) {
                 return null;
             }
@@ -198,10 +221,14 @@ public final class ValueLog implements Closeable {
         return collected.contains(fileId);
     }
 
-    /** Whether the pointer names a complete entry with a good checksum (recovery). */
+    /**
+     * Whether the pointer names a complete entry with a good checksum (recovery).
+     *
+     * @throws IllegalStateException if the log is closed and the file already released
+     */
     public boolean isValid(ValuePointer pointer) throws IOException {
-        VlogFile file = files.get(pointer.fileId());
-        if (file == null || !file.tryRef()) {
+        VlogFile file = acquire(pointer.fileId());
+        if (file == null) {
             return false;
         }
         try {
@@ -264,18 +291,34 @@ public final class ValueLog implements Closeable {
     }
 
     /**
-     * Reads the entries of a sealed file in order, stopping at its end or at the first entry that
-     * fails its checks, which is returned (null when the file ends cleanly, or is not a live sealed
-     * file). Whether the damage is a torn tail left by a crash or damage that live entries follow
-     * is the caller's to decide ({@link #nextSoundEntry(long, long)}).
+     * Where a scan of a value-log file stopped.
+     *
+     * @param offset    the end of the last entry visited, or where {@code damage} starts
+     * @param fileBytes the bytes the scan was bounded by: all of the file as the log holds it
+     * @param damage    the entry that failed its checks, or null if the entries ended cleanly or
+     *                  the visitor stopped the scan
      */
-    public CorruptionException scan(long fileId, EntryVisitor visitor) throws IOException {
-        VlogFile file = files.get(fileId);
-        if (file == null || file == active || !file.tryRef()) {
-            return null;
+    public record ScanEnd(long offset, long fileBytes, CorruptionException damage) {
+
+        /** Whether every byte of the file was read as sound entries. */
+        public boolean reachedEnd() {
+            return damage == null && offset == fileBytes;
         }
+    }
+
+    /**
+     * Reads the entries of a live sealed file in order, stopping at its end, at the first entry
+     * that fails its checks or where the visitor asks. Whether damage is a torn tail left by a
+     * crash or damage that live entries follow is the caller's to decide
+     * ({@link #nextSoundEntry(long, long)}).
+     *
+     * @throws IllegalArgumentException if {@code fileId} is not a live sealed file
+     * @throws IllegalStateException if the log is closed
+     */
+    public ScanEnd scan(long fileId, EntryVisitor visitor) throws IOException {
+        VlogFile file = acquireSealed(fileId);
         try {
-            return scanFile(file.source(), file.name, file.id, visitor);
+            return scanEntries(file.source(), file.readableBytes(), file.name, file.id, visitor);
         } finally {
             file.unref();
         }
@@ -283,18 +326,46 @@ public final class ValueLog implements Closeable {
 
     /**
      * {@link #nextSoundEntry(ReadSource, String, long, long)} in a live sealed file: the offset of
-     * the first sound entry at or after {@code from}, or -1 if there is none (or no such file).
+     * the first sound entry at or after {@code from}, or -1 if there is none.
+     *
+     * @throws IllegalArgumentException if {@code fileId} is not a live sealed file
+     * @throws IllegalStateException if the log is closed
      */
     public long nextSoundEntry(long fileId, long from) throws IOException {
-        VlogFile file = files.get(fileId);
-        if (file == null || file == active || !file.tryRef()) {
-            return -1;
-        }
+        VlogFile file = acquireSealed(fileId);
         try {
-            return nextSoundEntry(file.source(), file.name, file.id, from);
+            return nextSoundEntry(file.source(), file.readableBytes(), from);
         } finally {
             file.unref();
         }
+    }
+
+    /** {@link #acquire(long)} of a sealed file. */
+    private VlogFile acquireSealed(long fileId) {
+        VlogFile file = acquire(fileId);
+        if (file != null && file != active) {
+            return file;
+        }
+        if (file != null) {
+            file.unref();
+        }
+        throw new IllegalArgumentException("value log " + FileNames.name(fileId, FileNames.Kind.VALUE_LOG)
+                + " is not a live sealed file");
+    }
+
+    /**
+     * The length in bytes the storage reports for live file {@code fileId}: for a sealed file it
+     * equals {@link #size(long)} unless bytes the log never wrote were added to it.
+     *
+     * @throws IllegalArgumentException if there is no live file of that id
+     */
+    public long lengthInStorage(long fileId) throws IOException {
+        VlogFile file = files.get(fileId);
+        if (file == null) {
+            throw new IllegalArgumentException("value log " + FileNames.name(fileId, FileNames.Kind.VALUE_LOG)
+                    + " is not a live file");
+        }
+        return storage.size(file.name);
     }
 
     /**
@@ -307,7 +378,11 @@ public final class ValueLog implements Closeable {
      * 1 MiB, and a checksum is computed only where such a header fits in the file.
      */
     public static long nextSoundEntry(ReadSource source, String name, long fileId, long from) throws IOException {
-        long size = source.size();
+        return nextSoundEntry(source, source.size(), from);
+    }
+
+    /** {@link #nextSoundEntry(ReadSource, String, long, long)} in the first {@code size} bytes of {@code source}. */
+    private static long nextSoundEntry(ReadSource source, long size, long from) throws IOException {
         CRC32C check = new CRC32C();
         long windowStart = Math.max(0, from);
         while (windowStart + VlogFormat.HEADER_SIZE <= size) {
@@ -348,12 +423,17 @@ public final class ValueLog implements Closeable {
      */
     public static CorruptionException scanFile(ReadSource source, String name, long fileId, EntryVisitor visitor)
             throws IOException {
-        long size = source.size();
+        return scanEntries(source, source.size(), name, fileId, visitor).damage();
+    }
+
+    /** {@link #scanFile} over the first {@code size} bytes of {@code source}, saying where it stopped. */
+    private static ScanEnd scanEntries(ReadSource source, long size, String name, long fileId, EntryVisitor visitor)
+            throws IOException {
         long offset = 0;
         while (offset < size) {
             if (size - offset < VlogFormat.HEADER_SIZE) {
-                return new CorruptionException(name, offset, "value log " + name + " at offset " + offset
-                        + ": " + (size - offset) + " bytes are too few for an entry header");
+                return new ScanEnd(offset, size, new CorruptionException(name, offset, "value log " + name
+                        + " at offset " + offset + ": " + (size - offset) + " bytes are too few for an entry header"));
             }
             ByteBuffer header = source.read(offset, VlogFormat.HEADER_SIZE);
             long length = (long) VlogFormat.HEADER_SIZE + header.getInt(12) + header.getInt(16);
@@ -365,14 +445,14 @@ public final class ValueLog implements Closeable {
                 }
                 entry = decode(source, name, fileId, size, offset, (int) length);
             } catch (CorruptionException e) {
-                return e;
-            }
-            if (!visitor.visit(entry)) {
-                return null;
+                return new ScanEnd(offset, size, e);
             }
             offset += length;
+            if (!visitor.visit(entry)) {
+                break;
+            }
         }
-        return null;
+        return new ScanEnd(offset, size, null);
     }
 
     /** Ids of the files GC may collect: every live file but the active one, oldest first. */

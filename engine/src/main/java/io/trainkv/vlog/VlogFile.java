@@ -30,7 +30,11 @@ final class VlogFile {
     private volatile ReadSource source;
     private volatile boolean retired;
     private volatile long retiredAtVersion = -1;
-    /** Bytes readers may read: all of a sealed file; what the leader has appended to the active one. */
+    /**
+     * Bytes readers may read: all of a sealed file; what the leader has appended to the active
+     * one. The one bound of every read and scan: the active file's source was opened when the
+     * file was empty, so its own {@link ReadSource#size()} stays 0.
+     */
     private volatile long readableBytes;
 
     VlogFile(long id, String name, ReadSource source, long readableBytes, Release onRelease) {
@@ -41,6 +45,7 @@ final class VlogFile {
         this.onRelease = onRelease;
     }
 
+    /** The file's size in bytes as readers see it. */
     long readableBytes() {
         return readableBytes;
     }
@@ -50,12 +55,23 @@ final class VlogFile {
         readableBytes = bytes;
     }
 
+    /** Where the bytes are read from; reads are bounded by {@link #readableBytes()}, not by its size. */
     ReadSource source() {
         return source;
     }
 
-    /** Switches reads to {@code sealed} (a mapping of the now complete file). */
-    synchronized void seal(ReadSource sealed) {
+    /**
+     * Switches reads to {@code sealed} (a mapping of the now complete file).
+     *
+     * @throws IOException if {@code sealed} does not cover exactly the bytes appended (it is closed
+     *         and reads stay on the current source)
+     */
+    synchronized void seal(ReadSource sealed) throws IOException {
+        if (sealed.size() != readableBytes) {
+            sealed.close();
+            throw new IOException("value log " + name + " holds " + sealed.size() + " bytes once sealed, but "
+                    + readableBytes + " were appended to it");
+        }
         replaced.add(source);
         source = sealed;
     }
