@@ -941,35 +941,40 @@ public final class TrainKV implements AutoCloseable {
         for (DbIterator iterator : List.copyOf(openIterators)) {
             iterator.close();
         }
-        IOException failure = null;
-        try {
-            pipeline.close();
-        } catch (IOException e) {
-            failure = e;
-        }
-        flusher.close();
-        compactor.close();
-        try {
-            valueLog.close();
-        } catch (IOException e) {
-            failure = e;
-        }
-        try {
-            versions.close();
-        } catch (IOException e) {
-            failure = failure == null ? e : failure;
-        }
-        try {
-            directoryLock.close();
-        } catch (IOException e) {
-            failure = failure == null ? e : failure;
-        }
+        Throwable failure = null;
+        failure = closeStep(failure, pipeline::close);
+        failure = closeStep(failure, flusher::close);
+        failure = closeStep(failure, compactor::close);
+        failure = closeStep(failure, valueLog::close);
+        failure = closeStep(failure, versions::close);
+        failure = closeStep(failure, directoryLock::close);
         if (temporaryDirectory != null) {
             deleteRecursively(temporaryDirectory);
+        }
+        if (failure instanceof Error error) {
+            throw error;
         }
         if (failure != null) {
             throw new StorageException("error while closing database in " + storage.describe() + ": " + failure, failure);
         }
+    }
+
+    /** One step of {@link #close()}: it runs whatever earlier steps threw, so the lock is always released. */
+    private interface CloseStep {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code step}; returns the first failure of the close so far ({@code first}, else what the step threw). */
+    private static Throwable closeStep(Throwable first, CloseStep step) {
+        try {
+            step.run();
+        } catch (IOException | RuntimeException | Error e) {
+            if (first == null) {
+                return e;
+            }
+            first.addSuppressed(e);
+        }
+        return first;
     }
 
     void checkOpen() {

@@ -219,6 +219,25 @@ class ErrorInWritePathTest {
         reopenAndVerify(dir);
     }
 
+    @Test
+    void anErrorWhileClosingStillReleasesTheLockAndReachesTheCaller() throws Exception {
+        Path dir = tempDir.resolve("db");
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));
+        CountDownLatch outOfMemory = new CountDownLatch(1);
+        try (CapturedLogs logs = new CapturedLogs()) {
+            assertTimeoutPreemptively(HANG_GUARD, () -> {
+                TrainKV db = TrainKV.open(Options.at(dir).storage(storage).gcInterval(Duration.ZERO));
+                writeKeys(db, "before", 20);
+                // close fsyncs the value log's unsynced entries: that step fails, the later ones still run
+                storage.hook = FaultInjectingStorage.outOfMemory(Op.SYNC, ErrorInWritePathTest::isValueLog, outOfMemory);
+                assertThrows(OutOfMemoryError.class, db::close);
+                assertThrows(IllegalStateException.class, () -> db.get("before-0"));
+            });
+        }
+        assertEquals(0, outOfMemory.getCount(), "the Error was injected");
+        reopenAndVerify(dir);
+    }
+
     private void writeKeys(TrainKV db, String prefix, int count) {
         for (int i = 0; i < count; i++) {
             set(db, prefix + "-" + i, value(i, i % 2 == 0 ? 20 : 2000)); // every other one in the value log
