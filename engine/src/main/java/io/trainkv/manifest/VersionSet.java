@@ -26,7 +26,8 @@ import java.util.Set;
  *
  * <p>Open reopens the manifest's state and every table it names, and starts a fresh manifest
  * holding one snapshot edit. A manifest grown past the rewrite threshold is replaced the same way.
- * Opened read-only, it writes and deletes nothing, and {@link #logAndApply} is refused.
+ * Opened read-only, it writes and deletes nothing, and {@link #logAndApply} is refused, until
+ * {@link #startWriting()} (recovery opens it so, and starts writing once what it replayed is durable).
  * Nothing in memory changes unless the manifest write succeeded; after a failed one every further
  * edit is refused, because the manifest's tail is unknown (the database must be reopened).
  */
@@ -52,6 +53,8 @@ public final class VersionSet implements Closeable {
     private volatile Version current;
     /** The live manifest; null when opened read-only. */
     private ManifestLog manifest;
+    /** The manifest recovered at open, replaced by the first one {@link #startWriting()} writes; or null. */
+    private String recoveredManifest;
     private long nextFileNumber;
     private long lastVersion;
     private long logNumber;
@@ -74,14 +77,15 @@ public final class VersionSet implements Closeable {
 
     /**
      * Recovers the version set of a directory (or starts an empty one) and, unless
-     * {@code readOnly}, deletes the value-log files GC collected and writes a fresh manifest.
+     * {@code readOnly}, makes it writable ({@link #startWriting()}).
      *
      * @param minNextFileNumber one more than the highest file number present in the directory
      * @param obsoleteBytesBeforeRewrite obsolete file bytes waiting for deletion that trigger a
      *        manifest rewrite (see {@link #deleteAfterNextSnapshot})
      * @param blockCache the data-block cache tables read through, or null
      * @param indexCache the cache of table index and filter blocks, or null to keep them resident
-     * @param readOnly recover in memory only: nothing is written or deleted, no edit is accepted
+     * @param readOnly recover in memory only: nothing is written or deleted, and no edit is
+     *        accepted until {@link #startWriting()}
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
      *         of the wrong size, or unreadable
      */
@@ -92,6 +96,7 @@ public final class VersionSet implements Closeable {
                 blockCache, indexCache);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
         ManifestState state = ManifestState.of(replayed == null ? List.of() : replayed.edits());
+        set.recoveredManifest = replayed == null ? null : replayed.manifestName();
         set.lastVersion = state.lastVersion();
         set.logNumber = state.logNumber();
         set.valueLogDiscard.putAll(state.valueLogDiscard());
@@ -112,17 +117,29 @@ public final class VersionSet implements Closeable {
         }
         sortLevels(levels);
         set.current = new Version(levels);
-        if (readOnly) {
-            return set;
+        if (!readOnly) {
+            set.startWriting();
         }
-        for (long collected : set.valueLogsCollected) {
+        return set;
+    }
+
+    /**
+     * Makes a version set opened read-only writable: deletes the value-log files GC collected
+     * and writes a fresh manifest holding one snapshot edit, which {@code CURRENT} then names.
+     * Recovery calls it once everything it read back is durable.
+     *
+     * @throws IllegalStateException if the version set is already writable
+     */
+    public synchronized void startWriting() throws IOException {
+        if (manifest != null) {
+            throw new IllegalStateException("the version set is already writable");
+        }
+        for (long collected : valueLogsCollected) {
             storage.delete(FileNames.name(collected, FileNames.Kind.VALUE_LOG));
         }
-        long manifestNumber = set.nextFileNumber++;
-        set.manifest = ManifestLog.create(storage, manifestNumber,
-                set.snapshot(set.current, set.lastVersion, set.logNumber),
-                replayed == null ? null : replayed.manifestName());
-        return set;
+        long manifestNumber = nextFileNumber++;
+        manifest = ManifestLog.create(storage, manifestNumber, snapshot(current, lastVersion, logNumber),
+                recoveredManifest);
     }
 
     private TableHandle openTable(TableMeta meta) throws IOException {
