@@ -50,7 +50,8 @@ final class Recovery {
      * Recovers the database in {@code storage}, creating an empty one if the directory holds no
      * database files.
      *
-     * @throws CorruptionException naming file and offset, if damage is not a torn tail
+     * @throws CorruptionException naming file and offset, if damage is not a torn tail, or (naming
+     *         {@code CURRENT}) if the directory holds a database's files but no {@code CURRENT}
      */
     static Recovered run(Storage storage, Options options, BlockCache blockCache, BlockCache indexCache)
             throws IOException {

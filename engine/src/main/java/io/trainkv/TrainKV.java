@@ -174,7 +174,8 @@ public final class TrainKV implements AutoCloseable {
      *
      * @throws DatabaseLockedException if another process or another open instance owns the directory
      * @throws CorruptionException naming the file and offset, if a file is damaged other than by a
-     *         torn tail; an open that fails so has changed no file (see {@link Recovery})
+     *         torn tail, or (naming {@code CURRENT}) if the directory holds a database's files but no
+     *         {@code CURRENT}; an open that fails so has changed no file (see {@link Recovery})
      * @throws StorageException on an I/O error, or if a read-only open finds no database
      */
     public static TrainKV open(Options options) {

@@ -79,6 +79,11 @@ public final class VersionSet implements Closeable {
      * Recovers the version set of a directory (or starts an empty one) and, unless
      * {@code readOnly}, makes it writable ({@link #startWriting()}).
      *
+     * <p>A directory without {@code CURRENT} is a new database only if it holds none of a
+     * database's files: no table, WAL or value log, and no manifest that names a table. A manifest
+     * naming none, or one cut short, is what a first open leaves when a crash stops it before
+     * {@code CURRENT} is written (it creates WALs and value logs only after); it holds nothing.
+     *
      * @param minNextFileNumber one more than the highest file number present in the directory
      * @param obsoleteBytesBeforeRewrite obsolete file bytes waiting for deletion that trigger a
      *        manifest rewrite (see {@link #deleteAfterNextSnapshot})
@@ -87,7 +92,8 @@ public final class VersionSet implements Closeable {
      * @param readOnly recover in memory only: nothing is written or deleted, and no edit is
      *        accepted until {@link #startWriting()}
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
-     *         of the wrong size, or unreadable
+     *         of the wrong size, or unreadable; or, naming {@code CURRENT}, if there is no
+     *         {@code CURRENT} but the directory holds a database's files
      */
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
                                   long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,
@@ -95,6 +101,9 @@ public final class VersionSet implements Closeable {
         VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite,
                 blockCache, indexCache);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
+        if (replayed == null) {
+            requireNoDatabase(storage, maxLevels);
+        }
         ManifestState state = ManifestState.of(replayed == null ? List.of() : replayed.edits());
         set.recoveredManifest = replayed == null ? null : replayed.manifestName();
         set.lastVersion = state.lastVersion();
@@ -121,6 +130,41 @@ public final class VersionSet implements Closeable {
             set.startWriting();
         }
         return set;
+    }
+
+    /**
+     * Refuses a directory without {@code CURRENT} that holds a database's files (see
+     * {@link #open}): opening it as a new database would delete them as orphans.
+     *
+     * @throws CorruptionException naming {@code CURRENT}
+     */
+    private static void requireNoDatabase(Storage storage, int maxLevels) throws IOException {
+        List<String> found = new ArrayList<>();
+        for (String name : storage.list()) {
+            boolean databaseFile = FileNames.parseNumber(name, FileNames.Kind.TABLE) >= 0
+                    || FileNames.parseNumber(name, FileNames.Kind.WAL) >= 0
+                    || FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG) >= 0;
+            if (!databaseFile && FileNames.parseManifest(name) >= 0) {
+                try {
+                    databaseFile = !ManifestState.of(ManifestLog.replay(storage, name, maxLevels).edits())
+                            .liveTables().isEmpty();
+                } catch (CorruptionException cutShort) {
+                    databaseFile = false; // a first open's manifest, torn by a crash: it names nothing
+                }
+            }
+            if (databaseFile) {
+                found.add(name);
+            }
+        }
+        if (!found.isEmpty()) {
+            found.sort(null);
+            throw new CorruptionException(FileNames.CURRENT, 0, storage.describe() + " is not a TrainKV database (no "
+                    + FileNames.CURRENT + " file) but holds " + found.size() + " of a database's files ("
+                    + String.join(", ", found.subList(0, Math.min(found.size(), 5)))
+                    + (found.size() > 5 ? ", ..." : "") + "): its " + FileNames.CURRENT + " is lost; nothing was "
+                    + "changed. Restore " + FileNames.CURRENT + " (the name of the live manifest and a newline) to "
+                    + "open it");
+        }
     }
 
     /**
