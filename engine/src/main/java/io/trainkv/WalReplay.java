@@ -164,6 +164,7 @@ final class WalReplay {
                 throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
                         + recordOffset + ": batch version " + version + " is out of range");
             }
+            List<DamagedValue> damagedHere = new ArrayList<>();
             for (DecodedEntry e : batch) {
                 if ((e.meta() & ValueStruct.META_VALUE_POINTER) == 0) {
                     continue;
@@ -179,9 +180,8 @@ final class WalReplay {
                 if (finding == null) {
                     continue;
                 }
-                String batchAt = "write-ahead log " + name + " at offset " + recordOffset + " (key "
-                        + Bytes.escape(e.key()) + ", version " + version + ")";
                 if (newest && finding.mayBeTorn()) {
+                    // the batch was never committed, so damage in its other values costs nothing
                     result.tornAt = recordOffset;
                     return "the batch at version " + version + " points to a value a crash left unwritten ("
                             + finding.problem().getMessage() + "; " + finding.reason() + "); the batch was not committed";
@@ -190,10 +190,12 @@ final class WalReplay {
                 String why = finding.mayBeTorn()
                         ? "the log is not the newest, and a log is closed only after the values it points to are synced"
                         : finding.reason();
-                damaged.add(new DamagedValue(e.key(), version, new CorruptionException(problem.fileName(),
-                        problem.offset(), problem.getMessage() + "; " + batchAt + " points to this entry, and it is "
-                        + "damage, not a torn tail: " + why, problem)));
+                damagedHere.add(new DamagedValue(e.key(), version, new CorruptionException(problem.fileName(),
+                        problem.offset(), problem.getMessage() + "; write-ahead log " + name + " at offset "
+                        + recordOffset + " (key " + Bytes.escape(e.key()) + ", version " + version + ") points to "
+                        + "this entry, and it is damage, not a torn tail: " + why, problem)));
             }
+            damaged.addAll(damagedHere);
             for (DecodedEntry e : batch) {
                 memtable.put(e.key(), e.version(), e.meta(), e.userMeta(), e.expiresAt(), e.value());
             }
