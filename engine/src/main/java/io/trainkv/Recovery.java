@@ -29,8 +29,8 @@ import java.util.TreeSet;
  * batches point into and the newest one, then cuts the torn tail of the newest WAL and fsyncs every
  * replayed WAL (values before the pointers to them, as the write path syncs them), and only then
  * writes a fresh manifest, starts a new value-log file and deletes what the manifest proves
- * obsolete. The new WAL and the flush of the replayed
- * memtables come after that, so a replayed WAL that is no longer the newest can never tear.
+ * obsolete. The new WAL and the flush of the replayed memtables come after that, so a replayed WAL
+ * that is no longer the newest can never tear.
  */
 final class Recovery {
 
@@ -78,15 +78,12 @@ final class Recovery {
                 replayed = WalReplay.replay(storage, walNumbers, pointers, readOnly);
                 valueLogsToSync.addAll(pointers.filesRead());
             }
-            // The newest value-log file is the only one a crashed session can have left unsynced
-            // bytes in: each is fsynced in full before a newer one is created (here too).
-            for (int i = valueLogIds.size() - 1; i >= 0; i--) {
-                if (!collected.contains(valueLogIds.get(i))) {
-                    valueLogsToSync.add(valueLogIds.get(i));
-                    break;
-                }
-            }
             if (!readOnly) {
+                // Besides the files replayed batches point into, the newest value-log file: the only
+                // one a crashed session can have left unsynced bytes in, as each is fsynced in full
+                // before a newer one is created (here too).
+                valueLogIds.stream().filter(id -> !collected.contains(id)).max(Long::compare)
+                        .ifPresent(valueLogsToSync::add);
                 for (long id : valueLogsToSync) {
                     sync(storage, FileNames.name(id, FileNames.Kind.VALUE_LOG));
                 }

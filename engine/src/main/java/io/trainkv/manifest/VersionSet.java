@@ -149,7 +149,7 @@ public final class VersionSet implements Closeable {
                     databaseFile = !ManifestState.of(ManifestLog.replay(storage, name, maxLevels).edits())
                             .liveTables().isEmpty();
                 } catch (CorruptionException cutShort) {
-                    databaseFile = false; // a first open's manifest, torn by a crash: it names nothing
+                    databaseFile = false; // alone, a first open's manifest torn by a crash; else the rest refuses
                 }
             }
             if (databaseFile) {
@@ -159,11 +159,11 @@ public final class VersionSet implements Closeable {
         if (!found.isEmpty()) {
             found.sort(null);
             throw new CorruptionException(FileNames.CURRENT, 0, storage.describe() + " is not a TrainKV database (no "
-                    + FileNames.CURRENT + " file) but holds " + found.size() + " of a database's files ("
+                    + FileNames.CURRENT + " file), yet holds " + found.size() + " of a database's files ("
                     + String.join(", ", found.subList(0, Math.min(found.size(), 5)))
-                    + (found.size() > 5 ? ", ..." : "") + "): its " + FileNames.CURRENT + " is lost; nothing was "
-                    + "changed. Restore " + FileNames.CURRENT + " (the name of the live manifest and a newline) to "
-                    + "open it");
+                    + (found.size() > 5 ? ", ..." : "") + "); opening it as a new database would delete them, so "
+                    + "nothing was changed. If its " + FileNames.CURRENT + " was lost, restore it (the name of the "
+                    + "live manifest and a newline)");
         }
     }
 
