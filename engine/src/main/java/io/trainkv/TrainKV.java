@@ -31,7 +31,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -182,7 +181,9 @@ public final class TrainKV implements AutoCloseable {
      * torn-tail cut, no orphan deletion, no flush, compaction or GC.
      *
      * @throws DatabaseLockedException if another process or another open instance owns the directory
-     * @throws CorruptionException if a log is damaged other than by a torn tail
+     * @throws CorruptionException naming the file and offset, if a file is damaged other than by a
+     *         torn tail, or (naming {@code CURRENT}) if the directory holds a database's files but no
+     *         {@code CURRENT}; an open that fails so has changed no file (see {@link Recovery})
      * @throws StorageException on an I/O error, or if a read-only open finds no database
      */
     public static TrainKV open(Options options) {
@@ -220,43 +221,13 @@ public final class TrainKV implements AutoCloseable {
         Flusher flusher = null;
         Compactor compactor = null;
         try {
-            List<String> names = storage.list();
-            long maxFileNumber = 0;
-            for (String name : names) {
-                maxFileNumber = Math.max(maxFileNumber, FileNames.parseManifest(name));
-                for (FileNames.Kind kind : FileNames.Kind.values()) {
-                    maxFileNumber = Math.max(maxFileNumber, FileNames.parseNumber(name, kind));
-                }
-            }
             blockCache = options.blockCacheBytes() > 0 ? new BlockCache(options.blockCacheBytes(), options.blockSize()) : null;
             indexCache = options.indexCacheBytes() > 0 ? new BlockCache(options.indexCacheBytes(), 64 * 1024) : null;
-            versions = VersionSet.open(storage, options.maxLevels(), options.mmap(), options.manifestRewriteSize(),
-                    maxFileNumber + 1, Math.max(16L << 20, options.memtableSize()), blockCache, indexCache,
-                    options.readOnly());
-            List<Long> walNumbers = new ArrayList<>();
-            for (String name : names) {
-                long number = FileNames.parseNumber(name, FileNames.Kind.WAL);
-                if (number >= versions.logNumber()) {
-                    walNumbers.add(number);
-                }
-            }
-            Collections.sort(walNumbers);
-            List<Long> valueLogIds = new ArrayList<>();
-            for (String name : storage.list()) {
-                long number = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
-                if (number >= 0) {
-                    valueLogIds.add(number);
-                }
-            }
-            Collections.sort(valueLogIds);
-            valueLog = ValueLog.open(storage, valueLogIds, versions.valueLogsCollected(), options.valueLogFileSize(),
-                    options.mmap(), versions::newFileNumber, versions::deleteAfterNextSnapshot, options.readOnly());
-            WalReplay.Result replayed = WalReplay.replay(storage, walNumbers, valueLog, options.readOnly());
+            Recovery.Recovered recovered = Recovery.run(storage, options, blockCache, indexCache);
+            versions = recovered.versions();
+            valueLog = recovered.valueLog();
             VersionClock clock = new VersionClock();
-            clock.advanceTo(Math.max(versions.lastVersion(), replayed.maxVersion));
-            if (!options.readOnly()) {
-                deleteOrphans(storage, names, versions);
-            }
+            clock.advanceTo(recovered.lastVersion());
             PipelineLink link = new PipelineLink();
             SnapshotRegistry snapshots = new SnapshotRegistry(link::visibleVersion);
             compactor = new Compactor(storage, versions, snapshots, options.clock(),
@@ -270,7 +241,7 @@ public final class TrainKV implements AutoCloseable {
             link.flusher = flusher;
             link.compactor = compactor;
             WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, valueLog,
-                    replayed.memtables, flusher::schedule);
+                    recovered.memtables(), flusher::schedule);
             link.pipeline = pipeline;
             flusher.attach(pipeline);
             if (!options.readOnly()) { // read-only: the replayed memtables stay in memory, the levels as they are
@@ -322,32 +293,6 @@ public final class TrainKV implements AutoCloseable {
     private static StorageException notADatabase(String directory, String reason) {
         return new StorageException(directory + " is not a TrainKV database (" + reason
                 + "); a read-only open creates nothing", null);
-    }
-
-    /**
-     * Deletes files a crash or an interrupted background job left behind: tables the manifest does
-     * not name, WALs already flushed, manifests other than the live one, a stale {@code CURRENT.tmp}.
-     */
-    private static void deleteOrphans(Storage storage, List<String> names, VersionSet versions) throws IOException {
-        Set<Long> liveTables = versions.liveTableNumbers();
-        List<String> deleted = new ArrayList<>();
-        for (String name : names) {
-            long table = FileNames.parseNumber(name, FileNames.Kind.TABLE);
-            long wal = FileNames.parseNumber(name, FileNames.Kind.WAL);
-            boolean orphan = (table >= 0 && !liveTables.contains(table))
-                    || (wal >= 0 && wal < versions.logNumber())
-                    || (FileNames.parseManifest(name) >= 0 && !name.equals(versions.manifestName()))
-                    || name.equals(FileNames.CURRENT_TEMP);
-            if (orphan && storage.exists(name)) {
-                storage.delete(name);
-                deleted.add(name);
-            }
-        }
-        if (!deleted.isEmpty()) {
-            storage.syncDirectory();
-            LOG.log(System.Logger.Level.INFO, () -> "deleted " + deleted.size() + " files of " + storage.describe()
-                    + " that the manifest no longer needs (obsolete, or left by an interrupted job): " + deleted);
-        }
     }
 
     /** Sets {@code key} to {@code value}. */

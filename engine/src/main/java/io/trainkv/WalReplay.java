@@ -5,10 +5,10 @@ import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadableFile;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
+import io.trainkv.util.Bytes;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
-import io.trainkv.vlog.ValueLog;
 import io.trainkv.wal.WalBatchDecoder;
 import io.trainkv.wal.WalCorruptionException;
 import io.trainkv.wal.WalReader;
@@ -18,142 +18,201 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Rebuilds memtables from the WAL files of a directory at open. Each WAL becomes one memtable, in
- * file-number order. A torn tail of the newest WAL ends the log: it is reported at WARN and cut off,
- * so that the file never becomes an older log with a bad tail. A batch of the newest WAL whose
- * value pointers name value-log entries a crash left unwritten was never committed: it ends the
- * log the same way. Any other damage is a {@link CorruptionException} naming the file and offset.
- * Empty WALs are deleted. A read-only replay changes no file: a torn tail is only skipped, and
- * empty WALs are left in place.
+ * Rebuilds memtables from the WAL files of a directory at open, reading only: each WAL becomes one
+ * memtable, in file-number order, and {@link Result#makeDurable} then applies what the replay
+ * decided. A torn tail of the newest WAL ends the log: it is reported at WARN and cut off, so that
+ * the file never becomes an older log with a bad tail. Any other damage is a
+ * {@link CorruptionException} naming the file and offset, thrown before any file is changed.
+ *
+ * <p>Value pointers are checked against the value log ({@link ValuePointerCheck}). A batch of the
+ * newest WAL whose value a crash left unwritten was never committed: it ends the log like a torn
+ * record. A value the value log shows was written in full and damaged since is not a torn tail;
+ * the open fails naming the value-log file and offset, unless a later write of the same key,
+ * replayed too, makes the value dead: then it costs nothing and is reported at WARN.
  */
 final class WalReplay {
 
     private static final System.Logger LOG = System.getLogger(WalReplay.class.getName());
 
-    /** The memtables rebuilt, oldest first, and the highest version found. */
+    /** The memtables rebuilt, the highest version found, and what must change on disk. */
     static final class Result {
+        /** Rebuilt memtables, oldest first; WALs without a record have none. */
         final List<MemTable> memtables = new ArrayList<>();
         long maxVersion;
-    }
+        private final List<String> replayed = new ArrayList<>();
+        private final List<String> empty = new ArrayList<>();
+        private String tornWal;
+        private long tornAt = -1;
 
-    private WalReplay() {
-    }
-
-    static Result replay(Storage storage, List<Long> walNumbers, ValueLog valueLog, boolean readOnly)
-            throws IOException {
-        Result result = new Result();
-        boolean deleted = false;
-        for (int i = 0; i < walNumbers.size(); i++) {
-            long number = walNumbers.get(i);
-            String name = FileNames.name(number, FileNames.Kind.WAL);
-            MemTable memtable = new MemTable(number);
-            boolean newest = i == walNumbers.size() - 1;
-            long records = replayFile(storage, name, newest, memtable, valueLog, readOnly, result);
-            if (records > 0) {
-                result.memtables.add(memtable);
-            } else if (!readOnly) {
+        /**
+         * Makes what the replay read durable before anything can depend on it: cuts the torn tail
+         * of the newest WAL, fsyncs every WAL replayed (a killed process may have left its bytes
+         * in the page cache only, and a log that is no longer the newest must never tear), and
+         * deletes the WALs that hold no record.
+         */
+        void makeDurable(Storage storage) throws IOException {
+            for (String name : replayed) {
+                try (WritableFile file = storage.openAppend(name)) {
+                    if (name.equals(tornWal)) {
+                        file.truncate(tornAt);
+                    }
+                    file.sync();
+                }
+            }
+            for (String name : empty) {
                 storage.delete(name);
-                deleted = true;
+            }
+            if (!empty.isEmpty()) {
+                storage.syncDirectory();
             }
         }
-        if (deleted) {
-            storage.syncDirectory();
-        }
-        return result;
+    }
+
+    /** A pointer of a replayed batch into a damaged value-log entry, kept until we know if it is live. */
+    private record DamagedValue(byte[] key, long version, CorruptionException damage) {
     }
 
     /** One decoded WAL entry, held until its whole batch has been checked. */
     private record DecodedEntry(long version, byte meta, byte userMeta, long expiresAt, byte[] key, byte[] value) {
     }
 
-    private static long replayFile(Storage storage, String name, boolean newest, MemTable memtable, ValueLog valueLog,
-                                   boolean readOnly, Result result) throws IOException {
-        long records = 0;
-        long tornAt;
-        long fileSize;
-        String tornReason;
-        try (ReadableFile file = storage.openRead(name)) {
-            WalReader reader = new WalReader(file, name, newest);
-            fileSize = reader.fileSize();
-            tornAt = -1;
-            tornReason = null;
-            ByteBuffer payload;
-            List<DecodedEntry> batch = new ArrayList<>();
-            while ((payload = reader.next()) != null) {
-                long recordOffset = reader.recordOffset();
-                long version;
-                batch.clear();
-                try {
-                    version = WalBatchDecoder.decode(payload, (v, meta, userMeta, expiresAt, key, value) ->
-                            batch.add(new DecodedEntry(v, meta, userMeta, expiresAt, key, value)));
-                } catch (IllegalArgumentException e) {
-                    throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
-                            + recordOffset + ": malformed batch: " + e.getMessage(), e);
-                }
-                if (version < KeyFormat.MIN_VERSION || version > KeyFormat.MAX_VERSION) {
-                    throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
-                            + recordOffset + ": batch version " + version + " is out of range");
-                }
-                String badPointer = firstInvalidPointer(batch, valueLog);
-                if (badPointer != null) {
-                    if (!newest) {
-                        throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
-                                + recordOffset + ": batch at version " + version + " points to " + badPointer);
-                    }
-                    tornAt = recordOffset;
-                    tornReason = "the batch at version " + version + " points to " + badPointer
-                            + ", which a crash left unwritten; the batch was not committed";
-                    break;
-                }
-                for (DecodedEntry e : batch) {
-                    memtable.put(e.key(), e.version(), e.meta(), e.userMeta(), e.expiresAt(), e.value());
-                }
-                result.maxVersion = Math.max(result.maxVersion, version);
-                records++;
-            }
-            if (tornAt < 0) {
-                tornAt = reader.tornTailOffset();
-                tornReason = reader.tornTailReason();
-            }
-        } catch (WalCorruptionException e) {
-            throw new CorruptionException(e.fileName(), e.offset(), "write-ahead log " + e.getMessage(), e);
-        }
-        if (tornAt >= 0) {
-            long cut = tornAt;
-            String reason = tornReason;
-            LOG.log(System.Logger.Level.WARNING, () -> "write-ahead log " + name + " ends in a torn tail at offset "
-                    + cut + " (" + reason + "); " + (readOnly ? "ignoring" : "dropping") + " the " + (fileSize - cut)
-                    + " bytes from there on");
-            if (!readOnly) {
-                try (WritableFile file = storage.openAppend(name)) {
-                    file.truncate(tornAt);
-                    file.sync();
-                }
-            }
-        }
-        return records;
+    private WalReplay() {
     }
 
     /**
-     * A description of the first value pointer of the batch that names no complete entry, or
-     * null. A pointer into a file GC collected is fine: GC rewrote (and synced) every entry of it
-     * that was still live before collecting it, so the pointer is superseded.
+     * Replays {@code walNumbers} (ascending) without changing any file.
+     *
+     * @param valueLog the value-log files, read to check the pointers of replayed batches
+     * @param readOnly only for the wording of the torn-tail warning (ignored rather than dropped)
+     * @throws CorruptionException naming the file and offset of damage that is not a torn tail of
+     *         the newest WAL, or of a damaged value-log entry a live replayed write points to
      */
-    private static String firstInvalidPointer(List<DecodedEntry> batch, ValueLog valueLog) throws IOException {
-        for (DecodedEntry e : batch) {
-            if ((e.meta() & ValueStruct.META_VALUE_POINTER) != 0) {
+    static Result replay(Storage storage, List<Long> walNumbers, ValuePointerCheck valueLog, boolean readOnly)
+            throws IOException {
+        Result result = new Result();
+        List<DamagedValue> damaged = new ArrayList<>();
+        String tornReason = null;
+        long tornFileSize = 0;
+        for (int i = 0; i < walNumbers.size(); i++) {
+            long number = walNumbers.get(i);
+            String name = FileNames.name(number, FileNames.Kind.WAL);
+            MemTable memtable = new MemTable(number);
+            boolean newest = i == walNumbers.size() - 1;
+            try (ReadableFile file = storage.openRead(name)) {
+                WalReader reader = new WalReader(file, name, newest);
+                String torn = replayFile(reader, name, newest, memtable, valueLog, damaged, result);
+                if (torn == null && reader.tornTailOffset() >= 0) {
+                    result.tornAt = reader.tornTailOffset();
+                    torn = reader.tornTailReason();
+                }
+                if (torn != null) {
+                    result.tornWal = name;
+                    tornReason = torn;
+                    tornFileSize = reader.fileSize();
+                }
+            } catch (WalCorruptionException e) {
+                throw new CorruptionException(e.fileName(), e.offset(), "write-ahead log " + e.getMessage(), e);
+            }
+            if (memtable.isEmpty()) {
+                result.empty.add(name);
+            } else {
+                result.memtables.add(memtable);
+                result.replayed.add(name);
+            }
+        }
+        for (DamagedValue d : damaged) {
+            long newer = newestVersion(result.memtables, d.key());
+            if (newer <= d.version()) {
+                throw d.damage();
+            }
+            LOG.log(System.Logger.Level.WARNING, () -> d.damage().getMessage() + "; a later write of the key (version "
+                    + newer + ") replaced the value, so nothing is lost, but the value-log file holds damage");
+        }
+        if (tornReason != null) {
+            String reason = tornReason;
+            long cut = result.tornAt;
+            long bytes = tornFileSize - cut;
+            LOG.log(System.Logger.Level.WARNING, () -> "write-ahead log " + result.tornWal + " ends in a torn tail at "
+                    + "offset " + cut + " (" + reason + "); " + (readOnly ? "ignoring" : "dropping") + " the " + bytes
+                    + " bytes from there on");
+        }
+        return result;
+    }
+
+    /**
+     * Replays one WAL into {@code memtable}; returns why the log ends early if a batch of the
+     * newest WAL points at a value a crash left unwritten (its offset is then in
+     * {@code result.tornAt}), else null.
+     */
+    private static String replayFile(WalReader reader, String name, boolean newest, MemTable memtable,
+                                     ValuePointerCheck valueLog, List<DamagedValue> damaged, Result result)
+            throws IOException {
+        ByteBuffer payload;
+        List<DecodedEntry> batch = new ArrayList<>();
+        while ((payload = reader.next()) != null) {
+            long recordOffset = reader.recordOffset();
+            long version;
+            batch.clear();
+            try {
+                version = WalBatchDecoder.decode(payload, (v, meta, userMeta, expiresAt, key, value) ->
+                        batch.add(new DecodedEntry(v, meta, userMeta, expiresAt, key, value)));
+            } catch (IllegalArgumentException e) {
+                throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
+                        + recordOffset + ": malformed batch: " + e.getMessage(), e);
+            }
+            if (version < KeyFormat.MIN_VERSION || version > KeyFormat.MAX_VERSION) {
+                throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
+                        + recordOffset + ": batch version " + version + " is out of range");
+            }
+            List<DamagedValue> damagedHere = new ArrayList<>();
+            for (DecodedEntry e : batch) {
+                if ((e.meta() & ValueStruct.META_VALUE_POINTER) == 0) {
+                    continue;
+                }
                 ValuePointer pointer;
                 try {
                     pointer = ValuePointer.decode(e.value());
                 } catch (IllegalArgumentException bad) {
-                    return "a malformed value pointer (" + bad.getMessage() + ")";
+                    throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
+                            + recordOffset + ": malformed value pointer: " + bad.getMessage(), bad);
                 }
-                if (!valueLog.isCollected(pointer.fileId()) && !valueLog.isValid(pointer)) {
-                    return "value log " + FileNames.name(pointer.fileId(), FileNames.Kind.VALUE_LOG) + " offset "
-                            + pointer.offset() + " (" + pointer.length() + " bytes)";
+                ValuePointerCheck.Finding finding = valueLog.check(pointer, e.key(), version);
+                if (finding == null) {
+                    continue;
                 }
+                if (newest && finding.mayBeTorn()) {
+                    // the batch was never committed, so damage in its other values costs nothing
+                    result.tornAt = recordOffset;
+                    return "the batch at version " + version + " points to a value a crash left unwritten ("
+                            + finding.problem().getMessage() + "; " + finding.reason() + "); the batch was not committed";
+                }
+                CorruptionException problem = finding.problem();
+                String why = finding.mayBeTorn()
+                        ? "the log is not the newest, and a log is closed only after the values it points to are synced"
+                        : finding.reason();
+                damagedHere.add(new DamagedValue(e.key(), version, new CorruptionException(problem.fileName(),
+                        problem.offset(), problem.getMessage() + "; write-ahead log " + name + " at offset "
+                        + recordOffset + " (key " + Bytes.escape(e.key()) + ", version " + version + ") points to "
+                        + "this entry, and it is damage, not a torn tail: " + why, problem)));
             }
+            damaged.addAll(damagedHere);
+            for (DecodedEntry e : batch) {
+                memtable.put(e.key(), e.version(), e.meta(), e.userMeta(), e.expiresAt(), e.value());
+            }
+            result.maxVersion = Math.max(result.maxVersion, version);
         }
         return null;
+    }
+
+    /** The newest version of {@code key} in the replayed memtables, or 0. */
+    private static long newestVersion(List<MemTable> memtables, byte[] key) {
+        long newest = 0;
+        for (MemTable memtable : memtables) {
+            ValueStruct found = memtable.get(key, KeyFormat.MAX_VERSION);
+            if (found != null) {
+                newest = Math.max(newest, found.version());
+            }
+        }
+        return newest;
     }
 }

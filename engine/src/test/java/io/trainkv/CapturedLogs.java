@@ -6,17 +6,20 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 /**
  * Keeps what the engine logs (through {@link System.Logger}, which writes to java.util.logging
  * under {@code io.trainkv}) while a test provokes failures: the records can be checked, and a
- * green run prints nothing.
+ * green run prints nothing. Close it to restore logging.
  */
-final class CapturedLogs implements AutoCloseable {
+public final class CapturedLogs implements AutoCloseable {
 
+    /** Held strongly: the logging framework keeps loggers only weakly. */
     private final Logger logger = Logger.getLogger("io.trainkv");
+    private final boolean usedParentHandlers = logger.getUseParentHandlers();
     private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-    private final boolean parentHandlers;
+    private final SimpleFormatter formatter = new SimpleFormatter();
     private final Handler handler = new Handler() {
         @Override
         public void publish(LogRecord record) {
@@ -32,8 +35,8 @@ final class CapturedLogs implements AutoCloseable {
         }
     };
 
-    CapturedLogs() {
-        parentHandlers = logger.getUseParentHandlers();
+    /** Starts capturing every record of the {@code io.trainkv} loggers. */
+    public CapturedLogs() {
         logger.addHandler(handler);
         logger.setUseParentHandlers(false);
     }
@@ -59,12 +62,18 @@ final class CapturedLogs implements AutoCloseable {
         return false;
     }
 
+    /** The formatted messages logged at {@code level} or above so far, oldest first. */
+    public List<String> messages(Level level) {
+        return records.stream().filter(r -> r.getLevel().intValue() >= level.intValue())
+                .map(formatter::formatMessage).toList();
+    }
+
     /** The records, for failure messages. */
     @Override
     public String toString() {
         StringBuilder text = new StringBuilder();
         for (LogRecord record : records) {
-            text.append(record.getLevel()).append(' ').append(record.getMessage()).append(": ")
+            text.append(record.getLevel()).append(' ').append(formatter.formatMessage(record)).append(": ")
                     .append(record.getThrown()).append('\n');
         }
         return text.toString();
@@ -73,6 +82,6 @@ final class CapturedLogs implements AutoCloseable {
     @Override
     public void close() {
         logger.removeHandler(handler);
-        logger.setUseParentHandlers(parentHandlers);
+        logger.setUseParentHandlers(usedParentHandlers);
     }
 }

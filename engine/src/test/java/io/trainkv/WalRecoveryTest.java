@@ -42,11 +42,11 @@ class WalRecoveryTest {
     }
 
     /**
-     * Leaves {@code NNNNNN.wal} as a crashed database would: one single-key batch per key, at
-     * version {@code i + 1}, never flushed.
+     * Leaves {@code NNNNNN.wal} in a database's directory as a crashed database would: one
+     * single-key batch per key, at version {@code i + 1}, never flushed.
      */
     private static Path writeWal(Path dir, long number, int from, int to) throws IOException {
-        Files.createDirectories(dir);
+        emptyDatabase(dir);
         WalBatchEncoder encoder = new WalBatchEncoder();
         for (int i = from; i < to; i++) {
             encoder.beginBatch(i + 1);
@@ -57,6 +57,26 @@ class WalRecoveryTest {
         Path wal = dir.resolve(FileNames.name(number, FileNames.Kind.WAL));
         Files.write(wal, Arrays.copyOfRange(records.array(), 0, records.limit()));
         return wal;
+    }
+
+    /**
+     * Creates an empty database in {@code dir} unless there is one (open refuses WALs without a
+     * {@code CURRENT}), without the empty WAL and value-log file its open left.
+     */
+    private static void emptyDatabase(Path dir) throws IOException {
+        if (Files.exists(dir.resolve(FileNames.CURRENT))) {
+            return;
+        }
+        TrainKV.open(Options.at(dir)).close();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                String name = p.getFileName().toString();
+                if (FileNames.parseNumber(name, FileNames.Kind.WAL) >= 0
+                        || FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG) >= 0) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     private static List<Path> wals(Path dir) throws IOException {

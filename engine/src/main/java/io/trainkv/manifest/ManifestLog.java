@@ -55,6 +55,16 @@ public final class ManifestLog implements Closeable {
             throw new CorruptionException(FileNames.CURRENT, 0, "CURRENT names " + manifestName
                     + ", which does not exist");
         }
+        return replay(storage, manifestName, maxLevels);
+    }
+
+    /**
+     * Reads the edits of the manifest {@code manifestName}, whether or not {@code CURRENT} names it.
+     *
+     * @throws io.trainkv.CorruptionException naming the file and offset of any damage, or if the
+     *         manifest holds no complete edit
+     */
+    public static Replayed replay(Storage storage, String manifestName, int maxLevels) throws IOException {
         List<VersionEdit> edits = new ArrayList<>();
         try (ReadableFile file = storage.openRead(manifestName)) {
             WalReader reader = new WalReader(file, manifestName, true, false);

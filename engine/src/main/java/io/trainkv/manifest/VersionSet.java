@@ -26,7 +26,8 @@ import java.util.Set;
  *
  * <p>Open reopens the manifest's state and every table it names, and starts a fresh manifest
  * holding one snapshot edit. A manifest grown past the rewrite threshold is replaced the same way.
- * Opened read-only, it writes and deletes nothing, and {@link #logAndApply} is refused.
+ * Opened read-only, it writes and deletes nothing, and {@link #logAndApply} is refused, until
+ * {@link #startWriting()} (recovery opens it so, and starts writing once what it replayed is durable).
  * Nothing in memory changes unless the manifest write succeeded; after a failed one every further
  * edit is refused, because the manifest's tail is unknown (the database must be reopened).
  */
@@ -52,6 +53,8 @@ public final class VersionSet implements Closeable {
     private volatile Version current;
     /** The live manifest; null when opened read-only. */
     private ManifestLog manifest;
+    /** The manifest recovered at open, replaced by the first one {@link #startWriting()} writes; or null. */
+    private String recoveredManifest;
     private long nextFileNumber;
     private long lastVersion;
     private long logNumber;
@@ -74,16 +77,23 @@ public final class VersionSet implements Closeable {
 
     /**
      * Recovers the version set of a directory (or starts an empty one) and, unless
-     * {@code readOnly}, deletes the value-log files GC collected and writes a fresh manifest.
+     * {@code readOnly}, makes it writable ({@link #startWriting()}).
+     *
+     * <p>A directory without {@code CURRENT} is a new database only if it holds none of a
+     * database's files: no table, WAL or value log, and no manifest that names a table. A manifest
+     * naming none, or one cut short, is what a first open leaves when a crash stops it before
+     * {@code CURRENT} is written (it creates WALs and value logs only after); it holds nothing.
      *
      * @param minNextFileNumber one more than the highest file number present in the directory
      * @param obsoleteBytesBeforeRewrite obsolete file bytes waiting for deletion that trigger a
      *        manifest rewrite (see {@link #deleteAfterNextSnapshot})
      * @param blockCache the data-block cache tables read through, or null
      * @param indexCache the cache of table index and filter blocks, or null to keep them resident
-     * @param readOnly recover in memory only: nothing is written or deleted, no edit is accepted
+     * @param readOnly recover in memory only: nothing is written or deleted, and no edit is
+     *        accepted until {@link #startWriting()}
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
-     *         of the wrong size, or unreadable
+     *         of the wrong size, or unreadable; or, naming {@code CURRENT}, if there is no
+     *         {@code CURRENT} but the directory holds a database's files
      */
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
                                   long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,
@@ -91,7 +101,11 @@ public final class VersionSet implements Closeable {
         VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite,
                 blockCache, indexCache);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
+        if (replayed == null) {
+            requireNoDatabase(storage, maxLevels);
+        }
         ManifestState state = ManifestState.of(replayed == null ? List.of() : replayed.edits());
+        set.recoveredManifest = replayed == null ? null : replayed.manifestName();
         set.lastVersion = state.lastVersion();
         set.logNumber = state.logNumber();
         set.valueLogDiscard.putAll(state.valueLogDiscard());
@@ -112,17 +126,64 @@ public final class VersionSet implements Closeable {
         }
         sortLevels(levels);
         set.current = new Version(levels);
-        if (readOnly) {
-            return set;
+        if (!readOnly) {
+            set.startWriting();
         }
-        for (long collected : set.valueLogsCollected) {
+        return set;
+    }
+
+    /**
+     * Refuses a directory without {@code CURRENT} that holds a database's files (see
+     * {@link #open}): opening it as a new database would delete them as orphans.
+     *
+     * @throws CorruptionException naming {@code CURRENT}
+     */
+    private static void requireNoDatabase(Storage storage, int maxLevels) throws IOException {
+        List<String> found = new ArrayList<>();
+        for (String name : storage.list()) {
+            boolean databaseFile = FileNames.parseNumber(name, FileNames.Kind.TABLE) >= 0
+                    || FileNames.parseNumber(name, FileNames.Kind.WAL) >= 0
+                    || FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG) >= 0;
+            if (!databaseFile && FileNames.parseManifest(name) >= 0) {
+                try {
+                    databaseFile = !ManifestState.of(ManifestLog.replay(storage, name, maxLevels).edits())
+                            .liveTables().isEmpty();
+                } catch (CorruptionException cutShort) {
+                    databaseFile = false; // alone, a first open's manifest torn by a crash; else the rest refuses
+                }
+            }
+            if (databaseFile) {
+                found.add(name);
+            }
+        }
+        if (!found.isEmpty()) {
+            found.sort(null);
+            throw new CorruptionException(FileNames.CURRENT, 0, storage.describe() + " is not a TrainKV database (no "
+                    + FileNames.CURRENT + " file), yet holds " + found.size() + " of a database's files ("
+                    + String.join(", ", found.subList(0, Math.min(found.size(), 5)))
+                    + (found.size() > 5 ? ", ..." : "") + "); opening it as a new database would delete them, so "
+                    + "nothing was changed. If its " + FileNames.CURRENT + " was lost, restore it (the name of the "
+                    + "live manifest and a newline)");
+        }
+    }
+
+    /**
+     * Makes a version set opened read-only writable: deletes the value-log files GC collected
+     * and writes a fresh manifest holding one snapshot edit, which {@code CURRENT} then names.
+     * Recovery calls it once everything it read back is durable.
+     *
+     * @throws IllegalStateException if the version set is already writable
+     */
+    public synchronized void startWriting() throws IOException {
+        if (manifest != null) {
+            throw new IllegalStateException("the version set is already writable");
+        }
+        for (long collected : valueLogsCollected) {
             storage.delete(FileNames.name(collected, FileNames.Kind.VALUE_LOG));
         }
-        long manifestNumber = set.nextFileNumber++;
-        set.manifest = ManifestLog.create(storage, manifestNumber,
-                set.snapshot(set.current, set.lastVersion, set.logNumber),
-                replayed == null ? null : replayed.manifestName());
-        return set;
+        long manifestNumber = nextFileNumber++;
+        manifest = ManifestLog.create(storage, manifestNumber, snapshot(current, lastVersion, logNumber),
+                recoveredManifest);
     }
 
     private TableHandle openTable(TableMeta meta) throws IOException {

@@ -216,31 +216,6 @@ public final class ValueLog implements Closeable {
         }
     }
 
-    /** Whether GC collected the file: pointers into it are superseded by later entries. */
-    public boolean isCollected(long fileId) {
-        return collected.contains(fileId);
-    }
-
-    /**
-     * Whether the pointer names a complete entry with a good checksum (recovery).
-     *
-     * @throws IllegalStateException if the log is closed and the file already released
-     */
-    public boolean isValid(ValuePointer pointer) throws IOException {
-        VlogFile file = acquire(pointer.fileId());
-        if (file == null) {
-            return false;
-        }
-        try {
-            decode(file, pointer.offset(), pointer.length());
-            return true;
-        } catch (CorruptionException e) {
-            return false;
-        } finally {
-            file.unref();
-        }
-    }
-
     private VlogEntry decode(VlogFile file, long offset, int length) throws IOException {
         return decode(file.source(), file.name, file.id, file.readableBytes(), offset, length);
     }

@@ -1,0 +1,162 @@
+package io.trainkv;
+
+import io.trainkv.cache.BlockCache;
+import io.trainkv.manifest.VersionSet;
+import io.trainkv.memtable.MemTable;
+import io.trainkv.storage.FileNames;
+import io.trainkv.storage.Storage;
+import io.trainkv.storage.WritableFile;
+import io.trainkv.vlog.ValueLog;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What {@link TrainKV#open} recovers from a directory, in two phases, so that an open that fails
+ * changes nothing and a crash during or after recovery is survived like the first one.
+ *
+ * <p>First it only reads: the manifest and every table it names, then every WAL not yet flushed,
+ * checking each value pointer against the value log ({@link WalReplay}, {@link ValuePointerCheck}).
+ * Damage that is not a torn tail throws here, before any file is touched.
+ *
+ * <p>Then, unless read-only, it makes what it read back durable before anything can depend on
+ * it: a killed process leaves its unsynced writes in the page cache only, where a power cut
+ * during or after recovery would drop or tear them. It fsyncs the value-log files the replayed
+ * batches point into and the newest one, then cuts the torn tail of the newest WAL and fsyncs every
+ * replayed WAL (values before the pointers to them, as the write path syncs them), and only then
+ * writes a fresh manifest, starts a new value-log file and deletes what the manifest proves
+ * obsolete. The new WAL and the flush of the replayed memtables come after that, so a replayed WAL
+ * that is no longer the newest can never tear.
+ */
+final class Recovery {
+
+    private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
+
+    /**
+     * The version set and value log, writable unless the open is read-only; the replayed
+     * memtables, oldest first; and the highest version recovered.
+     */
+    record Recovered(VersionSet versions, ValueLog valueLog, List<MemTable> memtables, long lastVersion) {
+    }
+
+    private Recovery() {
+    }
+
+    /**
+     * Recovers the database in {@code storage}, creating an empty one if the directory holds no
+     * database files.
+     *
+     * @throws CorruptionException naming file and offset, if damage is not a torn tail, or (naming
+     *         {@code CURRENT}) if the directory holds a database's files but no {@code CURRENT}
+     */
+    static Recovered run(Storage storage, Options options, BlockCache blockCache, BlockCache indexCache)
+            throws IOException {
+        boolean readOnly = options.readOnly();
+        List<String> names = storage.list();
+        long maxFileNumber = 0;
+        for (String name : names) {
+            maxFileNumber = Math.max(maxFileNumber, FileNames.parseManifest(name));
+            for (FileNames.Kind kind : FileNames.Kind.values()) {
+                maxFileNumber = Math.max(maxFileNumber, FileNames.parseNumber(name, kind));
+            }
+        }
+        VersionSet versions = VersionSet.open(storage, options.maxLevels(), options.mmap(),
+                options.manifestRewriteSize(), maxFileNumber + 1, Math.max(16L << 20, options.memtableSize()),
+                blockCache, indexCache, true);
+        ValueLog valueLog = null;
+        try {
+            List<Long> walNumbers = numbers(names, FileNames.Kind.WAL, versions.logNumber());
+            List<Long> valueLogIds = numbers(names, FileNames.Kind.VALUE_LOG, 0);
+            Set<Long> collected = versions.valueLogsCollected();
+            WalReplay.Result replayed;
+            Set<Long> valueLogsToSync = new TreeSet<>();
+            try (ValuePointerCheck pointers = new ValuePointerCheck(storage, valueLogIds, collected)) {
+                replayed = WalReplay.replay(storage, walNumbers, pointers, readOnly);
+                valueLogsToSync.addAll(pointers.filesRead());
+            }
+            if (!readOnly) {
+                // Besides the files replayed batches point into, the newest value-log file: the only
+                // one a crashed session can have left unsynced bytes in, as each is fsynced in full
+                // before a newer one is created (here too).
+                valueLogIds.stream().filter(id -> !collected.contains(id)).max(Long::compare)
+                        .ifPresent(valueLogsToSync::add);
+                for (long id : valueLogsToSync) {
+                    sync(storage, FileNames.name(id, FileNames.Kind.VALUE_LOG));
+                }
+                replayed.makeDurable(storage);
+                versions.startWriting();
+            }
+            valueLog = ValueLog.open(storage, valueLogIds, collected, options.valueLogFileSize(), options.mmap(),
+                    versions::newFileNumber, versions::deleteAfterNextSnapshot, readOnly);
+            if (!readOnly) {
+                deleteOrphans(storage, names, versions);
+            }
+            return new Recovered(versions, valueLog, replayed.memtables,
+                    Math.max(versions.lastVersion(), replayed.maxVersion));
+        } catch (IOException | RuntimeException e) {
+            if (valueLog != null) {
+                closeQuietly(valueLog);
+            }
+            closeQuietly(versions);
+            throw e;
+        }
+    }
+
+    /** The numbers of the files of {@code kind} numbered at least {@code from}, ascending. */
+    private static List<Long> numbers(List<String> names, FileNames.Kind kind, long from) {
+        List<Long> numbers = new ArrayList<>();
+        for (String name : names) {
+            long number = FileNames.parseNumber(name, kind);
+            if (number >= 0 && number >= from) {
+                numbers.add(number);
+            }
+        }
+        Collections.sort(numbers);
+        return numbers;
+    }
+
+    private static void sync(Storage storage, String name) throws IOException {
+        try (WritableFile file = storage.openAppend(name)) {
+            file.sync();
+        }
+    }
+
+    /**
+     * Deletes files a crash or an interrupted background job left behind: tables the manifest does
+     * not name, WALs already flushed, manifests other than the live one, a stale {@code CURRENT.tmp}.
+     * Called only once the whole manifest has been read and a fresh one written.
+     */
+    private static void deleteOrphans(Storage storage, List<String> names, VersionSet versions) throws IOException {
+        Set<Long> liveTables = versions.liveTableNumbers();
+        List<String> deleted = new ArrayList<>();
+        for (String name : names) {
+            long table = FileNames.parseNumber(name, FileNames.Kind.TABLE);
+            long wal = FileNames.parseNumber(name, FileNames.Kind.WAL);
+            boolean orphan = (table >= 0 && !liveTables.contains(table))
+                    || (wal >= 0 && wal < versions.logNumber())
+                    || (FileNames.parseManifest(name) >= 0 && !name.equals(versions.manifestName()))
+                    || name.equals(FileNames.CURRENT_TEMP);
+            if (orphan && storage.exists(name)) {
+                storage.delete(name);
+                deleted.add(name);
+            }
+        }
+        if (!deleted.isEmpty()) {
+            storage.syncDirectory();
+            LOG.log(System.Logger.Level.INFO, () -> "deleted " + deleted.size() + " files of " + storage.describe()
+                    + " that the manifest no longer needs (obsolete, or left by an interrupted job): " + deleted);
+        }
+    }
+
+    private static void closeQuietly(Closeable closeable) {
+        try {
+            closeable.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot close " + closeable, e);
+        }
+    }
+}
