@@ -179,7 +179,7 @@ public final class Options {
         return this;
     }
 
-    /** Size at which compaction starts a new output table. Default 8 MiB. */
+    /** Size at which a flush or a compaction starts a new output table. Default 8 MiB. */
     public Options targetFileSize(long bytes) {
         if (bytes < 4096) {
             throw new IllegalArgumentException("targetFileSize must be at least 4096 bytes: " + bytes);
@@ -189,8 +189,11 @@ public final class Options {
     }
 
     /**
-     * Level-0 table counts that start a compaction, slow writers down (1 ms per write group), and
-     * stop writers until compaction catches up. Defaults 4, 8, 12; each at least the previous.
+     * Level-0 sublevel counts (tables stacked by key overlap, see {@code docs/architecture.md})
+     * that start a compaction, slow writers down (1 ms per write group), and stop writers until
+     * compaction catches up. Defaults 4, 8, 12; each at least the previous. A flush adds at most
+     * one sublevel however many tables of {@link #targetFileSize(long)} it writes; level 0 also
+     * compacts once it holds the compaction trigger times {@link #baseLevelSize(long)} bytes.
      */
     public Options level0Triggers(int compaction, int slowdown, int stop) {
         checkRange("level0CompactionTrigger", compaction, 1, 1000);

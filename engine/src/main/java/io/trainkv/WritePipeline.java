@@ -404,10 +404,10 @@ final class WritePipeline {
      * compaction gets the disk. Called by the leader with the lock held; waiting releases it.
      */
     private void throttleForLevel0() {
-        int level0 = versions.tableCount(0);
+        int level0 = versions.level0SublevelCount();
         if (level0 >= options.level0StopTrigger()) {
             writeStalls++;
-            while (versions.tableCount(0) >= options.level0StopTrigger() && failure == null && !closed) {
+            while (versions.level0SublevelCount() >= options.level0StopTrigger() && failure == null && !closed) {
                 backgroundProgress.awaitUninterruptibly();
             }
             checkUsable();
