@@ -572,7 +572,8 @@ public final class TrainKV implements AutoCloseable {
             checkOpen();
         }
         long readVersion = snapshots.acquireLatest();
-        return new Transaction(this, update, options.detectConflicts(), readVersion, options.memtableSize() / 2);
+        return new Transaction(this, update, options.detectConflicts(), readVersion, options.memtableSize() / 2,
+                options.valueThreshold());
     }
 
     /** A read-only transaction: a stable point-in-time view until it is closed. */

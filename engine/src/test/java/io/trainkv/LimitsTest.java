@@ -1,7 +1,10 @@
 package io.trainkv;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.manifest.ManifestLog;
@@ -13,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -24,8 +28,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The size limits of the README: a flush is cut into tables of the target file size (so a large
- * memtable never makes a table the reader refuses), and level 0 is counted in sublevels, not
- * tables.
+ * memtable never makes a table the reader refuses), a value that goes to the value log takes
+ * only its pointer's room in the memtable (so values up to 16 MiB fit any memtable size), and
+ * level 0 is counted in sublevels, not tables.
  */
 class LimitsTest {
 
@@ -170,6 +175,96 @@ class LimitsTest {
             assertEquals(0, child.exitValue(), "the child wrote, reopened and read back every key");
         } finally {
             child.destroyForcibly();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(FileSystemKind.class)
+    void valuesOf1And4And16MiBGoToTheValueLogWithA1MiBMemtableAndSurviveReopen(FileSystemKind fs) throws Exception {
+        Path dir = fs.newDirectory(tempDir);
+        Options options = Options.at(dir).memtableSize(1 << 20).mmap(fs == FileSystemKind.DISK);
+        Random random = new Random(7);
+        TreeMap<String, byte[]> values = new TreeMap<>();
+        for (int mib : new int[] {1, 4, 16}) {
+            byte[] value = new byte[mib << 20];
+            random.nextBytes(value);
+            values.put("value-" + mib, value);
+        }
+        try (TrainKV db = TrainKV.open(options)) {
+            for (var e : values.entrySet()) {
+                db.set(e.getKey().getBytes(), e.getValue());
+            }
+            for (var e : values.entrySet()) {
+                assertArrayEquals(e.getValue(), db.get(e.getKey().getBytes()), e.getKey());
+            }
+            WriteBatch batch = new WriteBatch();
+            values.forEach((k, v) -> batch.set(("batch-" + k).getBytes(), v));
+            db.write(batch);
+            db.flush();
+        }
+        try (TrainKV db = TrainKV.open(options)) {
+            for (var e : values.entrySet()) {
+                assertArrayEquals(e.getValue(), db.get(e.getKey().getBytes()), e.getKey());
+                assertArrayEquals(e.getValue(), db.get(("batch-" + e.getKey()).getBytes()), "batch-" + e.getKey());
+            }
+            assertEquals(Options.MAX_VALUE_SIZE, values.get("value-16").length);
+        }
+    }
+
+    @Test
+    void aValueInTheValueLogTakesOnlyItsPointersRoomInTheMemtable() {
+        Options options = Options.at(tempDir.resolve("db")).memtableSize(Options.MIN_MEMTABLE_SIZE)
+                .valueThreshold(1024);
+        try (TrainKV db = TrainKV.open(options)) {
+            for (int i = 0; i < 300; i++) {
+                db.set(key(i).getBytes(), new byte[60 * 1024]); // each near the memtable size, 70 bytes in it
+            }
+            Stats stats = db.stats();
+            assertEquals(1, stats.memtables(), "the memtable was never full");
+            assertEquals(0, stats.flushedBytes(), "nothing was flushed");
+            assertTrue(stats.memtableBytes() < Options.MIN_MEMTABLE_SIZE / 2, "memtable bytes: " + stats.memtableBytes());
+            assertTrue(stats.valueLogBytes() > 300 * 60 * 1024, "the values are in the value log");
+        }
+    }
+
+    @Test
+    void withoutAValueLogAValueLargerThanTheMemtableIsRefusedNamingBothLimits() {
+        Options options = Options.at(tempDir.resolve("db")).memtableSize(1 << 20).valueThreshold(Integer.MAX_VALUE);
+        try (TrainKV db = TrainKV.open(options)) {
+            long walBytes = db.stats().walBytes();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> db.set("big".getBytes(), new byte[2 << 20]));
+            assertTrue(e.getMessage().contains("memtableSize 1048576"), e.getMessage());
+            assertTrue(e.getMessage().contains("valueThreshold " + Integer.MAX_VALUE), e.getMessage());
+            assertTrue(e.getMessage().contains(Options.MAX_VALUE_SIZE + "-byte value limit"), e.getMessage());
+            assertEquals(walBytes, db.stats().walBytes(), "nothing was written");
+            byte[] fits = new byte[900 * 1024];
+            db.set("fits".getBytes(), fits);
+            assertArrayEquals(fits, db.get("fits".getBytes()), "the database still takes writes");
+            assertNull(db.get("big"));
+            assertTrue(db.stats().valueLogBytes() == 0, "no value went to the value log");
+        }
+    }
+
+    @Test
+    void aTransactionCountsAValueLogValueAsItsPointer() {
+        byte[] value = new byte[4 << 20];
+        new Random(3).nextBytes(value);
+        try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).memtableSize(1 << 20))) {
+            try (Transaction txn = db.newTransaction(true)) {
+                txn.set("big".getBytes(), value);
+                txn.set("small".getBytes(), "v".getBytes());
+                txn.commit();
+            }
+            assertArrayEquals(value, db.get("big".getBytes()));
+        }
+        try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("inline")).memtableSize(1 << 20)
+                .valueThreshold(Integer.MAX_VALUE))) {
+            try (Transaction txn = db.newTransaction(true)) {
+                TxnTooBigException e = assertThrows(TxnTooBigException.class,
+                        () -> txn.set("big".getBytes(), new byte[600 * 1024]));
+                assertTrue(e.getMessage().contains("half the memtable size"), e.getMessage());
+            }
         }
     }
 
