@@ -4,11 +4,9 @@ import io.trainkv.manifest.TableMeta;
 import io.trainkv.manifest.VersionEdit;
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.memtable.MemTable;
-import io.trainkv.sstable.TableProperties;
-import io.trainkv.sstable.TableWriter;
+import io.trainkv.sstable.TableOutputs;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
-import io.trainkv.storage.WritableFile;
 import io.trainkv.txn.VersionClock;
 import io.trainkv.util.InternalIterator;
 import java.io.IOException;
@@ -19,9 +17,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * Writes frozen memtables to level-0 tables on one background thread, oldest first. For each: the
- * table is written and fsynced and the directory fsynced; the manifest edit (new table, the WAL
- * number from which logs are still needed, the last version) is fsynced and installed; only then
+ * Writes frozen memtables to level-0 tables on one background thread, oldest first. A memtable
+ * becomes one or more tables, cut at {@link Options#targetFileSize(long)} between user keys
+ * ({@link TableOutputs}): they do not overlap each other, and their file numbers are above those
+ * of every earlier flush's tables (level 0 orders by file number, so newer versions win). For each
+ * memtable: its tables are written and fsynced and the directory fsynced; one manifest edit (the
+ * new tables, the WAL number from which logs are still needed, the last version) is fsynced and installed; only then
  * is the memtable dropped, and its WAL deleted after the next manifest snapshot. A crash at any point leaves either the WAL or the
  * table to recover from. A failure (an I/O error, or an {@link Error} such as running out of
  * memory) stops flushing and makes the database refuse writes, which wakes every writer waiting
@@ -89,27 +90,23 @@ final class Flusher implements AutoCloseable {
     }
 
     private void flush(MemTable memtable) throws IOException {
-        long number = versions.newFileNumber();
-        String name = FileNames.name(number, FileNames.Kind.TABLE);
         VersionEdit edit = new VersionEdit();
-        InternalIterator entries = memtable.iterator(false);
-        entries.seekToFirst();
-        if (entries.valid()) {
-            TableProperties properties;
-            long size;
-            try (WritableFile file = storage.create(name)) {
-                TableWriter writer = new TableWriter(file, options.blockSize(), options.bloomBitsPerKey());
-                for (; entries.valid(); entries.next()) {
-                    writer.add(entries.keyBuffer(), entries.keyLength(), entries.value());
-                }
-                properties = writer.finish();
-                size = writer.fileSize();
+        TableOutputs outputs = new TableOutputs(storage, versions::newFileNumber, options.targetFileSize(),
+                options.blockSize(), options.bloomBitsPerKey());
+        try {
+            InternalIterator entries = memtable.iterator(false);
+            for (entries.seekToFirst(); entries.valid(); entries.next()) {
+                outputs.add(entries.keyBuffer(), entries.keyLength(), entries.value());
             }
-            storage.syncDirectory();
-            edit.addTable(0, new TableMeta(number, size, properties.smallestKey(), properties.largestKey()));
-            synchronized (this) {
-                flushedBytes += size;
+            for (TableMeta table : outputs.finish()) {
+                edit.addTable(0, table);
             }
+        } catch (IOException | RuntimeException e) {
+            outputs.abandon(e);
+            throw e;
+        }
+        synchronized (this) {
+            flushedBytes += outputs.bytesWritten();
         }
         edit.logNumber(pipeline.walNumberAfter(memtable)).lastVersion(clock.last());
         versions.logAndApply(edit);

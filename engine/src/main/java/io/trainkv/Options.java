@@ -15,13 +15,13 @@ import java.util.Objects;
  */
 public final class Options {
 
-    /** Longest key accepted: 64 KiB. */
     /** The most levels a database can have (L0 to L7); tools that read any database assume it. */
     public static final int MAX_LEVELS = 8;
 
+    /** Longest key accepted: 64 KiB. */
     public static final int MAX_KEY_SIZE = 64 * 1024;
 
-    /** Longest value accepted: 16 MiB. */
+    /** Longest value accepted: 16 MiB, with any {@link #memtableSize(long)} when it goes to the value log. */
     public static final int MAX_VALUE_SIZE = 16 * 1024 * 1024;
 
     /** Default {@link #memtableSize(long)}: 64 MiB. */
@@ -82,7 +82,9 @@ public final class Options {
     /**
      * Size at which the active memtable is frozen and a new one (with a new WAL file) started.
      * Default {@value #DEFAULT_MEMTABLE_SIZE} bytes; between {@value #MIN_MEMTABLE_SIZE} and
-     * {@value #MAX_MEMTABLE_SIZE}. It also bounds the size of one write batch.
+     * {@value #MAX_MEMTABLE_SIZE}. It also bounds the memtable bytes of one write batch, in which
+     * a value of at least {@link #valueThreshold(int)} bytes counts as its 20-byte value-log
+     * pointer, not its length.
      */
     public Options memtableSize(long bytes) {
         if (bytes < MIN_MEMTABLE_SIZE || bytes > MAX_MEMTABLE_SIZE) {
@@ -179,7 +181,7 @@ public final class Options {
         return this;
     }
 
-    /** Size at which compaction starts a new output table. Default 8 MiB. */
+    /** Size at which a flush or a compaction starts a new output table. Default 8 MiB. */
     public Options targetFileSize(long bytes) {
         if (bytes < 4096) {
             throw new IllegalArgumentException("targetFileSize must be at least 4096 bytes: " + bytes);
@@ -189,8 +191,11 @@ public final class Options {
     }
 
     /**
-     * Level-0 table counts that start a compaction, slow writers down (1 ms per write group), and
-     * stop writers until compaction catches up. Defaults 4, 8, 12; each at least the previous.
+     * Level-0 sublevel counts (tables stacked by key overlap, see {@code docs/architecture.md})
+     * that start a compaction, slow writers down (1 ms per write group), and stop writers until
+     * compaction catches up. Defaults 4, 8, 12; each at least the previous. A flush adds at most
+     * one sublevel however many tables of {@link #targetFileSize(long)} it writes; level 0 also
+     * compacts once it holds the compaction trigger times {@link #baseLevelSize(long)} bytes.
      */
     public Options level0Triggers(int compaction, int slowdown, int stop) {
         checkRange("level0CompactionTrigger", compaction, 1, 1000);

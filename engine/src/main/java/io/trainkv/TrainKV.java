@@ -494,16 +494,17 @@ public final class TrainKV implements AutoCloseable {
 
     /**
      * Iterators over every source of data, newest first so that the merge prefers them for equal
-     * internal keys: memtables, level-0 tables (newest first), one iterator per deeper level.
+     * internal keys: memtables, one iterator per level-0 sublevel (highest first), one iterator
+     * per deeper level.
      */
     private static List<InternalIterator> sources(List<MemTable> memtables, Version version, boolean reverse) {
         List<InternalIterator> children = new ArrayList<>();
         for (MemTable memtable : memtables) {
             children.add(memtable.iterator(reverse));
         }
-        List<TableHandle> level0 = version.tables(0);
+        List<List<TableHandle>> level0 = version.level0Sublevels();
         for (int i = level0.size() - 1; i >= 0; i--) {
-            children.add(level0.get(i).reader().iterator(reverse));
+            children.add(new LevelIterator(level0.get(i), reverse));
         }
         for (int level = 1; level < version.levelCount(); level++) {
             if (!version.tables(level).isEmpty()) {
@@ -524,7 +525,8 @@ public final class TrainKV implements AutoCloseable {
             checkOpen();
         }
         long readVersion = snapshots.acquireLatest();
-        return new Transaction(this, update, options.detectConflicts(), readVersion, options.memtableSize() / 2);
+        return new Transaction(this, update, options.detectConflicts(), readVersion, options.memtableSize() / 2,
+                options.valueThreshold());
     }
 
     /** A read-only transaction: a stable point-in-time view until it is closed. */
@@ -848,6 +850,11 @@ public final class TrainKV implements AutoCloseable {
             return null;
         }
         return temporaryDirectory != null ? temporaryDirectory : options.directory();
+    }
+
+    /** Sublevels of level 0 now ({@link io.trainkv.manifest.Version#level0Sublevels()}); for tests. */
+    int level0Sublevels() {
+        return versions.level0SublevelCount();
     }
 
     /** The write pipeline, for tests in this package. */

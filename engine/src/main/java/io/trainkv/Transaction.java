@@ -1,6 +1,5 @@
 package io.trainkv;
 
-import io.trainkv.memtable.MemTable;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.ValueStruct;
 import java.nio.ByteBuffer;
@@ -35,6 +34,7 @@ public final class Transaction implements AutoCloseable {
     private final boolean detectConflicts;
     private final long readVersion;
     private final long maxBytes;
+    private final int valueThreshold;
     private final TreeMap<byte[], ValueStruct> pending = new TreeMap<>(Arrays::compareUnsigned);
     private final Set<ByteBuffer> readKeys = new HashSet<>();
     private final List<byte[][]> readRanges = new ArrayList<>();
@@ -42,12 +42,19 @@ public final class Transaction implements AutoCloseable {
     private long pendingBytes;
     private boolean done;
 
-    Transaction(TrainKV db, boolean update, boolean detectConflicts, long readVersion, long maxBytes) {
+    /**
+     * @param maxBytes       memtable bytes the pending writes may take, measured as the write path
+     *                       measures them ({@link WritePipeline#entryFootprint})
+     * @param valueThreshold {@link Options#valueThreshold(int)}: longer values count as a pointer
+     */
+    Transaction(TrainKV db, boolean update, boolean detectConflicts, long readVersion, long maxBytes,
+                int valueThreshold) {
         this.db = db;
         this.update = update;
         this.detectConflicts = detectConflicts;
         this.readVersion = readVersion;
         this.maxBytes = maxBytes;
+        this.valueThreshold = valueThreshold;
     }
 
     /** The version this transaction reads at: every commit up to it, none after. */
@@ -137,17 +144,21 @@ public final class Transaction implements AutoCloseable {
     }
 
     private void add(byte[] key, ValueStruct value) {
-        long size = MemTable.maxEntryFootprint(key.length, value.value().length);
+        long size = footprint(key, value);
         ValueStruct replaced = pending.get(key);
-        long after = pendingBytes + size
-                - (replaced == null ? 0 : MemTable.maxEntryFootprint(key.length, replaced.value().length));
+        long after = pendingBytes + size - (replaced == null ? 0 : footprint(key, replaced));
         if (after > maxBytes || (replaced == null && pending.size() >= MAX_KEYS)) {
             throw new TxnTooBigException("transaction too big: " + (pending.size() + (replaced == null ? 1 : 0))
-                    + " keys, about " + after + " bytes; the limits are " + MAX_KEYS + " keys and " + maxBytes
-                    + " bytes (half the memtable size)");
+                    + " keys, about " + after + " bytes of memtable; the limits are " + MAX_KEYS + " keys and "
+                    + maxBytes + " bytes (half the memtable size; a value of at least valueThreshold "
+                    + valueThreshold + " bytes goes to the value log and counts as its pointer)");
         }
         pending.put(key.clone(), value);
         pendingBytes = after;
+    }
+
+    private long footprint(byte[] key, ValueStruct value) {
+        return WritePipeline.entryFootprint(key.length, value.value().length, value.isTombstone(), valueThreshold);
     }
 
     /**

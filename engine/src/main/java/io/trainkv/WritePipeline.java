@@ -5,6 +5,7 @@ import io.trainkv.memtable.MemTable;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.txn.VersionClock;
+import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValueLog;
 import io.trainkv.wal.WalBatchEncoder;
@@ -42,7 +43,11 @@ import java.util.function.UnaryOperator;
  */
 final class WritePipeline {
 
-    /** A group stops growing at this many memtable bytes (the leader's batch always goes in). */
+    /**
+     * A group stops growing at this many bytes of keys and values (the leader's batch always goes
+     * in), measured by {@link WriteBatch#memtableFootprint()}, which counts every value in full:
+     * it bounds what one group writes to the WAL and the value log.
+     */
     private static final long MAX_GROUP_FOOTPRINT = 4L * 1024 * 1024;
 
     private final Storage storage;
@@ -139,11 +144,18 @@ final class WritePipeline {
     /**
      * Writes {@code batch} atomically, waiting until it is in the WAL (and on stable storage if
      * {@code sync}) and visible to readers.
+     *
+     * @throws IllegalArgumentException if the batch needs more memtable bytes than
+     *     {@link Options#memtableSize(long)} ({@link #memtableFootprint}); nothing is written
      */
     void write(WriteBatch batch, boolean sync) {
-        if (batch.memtableFootprint() > options.memtableSize()) {
-            throw new IllegalArgumentException("batch needs about " + batch.memtableFootprint()
-                    + " bytes of memtable, more than memtableSize " + options.memtableSize());
+        long footprint = memtableFootprint(batch);
+        if (footprint > options.memtableSize()) {
+            throw new IllegalArgumentException("batch needs about " + footprint + " bytes of memtable, more than"
+                    + " memtableSize " + options.memtableSize() + ": values shorter than valueThreshold "
+                    + options.valueThreshold() + " bytes are held in the memtable, and values up to the "
+                    + Options.MAX_VALUE_SIZE + "-byte value limit fit any memtableSize only when they go to the"
+                    + " value log (a " + ValuePointer.SIZE + "-byte pointer in the memtable)");
         }
         submit(new PendingWrite(batch, sync || options.syncWrites(), false, null));
     }
@@ -235,7 +247,7 @@ final class WritePipeline {
         long footprint = 0;
         for (PendingWrite w : group) {
             syncGroup |= w.sync;
-            footprint += w.batch.memtableFootprint();
+            footprint += memtableFootprint(w.batch);
         }
         int members = group.size();
         RuntimeException error = null;
@@ -409,7 +421,7 @@ final class WritePipeline {
             if (batch.isTombstone(i)) {
                 w.storedMeta[i] = ValueStruct.META_TOMBSTONE;
                 w.storedValues[i] = e.value();
-            } else if (e.value().length >= options.valueThreshold()) {
+            } else if (goesToValueLog(e.value().length, options.valueThreshold())) {
                 w.storedMeta[i] = (byte) (ValueStruct.META_VALUE_POINTER | moved);
                 w.storedValues[i] = valueLog.add(e.key(), w.version, e.value()).encode();
             } else {
@@ -417,6 +429,31 @@ final class WritePipeline {
                 w.storedValues[i] = e.value();
             }
         }
+    }
+
+    /** Whether a set's value of {@code valueLength} bytes is stored in the value log, not in the memtable. */
+    static boolean goesToValueLog(int valueLength, int valueThreshold) {
+        return valueLength >= valueThreshold;
+    }
+
+    /**
+     * At most the memtable bytes of one entry (see {@link MemTable#maxEntryFootprint}): a value
+     * that goes to the value log counts as its {@value ValuePointer#SIZE}-byte pointer, the only
+     * part of it the memtable holds.
+     */
+    static long entryFootprint(int keyLength, int valueLength, boolean tombstone, int valueThreshold) {
+        boolean pointer = !tombstone && goesToValueLog(valueLength, valueThreshold);
+        return MemTable.maxEntryFootprint(keyLength, pointer ? ValuePointer.SIZE : valueLength);
+    }
+
+    /** At most the memtable bytes {@code batch} takes: the sum of its entries' {@link #entryFootprint}. */
+    private long memtableFootprint(WriteBatch batch) {
+        long bytes = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Entry e = batch.entry(i);
+            bytes += entryFootprint(e.key().length, e.value().length, batch.isTombstone(i), options.valueThreshold());
+        }
+        return bytes;
     }
 
     private void encode(PendingWrite w) {
@@ -473,10 +510,10 @@ final class WritePipeline {
      * compaction gets the disk. Called by the leader with the lock held; waiting releases it.
      */
     private void throttleForLevel0() {
-        int level0 = versions.tableCount(0);
+        int level0 = versions.level0SublevelCount();
         if (level0 >= options.level0StopTrigger()) {
             writeStalls++;
-            while (versions.tableCount(0) >= options.level0StopTrigger() && failure == null && !closed) {
+            while (versions.level0SublevelCount() >= options.level0StopTrigger() && failure == null && !closed) {
                 backgroundProgress.awaitUninterruptibly();
             }
             checkUsable();

@@ -118,7 +118,8 @@ class ApiContractTest {
 
     @Test
     void aBatchLargerThanTheMemtableIsRefused() {
-        try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).memtableSize(Options.MIN_MEMTABLE_SIZE))) {
+        try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).memtableSize(Options.MIN_MEMTABLE_SIZE)
+                .valueThreshold(Integer.MAX_VALUE))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> db.set(new byte[] {1}, new byte[(int) Options.MIN_MEMTABLE_SIZE]));
             assertTrue(e.getMessage().contains("more than memtableSize"), e.getMessage());

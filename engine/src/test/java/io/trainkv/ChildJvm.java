@@ -12,9 +12,14 @@ final class ChildJvm {
     }
 
     static Process start(Class<?> mainClass, String... args) throws IOException {
+        return start("-Xmx256m", mainClass, args);
+    }
+
+    /** As above, with the child's heap limit given as a JVM option such as {@code -Xmx3g}. */
+    static Process start(String maxHeap, Class<?> mainClass, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        command.add("-Xmx256m");
+        command.add(maxHeap);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass.getName());

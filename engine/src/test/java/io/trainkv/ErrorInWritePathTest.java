@@ -133,8 +133,8 @@ class ErrorInWritePathTest {
                     }
                 };
                 try {
-                    for (int round = 0; round < 6; round++) { // level 0 reaches its compaction trigger (4)
-                        writeKeys(db, "round-" + round, 200);
+                    for (int round = 0; round < 6; round++) { // overlapping flushes: level 0 reaches its trigger (4 sublevels)
+                        writeKeys(db, "round", 200);
                         db.flush();
                     }
                     db.waitForCompactions();

@@ -5,11 +5,8 @@ import io.trainkv.manifest.TableHandle;
 import io.trainkv.manifest.TableMeta;
 import io.trainkv.manifest.VersionEdit;
 import io.trainkv.manifest.VersionSet;
-import io.trainkv.sstable.TableProperties;
-import io.trainkv.sstable.TableWriter;
-import io.trainkv.storage.FileNames;
+import io.trainkv.sstable.TableOutputs;
 import io.trainkv.storage.Storage;
-import io.trainkv.storage.WritableFile;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.MergingIterator;
@@ -24,8 +21,8 @@ import java.util.Map;
 
 /**
  * Runs one compaction: merges the input tables in internal-key order and writes what survives to
- * new tables at the output level, cut near the target file size but never between two versions
- * of one user key (so a level holds each user key in one table).
+ * new tables at the output level through {@link TableOutputs}, cut near the target file size but
+ * never between two versions of one user key (so a level holds each user key in one table).
  *
  * <p>What is dropped, given the oldest version any reader may still read at ({@code smallestSnapshot}):
  * a version shadowed by a newer version of the same key that is itself at or below the snapshot
@@ -46,8 +43,6 @@ final class CompactionJob {
     private final int blockSize;
     private final int bloomBitsPerKey;
     private final long targetFileSize;
-    private final List<TableMeta> outputs = new ArrayList<>();
-    private Output open;
     private long bytesWritten;
     private final Map<Long, Long> valueLogDiscard = new HashMap<>();
 
@@ -65,19 +60,17 @@ final class CompactionJob {
 
     /** Merges and writes the outputs; returns the edit that replaces the inputs with them. */
     VersionEdit run() throws IOException {
+        TableOutputs writer = new TableOutputs(storage, versions::newFileNumber, targetFileSize, blockSize,
+                bloomBitsPerKey);
+        List<TableMeta> outputs;
         try (InternalIterator merged = inputIterator()) {
-            writeOutputs(merged);
+            writeOutputs(merged, writer);
+            outputs = writer.finish();
         } catch (IOException | RuntimeException e) {
-            if (open != null) {
-                open.file.close();
-                storage.delete(FileNames.name(open.number, FileNames.Kind.TABLE));
-            }
-            for (TableMeta output : outputs) {
-                storage.delete(FileNames.name(output.fileNumber(), FileNames.Kind.TABLE));
-            }
+            writer.abandon(e);
             throw e;
         }
-        storage.syncDirectory();
+        bytesWritten = writer.bytesWritten();
         VersionEdit edit = new VersionEdit();
         for (TableHandle t : compaction.inputs()) {
             edit.deleteTable(compaction.level(), t.meta().fileNumber());
@@ -110,7 +103,7 @@ final class CompactionJob {
         return new MergingIterator(children, false);
     }
 
-    private void writeOutputs(InternalIterator merged) throws IOException {
+    private void writeOutputs(InternalIterator merged, TableOutputs writer) throws IOException {
         byte[] currentUserKey = new byte[0];
         int currentUserLength = -1;
         long newerVersionOfKey = NO_VERSION;
@@ -142,39 +135,7 @@ final class CompactionJob {
                 }
                 continue;
             }
-            if (open != null && !sameUserKey && open.writer.estimatedSize() >= targetFileSize) {
-                finishOpenOutput();
-            }
-            if (open == null) {
-                open = new Output(versions.newFileNumber());
-            }
-            open.writer.add(key, keyLength, value);
-        }
-        if (open != null) {
-            finishOpenOutput();
-        }
-    }
-
-    private void finishOpenOutput() throws IOException {
-        Output output = open;
-        TableProperties properties = output.writer.finish();
-        output.file.close();
-        open = null;
-        long size = output.writer.fileSize();
-        bytesWritten += size;
-        outputs.add(new TableMeta(output.number, size, properties.smallestKey(), properties.largestKey()));
-    }
-
-    /** An output table being written. */
-    private final class Output {
-        final long number;
-        final WritableFile file;
-        final TableWriter writer;
-
-        Output(long number) throws IOException {
-            this.number = number;
-            this.file = storage.create(FileNames.name(number, FileNames.Kind.TABLE));
-            this.writer = new TableWriter(file, blockSize, bloomBitsPerKey);
+            writer.add(key, keyLength, value);
         }
     }
 }

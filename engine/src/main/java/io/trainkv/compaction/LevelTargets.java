@@ -15,10 +15,12 @@ public final class LevelTargets {
 
     private final int baseLevel;
     private final long[] targets;
+    private final long baseLevelSize;
 
-    private LevelTargets(int baseLevel, long[] targets) {
+    private LevelTargets(int baseLevel, long[] targets, long baseLevelSize) {
         this.baseLevel = baseLevel;
         this.targets = targets;
+        this.baseLevelSize = baseLevelSize;
     }
 
     public static LevelTargets compute(Version version, long baseLevelSize, int multiplier) {
@@ -42,7 +44,7 @@ public final class LevelTargets {
             level--;
             targets[level] = baseLevelSize;
         }
-        return new LevelTargets(level, targets);
+        return new LevelTargets(level, targets, baseLevelSize);
     }
 
     /**
@@ -69,13 +71,17 @@ public final class LevelTargets {
     }
 
     /**
-     * How urgently {@code level} needs compacting: level 0 by table count against the trigger,
-     * other levels by bytes against their target (a level with data but no target is urgent).
-     * A score of 1 or more means "compact".
+     * How urgently {@code level} needs compacting: level 0 by its sublevels
+     * ({@link Version#level0Sublevels()}) against the trigger, or by its bytes against trigger
+     * times the base level size, whichever is higher (the bytes bound level 0 when flushes do not
+     * overlap, as with keys written in order, and so add no sublevel); other levels by bytes
+     * against their target (a level with data but no target is urgent). A score of 1 or more
+     * means "compact".
      */
     public double score(Version version, int level, int level0Trigger) {
         if (level == 0) {
-            return version.tables(0).size() / (double) level0Trigger;
+            return Math.max(version.level0Sublevels().size() / (double) level0Trigger,
+                    version.levelBytes(0) / ((double) level0Trigger * baseLevelSize));
         }
         long bytes = version.levelBytes(level);
         if (level == version.levelCount() - 1 || bytes == 0) {

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Version {
 
     private final List<List<TableHandle>> levels;
+    private final List<List<TableHandle>> level0Sublevels;
     private final AtomicInteger refs = new AtomicInteger(1);
 
     Version(List<List<TableHandle>> levels) {
@@ -26,6 +27,7 @@ public final class Version {
             copy.add(List.copyOf(level));
         }
         this.levels = Collections.unmodifiableList(copy);
+        this.level0Sublevels = sublevels(this.levels.get(0));
         for (List<TableHandle> level : this.levels) {
             for (TableHandle table : level) {
                 table.ref();
@@ -74,6 +76,45 @@ public final class Version {
         return levels.get(level);
     }
 
+    /**
+     * Level 0 as sublevels (as in Pebble), lowest first: each a list of non-overlapping tables
+     * sorted by key. A table sits one sublevel above the highest sublevel holding an older (lower
+     * file number) level-0 table whose user-key range overlaps its own, or in sublevel 0 if none
+     * does; so of two tables that may both hold a key, the newer is in the higher sublevel, and a
+     * read looks at no more than one table per sublevel, newest sublevel first. The tables of one
+     * flush never overlap each other, so a flush adds at most one sublevel: compaction triggers
+     * and write throttling count sublevels, not tables.
+     */
+    public List<List<TableHandle>> level0Sublevels() {
+        return level0Sublevels;
+    }
+
+    private static List<List<TableHandle>> sublevels(List<TableHandle> level0) {
+        List<List<TableHandle>> sublevels = new ArrayList<>();
+        int[] sublevelOf = new int[level0.size()];
+        for (int i = 0; i < level0.size(); i++) {
+            TableMeta table = level0.get(i).meta();
+            int sublevel = 0;
+            for (int older = 0; older < i; older++) {
+                if (sublevelOf[older] >= sublevel
+                        && level0.get(older).meta().overlapsUserRange(table.smallestUserKey(), table.largestUserKey())) {
+                    sublevel = sublevelOf[older] + 1;
+                }
+            }
+            sublevelOf[i] = sublevel;
+            if (sublevel == sublevels.size()) {
+                sublevels.add(new ArrayList<>());
+            }
+            sublevels.get(sublevel).add(level0.get(i));
+        }
+        List<List<TableHandle>> sorted = new ArrayList<>(sublevels.size());
+        for (List<TableHandle> sublevel : sublevels) {
+            sublevel.sort((a, b) -> Bytes.compare(a.meta().smallestUserKey(), b.meta().smallestUserKey()));
+            sorted.add(List.copyOf(sublevel));
+        }
+        return Collections.unmodifiableList(sorted);
+    }
+
     public long levelBytes(int level) {
         long bytes = 0;
         for (TableHandle table : levels.get(level)) {
@@ -84,13 +125,12 @@ public final class Version {
 
     /**
      * The newest version of {@code userKey} at or below {@code readVersion} in the tables, or null:
-     * level 0 newest table first, then at most one table per deeper level.
+     * at most one table per level-0 sublevel, highest first, then at most one table per deeper level.
      */
     public ValueStruct get(byte[] userKey, long readVersion) {
-        List<TableHandle> level0 = levels.get(0);
-        for (int i = level0.size() - 1; i >= 0; i--) {
-            TableHandle table = level0.get(i);
-            if (table.meta().overlapsUserRange(userKey, userKey)) {
+        for (int i = level0Sublevels.size() - 1; i >= 0; i--) {
+            TableHandle table = findTable(level0Sublevels.get(i), userKey);
+            if (table != null) {
                 ValueStruct found = table.reader().get(userKey, readVersion);
                 if (found != null) {
                     return found;
@@ -109,7 +149,7 @@ public final class Version {
         return null;
     }
 
-    /** In a sorted level, the table whose user-key range contains {@code userKey}, or null. */
+    /** In a sorted level or level-0 sublevel, the table whose user-key range contains {@code userKey}, or null. */
     static TableHandle findTable(List<TableHandle> level, byte[] userKey) {
         int low = 0;
         int high = level.size();

@@ -214,9 +214,9 @@ public final class VersionSet implements Closeable {
         }
     }
 
-    /** Tables at {@code level} in the current version; a cheap read for write throttling. */
-    public int tableCount(int level) {
-        return current.tables(level).size();
+    /** Sublevels of level 0 in the current version ({@link Version#level0Sublevels()}); a cheap read for write throttling. */
+    public int level0SublevelCount() {
+        return current.level0Sublevels().size();
     }
 
     /** Reserves a new file number (for a WAL, table or manifest). */

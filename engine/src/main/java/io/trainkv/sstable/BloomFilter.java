@@ -28,12 +28,25 @@ final class BloomFilter {
         return Math.max(1, Math.min(MAX_PROBES, (int) Math.round(bitsPerKey * 0.69)));
     }
 
-    /** Builds the filter bytes for the first {@code count} hashes. */
+    /** Bytes of the filter {@link #build} makes for {@code count} keys: the bits and the probe count. */
+    static long size(long count, int bitsPerKey) {
+        return (Math.max(MIN_BITS, count * bitsPerKey) + 7) / 8 + 1;
+    }
+
+    /**
+     * Builds the filter bytes for the first {@code count} hashes.
+     *
+     * @throws IllegalArgumentException if the filter would not fit in a Java array
+     */
     static byte[] build(int[] hashes, int count, int bitsPerKey) {
         int probes = probes(bitsPerKey);
-        long bits = Math.max(MIN_BITS, (long) count * bitsPerKey);
-        int bytes = (int) Math.min((bits + 7) / 8, Integer.MAX_VALUE - 16);
-        bits = bytes * 8L;
+        long size = size(count, bitsPerKey);
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("a filter for " + count + " keys at " + bitsPerKey
+                    + " bits per key takes " + size + " bytes, more than an array holds");
+        }
+        int bytes = (int) size - 1;
+        long bits = bytes * 8L;
         byte[] filter = new byte[bytes + 1];
         for (int i = 0; i < count; i++) {
             int h = hashes[i];

@@ -77,6 +77,11 @@ public final class TableProperties {
         return valueLogBytes;
     }
 
+    /** Bytes of the encoded block for keys of these lengths and {@code valueLogFiles} value-log files. */
+    static long encodedSize(int smallestKeyLength, int largestKeyLength, int valueLogFiles) {
+        return 8 + 8 + 4 + 8 + 8 + 4L + smallestKeyLength + 4L + largestKeyLength + 4 + 16L * valueLogFiles;
+    }
+
     void encode(ByteOutput out) {
         out.writeLong(entryCount).writeLong(tombstoneCount).writeInt(dataBlockCount);
         out.writeLong(minVersion).writeLong(maxVersion);
