@@ -812,6 +812,9 @@ public final class TrainKV implements AutoCloseable {
             return valueLogGc.collect(Set.copyOf(fileIds));
         } catch (IOException e) {
             throw new StorageException("value-log GC failed: " + e, e);
+        } catch (Error e) {
+            background.failBackground(e);
+            throw e;
         }
     }
 
@@ -828,6 +831,9 @@ public final class TrainKV implements AutoCloseable {
             return valueLogGc.run(discardRatio, sampleOnly);
         } catch (IOException e) {
             throw new StorageException("value-log GC failed: " + e, e);
+        } catch (Error e) {
+            background.failBackground(e);
+            throw e;
         }
     }
 

@@ -220,6 +220,35 @@ class ErrorInWritePathTest {
     }
 
     @Test
+    void anErrorInValueLogGcRunByHandReachesTheCallerAndStopsWrites() throws Exception {
+        Path dir = tempDir.resolve("db");
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));
+        CountDownLatch outOfMemory = new CountDownLatch(1);
+        Options options = Options.at(dir).storage(storage).valueThreshold(64).valueLogFileSize(64 * 1024)
+                .gcInterval(Duration.ZERO);
+        try (CapturedLogs logs = new CapturedLogs()) {
+            assertTimeoutPreemptively(HANG_GUARD, () -> {
+                TrainKV db = TrainKV.open(options);
+                for (int round = 0; round < 3; round++) { // the first value-log files end up dead
+                    for (int i = 0; i < 200; i++) {
+                        set(db, "key-" + i, value(i + round, 500));
+                    }
+                }
+                db.flatten();
+                // GC fails where it records a collected file in the manifest
+                storage.hook = FaultInjectingStorage.outOfMemory(Op.APPEND, name -> FileNames.parseManifest(name) >= 0,
+                        outOfMemory);
+                assertThrows(OutOfMemoryError.class, () -> db.runValueLogGC(0.5));
+                storage.hook = (op, name) -> { };
+                assertRefusesWrites(db);
+                db.close();
+            });
+        }
+        assertEquals(0, outOfMemory.getCount(), "the Error was injected");
+        reopenAndVerify(dir);
+    }
+
+    @Test
     void anErrorWhileClosingStillReleasesTheLockAndReachesTheCaller() throws Exception {
         Path dir = tempDir.resolve("db");
         FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));

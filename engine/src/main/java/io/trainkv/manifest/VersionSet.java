@@ -307,7 +307,7 @@ public final class VersionSet implements Closeable {
             applyValueLogChanges(edit);
             try {
                 writeToManifest(edit, next, newLastVersion, newLogNumber);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 manifestFailure = e;
                 next.abandon();
                 throw e;
@@ -316,7 +316,7 @@ public final class VersionSet implements Closeable {
             logNumber = newLogNumber;
             current = next;
             base.unref();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             for (TableHandle t : opened) {
                 closeQuietly(t.reader());
             }
