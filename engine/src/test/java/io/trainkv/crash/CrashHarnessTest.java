@@ -46,21 +46,22 @@ class CrashHarnessTest {
 
     static Stream<Arguments> simulatedRuns() {
         return Stream.of(
-                Arguments.of("simulated power cuts, mmap", Schedule.SINGLE, Mmap.ON, 1L),
-                Arguments.of("simulated power cuts, mmap", Schedule.SINGLE, Mmap.ON, 2L),
-                Arguments.of("simulated power cuts, no mmap", Schedule.SINGLE, Mmap.OFF, 1L),
-                Arguments.of("simulated process kill then power cut, mmap", Schedule.DOUBLE, Mmap.ON, 1L),
-                Arguments.of("simulated process kill then power cut, no mmap", Schedule.DOUBLE, Mmap.OFF, 1L));
+                Arguments.of("simulated power cuts, mmap", Schedule.SINGLE, Mmap.ON, 1L, 75),
+                Arguments.of("simulated power cuts, mmap", Schedule.SINGLE, Mmap.ON, 2L, 75),
+                Arguments.of("simulated power cuts, no mmap", Schedule.SINGLE, Mmap.OFF, 1L, 75),
+                Arguments.of("simulated process kill then power cut, mmap", Schedule.DOUBLE, Mmap.ON, 1L, 50),
+                Arguments.of("simulated process kill then power cut, no mmap", Schedule.DOUBLE, Mmap.OFF, 1L, 50));
     }
 
     /** Seed 1 of the power cuts found the collected-value-log bug (see {@link #aWalPointerIntoACollectedValueLogIsSupersededNotTorn}). */
     @ParameterizedTest(name = "{0}, seed {3}")
     @MethodSource("simulatedRuns")
     @Timeout(120)
-    void simulatedCrashesNeverLoseDurableWritesOrInventData(String name, Schedule schedule, Mmap mmap, long seed) {
-        CrashTest.Result result = CrashTest.simulated(seed, 75, 200, schedule, mmap, null);
+    void simulatedCrashesNeverLoseDurableWritesOrInventData(String name, Schedule schedule, Mmap mmap, long seed,
+                                                            int cycles) {
+        CrashTest.Result result = CrashTest.simulated(seed, cycles, 200, schedule, mmap, null);
         KnownFailures.check(name, result.failures().isEmpty() ? null : result.failures().get(0));
-        assertEquals(75, result.cycles());
+        assertEquals(cycles, result.cycles());
     }
 
     @ParameterizedTest(name = "{0}")
