@@ -424,7 +424,7 @@ class CorruptionSweepTest {
         Set<String> unreadable = new TreeSet<>();
         try (opened) {
             for (int i = 0; i < SweepDatabase.KEYS; i++) {
-                String key = SweepDatabase.key(i);
+                String key = CrashWorkload.key(i);
                 try {
                     byte[] value = opened.get(key.getBytes(StandardCharsets.UTF_8));
                     if (value != null) {

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -95,7 +96,12 @@ final class CrashWorkload {
     }
 
     private String key() {
-        return String.format("key-%04d", random.nextInt(KEY_SPACE));
+        return key(random.nextInt(KEY_SPACE));
+    }
+
+    /** Key number {@code i} of a key space: {@code key-0000}, {@code key-0001}, ... */
+    static String key(int i) {
+        return String.format(Locale.ROOT, "key-%04d", i);
     }
 
     /** Small values mostly; a fifth large enough for the value log. */
@@ -142,23 +148,33 @@ final class CrashWorkload {
                     }
                     return;
                 }
-                WriteBatch batch = new WriteBatch();
-                for (Map.Entry<String, byte[]> change : op.changes().entrySet()) {
-                    byte[] key = change.getKey().getBytes(StandardCharsets.UTF_8);
-                    if (change.getValue() == null) {
-                        batch.delete(key);
-                    } else {
-                        batch.set(key, change.getValue());
-                    }
-                }
-                db.write(batch, op.sync());
+                db.write(batchOf(op.changes()), op.sync());
             }
         }
     }
 
+    /** A batch of key changes (null value = delete). */
+    static WriteBatch batchOf(Map<String, byte[]> changes) {
+        WriteBatch batch = new WriteBatch();
+        for (Map.Entry<String, byte[]> change : changes.entrySet()) {
+            byte[] key = change.getKey().getBytes(StandardCharsets.UTF_8);
+            if (change.getValue() == null) {
+                batch.delete(key);
+            } else {
+                batch.set(key, change.getValue());
+            }
+        }
+        return batch;
+    }
+
     /** Applies an operation's changes to a model. */
     static void applyToModel(Map<String, byte[]> model, Op op) {
-        for (Map.Entry<String, byte[]> change : op.changes().entrySet()) {
+        applyToModel(model, op.changes());
+    }
+
+    /** Applies key changes (null value = delete) to a model. */
+    static void applyToModel(Map<String, byte[]> model, Map<String, byte[]> changes) {
+        for (Map.Entry<String, byte[]> change : changes.entrySet()) {
             if (change.getValue() == null) {
                 model.remove(change.getKey());
             } else {
@@ -181,7 +197,7 @@ final class CrashWorkload {
     static Map<String, byte[]> readAll(TrainKV db, int keySpace) {
         Map<String, byte[]> state = new TreeMap<>();
         for (int i = 0; i < keySpace; i++) {
-            String key = String.format("key-%04d", i);
+            String key = key(i);
             byte[] value = db.get(key.getBytes(StandardCharsets.UTF_8));
             if (value != null) {
                 state.put(key, value);

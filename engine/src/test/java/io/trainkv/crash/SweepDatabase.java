@@ -4,7 +4,6 @@ import io.trainkv.CorruptionException;
 import io.trainkv.Options;
 import io.trainkv.TrainKV;
 import io.trainkv.ValueLogGcReport;
-import io.trainkv.WriteBatch;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadSource;
@@ -27,7 +26,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -140,10 +138,6 @@ final class SweepDatabase {
         return CrashTest.small(options).baseLevelSize(1L << 30).level0Triggers(1000, 1000, 1000).targetFileSize(4096);
     }
 
-    static String key(int i) {
-        return String.format(Locale.ROOT, "key-%04d", i);
-    }
-
     /** Builds the session and writes both states out under {@code root}. */
     static Map<State, SweepDatabase> build(Path root) throws IOException {
         Random random = new Random(20261130);
@@ -161,8 +155,8 @@ final class SweepDatabase {
                 db.flush();
                 if (round % 4 == 1) {
                     int from = random.nextInt(KEYS / 2);
-                    db.compactRange(key(from).getBytes(StandardCharsets.UTF_8),
-                            key(from + KEYS / 3).getBytes(StandardCharsets.UTF_8));
+                    db.compactRange(CrashWorkload.key(from).getBytes(StandardCharsets.UTF_8),
+                            CrashWorkload.key(from + KEYS / 3).getBytes(StandardCharsets.UTF_8));
                 }
                 if (round % 6 == 5) {
                     ValueLogGcReport sample = db.sampleValueLogGC(1.0);
@@ -204,7 +198,7 @@ final class SweepDatabase {
         int count = kind < 90 ? 1 : 3;
         for (int j = 0; j < count; j++) {
             int what = kind < 90 ? kind : random.nextInt(90);
-            changes.put(key(random.nextInt(KEYS)), what < 75 ? value(random, what >= 55) : null);
+            changes.put(CrashWorkload.key(random.nextInt(KEYS)), what < 75 ? value(random, what >= 55) : null);
         }
         return changes;
     }
@@ -216,34 +210,15 @@ final class SweepDatabase {
     }
 
     private static void write(TrainKV db, Map<String, byte[]> changes, Map<String, byte[]> model) {
-        WriteBatch batch = new WriteBatch();
-        for (Map.Entry<String, byte[]> change : changes.entrySet()) {
-            byte[] key = change.getKey().getBytes(StandardCharsets.UTF_8);
-            if (change.getValue() == null) {
-                batch.delete(key);
-            } else {
-                batch.set(key, change.getValue());
-            }
-        }
-        db.write(batch);
-        apply(model, changes);
-    }
-
-    private static void apply(Map<String, byte[]> model, Map<String, byte[]> changes) {
-        for (Map.Entry<String, byte[]> change : changes.entrySet()) {
-            if (change.getValue() == null) {
-                model.remove(change.getKey());
-            } else {
-                model.put(change.getKey(), change.getValue());
-            }
-        }
+        db.write(CrashWorkload.batchOf(changes));
+        CrashWorkload.applyToModel(model, changes);
     }
 
     /** The model after every write before the newest WAL's and the first {@code tailWrites} of its writes. */
     Map<String, byte[]> model(int tailWrites) {
         Map<String, byte[]> model = new HashMap<>(beforeTail);
         for (int i = 0; i < tailWrites; i++) {
-            apply(model, tail.get(i));
+            CrashWorkload.applyToModel(model, tail.get(i));
         }
         return model;
     }
