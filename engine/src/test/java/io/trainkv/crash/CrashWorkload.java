@@ -3,29 +3,40 @@ package io.trainkv.crash;
 import io.trainkv.DbIterator;
 import io.trainkv.Entry;
 import io.trainkv.TrainKV;
+import io.trainkv.ValueLogGcReport;
 import io.trainkv.WriteBatch;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The randomized workload of the crash tests and its model. Operations come from a seeded random
  * generator that never looks at the database, so a parent process can regenerate exactly what a
  * killed child did. Each operation is a set of key changes applied atomically (a set, a delete,
- * a batch, a transaction, a set with a TTL) or a durability point (flush, compaction, value-log GC), optionally
- * synced. The model is the key map after any prefix of the operations.
+ * a batch, a transaction, a set with a TTL), optionally synced, or background-style work run
+ * explicitly (flush, compaction, a value-log GC run, collecting one chosen sealed value-log file).
+ * A fifth of the values are above the value-log threshold of {@link CrashTest#small}, whose
+ * value-log files are small, so GC finds files to collect. The model is the key map after any
+ * prefix of the operations.
  */
 final class CrashWorkload {
 
     static final int KEY_SPACE = 300;
 
-    /** One generated operation: its changes (null value = delete), whether it asked for sync, and maintenance. */
-    record Op(Map<String, byte[]> changes, boolean sync, Maintenance maintenance, boolean ttl, boolean transaction) {
+    /**
+     * One generated operation: its changes (null value = delete), whether it asked for sync, and
+     * maintenance; {@code pick} chooses the value-log file a {@link Maintenance#COLLECT} collects.
+     */
+    record Op(Map<String, byte[]> changes, boolean sync, Maintenance maintenance, boolean ttl, boolean transaction,
+              int pick) {
         /**
          * Whether an acknowledged operation makes every earlier one durable: a synced write, a
          * flush, a compaction (which flushes first). GC syncs only when it collects something.
@@ -35,8 +46,11 @@ final class CrashWorkload {
         }
     }
 
-    /** Background-style work the workload triggers explicitly. */
-    enum Maintenance { NONE, FLUSH, COMPACT, VALUE_LOG_GC }
+    /**
+     * Background-style work the workload triggers explicitly: {@code VALUE_LOG_GC} collects files
+     * at a discard ratio of 0.3, {@code COLLECT} one sealed file whatever its ratio.
+     */
+    enum Maintenance { NONE, FLUSH, COMPACT, VALUE_LOG_GC, COLLECT }
 
     private final Random random;
 
@@ -47,13 +61,16 @@ final class CrashWorkload {
     Op next() {
         int kind = random.nextInt(100);
         if (kind < 4) {
-            return new Op(Map.of(), false, Maintenance.FLUSH, false, false);
+            return maintenance(Maintenance.FLUSH);
         }
         if (kind < 6) {
-            return new Op(Map.of(), false, Maintenance.COMPACT, false, false);
+            return maintenance(Maintenance.COMPACT);
         }
         if (kind < 8) {
-            return new Op(Map.of(), false, Maintenance.VALUE_LOG_GC, false, false);
+            return maintenance(Maintenance.VALUE_LOG_GC);
+        }
+        if (kind < 10) {
+            return new Op(Map.of(), false, Maintenance.COLLECT, false, false, random.nextInt(Integer.MAX_VALUE));
         }
         boolean sync = random.nextInt(8) == 0;
         Map<String, byte[]> changes = new LinkedHashMap<>();
@@ -66,16 +83,25 @@ final class CrashWorkload {
             for (int i = 0; i < size; i++) {
                 changes.put(key(), random.nextInt(4) == 0 ? null : value());
             }
-            return new Op(changes, sync, Maintenance.NONE, false, kind >= 84);
+            return new Op(changes, sync, Maintenance.NONE, false, kind >= 84, 0);
         } else {
             changes.put(key(), value());
-            return new Op(changes, sync, Maintenance.NONE, true, false);
+            return new Op(changes, sync, Maintenance.NONE, true, false, 0);
         }
-        return new Op(changes, sync, Maintenance.NONE, false, false);
+        return new Op(changes, sync, Maintenance.NONE, false, false, 0);
+    }
+
+    private static Op maintenance(Maintenance maintenance) {
+        return new Op(Map.of(), false, maintenance, false, false, 0);
     }
 
     private String key() {
-        return String.format("key-%04d", random.nextInt(KEY_SPACE));
+        return key(random.nextInt(KEY_SPACE));
+    }
+
+    /** Key number {@code i} of a key space: {@code key-0000}, {@code key-0001}, ... */
+    static String key(int i) {
+        return String.format(Locale.ROOT, "key-%04d", i);
     }
 
     /** Small values mostly; a fifth large enough for the value log. */
@@ -92,6 +118,12 @@ final class CrashWorkload {
             case FLUSH -> db.flush();
             case COMPACT -> db.compactRange(null, null);
             case VALUE_LOG_GC -> db.runValueLogGC(0.3);
+            case COLLECT -> {
+                List<ValueLogGcReport.FileEstimate> sealed = db.sampleValueLogGC(1.0).files();
+                if (!sealed.isEmpty()) {
+                    db.collectValueLogFiles(Set.of(sealed.get(op.pick() % sealed.size()).fileId()));
+                }
+            }
             default -> {
                 if (op.ttl()) {
                     Map.Entry<String, byte[]> only = op.changes().entrySet().iterator().next();
@@ -116,23 +148,33 @@ final class CrashWorkload {
                     }
                     return;
                 }
-                WriteBatch batch = new WriteBatch();
-                for (Map.Entry<String, byte[]> change : op.changes().entrySet()) {
-                    byte[] key = change.getKey().getBytes(StandardCharsets.UTF_8);
-                    if (change.getValue() == null) {
-                        batch.delete(key);
-                    } else {
-                        batch.set(key, change.getValue());
-                    }
-                }
-                db.write(batch, op.sync());
+                db.write(batchOf(op.changes()), op.sync());
             }
         }
     }
 
+    /** A batch of key changes (null value = delete). */
+    static WriteBatch batchOf(Map<String, byte[]> changes) {
+        WriteBatch batch = new WriteBatch();
+        for (Map.Entry<String, byte[]> change : changes.entrySet()) {
+            byte[] key = change.getKey().getBytes(StandardCharsets.UTF_8);
+            if (change.getValue() == null) {
+                batch.delete(key);
+            } else {
+                batch.set(key, change.getValue());
+            }
+        }
+        return batch;
+    }
+
     /** Applies an operation's changes to a model. */
     static void applyToModel(Map<String, byte[]> model, Op op) {
-        for (Map.Entry<String, byte[]> change : op.changes().entrySet()) {
+        applyToModel(model, op.changes());
+    }
+
+    /** Applies key changes (null value = delete) to a model. */
+    static void applyToModel(Map<String, byte[]> model, Map<String, byte[]> changes) {
+        for (Map.Entry<String, byte[]> change : changes.entrySet()) {
             if (change.getValue() == null) {
                 model.remove(change.getKey());
             } else {
@@ -143,9 +185,19 @@ final class CrashWorkload {
 
     /** Everything the database holds, read by point reads and checked against a full scan. */
     static Map<String, byte[]> readAll(TrainKV db) {
+        return readAll(db, KEY_SPACE);
+    }
+
+    /**
+     * Everything a database with keys {@code key-0000} up to {@code keySpace} (exclusive) holds,
+     * read by point reads and checked against a full scan.
+     *
+     * @throws AssertionError if the two disagree
+     */
+    static Map<String, byte[]> readAll(TrainKV db, int keySpace) {
         Map<String, byte[]> state = new TreeMap<>();
-        for (int i = 0; i < KEY_SPACE; i++) {
-            String key = String.format("key-%04d", i);
+        for (int i = 0; i < keySpace; i++) {
+            String key = key(i);
             byte[] value = db.get(key.getBytes(StandardCharsets.UTF_8));
             if (value != null) {
                 state.put(key, value);

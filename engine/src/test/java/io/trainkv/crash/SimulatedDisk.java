@@ -12,6 +12,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -23,6 +24,14 @@ import java.util.Random;
  * {@link #crash(Random)} returns a new disk holding, for each file named in the durable
  * directory, its synced bytes plus what a power cut may leave of the unsynced ones: nothing, all
  * of them, a random prefix (a torn write), or garbage of random length.
+ *
+ * <p>Two more instants a crash test needs: {@link #processKill()} is the state a killed process
+ * leaves (the operating system keeps every written byte and name, and still owes the fsyncs), and
+ * {@link #powerCutAfter(long, Random)} arms a power cut in the middle of whatever runs next (a
+ * recovery, a flush): the disk takes the {@link #crash(Random)} state just before its Nth
+ * mutating operation from then on. Files can be memory-mapped (a copy of the bytes, which is
+ * what a mapping of an immutable file reads), so the engine's mmap and positional read paths
+ * both run here.
  */
 public final class SimulatedDisk implements Storage {
 
@@ -61,16 +70,92 @@ public final class SimulatedDisk implements Storage {
         byte[] durable() {
             return syncedImage != null ? syncedImage.clone() : Arrays.copyOf(data, syncedLength);
         }
+
+        Inode copy() {
+            Inode copy = new Inode();
+            copy.data = Arrays.copyOf(data, length);
+            copy.length = length;
+            copy.syncedLength = syncedLength;
+            copy.syncedImage = syncedImage == null ? null : syncedImage.clone();
+            return copy;
+        }
     }
 
     private final Map<String, Inode> names = new HashMap<>();
     private Map<String, Inode> durableNames = new HashMap<>();
     private boolean locked;
     private long operations;
+    /** The operation count at which the armed power cut happens, or -1 if none is armed. */
+    private long powerCutAt = -1;
+    private Random powerCutRandom;
+    private SimulatedDisk powerCutState;
 
-    /** Operations performed so far (every create, append, sync, rename, delete, directory sync). */
+    /**
+     * Operations performed so far (every create, open for append, append, sync, truncate,
+     * rename, delete, directory sync).
+     */
     public synchronized long operations() {
         return operations;
+    }
+
+    /**
+     * Arms a power cut just before the {@code n}th mutating operation from now (0: at once): the
+     * disk then keeps the state {@link #crash(Random)} with {@code random} gives at that instant,
+     * for {@link #powerCutState()}, and goes on working (what the engine does afterwards is what
+     * the cut erased). Replaces an earlier armed cut.
+     */
+    public synchronized void powerCutAfter(long n, Random random) {
+        if (n < 0) {
+            throw new IllegalArgumentException("operation count must not be negative: " + n);
+        }
+        powerCutState = null;
+        powerCutAt = operations + n;
+        powerCutRandom = random;
+        if (n == 0) {
+            takePowerCut();
+        }
+    }
+
+    /** Whether the armed power cut has happened. */
+    public synchronized boolean powerCutTaken() {
+        return powerCutState != null;
+    }
+
+    /**
+     * The state the armed power cut left; if it has not happened yet, it happens now.
+     *
+     * @throws IllegalStateException if no power cut was armed
+     */
+    public synchronized SimulatedDisk powerCutState() {
+        if (powerCutState == null) {
+            if (powerCutRandom == null) {
+                throw new IllegalStateException("no power cut is armed");
+            }
+            takePowerCut();
+        }
+        return powerCutState;
+    }
+
+    private void takePowerCut() {
+        powerCutState = crash(powerCutRandom);
+        powerCutAt = -1;
+    }
+
+    /**
+     * The state a killed process leaves, as a fresh unlocked disk: every name and written byte as
+     * it is now, with the same bytes and names still unsynced (a later {@link #crash(Random)} of
+     * the copy may lose them).
+     */
+    public synchronized SimulatedDisk processKill() {
+        SimulatedDisk after = new SimulatedDisk();
+        Map<Inode, Inode> copies = new IdentityHashMap<>();
+        for (Map.Entry<String, Inode> e : names.entrySet()) {
+            after.names.put(e.getKey(), copies.computeIfAbsent(e.getValue(), Inode::copy));
+        }
+        for (Map.Entry<String, Inode> e : durableNames.entrySet()) {
+            after.durableNames.put(e.getKey(), copies.computeIfAbsent(e.getValue(), Inode::copy));
+        }
+        return after;
     }
 
     /** The state a power cut at this instant could leave, as a fresh disk. */
@@ -134,7 +219,11 @@ public final class SimulatedDisk implements Storage {
         return copy;
     }
 
+    /** Counts a mutating operation, taking the armed power cut first if this is its instant. */
     private synchronized void count() {
+        if (operations == powerCutAt) {
+            takePowerCut();
+        }
         operations++;
     }
 
@@ -168,7 +257,7 @@ public final class SimulatedDisk implements Storage {
             @Override
             public void append(ByteBuffer data) {
                 synchronized (SimulatedDisk.this) {
-                    operations++;
+                    count();
                     inode.append(data);
                 }
             }
@@ -176,7 +265,7 @@ public final class SimulatedDisk implements Storage {
             @Override
             public void sync() {
                 synchronized (SimulatedDisk.this) {
-                    operations++;
+                    count();
                     inode.sync();
                 }
             }
@@ -184,7 +273,7 @@ public final class SimulatedDisk implements Storage {
             @Override
             public void truncate(long size) {
                 synchronized (SimulatedDisk.this) {
-                    operations++;
+                    count();
                     inode.truncate((int) size);
                 }
             }
@@ -222,6 +311,20 @@ public final class SimulatedDisk implements Storage {
             public long size() {
                 synchronized (SimulatedDisk.this) {
                     return inode.length;
+                }
+            }
+
+            /** A direct copy of the bytes: the engine maps only files it no longer appends to. */
+            @Override
+            public ByteBuffer map(long position, long size) throws IOException {
+                synchronized (SimulatedDisk.this) {
+                    if (position < 0 || size < 0 || position + size > inode.length) {
+                        throw new IOException("cannot map " + size + " bytes at " + position + " of a file of "
+                                + inode.length + " bytes");
+                    }
+                    ByteBuffer mapped = ByteBuffer.allocateDirect((int) size);
+                    mapped.put(inode.data, (int) position, (int) size).flip();
+                    return mapped;
                 }
             }
 
