@@ -113,11 +113,6 @@ final class ReplayPreview {
         this.walDamage = walDamage;
     }
 
-    /** Whether an open of the directory would fail on its WALs or the values they point to. */
-    boolean failsOpen() {
-        return walDamage != null || unreadable.stream().anyMatch(u -> u.outcome() == Outcome.FAILS_OPEN);
-    }
-
     /** The unreadable pointers into value-log file {@code fileId}. */
     List<Unreadable> into(long fileId) {
         return unreadable.stream().filter(u -> u.pointer().fileId() == fileId).toList();
