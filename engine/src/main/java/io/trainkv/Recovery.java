@@ -7,6 +7,7 @@ import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
 import io.trainkv.vlog.ValueLog;
+import io.trainkv.vlog.ValuePointerCheck;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;

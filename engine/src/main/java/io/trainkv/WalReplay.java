@@ -9,6 +9,7 @@ import io.trainkv.util.Bytes;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
+import io.trainkv.vlog.ValuePointerCheck;
 import io.trainkv.wal.WalBatchDecoder;
 import io.trainkv.wal.WalCorruptionException;
 import io.trainkv.wal.WalReader;

@@ -4,32 +4,21 @@ import io.trainkv.CorruptionException;
 import io.trainkv.Options;
 import io.trainkv.manifest.ManifestLog;
 import io.trainkv.manifest.ManifestState;
-import io.trainkv.manifest.VersionEdit;
-import io.trainkv.sstable.TableIterator;
-import io.trainkv.sstable.TableReader;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadSource;
-import io.trainkv.storage.ReadableFile;
 import io.trainkv.util.ValuePointer;
-import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValueLog;
-import io.trainkv.wal.WalBatchDecoder;
-import io.trainkv.wal.WalCorruptionException;
-import io.trainkv.wal.WalReader;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,9 +29,11 @@ import picocli.CommandLine.Spec;
 /**
  * {@code trainkv check DIR}: the whole-directory consistency check of a closed database,
  * read-only: manifest-verify, wal-verify, vlog-verify and sstdump verify, then a full scan of the
- * live tables checking that every value pointer resolves to a sound value-log entry. One summary
- * line at the end. Exit 0 when everything is sound, 1 when problems were found, 2 on usage or I/O
- * errors.
+ * live tables checking that every value pointer resolves to a sound value-log entry, and what an
+ * open would do with the value pointers of the WAL batches it replays, by recovery's own rule
+ * ({@link ReplayPreview}): damage it refuses is a problem, a torn tail it drops a warning. One
+ * summary line at the end. Exit 0 when everything is sound (tolerated torn tails included), 1
+ * when problems were found, 2 on usage or I/O errors.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = "Check everything in a closed database directory: manifest, tables, WALs, value logs, pointers.")
@@ -97,28 +88,42 @@ public final class CheckCommand implements Callable<Integer> {
         }
         PointerScan pointers = checkPointers();
         worst = Math.max(worst, pointers.exitCode());
-        String summary = worst == 0 ? "check: no problems found" : worst == 1 ? "check: problems found" : "check: could not finish";
+        String warnings = pointers.warnings().isEmpty() ? "" : " (" + pointers.warnings().size() + " warning(s))";
+        String summary = worst == 0 ? "check: no problems found" + warnings
+                : worst == 1 ? "check: problems found" : "check: could not finish";
         if (json) {
             out.println(Json.write(Json.object("directory", dir, "ok", worst == 0, "exitCode", worst, "steps", steps,
                     "valuePointers", Json.object("checked", pointers.checked(), "problems", pointers.problems(),
-                    "notes", pointers.notes()))));
+                    "warnings", pointers.warnings(), "notes", pointers.notes()))));
         } else {
             pointers.problems().forEach(out::println);
+            pointers.warnings().forEach(out::println);
             pointers.notes().forEach(out::println);
-            out.println(pointers.checked() + " value pointers in live tables and WALs, " + pointers.broken() + " broken");
+            out.println(pointers.checked() + " value pointers in live tables and WALs, " + pointers.broken() + " broken"
+                    + (pointers.notes().isEmpty() ? "" : ", " + pointers.notes().size() + " damaged but dead (tolerated)"));
             out.println(summary);
         }
         return worst;
     }
 
     /**
-     * What the value-pointer scan found: pointers checked, broken ones, a line per problem, and
-     * notes (what recovery tolerates, not counted as problems).
+     * What the value-pointer scan found: pointers checked, broken ones, a line per problem,
+     * warnings (what an open drops as a torn tail) and notes (damage an open tolerates); neither
+     * of the last two counts as a problem.
      */
-    private record PointerScan(long checked, long broken, List<String> problems, List<String> notes, int exitCode) {
+    private record PointerScan(long checked, long broken, List<String> problems, List<String> warnings,
+                               List<String> notes, int exitCode) {
+
+        static PointerScan failed(String problem, int exitCode) {
+            return new PointerScan(0, 0, List.of(problem), List.of(), List.of(), exitCode);
+        }
     }
 
-    /** Scans every live table and resolves every value pointer. */
+    /**
+     * Resolves every value pointer of the live tables, and foresees what an open does with the
+     * pointers of the WAL batches it replays ({@link ReplayPreview}, recovery's own rule): damage
+     * it refuses is a problem, a torn tail it drops a warning, damage a later write superseded a note.
+     */
     private PointerScan checkPointers() {
         NioStorage storage;
         ManifestLog.Replayed manifest;
@@ -126,121 +131,59 @@ public final class CheckCommand implements Callable<Integer> {
             storage = NioStorage.open(directory);
             manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
         } catch (CorruptionException e) {
-            return new PointerScan(0, 0, List.of("skipped: the manifest is damaged"), List.of(), 1);
+            return PointerScan.failed("skipped: the manifest is damaged", 1);
         } catch (IOException e) {
-            return new PointerScan(0, 0, List.of("error: " + e.getMessage()), List.of(), 2);
+            return PointerScan.failed("error: " + e.getMessage(), 2);
         }
         if (manifest == null) {
-            return new PointerScan(0, 0, List.of("error: no CURRENT: not a TrainKV database"), List.of(), 2);
+            return PointerScan.failed("error: no CURRENT: not a TrainKV database", 2);
         }
         ManifestState state = ManifestState.of(manifest.edits());
-        Map<Long, VersionEdit.Added> live = state.liveTables();
-        Set<Long> collected = state.valueLogsCollected();
-        long logNumber = state.logNumber();
         Map<Long, ReadSource> logs = new HashMap<>();
         List<String> problems = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        long pointers = 0;
-        long broken = 0;
+        long[] counts = new long[2]; // pointers, broken
         try {
-            for (VersionEdit.Added table : live.values()) {
-                String name = FileNames.name(table.table().fileNumber(), FileNames.Kind.TABLE);
-                if (!storage.exists(name)) {
-                    problems.add("missing table " + name + ": its value pointers cannot be checked");
-                    broken++;
-                    continue;
+            List<String> unknown = TablePointers.forEach(storage, state, (table, key, version, pointer) -> {
+                counts[0]++;
+                String problem = resolve(storage, logs, pointer);
+                if (problem != null) {
+                    counts[1]++;
+                    problems.add("broken pointer in " + table + " (version " + version + "): " + problem);
                 }
-                try (TableReader reader = TableReader.open(storage.openRead(name), name, table.table().fileNumber(), false)) {
-                    TableIterator it = reader.iterator(false);
-                    for (it.seekToFirst(); it.valid(); it.next()) {
-                        ValueStruct value = it.value();
-                        if (!value.isValuePointer() || collected.contains(value.pointer().fileId())) {
-                            continue;
-                        }
-                        pointers++;
-                        String problem = resolve(storage, logs, value.pointer());
-                        if (problem != null) {
-                            broken++;
-                            problems.add("broken pointer in " + name + " (version " + value.version() + "): " + problem);
-                        }
-                    }
-                } catch (CorruptionException | IOException e) {
-                    problems.add("unreadable table " + name + ": " + e.getMessage());
-                    broken++;
+            });
+            counts[1] += unknown.size();
+            problems.addAll(unknown);
+            ReplayPreview replay = ReplayPreview.of(storage, state);
+            counts[0] += replay.pointersChecked;
+            for (ReplayPreview.Unreadable pointer : replay.unreadable) {
+                if (pointer.outcome() == ReplayPreview.Outcome.FAILS_OPEN) {
+                    counts[1]++;
+                    problems.add("broken pointer: " + pointer.describe());
+                } else if (pointer.outcome() == ReplayPreview.Outcome.SUPERSEDED) {
+                    notes.add("tolerated: " + pointer.describe());
                 }
             }
-            long[] walCounts = checkWalPointers(storage, logs, collected, logNumber, problems, notes);
-            pointers += walCounts[0];
-            broken += walCounts[1];
+            if (replay.drop != null) {
+                warnings.add("warning: " + replay.drop.describe());
+            }
+            if (replay.walDamage != null) {
+                problems.add(replay.walDamage.getMessage());
+            }
         } catch (IOException e) {
-            problems.add("error: cannot list " + directory + ": " + e.getMessage());
-            return new PointerScan(pointers, broken, problems, notes, 2);
+            problems.add("error: cannot read " + directory + ": " + e.getMessage());
+            return new PointerScan(counts[0], counts[1], problems, warnings, notes, 2);
         } finally {
             for (ReadSource source : logs.values()) {
                 try {
                     source.close();
                 } catch (IOException e) {
-                    problems.add("warning: " + e.getMessage());
+                    warnings.add("warning: " + e.getMessage());
                 }
             }
         }
-        return new PointerScan(pointers, broken, problems, notes, broken == 0 ? 0 : 1);
-    }
-
-    /**
-     * Resolves the value pointers of the batches in the WALs recovery would replay; returns
-     * {pointers, broken}. As in recovery, a batch of the newest log pointing at a value a crash left
-     * unwritten ends that log (it was never committed: noted, not broken); in an older log it is damage.
-     * Records and batches themselves are wal-verify's business, so an unreadable record ends a log here.
-     */
-    private static long[] checkWalPointers(NioStorage storage, Map<Long, ReadSource> logs, Set<Long> collected,
-                                           long logNumber, List<String> problems, List<String> notes)
-            throws IOException {
-        List<Long> wals = new ArrayList<>();
-        for (String name : storage.list()) {
-            long number = FileNames.parseNumber(name, FileNames.Kind.WAL);
-            if (number >= logNumber) {
-                wals.add(number);
-            }
-        }
-        Collections.sort(wals);
-        long[] counts = new long[2];
-        for (int i = 0; i < wals.size(); i++) {
-            boolean newest = i == wals.size() - 1;
-            String name = FileNames.name(wals.get(i), FileNames.Kind.WAL);
-            try (ReadableFile file = storage.openRead(name)) {
-                WalReader reader = new WalReader(file, name, newest);
-                ByteBuffer payload;
-                while ((payload = reader.next()) != null) {
-                    List<ValuePointer> batch = new ArrayList<>();
-                    WalBatchDecoder.decode(payload, (v, meta, userMeta, expiresAt, key, value) -> {
-                        if ((meta & ValueStruct.META_VALUE_POINTER) != 0) {
-                            batch.add(ValuePointer.decode(value));
-                        }
-                    });
-                    String problem = null;
-                    for (ValuePointer pointer : batch) {
-                        if (!collected.contains(pointer.fileId())) {
-                            counts[0]++;
-                            problem = problem != null ? problem : resolve(storage, logs, pointer);
-                        }
-                    }
-                    if (problem != null && newest) {
-                        notes.add("note: " + name + " at offset " + reader.recordOffset() + ": the last batches point to "
-                                + "unreadable values (" + problem + "), as a crash leaves unsynced writes; recovery "
-                                + "drops them as never committed");
-                        break;
-                    }
-                    if (problem != null) {
-                        counts[1]++;
-                        problems.add("broken pointer in " + name + " at offset " + reader.recordOffset() + ": " + problem);
-                    }
-                }
-            } catch (WalCorruptionException | IllegalArgumentException e) {
-                continue;
-            }
-        }
-        return counts;
+        return new PointerScan(counts[0], counts[1], problems, warnings, notes, problems.isEmpty() ? 0 : 1);
     }
 
     private static String resolve(NioStorage storage, Map<Long, ReadSource> logs, ValuePointer pointer) {

@@ -3,11 +3,12 @@ package io.trainkv.tools;
 import io.trainkv.CorruptionException;
 import io.trainkv.Options;
 import io.trainkv.manifest.ManifestLog;
-import io.trainkv.manifest.VersionEdit;
+import io.trainkv.manifest.ManifestState;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadSource;
 import io.trainkv.util.Bytes;
+import io.trainkv.util.ValuePointer;
 import io.trainkv.vlog.ValueLog;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,8 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,9 +31,28 @@ import picocli.CommandLine.Spec;
 /**
  * {@code trainkv vlog-verify} and {@code trainkv vlog-dump}: read value-log files of a closed
  * database (read-only), checking every entry's CRC and structure, and show per file the bytes
- * compaction has counted as discarded (from the manifest) and the live estimate. Unreadable bytes
- * at the end of the newest file are a torn tail, tolerated; anywhere else they are damage. Dump
- * also prints every entry. Exit 0 when sound, 1 on damage, 2 on usage or I/O errors.
+ * compaction has counted as discarded (from the manifest) and the live estimate. Dump also prints
+ * every entry. Exit 0 when sound (tolerated torn tails included), 1 on damage, 2 on usage or I/O
+ * errors.
+ *
+ * <p>Where a file's entries stop reading back, the rest of the database directory (the one the
+ * file lies in) decides whether the bytes from there on are damage or a torn tail a crash left.
+ * They are damage if a sound entry follows them (a crash tears only the end of a file); if a WAL
+ * batch an open replays points to an entry there that recovery's own rule calls damage
+ * ({@link ReplayPreview}, {@code ValuePointerCheck}: written in full and damaged since, a newer
+ * value-log file exists, or the log holding the batch is not the newest); or if a live table
+ * points at or past them (a value reaches a table only once it is durable). Otherwise they are a
+ * torn tail, tolerated with a warning, in any file: a crash tears the file that was active, and
+ * recovery keeps that tail and starts a new file, so after a reopen a torn tail that nothing
+ * reaches sits in an older file (value-log GC tolerates it by the same rule). A value-log file a
+ * replayed batch points into that is missing is damage too.
+ *
+ * <p>The bytes alone are not evidence enough. A whole entry at the end of the newest file whose
+ * header is intact, whose lengths add up exactly to the file's end and whose checksum fails may be
+ * a flipped byte, but a crash leaves the same when the file's new size reached the disk and the
+ * entry's last pages did not (they read back as zeros, or as the blocks' old contents). Such an
+ * entry is damage only when a pointer shows that it was written in full, exactly as recovery
+ * decides; without one, nothing an open keeps can lose it.
  */
 public abstract class VlogCommand implements Callable<Integer> {
 
@@ -75,41 +98,190 @@ public abstract class VlogCommand implements Callable<Integer> {
     /** The tool's work, with the directory held closed. */
     private int inspectHeld(PrintWriter out, PrintWriter err) {
         List<Path> logs;
-        Map<Long, Long> discard = new HashMap<>();
         try {
             logs = DatabaseFiles.of(target, FileNames.Kind.VALUE_LOG);
         } catch (IOException e) {
             err.println("error: " + e.getMessage());
             return 2;
         }
-        if (Files.isDirectory(target)) {
-            try {
-                ManifestLog.Replayed manifest = ManifestLog.replay(NioStorage.open(target), Options.MAX_LEVELS);
-                if (manifest != null) {
-                    for (VersionEdit edit : manifest.edits()) {
-                        edit.valueLogDiscard().forEach((file, bytes) -> discard.merge(file, bytes, Long::sum));
-                    }
-                }
-            } catch (CorruptionException | IOException e) {
-                err.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics");
-            }
-        }
+        Path directory = Files.isDirectory(target) ? target : target.toAbsolutePath().getParent();
+        Evidence evidence = Evidence.of(directory, err);
         int damaged = 0;
         int unreadable = 0;
         for (Path log : logs) {
-            int result = check(log, discard, out, err);
+            int result = check(log, evidence, out, err);
             damaged += result == 1 ? 1 : 0;
             unreadable += result == 2 ? 1 : 0;
         }
+        int missing = Files.isDirectory(target) ? reportMissing(logs, evidence, out) : 0;
+        damaged += missing;
         if (!json) {
-            out.println(logs.size() + " value-log file(s), " + damaged + " damaged"
+            out.println((logs.size() + missing) + " value-log file(s), " + damaged + " damaged"
                     + (unreadable > 0 ? ", " + unreadable + " unreadable" : ""));
         }
         return unreadable > 0 ? 2 : damaged > 0 ? 1 : 0;
     }
 
+    /**
+     * Reports the value-log files that WAL batches an open replays point into but that are not in
+     * the directory (recovery fails on them); returns how many.
+     */
+    private int reportMissing(List<Path> logs, Evidence evidence, PrintWriter out) {
+        if (evidence.replay == null) {
+            return 0;
+        }
+        Set<Long> present = new HashSet<>();
+        logs.forEach(log -> present.add(FileNames.parseNumber(log.getFileName().toString(), FileNames.Kind.VALUE_LOG)));
+        Map<Long, ReplayPreview.Unreadable> missing = new TreeMap<>();
+        for (ReplayPreview.Unreadable pointer : evidence.replay.unreadable) {
+            if (!present.contains(pointer.pointer().fileId())) {
+                missing.putIfAbsent(pointer.pointer().fileId(), pointer);
+            }
+        }
+        for (ReplayPreview.Unreadable pointer : missing.values()) {
+            String name = FileNames.name(pointer.pointer().fileId(), FileNames.Kind.VALUE_LOG);
+            if (json) {
+                out.println(Json.write(Json.object("file", name, "ok", false, "missing", true,
+                        "damage", Json.object("offset", pointer.pointer().offset(), "message", pointer.describe()))));
+            } else {
+                out.println(name + ": missing");
+                out.println("  damaged: " + pointer.describe());
+            }
+        }
+        return missing.size();
+    }
+
+    /**
+     * What the rest of the database directory says about the value-log files: discard statistics,
+     * and the live pointers that tell damage from a torn tail. {@code replay} foresees what an open
+     * does with the pointers of the WAL batches it replays, by recovery's own rule (null without a
+     * readable manifest); the live tables' pointers are read only when bytes no sound entry follows
+     * need them, once, keeping per file the pointer that reaches furthest.
+     */
+    private static final class Evidence {
+        final Map<Long, Long> discard;
+        final ReplayPreview replay;
+        private final NioStorage storage;
+        private final ManifestState state;
+        private Map<Long, TableReach> tableReach;
+        private List<String> unknownTables;
+
+        private Evidence(Map<Long, Long> discard, ReplayPreview replay, NioStorage storage, ManifestState state) {
+            this.discard = discard;
+            this.replay = replay;
+            this.storage = storage;
+            this.state = state;
+        }
+
+        /** Reads the manifest and previews the WAL replay of {@code directory}; reports on {@code err} what it cannot. */
+        static Evidence of(Path directory, PrintWriter err) {
+            ManifestState state;
+            NioStorage storage;
+            try {
+                storage = NioStorage.open(directory);
+                ManifestLog.Replayed manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
+                if (manifest == null) {
+                    return new Evidence(Map.of(), null, null, null);
+                }
+                state = ManifestState.of(manifest.edits());
+            } catch (CorruptionException | IOException e) {
+                err.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics, and "
+                        + "no pointers to tell damage from a torn tail");
+                return new Evidence(Map.of(), null, null, null);
+            }
+            ReplayPreview replay = null;
+            try {
+                replay = ReplayPreview.of(storage, state);
+            } catch (IOException e) {
+                err.println("note: the write-ahead logs cannot be read (" + e.getMessage() + "); their pointers are "
+                        + "not used to tell damage from a torn tail");
+            }
+            return new Evidence(state.valueLogDiscard(), replay, storage, state);
+        }
+
+        /** The live-table pointer into {@code fileId} whose entry ends furthest, or null (none, or no manifest). */
+        TableReach tableReach(long fileId) {
+            if (state == null) {
+                return null;
+            }
+            if (tableReach == null) {
+                tableReach = new HashMap<>();
+                unknownTables = TablePointers.forEach(storage, state, (table, key, version, pointer) ->
+                        tableReach.merge(pointer.fileId(), new TableReach(table, key, version, pointer),
+                                (a, b) -> b.end() > a.end() ? b : a));
+            }
+            return tableReach.get(fileId);
+        }
+
+        /** Why the evidence for a torn tail is incomplete, or "" if it is not. */
+        String gaps() {
+            if (state == null) {
+                return "; no readable manifest, so no pointer into it was checked";
+            }
+            String gaps = replay == null ? "; the write-ahead logs could not be read" : "";
+            if (unknownTables != null && !unknownTables.isEmpty()) {
+                gaps += "; " + unknownTables.size() + " live table(s) could not be read (" + unknownTables.get(0) + ")";
+            }
+            return gaps;
+        }
+    }
+
+    /** A live table's pointer into a value-log file, and the offset just past the bytes it names. */
+    private record TableReach(String table, byte[] key, long version, ValuePointer pointer) {
+        long end() {
+            return pointer.offset() + pointer.length();
+        }
+    }
+
+    /**
+     * What one file's bytes amount to: {@code damage} (null if none) with its message, or a
+     * tolerated torn tail at {@code tornTail} (-1 if none) with a warning.
+     */
+    private record Verdict(CorruptionException damage, String message, long tornTail, String warning) {
+    }
+
+    /**
+     * Judges the end of a file's sound entries, {@code damage} or (null) the file's end: damage if a
+     * sound entry follows, if a WAL batch an open keeps points to an unreadable entry of the file
+     * (recovery's rule, {@link ReplayPreview}), or if a live table points at or past the unreadable
+     * bytes (a value is flushed only once durable); else a torn tail, tolerated.
+     */
+    private static Verdict judge(ReadSource source, String name, long fileId, long size, CorruptionException damage,
+                                 Evidence evidence) throws IOException {
+        if (damage != null) {
+            long sound = ValueLog.nextSoundEntry(source, name, fileId, damage.offset() + 1);
+            if (sound >= 0) {
+                return new Verdict(damage, damage.getMessage() + " (a sound entry follows at offset " + sound
+                        + ": not a torn tail)", -1, null);
+            }
+        }
+        List<ReplayPreview.Unreadable> pointed = evidence.replay == null ? List.of() : evidence.replay.into(fileId);
+        for (ReplayPreview.Unreadable pointer : pointed) {
+            if (pointer.outcome() != ReplayPreview.Outcome.DROPPED) {
+                CorruptionException problem = damage != null ? damage : pointer.finding().problem();
+                return new Verdict(problem, problem.getMessage() + " (" + pointer.evidence() + ")", -1, null);
+            }
+        }
+        String dropped = pointed.isEmpty() ? "" : " (" + pointed.get(0).evidence() + ")";
+        if (damage == null) {
+            return pointed.isEmpty() ? new Verdict(null, null, -1, null) : new Verdict(null, null, size,
+                    "torn tail at offset " + size + " (0 bytes: the file ends before an entry a WAL batch names), "
+                            + "tolerated" + dropped);
+        }
+        TableReach reach = evidence.tableReach(fileId);
+        if (reach != null && reach.end() > damage.offset()) {
+            return new Verdict(damage, damage.getMessage() + " (table " + reach.table() + " (key \""
+                    + Bytes.escape(reach.key()) + "\", version " + reach.version() + ") points to the entry at offset "
+                    + reach.pointer().offset() + ", and a value reaches a table only once it is durable: not a torn tail)",
+                    -1, null);
+        }
+        return new Verdict(null, null, damage.offset(), "torn tail at offset " + damage.offset() + " ("
+                + (size - damage.offset()) + " bytes; " + damage.getMessage() + "), tolerated: no sound entry follows, "
+                + "and nothing an open keeps points into it" + dropped + evidence.gaps());
+    }
+
     /** Checks one file: 0 sound (a torn tail included), 1 damaged, 2 unreadable. */
-    private int check(Path log, Map<Long, Long> discard, PrintWriter out, PrintWriter err) {
+    private int check(Path log, Evidence evidence, PrintWriter out, PrintWriter err) {
         String name = log.getFileName().toString();
         long fileId = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
         long[] totals = new long[2];
@@ -131,15 +303,15 @@ public abstract class VlogCommand implements Callable<Integer> {
                 return true;
             });
             long size = source.size();
-            long discarded = Math.min(size, discard.getOrDefault(fileId, 0L));
-            boolean tolerated = damage != null
-                    && ValueLog.nextSoundEntry(source, name, fileId, damage.offset() + 1) < 0;
+            long discarded = Math.min(size, evidence.discard.getOrDefault(fileId, 0L));
+            Verdict verdict = judge(source, name, fileId, size, damage, evidence);
             if (json) {
-                Map<String, Object> result = Json.object("file", name, "ok", damage == null || tolerated,
+                Map<String, Object> result = Json.object("file", name, "ok", verdict.damage() == null,
                         "entries", totals[0], "bytes", size, "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
-                        "tornTailOffset", tolerated ? damage.offset() : null,
-                        "damage", damage != null && !tolerated
-                                ? Json.object("offset", damage.offset(), "message", damage.getMessage()) : null);
+                        "tornTailOffset", verdict.tornTail() >= 0 ? verdict.tornTail() : null,
+                        "warning", verdict.warning(),
+                        "damage", verdict.damage() != null
+                                ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null);
                 if (dump()) {
                     result.put("entryList", entries);
                 }
@@ -148,14 +320,13 @@ public abstract class VlogCommand implements Callable<Integer> {
                 out.println(name + ": " + totals[0] + " entries, " + size + " bytes, discarded " + discarded
                         + " bytes (" + (size == 0 ? 0 : 100 * discarded / size) + "%), live estimate " + (size - discarded)
                         + " bytes");
-                if (tolerated) {
-                    out.println("  torn tail at offset " + damage.offset() + " (" + (size - damage.offset())
-                            + " bytes, no sound entry after it), tolerated: a crash left it");
-                } else if (damage != null) {
-                    out.println("  damaged: " + damage.getMessage() + " (sound entries follow: not a torn tail)");
+                if (verdict.warning() != null) {
+                    out.println("  warning: " + verdict.warning());
+                } else if (verdict.damage() != null) {
+                    out.println("  damaged: " + verdict.message());
                 }
             }
-            return damage == null || tolerated ? 0 : 1;
+            return verdict.damage() == null ? 0 : 1;
         } catch (IOException e) {
             if (json) {
                 out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));

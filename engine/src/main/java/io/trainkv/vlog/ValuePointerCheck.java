@@ -1,11 +1,10 @@
-package io.trainkv;
+package io.trainkv.vlog;
 
+import io.trainkv.CorruptionException;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.Storage;
 import io.trainkv.util.ValuePointer;
-import io.trainkv.vlog.ValueLog;
-import io.trainkv.vlog.VlogFormat;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,14 +30,18 @@ import java.util.Set;
  *   <li>its file is missing.</li>
  * </ul>
  * Not thread-safe; close it to release the files it read.
+ *
+ * <p>Internal: recovery ({@code io.trainkv.WalReplay}) decides with it whether an open fails, and
+ * it is public only so that the offline tools ({@code trainkv check}, {@code vlog-verify}) apply
+ * the very same rule rather than a copy of it. Not part of the API.
  */
-final class ValuePointerCheck implements Closeable {
+public final class ValuePointerCheck implements Closeable {
 
     /**
      * Why a pointer's entry does not read back ({@code problem} names the value-log file and the
      * entry's offset), whether a crash can have left it so, and the evidence either way.
      */
-    record Finding(CorruptionException problem, boolean mayBeTorn, String reason) {
+    public record Finding(CorruptionException problem, boolean mayBeTorn, String reason) {
     }
 
     private final Storage storage;
@@ -51,7 +54,7 @@ final class ValuePointerCheck implements Closeable {
      * @param fileIds the value-log files in the directory
      * @param collected the value-log files GC collected: pointers into them are superseded
      */
-    ValuePointerCheck(Storage storage, List<Long> fileIds, Set<Long> collected) {
+    public ValuePointerCheck(Storage storage, List<Long> fileIds, Set<Long> collected) {
         this.storage = storage;
         this.present = Set.copyOf(fileIds);
         this.collected = collected;
@@ -68,8 +71,11 @@ final class ValuePointerCheck implements Closeable {
     /**
      * Null if the entry {@code pointer} names reads back (or lies in a collected file), else what
      * is wrong with it. {@code key} and {@code version} are the batch entry's that holds the pointer.
+     * Reads only; the value-log file stays open until {@link #close()}.
+     *
+     * @throws IOException if a value-log file exists but cannot be read
      */
-    Finding check(ValuePointer pointer, byte[] key, long version) throws IOException {
+    public Finding check(ValuePointer pointer, byte[] key, long version) throws IOException {
         long fileId = pointer.fileId();
         if (collected.contains(fileId)) {
             return null;
@@ -126,7 +132,7 @@ final class ValuePointerCheck implements Closeable {
     }
 
     /** The value-log files the checked pointers named, that exist and are not collected. */
-    Set<Long> filesRead() {
+    public Set<Long> filesRead() {
         return Set.copyOf(sources.keySet());
     }
 
