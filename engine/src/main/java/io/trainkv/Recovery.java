@@ -98,7 +98,7 @@ final class Recovery {
             }
             return new Recovered(versions, valueLog, replayed.memtables,
                     Math.max(versions.lastVersion(), replayed.maxVersion));
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) { // an Error too: no table or value log stays open
             if (valueLog != null) {
                 closeQuietly(valueLog);
             }

@@ -250,7 +250,7 @@ public final class TrainKV implements AutoCloseable {
             }
             return new TrainKV(options, storage, lock, temporary, versions, valueLog, flusher, compactor,
                     snapshots, pipeline, link, blockCache, indexCache);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) { // an Error too: the lock must not outlive a failed open
             if (flusher != null) {
                 flusher.close();
             }
@@ -267,8 +267,11 @@ public final class TrainKV implements AutoCloseable {
             if (temporary != null) {
                 deleteRecursively(temporary);
             }
-            if (e instanceof RuntimeException) {
-                throw (RuntimeException) e;
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (e instanceof Error error) {
+                throw error;
             }
             throw new StorageException("cannot open database in " + storage.describe() + ": " + e, e);
         }

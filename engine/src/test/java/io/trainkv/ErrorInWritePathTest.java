@@ -267,6 +267,29 @@ class ErrorInWritePathTest {
         reopenAndVerify(dir);
     }
 
+    /**
+     * An {@link Error} while recovering (out of memory replaying a WAL, after the tables are open)
+     * fails the open with that Error, and the open closes every file it opened and releases the
+     * directory lock, so that a later open of the directory in the same process succeeds.
+     */
+    @Test
+    void anErrorWhileOpeningClosesWhatItOpenedAndReleasesTheDirectoryLock() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            writeKeys(db, "flushed", 20);
+            db.flush();
+            writeKeys(db, "in-wal", 20);
+        }
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));
+        CountDownLatch outOfMemory = new CountDownLatch(1);
+        storage.hook = FaultInjectingStorage.outOfMemory(Op.OPEN_READ,
+                name -> FileNames.parseNumber(name, FileNames.Kind.WAL) >= 0, outOfMemory);
+        assertThrows(OutOfMemoryError.class, () -> TrainKV.open(Options.at(dir).storage(storage).mmap(false)));
+        assertEquals(0, outOfMemory.getCount(), "the open met the injected error");
+        assertEquals(0, storage.openReadFiles(), "files the failed open left open");
+        reopenAndVerify(dir);
+    }
+
     private void writeKeys(TrainKV db, String prefix, int count) {
         for (int i = 0; i < count; i++) {
             set(db, prefix + "-" + i, value(i, i % 2 == 0 ? 20 : 2000)); // every other one in the value log

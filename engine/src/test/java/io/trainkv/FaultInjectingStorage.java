@@ -30,6 +30,7 @@ final class FaultInjectingStorage implements Storage {
 
     private final Storage delegate;
     private final Map<Op, AtomicInteger> counts = new EnumMap<>(Op.class);
+    private final AtomicInteger openReadFiles = new AtomicInteger();
     volatile Hook hook = (op, name) -> { };
 
     FaultInjectingStorage(Storage delegate) {
@@ -37,6 +38,11 @@ final class FaultInjectingStorage implements Storage {
         for (Op op : Op.values()) {
             counts.put(op, new AtomicInteger());
         }
+    }
+
+    /** Files opened for reading and not closed yet. */
+    int openReadFiles() {
+        return openReadFiles.get();
     }
 
     /** How many times {@code op} has run (or been attempted) so far. */
@@ -121,7 +127,10 @@ final class FaultInjectingStorage implements Storage {
     public ReadableFile openRead(String name) throws IOException {
         before(Op.OPEN_READ, name);
         ReadableFile file = delegate.openRead(name);
+        openReadFiles.incrementAndGet();
         return new ReadableFile() {
+            private boolean closed;
+
             @Override
             public int read(long position, ByteBuffer dst) throws IOException {
                 before(Op.READ, name);
@@ -140,6 +149,10 @@ final class FaultInjectingStorage implements Storage {
 
             @Override
             public void close() throws IOException {
+                if (!closed) {
+                    closed = true;
+                    openReadFiles.decrementAndGet();
+                }
                 file.close();
             }
         };
