@@ -101,7 +101,7 @@ final class Flusher implements AutoCloseable {
             for (TableMeta table : outputs.finish()) {
                 edit.addTable(0, table);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             outputs.abandon(e);
             throw e;
         }

@@ -118,6 +118,26 @@ class ErrorInWritePathTest {
     }
 
     @Test
+    void anErrorWhileAFlushWritesATableDeletesThePartialTable() throws Exception {
+        Path dir = tempDir.resolve("db");
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));
+        CountDownLatch outOfMemory = new CountDownLatch(1);
+        try (CapturedLogs logs = new CapturedLogs()) {
+            assertTimeoutPreemptively(HANG_GUARD, () -> {
+                TrainKV db = TrainKV.open(Options.at(dir).storage(storage).gcInterval(Duration.ZERO));
+                writeKeys(db, "before", 100);
+                storage.hook = FaultInjectingStorage.outOfMemory(Op.APPEND, ErrorInWritePathTest::isTable, outOfMemory);
+                assertThrows(StorageException.class, db::flush);
+                assertEquals(List.of(), storage.list().stream().filter(ErrorInWritePathTest::isTable).toList(),
+                        "the table the flush was writing is deleted");
+                db.close();
+            });
+        }
+        assertEquals(0, outOfMemory.getCount(), "the Error was injected");
+        reopenAndVerify(dir);
+    }
+
+    @Test
     void anErrorInABackgroundCompactionStopsWritesAndCloseReleasesTheLock() throws Exception {
         Path dir = tempDir.resolve("db");
         FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));

@@ -66,7 +66,7 @@ final class CompactionJob {
         try (InternalIterator merged = inputIterator()) {
             writeOutputs(merged, writer);
             outputs = writer.finish();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             writer.abandon(e);
             throw e;
         }

@@ -124,7 +124,7 @@ public final class ManifestLog implements Closeable {
                 storage.delete(previous);
             }
             return log;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             file.close();
             throw e;
         }

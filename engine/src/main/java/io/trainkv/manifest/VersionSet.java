@@ -116,7 +116,7 @@ public final class VersionSet implements Closeable {
             for (VersionEdit.Added a : state.liveTables().values()) {
                 levels.get(a.level()).add(set.openTable(a.table()));
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             for (List<TableHandle> level : levels) {
                 for (TableHandle t : level) {
                     closeQuietly(t.reader());

@@ -106,7 +106,7 @@ public final class TableOutputs {
         if (openFile != null) {
             try {
                 openFile.close();
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 cause.addSuppressed(e);
             }
             numbers.add(openNumber);
@@ -117,7 +117,7 @@ public final class TableOutputs {
         for (long number : numbers) {
             try {
                 storage.delete(FileNames.name(number, FileNames.Kind.TABLE));
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 cause.addSuppressed(e);
             }
         }

@@ -87,7 +87,7 @@ public final class TableReader implements Closeable {
         ReadSource source;
         try {
             source = ReadSource.open(file, mmap);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             file.close();
             throw e;
         }
@@ -130,7 +130,7 @@ public final class TableReader implements Closeable {
             new BlockIterator(index, fileName, indexOffset);
             return new TableReader(fileName, fileNumber, source, properties, filterOffset, filter, indexOffset, index,
                     blockCache, indexCache);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             source.close();
             throw e;
         }

@@ -147,7 +147,7 @@ public final class NioStorage implements Storage {
                         + " is locked by another process (lock file " + path(name) + ")");
             }
             return new ChannelDirectoryLock(channel, fileLock, realDirectory);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             if (channel != null) {
                 channel.close();
             }

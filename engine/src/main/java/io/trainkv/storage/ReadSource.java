@@ -65,7 +65,7 @@ public abstract class ReadSource implements Closeable {
                     long start = i * MAP_CHUNK;
                     chunks[i] = file.map(start, Math.min(MAP_CHUNK, size - start));
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 unmapAll();
                 throw e;
             }

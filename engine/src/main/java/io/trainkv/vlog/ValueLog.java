@@ -37,6 +37,8 @@ public final class ValueLog implements Closeable {
     private static final System.Logger LOG = System.getLogger(ValueLog.class.getName());
     /** Header starts examined per read of {@link #nextSoundEntry(ReadSource, String, long, long)}. */
     private static final int SOUND_ENTRY_WINDOW = 1 << 20;
+    /** Buffered entry bytes at which {@link #add} appends the buffer to the file (16 MiB). */
+    static final int PENDING_WRITE_BYTES = 16 << 20;
 
     private final Storage storage;
     private final long fileSizeLimit;
@@ -93,7 +95,7 @@ public final class ValueLog implements Closeable {
             if (!readOnly) {
                 log.startNewFile();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             log.close();
             throw e;
         }
@@ -116,9 +118,15 @@ public final class ValueLog implements Closeable {
     /**
      * Buffers an entry for the active file and returns its pointer; {@link #writePending()} must
      * run before any reader can see the pointer. Rotates to a new file when the active one is full.
+     * The buffer is appended to the file whenever it holds {@value #PENDING_WRITE_BYTES} bytes, so
+     * a batch of any number of large values never grows it past that plus one entry (entries no
+     * WAL record points to yet are dead bytes if the write then fails).
      */
     public ValuePointer add(byte[] key, long version, byte[] value) throws IOException {
         int length = VlogFormat.entryLength(key.length, value.length);
+        if (pending.size() >= PENDING_WRITE_BYTES) {
+            writePending();
+        }
         long end = writtenSize + pending.size();
         if (end > 0 && end + length > fileSizeLimit) {
             rotate();
