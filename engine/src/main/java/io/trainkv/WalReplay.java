@@ -12,11 +12,14 @@ import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValuePointerCheck;
 import io.trainkv.wal.WalBatchDecoder;
 import io.trainkv.wal.WalCorruptionException;
+import io.trainkv.wal.WalFormat;
 import io.trainkv.wal.WalReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Rebuilds memtables from the WAL files of a directory at open, reading only: each WAL becomes one
@@ -30,6 +33,12 @@ import java.util.List;
  * record. A value the value log shows was written in full and damaged since is not a torn tail;
  * the open fails naming the value-log file and offset, unless a later write of the same key,
  * replayed too, makes the value dead: then it costs nothing and is reported at WARN.
+ *
+ * <p>A value-log durable mark in a sound record of a replayed WAL proves its value-log file was
+ * fsynced up to the mark's length before the record was written. So before an entry that does not
+ * read back is taken for an unwritten tail, every mark of the WAL (read to its end under the WAL's
+ * own torn-tail rule) and of the older WALs is looked at: a mark that covers the entry's end makes
+ * it damage.
  */
 final class WalReplay {
 
@@ -73,6 +82,10 @@ final class WalReplay {
     private record DamagedValue(byte[] key, long version, CorruptionException damage) {
     }
 
+    /** The largest durable length a mark recorded for a value-log file, and where that mark is. */
+    private record DurableMark(long length, String wal, long offset) {
+    }
+
     /** One decoded WAL entry, held until its whole batch has been checked. */
     private record DecodedEntry(long version, byte meta, byte userMeta, long expiresAt, byte[] key, byte[] value) {
     }
@@ -92,6 +105,7 @@ final class WalReplay {
             throws IOException {
         Result result = new Result();
         List<DamagedValue> damaged = new ArrayList<>();
+        Map<Long, DurableMark> olderMarks = new HashMap<>();
         String tornReason = null;
         long tornFileSize = 0;
         for (int i = 0; i < walNumbers.size(); i++) {
@@ -101,7 +115,7 @@ final class WalReplay {
             boolean newest = i == walNumbers.size() - 1;
             try (ReadableFile file = storage.openRead(name)) {
                 WalReader reader = new WalReader(file, name, newest);
-                String torn = replayFile(reader, name, newest, memtable, valueLog, damaged, result);
+                String torn = replayFile(file, reader, name, newest, memtable, valueLog, olderMarks, damaged, result);
                 if (torn == null && reader.tornTailOffset() >= 0) {
                     result.tornAt = reader.tornTailOffset();
                     torn = reader.tornTailReason();
@@ -141,25 +155,39 @@ final class WalReplay {
     }
 
     /**
-     * Replays one WAL into {@code memtable}; returns why the log ends early if a batch of the
-     * newest WAL points at a value a crash left unwritten (its offset is then in
-     * {@code result.tornAt}), else null.
+     * Replays one WAL into {@code memtable}, adding its durable marks to {@code olderMarks} for
+     * the WALs after it; returns why the log ends early if a batch of the newest WAL points at a
+     * value a crash left unwritten (its offset is then in {@code result.tornAt}), else null.
      */
-    private static String replayFile(WalReader reader, String name, boolean newest, MemTable memtable,
-                                     ValuePointerCheck valueLog, List<DamagedValue> damaged, Result result)
+    private static String replayFile(ReadableFile file, WalReader reader, String name, boolean newest,
+                                     MemTable memtable, ValuePointerCheck valueLog,
+                                     Map<Long, DurableMark> olderMarks, List<DamagedValue> damaged, Result result)
             throws IOException {
         ByteBuffer payload;
         List<DecodedEntry> batch = new ArrayList<>();
+        Map<Long, DurableMark> wholeLogMarks = null;
         while ((payload = reader.next()) != null) {
             long recordOffset = reader.recordOffset();
             long version;
             batch.clear();
             try {
-                version = WalBatchDecoder.decode(payload, (v, meta, userMeta, expiresAt, key, value) ->
-                        batch.add(new DecodedEntry(v, meta, userMeta, expiresAt, key, value)));
+                version = WalBatchDecoder.decode(payload, new WalBatchDecoder.Visitor() {
+                    @Override
+                    public void entry(long v, byte meta, byte userMeta, long expiresAt, byte[] key, byte[] value) {
+                        batch.add(new DecodedEntry(v, meta, userMeta, expiresAt, key, value));
+                    }
+
+                    @Override
+                    public void durableMark(long fileId, long durableLength) {
+                        addMark(olderMarks, fileId, new DurableMark(durableLength, name, recordOffset));
+                    }
+                });
             } catch (IllegalArgumentException e) {
                 throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
                         + recordOffset + ": malformed batch: " + e.getMessage(), e);
+            }
+            if (version == WalFormat.DURABLE_MARK_VERSION) {
+                continue;
             }
             if (version < KeyFormat.MIN_VERSION || version > KeyFormat.MAX_VERSION) {
                 throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
@@ -181,16 +209,30 @@ final class WalReplay {
                 if (finding == null) {
                     continue;
                 }
+                DurableMark covering = null;
                 if (newest && finding.mayBeTorn()) {
+                    if (wholeLogMarks == null) {
+                        wholeLogMarks = marksOf(file, name, olderMarks);
+                    }
+                    covering = covering(wholeLogMarks, pointer);
+                }
+                if (newest && finding.mayBeTorn() && covering == null) {
                     // the batch was never committed, so damage in its other values costs nothing
                     result.tornAt = recordOffset;
                     return "the batch at version " + version + " points to a value a crash left unwritten ("
                             + finding.problem().getMessage() + "; " + finding.reason() + "); the batch was not committed";
                 }
                 CorruptionException problem = finding.problem();
-                String why = finding.mayBeTorn()
-                        ? "the log is not the newest, and a log is closed only after the values it points to are synced"
-                        : finding.reason();
+                String why;
+                if (covering != null) {
+                    why = "write-ahead log " + covering.wal() + " at offset " + covering.offset() + " records "
+                            + problem.fileName() + " durable to " + covering.length() + " bytes, past the entry's end "
+                            + "at " + (pointer.offset() + pointer.length()) + ", so it was fsynced";
+                } else if (finding.mayBeTorn()) {
+                    why = "the log is not the newest, and a log is closed only after the values it points to are synced";
+                } else {
+                    why = finding.reason();
+                }
                 damagedHere.add(new DamagedValue(e.key(), version, new CorruptionException(problem.fileName(),
                         problem.offset(), problem.getMessage() + "; write-ahead log " + name + " at offset "
                         + recordOffset + " (key " + Bytes.escape(e.key()) + ", version " + version + ") points to "
@@ -203,6 +245,49 @@ final class WalReplay {
             result.maxVersion = Math.max(result.maxVersion, version);
         }
         return null;
+    }
+
+    /**
+     * The durable marks of {@code olderMarks} (those of the older WALs, and of this one up to
+     * where the replay is) and of every sound record of the WAL {@code name}, read from its start with a
+     * reader of its own under the newest WAL's torn-tail rule (a bad record with nothing valid
+     * after it ends the log; one with valid records after it is damage and throws). Records that
+     * do not decode prove nothing and are skipped: the replay reports them if it reaches them.
+     */
+    private static Map<Long, DurableMark> marksOf(ReadableFile file, String name, Map<Long, DurableMark> olderMarks)
+            throws IOException {
+        Map<Long, DurableMark> marks = new HashMap<>(olderMarks);
+        WalReader reader = new WalReader(file, name, true);
+        ByteBuffer payload;
+        while ((payload = reader.next()) != null) {
+            long offset = reader.recordOffset();
+            try {
+                WalBatchDecoder.decode(payload, new WalBatchDecoder.Visitor() {
+                    @Override
+                    public void entry(long v, byte meta, byte userMeta, long expiresAt, byte[] key, byte[] value) {
+                    }
+
+                    @Override
+                    public void durableMark(long fileId, long durableLength) {
+                        addMark(marks, fileId, new DurableMark(durableLength, name, offset));
+                    }
+                });
+            } catch (IllegalArgumentException malformed) {
+                continue;
+            }
+        }
+        return marks;
+    }
+
+    /** Keeps in {@code marks} the mark with the larger durable length for {@code fileId}. */
+    private static void addMark(Map<Long, DurableMark> marks, long fileId, DurableMark mark) {
+        marks.merge(fileId, mark, (a, b) -> a.length() >= b.length() ? a : b);
+    }
+
+    /** The mark proving the entry {@code pointer} names was durable in full, or null. */
+    private static DurableMark covering(Map<Long, DurableMark> marks, ValuePointer pointer) {
+        DurableMark mark = marks.get(pointer.fileId());
+        return mark != null && mark.length() >= pointer.offset() + pointer.length() ? mark : null;
     }
 
     /** The newest version of {@code key} in the replayed memtables, or 0. */

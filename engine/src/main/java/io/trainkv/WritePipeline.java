@@ -40,6 +40,12 @@ import java.util.function.UnaryOperator;
  * {@link Error} anywhere in the leader put the pipeline into a failed state: every writer of the
  * group and every later write fails with the original cause, reads keep working, and
  * {@link #close()} still finishes.
+ *
+ * <p>Whenever the value log has been fsynced and the WAL is then appended to (a synced group, a
+ * rotation, {@link #close()}), the WAL gets a value-log durable mark first if the active value-log
+ * file's durable length changed since the last mark: recovery uses it to tell a value-log entry
+ * that was durable and is damaged now from an unsynced tail a power cut dropped
+ * ({@link WalReplay}).
  */
 final class WritePipeline {
 
@@ -68,6 +74,9 @@ final class WritePipeline {
     private WalWriter wal;
     private boolean closed;
     private Throwable failure;
+    /** The value-log file and durable length of the last durable mark written, -1 for none. */
+    private long markedFileId = -1;
+    private long markedLength = -1;
     private long walSyncs;
     private long writeGroups;
     private long batchesWritten;
@@ -352,22 +361,35 @@ final class WritePipeline {
         long bytes = 0;
         lock.unlock();
         Throwable error = null;
+        boolean batchRecords = false;
+        boolean marked = false;
         try {
             encoder.reset();
+            if (syncGroup) {
+                encoder.reserveDurableMark();
+            }
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
                     separateValues(w);
                     encode(w);
+                    batchRecords = true;
                 }
             }
             valueLog.writePending();
-            var records = encoder.records();
-            bytes = records.remaining();
             if (syncGroup) {
                 valueLog.sync();
+                marked = durableMarkDue();
+                if (marked) {
+                    encoder.fillDurableMark(valueLog.activeFileId(), valueLog.syncedBytes());
+                }
             }
+            var records = encoder.records();
+            bytes = records.remaining();
             if (bytes > 0) {
                 log.append(records);
+            }
+            if (marked) {
+                markWritten();
             }
             if (syncGroup) {
                 log.sync();
@@ -390,7 +412,7 @@ final class WritePipeline {
         if (error != null) {
             return fail(error);
         }
-        if (bytes > 0) {
+        if (batchRecords) {
             writeGroups++;
         }
         walBytes += bytes;
@@ -497,6 +519,7 @@ final class WritePipeline {
         }
         checkUsable();
         valueLog.sync();
+        appendDurableMark();
         wal.sync();
         walSyncs++;
         wal.close();
@@ -525,6 +548,39 @@ final class WritePipeline {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * Whether the active value-log file's durable length differs from the last durable mark's
+     * (and is not 0: a file nothing was synced to needs no mark). Called by the leader after
+     * {@link ValueLog#sync()}.
+     */
+    private boolean durableMarkDue() {
+        long length = valueLog.syncedBytes();
+        return length > 0 && (valueLog.activeFileId() != markedFileId || length != markedLength);
+    }
+
+    /** Notes the value-log durable state a mark just appended to the WAL records. */
+    private void markWritten() {
+        markedFileId = valueLog.activeFileId();
+        markedLength = valueLog.syncedBytes();
+    }
+
+    /**
+     * Appends a value-log durable mark to the WAL on its own, if one is due; the caller has just
+     * fsynced the value log and fsyncs the WAL next (rotation, close). Nothing else may use the
+     * encoder meanwhile.
+     */
+    private void appendDurableMark() throws IOException {
+        if (!durableMarkDue()) {
+            return;
+        }
+        encoder.reset();
+        encoder.addDurableMark(valueLog.activeFileId(), valueLog.syncedBytes());
+        var records = encoder.records();
+        walBytes += records.remaining();
+        wal.append(records);
+        markWritten();
     }
 
     /** Wakes writers waiting for a flush or compaction. */
@@ -674,6 +730,7 @@ final class WritePipeline {
             try {
                 if (failure == null) {
                     valueLog.sync();
+                    appendDurableMark();
                     wal.sync();
                 }
             } finally {

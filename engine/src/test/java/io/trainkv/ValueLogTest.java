@@ -12,6 +12,7 @@ import io.trainkv.storage.ReadableFile;
 import io.trainkv.util.ValuePointer;
 import io.trainkv.vlog.ValueLog;
 import io.trainkv.vlog.VlogEntry;
+import io.trainkv.wal.WalFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -172,6 +173,19 @@ class ValueLogTest {
         }
         try (FileChannel channel = FileChannel.open(last, StandardOpenOption.WRITE)) {
             channel.truncate(channel.size() - 300);
+        }
+        // a crash before close(): the WAL lacks the value-log durable mark close() appends last
+        Path wal;
+        try (Stream<Path> files = Files.list(dir)) {
+            wal = files.filter(p -> FileNames.parseNumber(p.getFileName().toString(), FileNames.Kind.WAL) >= 0)
+                    .sorted().reduce((a, b) -> b).orElseThrow();
+        }
+        try (FileChannel channel = FileChannel.open(wal, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long markAt = channel.size() - WalFormat.DURABLE_MARK_RECORD_SIZE;
+            ByteBuffer version = ByteBuffer.allocate(8);
+            channel.read(version, markAt + WalFormat.HEADER_SIZE);
+            assertEquals(WalFormat.DURABLE_MARK_VERSION, version.getLong(0), "the WAL ends in close()'s mark");
+            channel.truncate(markAt);
         }
         try (TrainKV db = TrainKV.open(separated(dir, 100))) {
             for (int i = 0; i < 10; i++) {

@@ -54,6 +54,8 @@ public final class ValueLog implements Closeable {
     private volatile VlogFile active;
     private WritableFile writer;
     private long writtenSize;
+    /** Bytes of the active file known fsynced: what a WAL's value-log durable mark records. */
+    private long syncedSize;
     private boolean dirty;
     private volatile boolean closed;
 
@@ -110,6 +112,7 @@ public final class ValueLog implements Closeable {
         VlogFile vlogFile = new VlogFile(id, name, ReadSource.open(storage.openRead(name), false), 0, this::released);
         writer = file;
         writtenSize = 0;
+        syncedSize = 0;
         dirty = false;
         active = vlogFile;
         files.put(id, vlogFile);
@@ -168,6 +171,15 @@ public final class ValueLog implements Closeable {
             writer.sync();
             dirty = false;
         }
+        syncedSize = writtenSize;
+    }
+
+    /**
+     * Bytes of the active file ({@link #activeFileId()}) that the last {@link #sync()} made durable:
+     * 0 before the first sync of the file. The older files are durable in full. Leader only.
+     */
+    public long syncedBytes() {
+        return syncedSize;
     }
 
     private void rotate() throws IOException {

@@ -18,6 +18,9 @@ public final class WalBatchEncoder {
     private int recordStart = -1;
     private int countAt;
     private int count;
+    /** Where {@link #records()} starts: past a reserved durable-mark slot left unfilled. */
+    private int firstRecord;
+    private boolean markReserved;
 
     /** Discards everything encoded so far. */
     public void reset() {
@@ -26,6 +29,53 @@ public final class WalBatchEncoder {
         }
         buffer.clear();
         recordStart = -1;
+        firstRecord = 0;
+        markReserved = false;
+    }
+
+    /**
+     * Reserves room for a value-log durable mark in front of the records still to be encoded; call
+     * right after {@link #reset()}. {@link #fillDurableMark} writes it; left unfilled, it is not
+     * part of {@link #records()}.
+     */
+    public void reserveDurableMark() {
+        if (buffer.position() != 0) {
+            throw new IllegalStateException("a durable mark is reserved before any record");
+        }
+        buffer.position(WalFormat.DURABLE_MARK_RECORD_SIZE);
+        firstRecord = WalFormat.DURABLE_MARK_RECORD_SIZE;
+        markReserved = true;
+    }
+
+    /**
+     * Writes the reserved durable mark: value-log file {@code fileId} is fsynced up to
+     * {@code durableLength} bytes.
+     */
+    public void fillDurableMark(long fileId, long durableLength) {
+        if (!markReserved) {
+            throw new IllegalStateException("no durable mark reserved");
+        }
+        writeDurableMark(0, fileId, durableLength);
+        firstRecord = 0;
+    }
+
+    /** Appends a value-log durable mark record after the records encoded so far. */
+    public void addDurableMark(long fileId, long durableLength) {
+        if (recordStart >= 0) {
+            throw new IllegalStateException("batch not finished");
+        }
+        ensure(WalFormat.DURABLE_MARK_RECORD_SIZE);
+        int at = buffer.position();
+        buffer.position(at + WalFormat.DURABLE_MARK_RECORD_SIZE);
+        writeDurableMark(at, fileId, durableLength);
+    }
+
+    private void writeDurableMark(int at, long fileId, long durableLength) {
+        buffer.putLong(at + WalFormat.HEADER_SIZE, WalFormat.DURABLE_MARK_VERSION)
+                .putInt(at + WalFormat.HEADER_SIZE + 8, 0)
+                .putLong(at + WalFormat.HEADER_SIZE + WalFormat.BATCH_HEADER_SIZE, fileId)
+                .putLong(at + WalFormat.HEADER_SIZE + WalFormat.BATCH_HEADER_SIZE + 8, durableLength);
+        RecordFraming.seal(buffer.array(), at, WalFormat.DURABLE_MARK_PAYLOAD_SIZE, crc);
     }
 
     /** Starts a record for a batch written at {@code version}. */
@@ -64,7 +114,7 @@ public final class WalBatchEncoder {
         if (recordStart >= 0) {
             throw new IllegalStateException("batch not finished");
         }
-        return ByteBuffer.wrap(buffer.array(), 0, buffer.position());
+        return ByteBuffer.wrap(buffer.array(), firstRecord, buffer.position() - firstRecord);
     }
 
     private void ensure(int extra) {

@@ -57,9 +57,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * middle, last byte), since nothing reads them. No byte of these databases is unsynced, so a loss is
  * allowed only where the format calls the damage a torn tail: in the newest WAL, a bad record
  * with no record after it (a flip in its last record, any truncation); in the value log,
- * damage with no entry after it in the newest value-log file, where every WAL record from the
- * first one that points at the damage on points at damage too. The writes of those records may
- * be lost, nothing else. A flipped byte that sound data follows is not a tail, and a deleted
+ * damage with no entry after it in the newest value-log file, where every WAL batch from the
+ * first one that points at the damage on points at damage too, and no value-log durable mark in
+ * the WAL records the damaged entry as fsynced. The writes of those records may be lost, nothing
+ * else. A flipped byte that sound data follows is not a tail, and a deleted
  * file never is (every file's creation is fsynced before anything depends on it). Deleting the
  * newest WAL is not swept: nothing records that it existed. A failed open must leave the damaged
  * file as it was and destroy nothing else: once the file is restored, every write reads back.
@@ -360,7 +361,7 @@ class CorruptionSweepTest {
         if (c.file().equals(db.newestWal)) {
             for (int i = 0; i < db.walRecords.size(); i++) {
                 if (c.at() < db.walRecords.get(i).end()) {
-                    return c.damage() == Damage.TRUNCATE || i == db.walRecords.size() - 1 ? i : all;
+                    return c.damage() == Damage.TRUNCATE || i == db.walRecords.size() - 1 ? batchesBefore(db, i) : all;
                 }
             }
             return all;
@@ -381,15 +382,30 @@ class CorruptionSweepTest {
         long fileId = FileNames.parseNumber(c.file(), FileNames.Kind.VALUE_LOG);
         int first = -1;
         for (int i = 0; i < db.walRecords.size(); i++) {
-            boolean pointsAtDamage = db.walRecords.get(i).pointers().stream()
+            LogRecord r = db.walRecords.get(i);
+            if (r.isDurableMark()) {
+                continue;
+            }
+            boolean pointsAtDamage = r.pointers().stream()
                     .anyMatch(p -> p.fileId() == fileId && damaged.contains(p.offset()));
+            boolean fsynced = r.pointers().stream().anyMatch(p -> p.fileId() == fileId && damaged.contains(p.offset())
+                    && db.walRecords.stream().anyMatch(m -> m.markFileId() == fileId
+                            && m.markLength() >= p.offset() + p.length()));
+            if (fsynced) {
+                return all; // a durable mark proves the damaged entry was written: damage, not a tail
+            }
             if (pointsAtDamage && first < 0) {
                 first = i;
             } else if (!pointsAtDamage && first >= 0) {
                 return all; // a sound record follows
             }
         }
-        return first < 0 ? all : first;
+        return first < 0 ? all : batchesBefore(db, first);
+    }
+
+    /** The writes of the newest WAL before its record {@code index}: its batch records before it. */
+    private static int batchesBefore(SweepDatabase db, int index) {
+        return (int) db.walRecords.subList(0, index).stream().filter(r -> !r.isDurableMark()).count();
     }
 
     /** Damages a copy of the database as {@code c} says, opens it, reads everything and judges. */

@@ -17,14 +17,8 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class KnownFailures {
 
-    private static final String VALUE_LOG_DAMAGE = "issue 14 item 1 (a newest value log cut short under"
-            + " synced WAL batches reads as a torn tail: the WAL does not yet record how far the value log was durable)";
-
     /** Case name to the issue item whose fix makes it pass. */
-    static final Map<String, String> CASES = Map.ofEntries(
-            Map.entry("closed VALUE_LOG vlog-4 truncate@45642 no-mmap", VALUE_LOG_DAMAGE),
-            Map.entry("closed VALUE_LOG vlog-4 truncate@6331 mmap", VALUE_LOG_DAMAGE),
-            Map.entry("killed VALUE_LOG vlog-4 truncate@24940 mmap", VALUE_LOG_DAMAGE));
+    static final Map<String, String> CASES = Map.of();
 
     private KnownFailures() {
     }

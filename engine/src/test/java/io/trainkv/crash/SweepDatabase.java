@@ -58,10 +58,17 @@ final class SweepDatabase {
     /** How the session ended. */
     enum State { KILLED, CLOSED }
 
-    /** One WAL or manifest record: where it lies and the value-log entries it points at. */
-    record LogRecord(long offset, long end, List<ValuePointer> pointers) {
+    /**
+     * One WAL or manifest record: where it lies, the value-log entries it points at, and for a
+     * WAL's value-log durable mark, the file id and durable length it records (else -1 and -1).
+     */
+    record LogRecord(long offset, long end, List<ValuePointer> pointers, long markFileId, long markLength) {
         long middle() {
             return (offset + end) / 2;
+        }
+
+        boolean isDurableMark() {
+            return markFileId >= 0;
         }
     }
 
@@ -69,7 +76,7 @@ final class SweepDatabase {
     final Path dir;
     /** The model after every write before the newest WAL's. */
     final Map<String, byte[]> beforeTail;
-    /** The writes in the newest WAL, one per record, in order. */
+    /** The writes in the newest WAL, one per batch record, in order. */
     final List<Map<String, byte[]>> tail;
     final String newestWal;
     final List<LogRecord> walRecords;
@@ -97,8 +104,9 @@ final class SweepDatabase {
         newestWal = names.stream().filter(n -> FileNames.parseNumber(n, FileNames.Kind.WAL) >= 0)
                 .reduce((a, b) -> b).orElseThrow();
         walRecords = records(storage, newestWal, true);
-        if (walRecords.size() != tail.size()) {
-            throw new IllegalStateException("the newest WAL holds " + walRecords.size() + " records, not one per write"
+        long batches = walRecords.stream().filter(r -> !r.isDurableMark()).count();
+        if (batches != tail.size()) {
+            throw new IllegalStateException("the newest WAL holds " + batches + " batch records, not one per write"
                     + " after the last flush (" + tail.size() + ")");
         }
         manifest = Files.readString(dir.resolve(FileNames.CURRENT), StandardCharsets.UTF_8).trim();
@@ -245,14 +253,25 @@ final class SweepDatabase {
                 long offset = reader.recordOffset();
                 long end = offset + WalFormat.HEADER_SIZE + payload.remaining();
                 List<ValuePointer> pointers = new ArrayList<>();
+                long[] mark = {-1, -1};
                 if (batches) {
-                    WalBatchDecoder.decode(payload, (version, meta, userMeta, expiresAt, key, value) -> {
-                        if ((meta & ValueStruct.META_VALUE_POINTER) != 0) {
-                            pointers.add(ValuePointer.decode(value));
+                    WalBatchDecoder.decode(payload, new WalBatchDecoder.Visitor() {
+                        @Override
+                        public void entry(long version, byte meta, byte userMeta, long expiresAt, byte[] key,
+                                          byte[] value) {
+                            if ((meta & ValueStruct.META_VALUE_POINTER) != 0) {
+                                pointers.add(ValuePointer.decode(value));
+                            }
+                        }
+
+                        @Override
+                        public void durableMark(long fileId, long durableLength) {
+                            mark[0] = fileId;
+                            mark[1] = durableLength;
                         }
                     });
                 }
-                records.add(new LogRecord(offset, end, List.copyOf(pointers)));
+                records.add(new LogRecord(offset, end, List.copyOf(pointers), mark[0], mark[1]));
             }
         }
         return List.copyOf(records);

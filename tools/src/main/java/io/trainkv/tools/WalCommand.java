@@ -8,6 +8,7 @@ import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.wal.WalBatchDecoder;
 import io.trainkv.wal.WalCorruptionException;
+import io.trainkv.wal.WalFormat;
 import io.trainkv.wal.WalReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -29,7 +30,8 @@ import picocli.CommandLine.Spec;
  * the database (read-only). Verify checks every record's CRC and batch structure and says where
  * the first bad record is and whether it is a tolerable torn tail (only in the newest log); dump
  * also prints each batch with its version and keys. Exit 0 when sound (a torn tail of the newest
- * log is sound), 1 when damage was found, 2 on usage or I/O errors.
+ * log is sound), 1 when damage was found, 2 on usage or I/O errors. Value-log durable marks are
+ * records too: dump shows each as {@code value-log durable mark: 000002.vlog to 53771 bytes}.
  */
 public abstract class WalCommand implements Callable<Integer> {
 
@@ -112,10 +114,21 @@ public abstract class WalCommand implements Callable<Integer> {
             while ((payload = reader.next()) != null) {
                 long offset = reader.recordOffset();
                 List<String> keys = new ArrayList<>();
+                long[] mark = new long[2];
                 long version;
                 try {
-                    version = WalBatchDecoder.decode(payload, (v, meta, userMeta, expiresAt, key, value) ->
-                            keys.add(describe(key, meta, value)));
+                    version = WalBatchDecoder.decode(payload, new WalBatchDecoder.Visitor() {
+                        @Override
+                        public void entry(long v, byte meta, byte userMeta, long expiresAt, byte[] key, byte[] value) {
+                            keys.add(describe(key, meta, value));
+                        }
+
+                        @Override
+                        public void durableMark(long fileId, long durableLength) {
+                            mark[0] = fileId;
+                            mark[1] = durableLength;
+                        }
+                    });
                 } catch (IllegalArgumentException e) {
                     if (json) {
                         out.println(Json.write(Json.object("file", name, "ok", false, "badOffset", offset,
@@ -126,7 +139,16 @@ public abstract class WalCommand implements Callable<Integer> {
                 }
                 records++;
                 entries += keys.size();
-                if (dump() && json) {
+                if (version == WalFormat.DURABLE_MARK_VERSION) {
+                    String valueLog = FileNames.name(mark[0], FileNames.Kind.VALUE_LOG);
+                    if (dump() && json) {
+                        batches.add(Json.object("offset", offset, "durableMark",
+                                Json.object("valueLog", valueLog, "fileId", mark[0], "bytes", mark[1])));
+                    } else if (dump()) {
+                        out.println(String.format(Locale.ROOT, "%s offset %d: value-log durable mark: %s to %d bytes",
+                                name, offset, valueLog, mark[1]));
+                    }
+                } else if (dump() && json) {
                     batches.add(Json.object("version", version, "offset", offset, "entries", keys));
                 } else if (dump()) {
                     out.println(String.format(Locale.ROOT, "%s @%d offset %d: %s", name, version, offset,

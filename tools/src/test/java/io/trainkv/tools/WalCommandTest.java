@@ -62,4 +62,25 @@ class WalCommandTest {
         assertTrue(damaged[2].contains(log.getFileName().toString()) && damaged[2].contains("offset 0"), damaged[2]);
         assertEquals("2", run("wal-verify", tempDir.resolve("nowhere").toString())[0]);
     }
+
+    @Test
+    void dumpShowsValueLogDurableMarks() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.set("big".getBytes(), new byte[4000]);
+        }
+        Path vlog;
+        try (Stream<Path> files = Files.list(dir)) {
+            vlog = files.filter(p -> p.toString().endsWith(".vlog") && p.toFile().length() > 0).findFirst().orElseThrow();
+        }
+        String mark = "value-log durable mark: " + vlog.getFileName() + " to " + Files.size(vlog) + " bytes";
+        String[] dump = run("wal-dump", dir.toString());
+        assertEquals("0", dump[0], dump[2]);
+        assertTrue(dump[1].contains(mark) && dump[1].contains("2 records, 1 entries"), dump[1]);
+        String[] json = run("wal-dump", "--json", dir.toString());
+        assertEquals("0", json[0], json[2]);
+        assertTrue(json[1].contains("\"durableMark\":{") && json[1].contains("\"bytes\":" + Files.size(vlog)), json[1]);
+        String[] verify = run("wal-verify", dir.toString());
+        assertEquals("0", verify[0], verify[2]);
+    }
 }
