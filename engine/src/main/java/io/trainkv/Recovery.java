@@ -8,10 +8,10 @@ import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
 import io.trainkv.vlog.ValueLog;
 import io.trainkv.vlog.ValuePointerCheck;
+import io.trainkv.wal.WalReplay;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -70,15 +70,16 @@ final class Recovery {
                 blockCache, indexCache, true);
         ValueLog valueLog = null;
         try {
-            List<Long> walNumbers = numbers(names, FileNames.Kind.WAL, versions.logNumber());
-            List<Long> valueLogIds = numbers(names, FileNames.Kind.VALUE_LOG, 0);
+            List<Long> walNumbers = FileNames.numbers(names, FileNames.Kind.WAL, versions.logNumber());
+            List<Long> valueLogIds = FileNames.numbers(names, FileNames.Kind.VALUE_LOG, 0);
             Set<Long> collected = versions.valueLogsCollected();
             WalReplay.Result replayed;
             Set<Long> valueLogsToSync = new TreeSet<>();
             try (ValuePointerCheck pointers = new ValuePointerCheck(storage, valueLogIds, collected)) {
-                replayed = WalReplay.replay(storage, walNumbers, pointers, readOnly);
+                replayed = WalReplay.replay(storage, walNumbers, pointers);
                 valueLogsToSync.addAll(pointers.filesRead());
             }
+            report(replayed, readOnly);
             if (!readOnly) {
                 // Besides the files replayed batches point into, the newest value-log file: the only
                 // one a crashed session can have left unsynced bytes in, as each is fsynced in full
@@ -96,8 +97,8 @@ final class Recovery {
             if (!readOnly) {
                 deleteOrphans(storage, names, versions);
             }
-            return new Recovered(versions, valueLog, replayed.memtables,
-                    Math.max(versions.lastVersion(), replayed.maxVersion));
+            return new Recovered(versions, valueLog, replayed.memtables(),
+                    Math.max(versions.lastVersion(), replayed.maxVersion()));
         } catch (IOException | RuntimeException | Error e) { // an Error too: no table or value log stays open
             if (valueLog != null) {
                 closeQuietly(valueLog);
@@ -107,18 +108,29 @@ final class Recovery {
         }
     }
 
-    /** The numbers of the files of {@code kind} numbered at least {@code from}, ascending. */
-    private static List<Long> numbers(List<String> names, FileNames.Kind kind, long from) {
-        List<Long> numbers = new ArrayList<>();
-        for (String name : names) {
-            long number = FileNames.parseNumber(name, kind);
-            if (number >= 0 && number >= from) {
-                numbers.add(number);
-            }
+    /**
+     * Fails the open on what the replay found that is not a torn tail; logs, at WARN, damaged
+     * values a later write replaced and the torn tail the open drops.
+     *
+     * @throws CorruptionException naming the file and offset of the first such damage
+     */
+    private static void report(WalReplay.Result replayed, boolean readOnly) {
+        CorruptionException failure = replayed.openFailure();
+        if (failure != null) {
+            throw failure;
         }
-        Collections.sort(numbers);
-        return numbers;
+        for (WalReplay.DamagedValue d : replayed.damagedValues()) {
+            LOG.log(System.Logger.Level.WARNING, () -> d.damage().getMessage() + "; a later write of the key (version "
+                    + d.supersededBy() + ") replaced the value, so nothing is lost, but the value-log file holds damage");
+        }
+        WalReplay.TornTail torn = replayed.tornTail();
+        if (torn != null) {
+            LOG.log(System.Logger.Level.WARNING, () -> "write-ahead log " + torn.wal() + " ends in a torn tail at "
+                    + "offset " + torn.offset() + " (" + torn.reason() + "); " + (readOnly ? "ignoring" : "dropping")
+                    + " the " + torn.bytes() + " bytes from there on");
+        }
     }
+
 
     private static void sync(Storage storage, String name) throws IOException {
         try (WritableFile file = storage.openAppend(name)) {

@@ -1,5 +1,8 @@
 package io.trainkv.storage;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -55,6 +58,19 @@ public final class FileNames {
             return -1;
         }
         return parseDigits(name.substring(MANIFEST_PREFIX.length()));
+    }
+
+    /** The numbers of the files of {@code kind} among {@code names} numbered at least {@code from}, ascending. */
+    public static List<Long> numbers(List<String> names, Kind kind, long from) {
+        List<Long> numbers = new ArrayList<>();
+        for (String name : names) {
+            long number = parseNumber(name, kind);
+            if (number >= 0 && number >= from) {
+                numbers.add(number);
+            }
+        }
+        Collections.sort(numbers);
+        return numbers;
     }
 
     /** The file number encoded in {@code name} if it is a file of {@code kind}, or -1. */

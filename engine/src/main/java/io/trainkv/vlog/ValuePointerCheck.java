@@ -31,7 +31,7 @@ import java.util.Set;
  * </ul>
  * Not thread-safe; close it to release the files it read.
  *
- * <p>Internal: recovery ({@code io.trainkv.WalReplay}) decides with it whether an open fails, and
+ * <p>Internal: recovery ({@code io.trainkv.wal.WalReplay}) decides with it whether an open fails, and
  * it is public only so that the offline tools ({@code trainkv check}, {@code vlog-verify}) apply
  * the very same rule rather than a copy of it. Not part of the API.
  */
@@ -66,6 +66,11 @@ public final class ValuePointerCheck implements Closeable {
             newest = Math.max(newest, id);
         }
         this.newestFileId = newest;
+    }
+
+    /** Whether GC collected the value-log file: pointers into it are superseded, never checked. */
+    public boolean isCollected(long fileId) {
+        return collected.contains(fileId);
     }
 
     /**

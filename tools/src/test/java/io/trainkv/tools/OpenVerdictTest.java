@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.trainkv.CorruptionException;
 import io.trainkv.Options;
 import io.trainkv.TrainKV;
+import io.trainkv.wal.WalFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -365,7 +366,12 @@ class OpenVerdictTest {
     // ---------------------------------------------------------------------------------------------
     // Directories and bytes
 
-    private static void build(Path dir, Options options, List<Write> writes) {
+    /**
+     * Writes {@code writes} and leaves the directory as a crash just before {@code close()} would:
+     * close's value-log durable mark, the WAL's last record, is cut off, so that damage at the end
+     * of the value log can read as the torn tail of that crash.
+     */
+    private static void build(Path dir, Options options, List<Write> writes) throws IOException {
         try (TrainKV db = TrainKV.open(options)) {
             for (Write write : writes) {
                 db.set(bytes(write.key()), write.value());
@@ -373,6 +379,13 @@ class OpenVerdictTest {
         }
         assertEquals(1, files(dir, ".wal").size(), "the writes are still in one WAL");
         assertEquals(List.of(), files(dir, ".sst"), "no write reached a table");
+        Path wal = files(dir, ".wal").get(0);
+        List<Long> records = walRecords(wal);
+        long last = records.get(records.size() - 1);
+        ByteBuffer lastRecord = ByteBuffer.wrap(Files.readAllBytes(wal), (int) last, (int) (Files.size(wal) - last)).slice();
+        assertEquals(WalFormat.DURABLE_MARK_RECORD_SIZE, lastRecord.remaining(), "close() ends the WAL with a mark");
+        assertEquals(WalFormat.DURABLE_MARK_VERSION, lastRecord.getLong(8), "close() ends the WAL with a mark");
+        truncate(wal, last);
     }
 
     private Path copy(Path dir) throws IOException {

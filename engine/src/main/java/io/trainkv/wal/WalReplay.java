@@ -1,5 +1,6 @@
-package io.trainkv;
+package io.trainkv.wal;
 
+import io.trainkv.CorruptionException;
 import io.trainkv.memtable.MemTable;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadableFile;
@@ -10,13 +11,10 @@ import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValuePointerCheck;
-import io.trainkv.wal.WalBatchDecoder;
-import io.trainkv.wal.WalCorruptionException;
-import io.trainkv.wal.WalFormat;
-import io.trainkv.wal.WalReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,35 +22,104 @@ import java.util.Map;
 /**
  * Rebuilds memtables from the WAL files of a directory at open, reading only: each WAL becomes one
  * memtable, in file-number order, and {@link Result#makeDurable} then applies what the replay
- * decided. A torn tail of the newest WAL ends the log: it is reported at WARN and cut off, so that
- * the file never becomes an older log with a bad tail. Any other damage is a
- * {@link CorruptionException} naming the file and offset, thrown before any file is changed.
+ * decided. A torn tail of the newest WAL ends the log: {@link Result#tornTail()} says where, and
+ * {@code makeDurable} cuts it off, so that the file never becomes an older log with a bad tail.
+ * Any other damage of a WAL record ends the replay with {@link Result#walDamage()}, before any
+ * file is changed.
  *
  * <p>Value pointers are checked against the value log ({@link ValuePointerCheck}). A batch of the
  * newest WAL whose value a crash left unwritten was never committed: it ends the log like a torn
- * record. A value the value log shows was written in full and damaged since is not a torn tail;
- * the open fails naming the value-log file and offset, unless a later write of the same key,
- * replayed too, makes the value dead: then it costs nothing and is reported at WARN.
+ * record. A value the value log shows was written in full and damaged since is not a torn tail:
+ * it is {@link DamagedValue damage}, which fails the open unless a later write of the same key,
+ * replayed too, makes the value dead ({@link DamagedValue#supersededBy()}).
  *
  * <p>A value-log durable mark in a sound record of a replayed WAL proves its value-log file was
  * fsynced up to the mark's length before the record was written. So before an entry that does not
  * read back is taken for an unwritten tail, every mark of the WAL (read to its end under the WAL's
  * own torn-tail rule) and of the older WALs is looked at: a mark that covers the entry's end makes
  * it damage.
+ *
+ * <p>Internal: public only so that the offline tools ({@code check}, {@code vlog-verify}) foresee
+ * exactly what an open does, with this code rather than a copy of its rules.
  */
-final class WalReplay {
+public final class WalReplay {
 
-    private static final System.Logger LOG = System.getLogger(WalReplay.class.getName());
+    /**
+     * A pointer of a replayed batch (in WAL {@code wal}, the batch's record at {@code recordOffset}
+     * bytes, key and batch version) into a value-log entry that does not read back and is damage,
+     * not a torn tail: {@code damage} names the value-log file and the entry's offset and says why;
+     * {@code supersededBy} is the version of a later replayed write of the key (0 if none: then the
+     * open fails with {@code damage}).
+     */
+    public record DamagedValue(String wal, long recordOffset, byte[] key, long version, ValuePointer pointer,
+                               ValuePointerCheck.Finding finding, CorruptionException damage, long supersededBy) {
+    }
+
+    /**
+     * The tail of the newest WAL an open drops: where it starts (bytes), the valid records from
+     * there on, the bytes from there to the end of the file, and why; when a batch's unwritten
+     * value ends the log, that batch's key, version, pointer and finding (else null and 0).
+     */
+    public record TornTail(String wal, long offset, long records, long bytes, String reason, byte[] key,
+                           long version, ValuePointer pointer, ValuePointerCheck.Finding finding) {
+    }
 
     /** The memtables rebuilt, the highest version found, and what must change on disk. */
-    static final class Result {
-        /** Rebuilt memtables, oldest first; WALs without a record have none. */
-        final List<MemTable> memtables = new ArrayList<>();
-        long maxVersion;
+    public static final class Result {
+        private final List<MemTable> memtables = new ArrayList<>();
+        private final List<DamagedValue> damaged = new ArrayList<>();
         private final List<String> replayed = new ArrayList<>();
         private final List<String> empty = new ArrayList<>();
-        private String tornWal;
-        private long tornAt = -1;
+        private long maxVersion;
+        private long pointersChecked;
+        private TornTail tornTail;
+        private CorruptionException walDamage;
+
+        /** Rebuilt memtables, oldest first; WALs without a record have none. */
+        public List<MemTable> memtables() {
+            return Collections.unmodifiableList(memtables);
+        }
+
+        /** The highest batch version replayed (0 if none). */
+        public long maxVersion() {
+            return maxVersion;
+        }
+
+        /** Value pointers checked (those into collected value-log files are superseded and not counted). */
+        public long pointersChecked() {
+            return pointersChecked;
+        }
+
+        /** Every damaged value a replayed batch points to, in WAL order. */
+        public List<DamagedValue> damagedValues() {
+            return Collections.unmodifiableList(damaged);
+        }
+
+        /** The torn tail an open drops from the newest WAL, or null. */
+        public TornTail tornTail() {
+            return tornTail;
+        }
+
+        /** Damage in a WAL record or batch, where the replay stopped, or null. */
+        public CorruptionException walDamage() {
+            return walDamage;
+        }
+
+        /**
+         * What fails an open: the WAL damage, else the first damaged value no later write
+         * superseded, else null.
+         */
+        public CorruptionException openFailure() {
+            if (walDamage != null) {
+                return walDamage;
+            }
+            for (DamagedValue d : damaged) {
+                if (d.supersededBy() == 0) {
+                    return d.damage();
+                }
+            }
+            return null;
+        }
 
         /**
          * Makes what the replay read durable before anything can depend on it: cuts the torn tail
@@ -60,11 +127,11 @@ final class WalReplay {
          * in the page cache only, and a log that is no longer the newest must never tear), and
          * deletes the WALs that hold no record.
          */
-        void makeDurable(Storage storage) throws IOException {
+        public void makeDurable(Storage storage) throws IOException {
             for (String name : replayed) {
                 try (WritableFile file = storage.openAppend(name)) {
-                    if (name.equals(tornWal)) {
-                        file.truncate(tornAt);
+                    if (tornTail != null && name.equals(tornTail.wal())) {
+                        file.truncate(tornTail.offset());
                     }
                     file.sync();
                 }
@@ -76,10 +143,6 @@ final class WalReplay {
                 storage.syncDirectory();
             }
         }
-    }
-
-    /** A pointer of a replayed batch into a damaged value-log entry, kept until we know if it is live. */
-    private record DamagedValue(byte[] key, long version, CorruptionException damage) {
     }
 
     /** The largest durable length a mark recorded for a value-log file, and where that mark is. */
@@ -94,39 +157,33 @@ final class WalReplay {
     }
 
     /**
-     * Replays {@code walNumbers} (ascending) without changing any file.
+     * Replays {@code walNumbers} (ascending) without changing any file; stops at the first damaged
+     * WAL record or batch ({@link Result#walDamage()}).
      *
      * @param valueLog the value-log files, read to check the pointers of replayed batches
-     * @param readOnly only for the wording of the torn-tail warning (ignored rather than dropped)
-     * @throws CorruptionException naming the file and offset of damage that is not a torn tail of
-     *         the newest WAL, or of a damaged value-log entry a live replayed write points to
+     * @throws IOException if a file cannot be read
      */
-    static Result replay(Storage storage, List<Long> walNumbers, ValuePointerCheck valueLog, boolean readOnly)
+    public static Result replay(Storage storage, List<Long> walNumbers, ValuePointerCheck valueLog)
             throws IOException {
         Result result = new Result();
         List<DamagedValue> damaged = new ArrayList<>();
         Map<Long, DurableMark> olderMarks = new HashMap<>();
-        String tornReason = null;
-        long tornFileSize = 0;
-        for (int i = 0; i < walNumbers.size(); i++) {
+        for (int i = 0; i < walNumbers.size() && result.walDamage == null; i++) {
             long number = walNumbers.get(i);
             String name = FileNames.name(number, FileNames.Kind.WAL);
             MemTable memtable = new MemTable(number);
             boolean newest = i == walNumbers.size() - 1;
             try (ReadableFile file = storage.openRead(name)) {
                 WalReader reader = new WalReader(file, name, newest);
-                String torn = replayFile(file, reader, name, newest, memtable, valueLog, olderMarks, damaged, result);
-                if (torn == null && reader.tornTailOffset() >= 0) {
-                    result.tornAt = reader.tornTailOffset();
-                    torn = reader.tornTailReason();
-                }
-                if (torn != null) {
-                    result.tornWal = name;
-                    tornReason = torn;
-                    tornFileSize = reader.fileSize();
+                replayFile(file, reader, name, newest, memtable, valueLog, olderMarks, damaged, result);
+                if (result.tornTail == null && reader.tornTailOffset() >= 0) {
+                    result.tornTail = new TornTail(name, reader.tornTailOffset(), 0,
+                            reader.fileSize() - reader.tornTailOffset(), reader.tornTailReason(), null, 0, null, null);
                 }
             } catch (WalCorruptionException e) {
-                throw new CorruptionException(e.fileName(), e.offset(), "write-ahead log " + e.getMessage(), e);
+                result.walDamage = new CorruptionException(e.fileName(), e.offset(), "write-ahead log " + e.getMessage(), e);
+            } catch (CorruptionException e) {
+                result.walDamage = e;
             }
             if (memtable.isEmpty()) {
                 result.empty.add(name);
@@ -137,31 +194,22 @@ final class WalReplay {
         }
         for (DamagedValue d : damaged) {
             long newer = newestVersion(result.memtables, d.key());
-            if (newer <= d.version()) {
-                throw d.damage();
-            }
-            LOG.log(System.Logger.Level.WARNING, () -> d.damage().getMessage() + "; a later write of the key (version "
-                    + newer + ") replaced the value, so nothing is lost, but the value-log file holds damage");
-        }
-        if (tornReason != null) {
-            String reason = tornReason;
-            long cut = result.tornAt;
-            long bytes = tornFileSize - cut;
-            LOG.log(System.Logger.Level.WARNING, () -> "write-ahead log " + result.tornWal + " ends in a torn tail at "
-                    + "offset " + cut + " (" + reason + "); " + (readOnly ? "ignoring" : "dropping") + " the " + bytes
-                    + " bytes from there on");
+            result.damaged.add(newer > d.version() ? new DamagedValue(d.wal(), d.recordOffset(), d.key(), d.version(),
+                    d.pointer(), d.finding(), d.damage(), newer) : d);
         }
         return result;
     }
 
     /**
      * Replays one WAL into {@code memtable}, adding its durable marks to {@code olderMarks} for
-     * the WALs after it; returns why the log ends early if a batch of the newest WAL points at a
-     * value a crash left unwritten (its offset is then in {@code result.tornAt}), else null.
+     * the WALs after it; sets {@code result}'s torn tail if a batch of the newest WAL points at a
+     * value a crash left unwritten.
+     *
+     * @throws CorruptionException for a malformed batch, version or pointer
      */
-    private static String replayFile(ReadableFile file, WalReader reader, String name, boolean newest,
-                                     MemTable memtable, ValuePointerCheck valueLog,
-                                     Map<Long, DurableMark> olderMarks, List<DamagedValue> damaged, Result result)
+    private static void replayFile(ReadableFile file, WalReader reader, String name, boolean newest,
+                                   MemTable memtable, ValuePointerCheck valueLog,
+                                   Map<Long, DurableMark> olderMarks, List<DamagedValue> damaged, Result result)
             throws IOException {
         ByteBuffer payload;
         List<DecodedEntry> batch = new ArrayList<>();
@@ -205,6 +253,9 @@ final class WalReplay {
                     throw new CorruptionException(name, recordOffset, "write-ahead log " + name + " at offset "
                             + recordOffset + ": malformed value pointer: " + bad.getMessage(), bad);
                 }
+                if (!valueLog.isCollected(pointer.fileId())) {
+                    result.pointersChecked++;
+                }
                 ValuePointerCheck.Finding finding = valueLog.check(pointer, e.key(), version);
                 if (finding == null) {
                     continue;
@@ -218,9 +269,11 @@ final class WalReplay {
                 }
                 if (newest && finding.mayBeTorn() && covering == null) {
                     // the batch was never committed, so damage in its other values costs nothing
-                    result.tornAt = recordOffset;
-                    return "the batch at version " + version + " points to a value a crash left unwritten ("
+                    String reason = "the batch at version " + version + " points to a value a crash left unwritten ("
                             + finding.problem().getMessage() + "; " + finding.reason() + "); the batch was not committed";
+                    result.tornTail = new TornTail(name, recordOffset, recordsFrom(reader), reader.fileSize() - recordOffset,
+                            reason, e.key(), version, pointer, finding);
+                    return;
                 }
                 CorruptionException problem = finding.problem();
                 String why;
@@ -233,10 +286,11 @@ final class WalReplay {
                 } else {
                     why = finding.reason();
                 }
-                damagedHere.add(new DamagedValue(e.key(), version, new CorruptionException(problem.fileName(),
-                        problem.offset(), problem.getMessage() + "; write-ahead log " + name + " at offset "
-                        + recordOffset + " (key " + Bytes.escape(e.key()) + ", version " + version + ") points to "
-                        + "this entry, and it is damage, not a torn tail: " + why, problem)));
+                damagedHere.add(new DamagedValue(name, recordOffset, e.key(), version, pointer, finding,
+                        new CorruptionException(problem.fileName(), problem.offset(), problem.getMessage()
+                                + "; write-ahead log " + name + " at offset " + recordOffset + " (key "
+                                + Bytes.escape(e.key()) + ", version " + version + ") points to this entry, and it is"
+                                + " damage, not a torn tail: " + why, problem), 0));
             }
             damaged.addAll(damagedHere);
             for (DecodedEntry e : batch) {
@@ -244,7 +298,19 @@ final class WalReplay {
             }
             result.maxVersion = Math.max(result.maxVersion, version);
         }
-        return null;
+    }
+
+    /** The valid records from the one {@code reader} just returned on (it counts), to the end of the log. */
+    private static long recordsFrom(WalReader reader) throws IOException {
+        long records = 1;
+        try {
+            while (reader.next() != null) {
+                records++;
+            }
+        } catch (WalCorruptionException e) {
+            // the open never reads past the dropped batch, so damage further on changes nothing
+        }
+        return records;
     }
 
     /**
