@@ -69,7 +69,7 @@ class DoubleCrashRecoveryTest {
                 db.set("synced", "before");
                 db.sync();
                 db.set("big".getBytes(), value);
-                disk = disk.afterProcessKill();
+                disk = disk.processKill();
             }
             SimulatedDisk cut;
             TrainKV recovered = TrainKV.open(options(disk));
@@ -109,7 +109,7 @@ class DoubleCrashRecoveryTest {
                 for (int i = 0; i < 50; i++) {
                     db.set(key(i), value(seed, i));
                 }
-                disk = disk.afterProcessKill();
+                disk = disk.processKill();
             }
             PowerCutRecorder recorder = new PowerCutRecorder(disk, random);
             try (TrainKV db = TrainKV.open(options(recorder))) {

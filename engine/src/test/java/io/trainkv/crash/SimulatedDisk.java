@@ -170,32 +170,6 @@ public final class SimulatedDisk implements Storage {
         return after;
     }
 
-    /**
-     * The state a killed process leaves, as a fresh disk: the operating system keeps every byte
-     * written and every name change, but what was not synced is still not durable, so a later
-     * {@link #crash(Random)} of the returned disk can lose it. The lock is not held.
-     */
-    public synchronized SimulatedDisk afterProcessKill() {
-        SimulatedDisk after = new SimulatedDisk();
-        Map<Inode, Inode> copies = new HashMap<>();
-        for (Map.Entry<String, Inode> e : names.entrySet()) {
-            after.names.put(e.getKey(), copies.computeIfAbsent(e.getValue(), SimulatedDisk::copyOf));
-        }
-        for (Map.Entry<String, Inode> e : durableNames.entrySet()) {
-            after.durableNames.put(e.getKey(), copies.computeIfAbsent(e.getValue(), SimulatedDisk::copyOf));
-        }
-        return after;
-    }
-
-    private static Inode copyOf(Inode inode) {
-        Inode copy = new Inode();
-        copy.data = Arrays.copyOf(inode.data, inode.length);
-        copy.length = inode.length;
-        copy.syncedLength = inode.syncedLength;
-        copy.syncedImage = inode.syncedImage == null ? null : inode.syncedImage.clone();
-        return copy;
-    }
-
     private static Inode survivor(Inode inode, Random random) {
         Inode copy = new Inode();
         byte[] durable = inode.durable();
