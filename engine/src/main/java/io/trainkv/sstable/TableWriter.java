@@ -210,9 +210,13 @@ public final class TableWriter {
         return entries;
     }
 
-    /** Bytes written so far plus the pending data block: where {@link TableOutputs} cuts a table. */
+    /**
+     * Bytes written so far plus the pending data block and the index block it would end with
+     * (bytes; with long keys the index is as large as the data): where {@link TableOutputs} cuts a
+     * table.
+     */
     public long estimatedSize() {
-        return offset + dataBlock.estimatedSize();
+        return offset + dataBlock.estimatedSize() + indexSize();
     }
 
     /**

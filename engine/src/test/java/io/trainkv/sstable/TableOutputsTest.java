@@ -306,6 +306,21 @@ class TableOutputsTest {
     }
 
     @Test
+    void withLongKeysTheIndexCountsTowardTheTargetSize() throws IOException {
+        int target = 256 * 1024;
+        TableOutputs outputs = outputs(target, 4096, 10, TableFormat.MAX_BLOCK_SIZE);
+        for (int i = 0; i < 200; i++) { // 6,000-byte keys, a 1-byte value: each data block adds a key-sized index entry
+            add(outputs, key("long", i, 6000), value(1, new byte[1]));
+        }
+        List<TableMeta> tables = outputs.finish();
+        assertTrue(tables.size() > 2, "tables: " + tables.size());
+        assertBounded(tables, TableFormat.MAX_BLOCK_SIZE);
+        for (TableMeta table : tables) {
+            assertTrue(table.fileSize() < target + 3 * 6100, "near the target, index included: " + table.fileSize());
+        }
+    }
+
+    @Test
     void abandonDeletesEveryTableItCreated() throws IOException {
         TableOutputs outputs = outputs(1024, 256, 10, TableFormat.MAX_BLOCK_SIZE);
         for (int i = 0; i < 200; i++) {
