@@ -5,7 +5,8 @@ import java.util.Arrays;
 
 /**
  * What a {@link DbIterator} walks: its direction, and optional bounds on the keys it returns,
- * {@code [from, to)} and/or a prefix (both apply when both are given).
+ * {@code [from, to)} and/or a prefix (both apply when both are given). The end of a range is
+ * excluded, as everywhere in TrainKV; {@link #toInclusive} is the explicit way to include it.
  * <pre>{@code
  * db.iterator(IteratorOptions.forward().prefix("user:"));
  * db.iterator(IteratorOptions.reverse().from("a").to("m"));
@@ -60,6 +61,22 @@ public final class IteratorOptions {
 
     public IteratorOptions to(String key) {
         return to(Bytes.utf8(nonNull(key, "to")));
+    }
+
+    /**
+     * Only keys at or before {@code key} (inclusive): the same as {@link #to} of the smallest key
+     * after it, {@code key} followed by a zero byte. Replaces an earlier {@code to}.
+     *
+     * @throws IllegalArgumentException if {@code key} is null
+     */
+    public IteratorOptions toInclusive(byte[] key) {
+        byte[] end = nonNull(key, "to");
+        this.to = Arrays.copyOf(end, end.length + 1);
+        return this;
+    }
+
+    public IteratorOptions toInclusive(String key) {
+        return toInclusive(Bytes.utf8(nonNull(key, "to")));
     }
 
     public boolean isReverse() {

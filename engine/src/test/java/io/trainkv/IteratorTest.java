@@ -190,6 +190,24 @@ class IteratorTest {
     }
 
     @Test
+    void toExcludesItsKeyAndToInclusiveIncludesItButNotTheKeysThatExtendIt() {
+        try (TrainKV db = TrainKV.open(Options.inTempDirectory())) {
+            for (String key : List.of("a", "b", "b\u0000", "b\u0000\u0000", "b0", "c")) {
+                db.set(key, "v");
+            }
+            try (DbIterator it = db.iterator(IteratorOptions.forward().from("a").to("b"))) {
+                assertEquals(List.of("a=v"), walk(it));
+            }
+            try (DbIterator it = db.iterator(IteratorOptions.forward().from("a").toInclusive("b"))) {
+                assertEquals(List.of("a=v", "b=v"), walk(it));
+            }
+            try (DbIterator it = db.iterator(IteratorOptions.reverse().from("b").toInclusive("b\u0000"))) {
+                assertEquals(List.of("b\u0000=v", "b=v"), walk(it));
+            }
+        }
+    }
+
+    @Test
     void usingAClosedIteratorOrAnIteratorOfAClosedDatabaseThrowsIllegalStateException() {
         TrainKV db = TrainKV.open(Options.inTempDirectory());
         db.set("a", "1");

@@ -47,8 +47,10 @@ final class CommandInterpreter implements AutoCloseable {
             Map.entry("set", new Help("set KEY VALUE [ttl=DURATION] | set --file KEY PATH", "store a value (TTL like 30s, 5m, 2h, 1d)")),
             Map.entry("get", new Help("get KEY", "print a value")),
             Map.entry("del", new Help("del KEY", "delete a key")),
-            Map.entry("scan", new Help("scan [PREFIX | FROM TO] [--limit N] [--reverse] [--keys-only]", "list keys and values in order")),
-            Map.entry("count", new Help("count [PREFIX]", "count keys")),
+            Map.entry("scan", new Help("scan [PREFIX | FROM TO] [--inclusive] [--limit N] [--reverse] [--keys-only]",
+                    "list keys and values in order; FROM TO is the range [FROM, TO): TO is excluded unless --inclusive")),
+            Map.entry("count", new Help("count [PREFIX | FROM TO] [--inclusive]",
+                    "count keys; FROM TO is the range [FROM, TO): TO is excluded unless --inclusive")),
             Map.entry("begin", new Help("begin [--read-only]", "start a transaction")),
             Map.entry("commit", new Help("commit", "commit the transaction")),
             Map.entry("rollback", new Help("rollback", "discard the transaction")),
@@ -209,6 +211,7 @@ final class CommandInterpreter implements AutoCloseable {
         boolean limitGiven = false;
         boolean reverse = false;
         boolean keysOnly = false;
+        boolean inclusive = false;
         for (int i = 0; i < args.size(); i++) {
             Tokenizer.Word w = args.get(i);
             if (!w.isOption()) {
@@ -225,14 +228,23 @@ final class CommandInterpreter implements AutoCloseable {
                 }
                 case "--reverse" -> reverse = true;
                 case "--keys-only" -> keysOnly = true;
+                case "--inclusive" -> inclusive = true;
                 default -> throw new UsageException("unknown option " + w.text() + " for " + (countOnly ? "count" : "scan"));
             }
         }
         IteratorOptions options = reverse ? IteratorOptions.reverse() : IteratorOptions.forward();
+        if (inclusive && positional.size() != 2) {
+            throw new UsageException("--inclusive needs FROM TO (it includes TO in the range)");
+        }
         if (positional.size() == 1) {
             options.prefix(positional.get(0).bytes());
-        } else if (positional.size() == 2 && !countOnly) {
-            options.from(positional.get(0).bytes()).to(positional.get(1).bytes());
+        } else if (positional.size() == 2) {
+            options.from(positional.get(0).bytes());
+            if (inclusive) {
+                options.toInclusive(positional.get(1).bytes());
+            } else {
+                options.to(positional.get(1).bytes());
+            }
         } else if (!positional.isEmpty()) {
             throw new UsageException("usage: " + COMMANDS.get(countOnly ? "count" : "scan").usage());
         }

@@ -76,6 +76,21 @@ class ShellTest {
     }
 
     @Test
+    void scanAndCountRangesExcludeToUnlessInclusiveAndHelpScanSaysSo() {
+        run("set a 1", "set b 2", "set b0 3", "set c 4");
+        assertEquals("\"a\"\n", run("scan a b --keys-only"));
+        assertEquals("\"a\"\n\"b\"\n", run("scan a b --inclusive --keys-only"));
+        assertEquals("\"c\"\n\"b0\"\n\"b\"\n", run("scan b c --reverse --inclusive --keys-only"));
+        assertEquals("3\n", run("count a c"));
+        assertEquals("4\n", run("count a c --inclusive"));
+        assertEquals("", run("scan a --inclusive"));
+        assertEquals("error: --inclusive needs FROM TO (it includes TO in the range)\n", err.toString());
+        String help = run("help scan");
+        assertTrue(help.contains("[FROM, TO)") && help.contains("--inclusive"), help);
+        assertTrue(run("help count").contains("[FROM, TO)"));
+    }
+
+    @Test
     void setFileStoresAFilesBytes() throws Exception {
         Path file = tempDir.resolve("blob.bin");
         Files.write(file, new byte[] {0, 1, 2, (byte) 0xff});

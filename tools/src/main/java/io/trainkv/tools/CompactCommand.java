@@ -11,30 +11,31 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code trainkv compact DIR}: opens a closed database and forces compaction of a key range, or of
+ * {@code trainkv compact DIR}: opens a closed database and forces compaction of the tables holding
+ * keys in a range ({@code [from, to)}, or {@code [from, to]} with --inclusive; the engine's
+ * {@code compactRange} takes an inclusive last key, so an excluded --to becomes the largest key below it), or of
  * everything into the bottom level ({@code --flatten}, the default without a range), showing
  * progress (compaction bytes read against the table bytes there were: a whole-database rewrite
  * reads each about once) and the level shape before and after. Exit 0 on success, 2 if the database cannot be
  * opened (not a database, held by another process, damaged) or the compaction fails.
  */
 @Command(name = "compact", mixinStandardHelpOptions = true,
-        description = "Force compaction of a closed database, with progress and before/after level shape.")
+        description = {"Force compaction of a closed database, with progress and before/after level shape.",
+            "A range is [from, to): the --to key is excluded unless --inclusive."})
 public final class CompactCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "DIR", description = "The database directory.")
     Path directory;
 
-    @Option(names = "--from", paramLabel = "KEY", description = "First key of the range (inclusive): " + KeyArgument.HELP + ".")
-    String from;
+    @Mixin
+    KeyRange range;
 
-    @Option(names = "--to", paramLabel = "KEY", description = "Last key of the range (inclusive): " + KeyArgument.HELP + ".")
-    String to;
-
-    @Option(names = "--flatten", description = "Compact everything into the bottom level (the default without --from/--to).")
+    @Option(names = "--flatten", description = "Compact everything into the bottom level (the default without a range).")
     boolean flatten;
 
     @Option(names = "--json", description = "Print the level shapes and the work done as one JSON object.")
@@ -42,6 +43,11 @@ public final class CompactCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String usage = range.usageError();
+        if (usage != null) {
+            System.err.println("error: " + usage);
+            return 2;
+        }
         String refusal = ClosedDirectory.refusalOfDatabase(directory);
         if (refusal != null) {
             System.err.println("error: " + refusal);
@@ -63,10 +69,10 @@ public final class CompactCommand implements Callable<Integer> {
                         now.compactions() - before.compactions(), read / 1048576.0,
                         (now.compactionWriteBytes() - before.compactionWriteBytes()) / 1048576.0);
             })) {
-                if (from == null && to == null || flatten) {
+                if (!range.given() || flatten) {
                     db.flatten();
                 } else {
-                    db.compactRange(KeyArgument.parse(from), KeyArgument.parse(to));
+                    db.compactRange(range.first(), range.last());
                 }
                 complete.set(true);
             }

@@ -21,12 +21,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
  * {@code trainkv dump DIR}: exports every live key and value of a closed database in key order
- * (opened read-only: the directory is left as it was), in a format and encoding that
+ * (opened read-only: the directory is left as it was), optionally limited to a prefix and to a key
+ * range {@code [from, to)} ({@code [from, to]} with --inclusive), in a format and encoding that
  * {@code trainkv load} reads back byte for byte. An output file is written under a temporary name
  * ({@code FILE.<random>.partial}) and renamed into place only when the dump is complete, so a failed
  * dump leaves no partial file. A key or value the chosen format and encoding cannot carry
@@ -35,7 +37,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "dump", mixinStandardHelpOptions = true,
         description = {"Export the keys and values of a closed database as TSV, CSV or JSON lines, in key order.",
-            "The output loads back exactly with: trainkv load DIR FILE --format F --encoding E"})
+            "The output loads back exactly with: trainkv load DIR FILE --format F --encoding E",
+            "A range is [from, to): the --to key is excluded unless --inclusive."})
 public final class DumpCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "The database directory.")
@@ -58,11 +61,8 @@ public final class DumpCommand implements Callable<Integer> {
     @Option(names = "--prefix", paramLabel = "KEY", description = "Only keys with this prefix: " + KeyArgument.HELP + ".")
     String prefix;
 
-    @Option(names = "--from", paramLabel = "KEY", description = "Only keys at or after this one (inclusive): " + KeyArgument.HELP + ".")
-    String from;
-
-    @Option(names = "--to", paramLabel = "KEY", description = "Only keys at or before this one (inclusive): " + KeyArgument.HELP + ".")
-    String to;
+    @Mixin
+    KeyRange keyRange;
 
     @Override
     public Integer call() {
@@ -73,6 +73,11 @@ public final class DumpCommand implements Callable<Integer> {
         }
         boolean toStdout = output.equals("-");
         RecordFormat chosen = format != null ? format : toStdout ? RecordFormat.tsv : RecordFormat.forFileName(output);
+        String usage = keyRange.usageError();
+        if (usage != null) {
+            System.err.println("error: " + usage);
+            return 2;
+        }
         IteratorOptions range;
         try {
             range = range();
@@ -152,15 +157,7 @@ public final class DumpCommand implements Callable<Integer> {
         if (prefix != null) {
             range.prefix(KeyArgument.parse(prefix));
         }
-        if (from != null) {
-            range.from(KeyArgument.parse(from));
-        }
-        if (to != null) {
-            byte[] last = KeyArgument.parse(to);
-            byte[] justAfter = java.util.Arrays.copyOf(last, last.length + 1);
-            range.to(justAfter);
-        }
-        return range;
+        return keyRange.applyTo(range);
     }
 
     /** About how many key and value bytes the database holds, for the progress bar. */

@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Spec;
  * it never writes). {@code check} parses every entry and compares the count with the properties;
  * {@code verify} does the same (every data block's CRC is checked as it is read); {@code properties}
  * prints the properties block; {@code scan} prints entries with their versions and value pointers,
- * optionally limited by prefix and by inclusive user-key bounds; {@code raw} prints the block
+ * optionally limited by prefix and by a user-key range {@code [from, to)} ({@code [from, to]} with
+ * --inclusive; every version of a key in it is shown); {@code raw} prints the block
  * layout (every data block with its offset, size, keys, entry count and CRC, the filter, properties
  * and index blocks, and the footer fields) and checks that the blocks tile the file. Exit 0 when
  * every table is sound, 1 when problems were found (each named with the file and byte offset on
@@ -50,7 +52,8 @@ import picocli.CommandLine.Spec;
             "",
             "Examples:",
             "  trainkv sstdump --command raw db/000012.sst",
-            "  trainkv sstdump --command scan --from user:100 --to user:199 --limit 1000 db",
+            "  trainkv sstdump --command scan --from user:100 --to user:200 --limit 1000 db   (user:200 excluded)",
+            "  trainkv sstdump --command scan --from user:100 --to user:199 --inclusive db   (user:199 included)",
             "  trainkv sstdump --command scan --prefix 0x00ff --hex --json db"})
 public final class SstDumpCommand implements Callable<Integer> {
 
@@ -64,7 +67,7 @@ public final class SstDumpCommand implements Callable<Integer> {
         "check, verify: read every entry, checking each data block's CRC, and compare the count with the properties.",
         "properties: print the properties block (entries, tombstones, versions, key range).",
         "scan: as check, and print the entries (key @version = value, (deleted) or -> value-log pointer); "
-                + "see --prefix, --from, --to, --limit.",
+                + "see --prefix, --from, --to (excluded: [from, to)), --inclusive, --limit.",
         "raw: print the block layout: per data block its offset, size (without the 4-byte CRC after it), "
                 + "entry count, first and last key and CRC result; the filter, properties and index blocks; "
                 + "the footer's handles, format version, checksum and magic. Also checks that the blocks tile "
@@ -75,14 +78,8 @@ public final class SstDumpCommand implements Callable<Integer> {
             description = "scan: only user keys starting with KEY: " + KeyArgument.HELP + " (0x6b6579 is \"key\").")
     String prefix;
 
-    @Option(names = "--from", paramLabel = "KEY",
-            description = "scan: only user keys at or after KEY (inclusive, unsigned byte order): " + KeyArgument.HELP + ".")
-    String from;
-
-    @Option(names = "--to", paramLabel = "KEY",
-            description = "scan: only user keys at or before KEY (inclusive; every version of KEY is shown). "
-                    + KeyArgument.HELP + ". Combines with --from and --prefix.")
-    String to;
+    @Mixin
+    KeyRange range;
 
     @Option(names = "--limit", defaultValue = "100", paramLabel = "N",
             description = "scan: print at most N matching entries per table (the scan still reads and checks "
@@ -102,8 +99,6 @@ public final class SstDumpCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private byte[] prefixBytes;
-    private byte[] fromBytes;
-    private byte[] toBytes;
 
     @Override
     public Integer call() {
@@ -145,23 +140,18 @@ public final class SstDumpCommand implements Callable<Integer> {
         if (!COMMANDS.contains(command)) {
             return "unknown --command " + command + " (check, verify, properties, scan or raw)";
         }
-        if (!command.equals("scan") && (prefix != null || from != null || to != null)) {
-            return "--prefix, --from and --to apply to --command scan only";
+        if (!command.equals("scan") && (prefix != null || range.given())) {
+            return "--prefix, --from, --to and --inclusive apply to --command scan only";
         }
         if (limit < 0) {
             return "--limit must be at least 0";
         }
         try {
             prefixBytes = KeyArgument.parse(prefix);
-            fromBytes = KeyArgument.parse(from);
-            toBytes = KeyArgument.parse(to);
         } catch (IllegalArgumentException e) {
             return e.getMessage();
         }
-        if (fromBytes != null && toBytes != null && Arrays.compareUnsigned(fromBytes, toBytes) > 0) {
-            return "--from " + from + " is after --to " + to;
-        }
-        return null;
+        return range.usageError();
     }
 
     /** Inspects one table: 0 sound, 1 problems found, 2 unreadable (I/O error). */
@@ -251,11 +241,9 @@ public final class SstDumpCommand implements Callable<Integer> {
                 : List.of(entries + " entries read but the properties say " + p.entryCount());
     }
 
-    /** Whether {@code userKey} passes --prefix, --from and --to. */
+    /** Whether {@code userKey} passes --prefix and the key range. */
     private boolean matches(byte[] userKey) {
-        return (prefixBytes == null || startsWith(userKey, prefixBytes))
-                && (fromBytes == null || Arrays.compareUnsigned(userKey, fromBytes) >= 0)
-                && (toBytes == null || Arrays.compareUnsigned(userKey, toBytes) <= 0);
+        return (prefixBytes == null || startsWith(userKey, prefixBytes)) && range.contains(userKey);
     }
 
     /**

@@ -173,15 +173,22 @@ class LoadDumpCommandTest {
     }
 
     @Test
-    void dumpSelectsKeysByPrefixAndInclusiveRange() throws Exception {
+    void dumpSelectsKeysByPrefixAndByRangeExcludingTheToKeyUnlessInclusive() throws Exception {
         Path db = tempDir.resolve("db");
         try (TrainKV opened = TrainKV.open(Options.at(db))) {
-            for (String key : new String[] {"a", "b", "b1", "b2", "c", "user:1", "user:2"}) {
+            for (String key : new String[] {"a", "b", "b1", "b2", "c", "c\0", "user:1", "user:2"}) {
                 opened.set(key, "v");
             }
             opened.delete("b1");
         }
-        assertEquals("b\tv\nb2\tv\nc\tv\n", ToolRun.of("dump", db.toString(), "--from", "b", "--to", "c").out());
+        assertEquals("b\tv\nb2\tv\n", ToolRun.of("dump", db.toString(), "--from", "b", "--to", "c").out());
+        assertEquals("b\tv\nb2\tv\nc\tv\n", ToolRun.of("dump", db.toString(), "--from", "b", "--to", "c",
+                "--inclusive").out());
+        ToolRun empty = ToolRun.of("dump", db.toString(), "--from", "c", "--to", "c");
+        assertEquals(2, empty.code());
+        assertTrue(empty.err().contains("[from, to) is empty"), empty.err());
+        assertEquals(2, ToolRun.of("dump", db.toString(), "--inclusive").code());
+        assertTrue(ToolRun.of("dump", "--help").out().contains("[from, to)"));
         assertEquals("user:1\tv\nuser:2\tv\n", ToolRun.of("dump", db.toString(), "--prefix", "user:").out());
     }
 

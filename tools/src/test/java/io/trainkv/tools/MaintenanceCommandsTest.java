@@ -1,5 +1,6 @@
 package io.trainkv.tools;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,6 +8,10 @@ import io.trainkv.Options;
 import io.trainkv.TrainKV;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,5 +82,69 @@ class MaintenanceCommandsTest {
         try (TrainKV opened = TrainKV.open(Options.at(db))) {
             assertEquals(500, opened.get("key-7".getBytes()).length);
         }
+    }
+
+    /** Level 0 after {@code compact DIR args} of a database whose one table holds {@code keys}: its table count. */
+    private int level0TablesAfterCompact(String name, List<byte[]> keys, String... args) {
+        Path db = tempDir.resolve(name);
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            for (byte[] key : keys) {
+                opened.set(key, "v".getBytes());
+            }
+            opened.flush();
+        }
+        List<String> full = new ArrayList<>(List.of("compact", db.toString(), "--json"));
+        full.addAll(List.of(args));
+        ToolRun run = ToolRun.of(full.toArray(new String[0]));
+        assertEquals(0, run.code(), run.err());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> after = (List<Map<String, Object>>) JsonReader.object(run.out().strip()).get("after");
+        return after.stream().filter(l -> ((Number) l.get("level")).intValue() == 0)
+                .mapToInt(l -> ((Number) l.get("tables")).intValue()).sum();
+    }
+
+    @Test
+    void compactRangeExcludesTheToKeyUnlessInclusive() {
+        List<byte[]> startingAtM = List.of("m".getBytes(), "n".getBytes());
+        assertEquals(1, level0TablesAfterCompact("to-m", startingAtM, "--from", "a", "--to", "m"),
+                "a table starting at the --to key is outside [from, to)");
+        assertEquals(0, level0TablesAfterCompact("to-m-inclusive", startingAtM, "--from", "a", "--to", "m",
+                "--inclusive"));
+        byte[] justBelowM = {'l', (byte) 0xff, (byte) 0xff, (byte) 0xff};
+        assertEquals(0, level0TablesAfterCompact("below-m", List.of(justBelowM), "--to", "m"),
+                "a key just below the --to key is inside [from, to)");
+        assertEquals(0, level0TablesAfterCompact("m-zero", List.of("m".getBytes()), "--to", "0x6d00"),
+                "m is the largest key below m followed by a zero byte");
+        assertEquals(1, level0TablesAfterCompact("m-zero-at-m", List.of("m\0".getBytes()), "--to", "0x6d00"));
+    }
+
+    @Test
+    void largestKeyBelowIsTheLastStorableKeyBeforeTheExcludedEnd() {
+        byte[] belowM = new byte[Options.MAX_KEY_SIZE];
+        Arrays.fill(belowM, (byte) 0xff);
+        belowM[0] = 'l';
+        assertArrayEquals(belowM, KeyRange.largestKeyBelow("m".getBytes()));
+        assertArrayEquals("m".getBytes(), KeyRange.largestKeyBelow(new byte[] {'m', 0}));
+        byte[] tooLong = new byte[Options.MAX_KEY_SIZE + 1];
+        Arrays.fill(tooLong, (byte) 'k');
+        assertArrayEquals(Arrays.copyOf(tooLong, Options.MAX_KEY_SIZE), KeyRange.largestKeyBelow(tooLong));
+    }
+
+    @Test
+    void compactRefusesAnEmptyRangeAndInclusiveWithoutToAndItsHelpStatesTheRule() {
+        Path db = tempDir.resolve("db");
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            opened.set("a", "1");
+        }
+        for (String[] args : new String[][] {{"--from", "b", "--to", "b"}, {"--from", "c", "--to", "b"},
+            {"--from", "a", "--inclusive"}}) {
+            List<String> full = new ArrayList<>(List.of("compact", db.toString()));
+            full.addAll(List.of(args));
+            ToolRun run = ToolRun.of(full.toArray(new String[0]));
+            assertEquals(2, run.code(), String.join(" ", args));
+            assertTrue(run.err().startsWith("error: ") && run.out().isEmpty(), run.err() + run.out());
+        }
+        ToolRun help = ToolRun.of("compact", "--help");
+        assertTrue(help.out().contains("[from, to)") && help.out().contains("--inclusive"), help.out());
     }
 }

@@ -235,26 +235,28 @@ class SstDumpCommandTest {
     }
 
     @Test
-    void fromAndToBoundScanToExactlyTheKeysBetween() {
+    void fromAndToBoundScanToTheKeysFromFromUpToButExcludingToUnlessInclusive() {
         Path dir = database();
         List<String> expected = new ArrayList<>();
         for (int i = 100; i <= 110; i++) {
             expected.add(String.format("key-%04d@%d", i, i + 1));
         }
-        assertEquals(expected, scannedKeys("sstdump", "--command", "scan", "--from", "key-0100", "--to", "key-0110",
-                "--limit", "1000", "--json", dir.toString()));
         assertEquals(expected.subList(0, 10), scannedKeys("sstdump", "--command", "scan", "--from", "key-0100",
-                "--to", "key-0110", "--prefix", "key-010", "--json", dir.toString()));
+                "--to", "key-0110", "--limit", "1000", "--json", dir.toString()));
+        assertEquals(expected, scannedKeys("sstdump", "--command", "scan", "--from", "key-0100", "--to", "key-0110",
+                "--inclusive", "--limit", "1000", "--json", dir.toString()));
+        assertEquals(expected.subList(0, 10), scannedKeys("sstdump", "--command", "scan", "--from", "key-0100",
+                "--to", "key-0110", "--inclusive", "--prefix", "key-010", "--json", dir.toString()));
         assertEquals(List.of("key-0007@1001", "key-0007@8"), scannedKeys("sstdump", "--command", "scan",
-                "--from", "key-0007", "--to", "key-0007", "--json", dir.toString()));
+                "--from", "key-0007", "--to", "key-0007", "--inclusive", "--json", dir.toString()));
         assertEquals(List.of("key-0998@999", "key-0999@1000"), scannedKeys("sstdump", "--command", "scan",
                 "--from", "key-0998", "--json", dir.toString()));
-        assertEquals(List.of("key-0100@101", "key-0101@102", "key-0102@103"), scannedKeys("sstdump", "--command",
+        assertEquals(List.of("key-0100@101", "key-0101@102"), scannedKeys("sstdump", "--command",
                 "scan", "--from", "0x6b65792d30313030", "--to", "key-0102", "--json", dir.toString()));
         assertEquals(List.of(), scannedKeys("sstdump", "--command", "scan", "--from", "key-0100a", "--to", "key-0100z",
                 "--json", dir.toString()));
 
-        ToolRun text = run("sstdump", "--command", "scan", "--from", "key-0005", "--to", "key-0008", "--limit", "3",
+        ToolRun text = run("sstdump", "--command", "scan", "--from", "key-0005", "--to", "key-0009", "--limit", "3",
                 dir.toString());
         assertEquals(0, text.code(), text.err());
         List<String> rows = text.out().lines().filter(l -> l.startsWith("  ")).toList();
@@ -333,6 +335,9 @@ class SstDumpCommandTest {
             {"--command", "raw", "--prefix", "key", dir.toString()},
             {"--command", "check", "--from", "a", dir.toString()},
             {"--command", "scan", "--from", "b", "--to", "a", dir.toString()},
+            {"--command", "scan", "--from", "b", "--to", "b", dir.toString()},
+            {"--command", "scan", "--from", "b", "--inclusive", dir.toString()},
+            {"--command", "check", "--inclusive", dir.toString()},
             {"--command", "scan", "--from", "0xzz", dir.toString()},
             {"--command", "scan", "--limit", "-1", dir.toString()},
             {"--bogus", dir.toString()}}) {
@@ -345,6 +350,7 @@ class SstDumpCommandTest {
         }
         ToolRun help = run("sstdump", "--help");
         assertEquals(0, help.code());
-        assertTrue(help.out().contains("raw") && help.out().contains("--from") && help.out().contains("0x"), help.out());
+        assertTrue(help.out().contains("raw") && help.out().contains("--from") && help.out().contains("0x")
+                && help.out().contains("[from, to)") && help.out().contains("--inclusive"), help.out());
     }
 }
