@@ -45,9 +45,9 @@ final class CommandInterpreter implements AutoCloseable {
 
     static final Map<String, Help> COMMANDS = new TreeMap<>(Map.ofEntries(
             Map.entry("set", new Help("set KEY VALUE [ttl=DURATION] | set --file KEY PATH", "store a value (TTL like 30s, 5m, 2h, 1d)")),
-            Map.entry("get", new Help("get KEY", "print a value")),
+            Map.entry("get", new Help("get KEY [--hex]", "print a value (--hex: as 0x hex, for binary data)")),
             Map.entry("del", new Help("del KEY", "delete a key")),
-            Map.entry("scan", new Help("scan [PREFIX | FROM TO] [--limit N] [--reverse] [--keys-only]", "list keys and values in order")),
+            Map.entry("scan", new Help("scan [PREFIX | FROM TO] [--limit N] [--reverse] [--keys-only] [--hex]", "list keys and values in order")),
             Map.entry("count", new Help("count [PREFIX]", "count keys")),
             Map.entry("begin", new Help("begin [--read-only]", "start a transaction")),
             Map.entry("commit", new Help("commit", "commit the transaction")),
@@ -188,9 +188,10 @@ final class CommandInterpreter implements AutoCloseable {
     }
 
     private void get(List<Tokenizer.Word> args) throws UsageException {
-        arity(args, 1, 1, "get");
-        byte[] value = txn != null ? txn.get(args.get(0).bytes()) : db.get(args.get(0).bytes());
-        out.println(value == null ? "(nil)" : Display.quote(value));
+        List<Tokenizer.Word> key = args.stream().filter(w -> !(w.isOption() && w.text().equals("--hex"))).toList();
+        arity(key, 1, 1, "get");
+        byte[] value = txn != null ? txn.get(key.get(0).bytes()) : db.get(key.get(0).bytes());
+        out.println(value == null ? "(nil)" : show(value, key.size() < args.size()));
     }
 
     private void del(List<Tokenizer.Word> args) throws UsageException {
@@ -209,6 +210,7 @@ final class CommandInterpreter implements AutoCloseable {
         boolean limitGiven = false;
         boolean reverse = false;
         boolean keysOnly = false;
+        boolean hex = false;
         for (int i = 0; i < args.size(); i++) {
             Tokenizer.Word w = args.get(i);
             if (!w.isOption()) {
@@ -225,6 +227,7 @@ final class CommandInterpreter implements AutoCloseable {
                 }
                 case "--reverse" -> reverse = true;
                 case "--keys-only" -> keysOnly = true;
+                case "--hex" -> hex = true;
                 default -> throw new UsageException("unknown option " + w.text() + " for " + (countOnly ? "count" : "scan"));
             }
         }
@@ -245,7 +248,7 @@ final class CommandInterpreter implements AutoCloseable {
                 }
                 shown++;
                 if (!countOnly) {
-                    out.println(keysOnly ? Display.quote(it.key()) : Display.quote(it.key()) + " = " + Display.quote(it.value()));
+                    out.println(keysOnly ? show(it.key(), hex) : show(it.key(), hex) + " = " + show(it.value(), hex));
                 }
             }
         }
@@ -254,6 +257,10 @@ final class CommandInterpreter implements AutoCloseable {
         } else if (shown == 0 && !limitGiven) {
             out.println("(no keys)");
         }
+    }
+
+    private static String show(byte[] bytes, boolean hex) {
+        return hex ? Display.hex(bytes) : Display.quote(bytes);
     }
 
     private void begin(List<Tokenizer.Word> args) throws UsageException {
@@ -353,6 +360,8 @@ final class CommandInterpreter implements AutoCloseable {
             out.printf(Locale.ROOT, "  %-62s %s%n", h.usage(), h.description());
         }
         out.println("Keys and values: plain words, \"quoted strings\" with \\n \\t \\\" \\\\ \\xNN escapes, or 0x hex.");
+        out.println("Output is in the same syntax (paste it back to mean the same bytes): text as text, \\xNN only for");
+        out.println("bytes that are not printable UTF-8; get and scan take --hex to show binary data as 0x hex.");
     }
 
     private static void arity(List<Tokenizer.Word> args, int min, int max, String command) throws UsageException {
