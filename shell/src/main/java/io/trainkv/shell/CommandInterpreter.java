@@ -356,8 +356,9 @@ final class CommandInterpreter implements AutoCloseable {
             out.println("  " + h.description());
             return;
         }
+        int width = COMMANDS.values().stream().mapToInt(h -> h.usage().length()).max().orElse(0);
         for (Help h : COMMANDS.values()) {
-            out.printf(Locale.ROOT, "  %-62s %s%n", h.usage(), h.description());
+            out.printf(Locale.ROOT, "  %-" + width + "s %s%n", h.usage(), h.description());
         }
         out.println("Keys and values: plain words, \"quoted strings\" with \\n \\t \\\" \\\\ \\xNN escapes, or 0x hex.");
         out.println("Output is in the same syntax (paste it back to mean the same bytes): text as text, \\xNN only for");
