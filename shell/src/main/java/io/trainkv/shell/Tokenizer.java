@@ -98,11 +98,8 @@ final class Tokenizer {
      */
     static byte[] prefixBytes(String typed) {
         if (typed.startsWith("\"")) {
-            String body = typed.substring(1);
-            if (body.endsWith("\"") && !body.endsWith("\\\"")) {
-                body = body.substring(0, body.length() - 1);
-            }
-            return unquote(body, new StringBuilder(), true);
+            Span span = spans(typed).get(0);
+            return unquote(typed.substring(1, span.closed() ? span.end() - 1 : span.end()), new StringBuilder(), true);
         }
         if (isHexLiteral(typed)) {
             String hex = typed.substring(2);

@@ -67,6 +67,7 @@ class DisplayTest {
         assertEquals("0x75", Display.word(utf8("u"), "0x7"));
         assertArrayEquals(utf8("ab\n"), Tokenizer.prefixBytes("\"ab\\n\\x4"));
         assertArrayEquals(new byte[] {(byte) 0xab}, Tokenizer.prefixBytes("0xabc"));
+        assertArrayEquals(utf8("a\\"), Tokenizer.prefixBytes("\"a\\\\\""), "an escaped backslash before the closing quote");
         assertTrue(Arrays.equals(utf8("ab"), Tokenizer.prefixBytes("ab")));
     }
 }
