@@ -45,9 +45,9 @@ final class CommandInterpreter implements AutoCloseable {
 
     static final Map<String, Help> COMMANDS = new TreeMap<>(Map.ofEntries(
             Map.entry("set", new Help("set KEY VALUE [ttl=DURATION] | set --file KEY PATH", "store a value (TTL like 30s, 5m, 2h, 1d)")),
-            Map.entry("get", new Help("get KEY", "print a value")),
+            Map.entry("get", new Help("get KEY [--hex]", "print a value (--hex: as 0x hex, for binary data)")),
             Map.entry("del", new Help("del KEY", "delete a key")),
-            Map.entry("scan", new Help("scan [PREFIX | FROM TO] [--inclusive] [--limit N] [--reverse] [--keys-only]",
+            Map.entry("scan", new Help("scan [PREFIX | FROM TO] [--inclusive] [--limit N] [--reverse] [--keys-only] [--hex]",
                     "list keys and values in order; FROM TO is the range [FROM, TO): TO is excluded unless --inclusive")),
             Map.entry("count", new Help("count [PREFIX | FROM TO] [--inclusive]",
                     "count keys; FROM TO is the range [FROM, TO): TO is excluded unless --inclusive")),
@@ -190,9 +190,10 @@ final class CommandInterpreter implements AutoCloseable {
     }
 
     private void get(List<Tokenizer.Word> args) throws UsageException {
-        arity(args, 1, 1, "get");
-        byte[] value = txn != null ? txn.get(args.get(0).bytes()) : db.get(args.get(0).bytes());
-        out.println(value == null ? "(nil)" : Display.quote(value));
+        List<Tokenizer.Word> key = args.stream().filter(w -> !(w.isOption() && w.text().equals("--hex"))).toList();
+        arity(key, 1, 1, "get");
+        byte[] value = txn != null ? txn.get(key.get(0).bytes()) : db.get(key.get(0).bytes());
+        out.println(value == null ? "(nil)" : show(value, key.size() < args.size()));
     }
 
     private void del(List<Tokenizer.Word> args) throws UsageException {
@@ -212,6 +213,7 @@ final class CommandInterpreter implements AutoCloseable {
         boolean reverse = false;
         boolean keysOnly = false;
         boolean inclusive = false;
+        boolean hex = false;
         for (int i = 0; i < args.size(); i++) {
             Tokenizer.Word w = args.get(i);
             if (!w.isOption()) {
@@ -229,6 +231,7 @@ final class CommandInterpreter implements AutoCloseable {
                 case "--reverse" -> reverse = true;
                 case "--keys-only" -> keysOnly = true;
                 case "--inclusive" -> inclusive = true;
+                case "--hex" -> hex = true;
                 default -> throw new UsageException("unknown option " + w.text() + " for " + (countOnly ? "count" : "scan"));
             }
         }
@@ -257,7 +260,7 @@ final class CommandInterpreter implements AutoCloseable {
                 }
                 shown++;
                 if (!countOnly) {
-                    out.println(keysOnly ? Display.quote(it.key()) : Display.quote(it.key()) + " = " + Display.quote(it.value()));
+                    out.println(keysOnly ? show(it.key(), hex) : show(it.key(), hex) + " = " + show(it.value(), hex));
                 }
             }
         }
@@ -266,6 +269,10 @@ final class CommandInterpreter implements AutoCloseable {
         } else if (shown == 0 && !limitGiven) {
             out.println("(no keys)");
         }
+    }
+
+    private static String show(byte[] bytes, boolean hex) {
+        return hex ? Display.hex(bytes) : Display.quote(bytes);
     }
 
     private void begin(List<Tokenizer.Word> args) throws UsageException {
@@ -361,10 +368,13 @@ final class CommandInterpreter implements AutoCloseable {
             out.println("  " + h.description());
             return;
         }
+        int width = COMMANDS.values().stream().mapToInt(h -> h.usage().length()).max().orElse(0);
         for (Help h : COMMANDS.values()) {
-            out.printf(Locale.ROOT, "  %-62s %s%n", h.usage(), h.description());
+            out.printf(Locale.ROOT, "  %-" + width + "s %s%n", h.usage(), h.description());
         }
         out.println("Keys and values: plain words, \"quoted strings\" with \\n \\t \\\" \\\\ \\xNN escapes, or 0x hex.");
+        out.println("Output is in the same syntax (paste it back to mean the same bytes): text as text, \\xNN only for");
+        out.println("bytes that are not printable UTF-8; get and scan take --hex to show binary data as 0x hex.");
     }
 
     private static void arity(List<Tokenizer.Word> args, int min, int max, String command) throws UsageException {

@@ -3,27 +3,33 @@ package io.trainkv.shell;
 import io.trainkv.DbIterator;
 import io.trainkv.IteratorOptions;
 import io.trainkv.TrainKV;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jline.reader.Candidate;
+import org.jline.reader.CompletingParsedLine;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
 import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.ParsedLine;
+import org.jline.reader.Parser;
 import org.jline.reader.UserInterruptException;
 import org.jline.terminal.Terminal;
 
 /**
  * The interactive loop: JLine line editing, a history file, tab completion of commands, options
- * and (for get, del, scan and count) keys by prefix. Ctrl-C cancels the line being typed or a
- * running scan; Ctrl-D leaves.
+ * and (for get, del, scan, count and set) keys by prefix, offered in the form the tokenizer reads
+ * (quoted or hex when a key needs it). The line reader passes each line through untouched (no
+ * event expansion, no quote or escape handling of its own): {@link Tokenizer} is the one parser.
+ * Ctrl-C cancels the line being typed or a running scan; Ctrl-D leaves.
  */
 final class Repl {
 
     private static final Map<String, List<String>> OPTIONS = Map.of(
-            "scan", List.of("--limit", "--reverse", "--keys-only"),
+            "get", List.of("--hex"),
+            "scan", List.of("--limit", "--reverse", "--keys-only", "--hex"),
             "begin", List.of("--read-only"),
             "set", List.of("--file"));
     private static final int KEY_COMPLETIONS = 50;
@@ -39,6 +45,8 @@ final class Repl {
                 .terminal(terminal)
                 .appName("trainkv")
                 .variable(LineReader.HISTORY_FILE, history)
+                .parser(new LineParser())
+                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                 .completer((lineReader, line, candidates) -> complete(db, interpreter, line.words(), line.wordIndex(),
                         line.word().substring(0, line.wordCursor()), candidates))
                 .build();
@@ -91,15 +99,72 @@ final class Repl {
             return;
         }
         if (index == 1 && List.of("get", "del", "scan", "count", "set").contains(command) && !interpreter.inTransaction()) {
-            try (DbIterator it = db.iterator(IteratorOptions.forward().prefix(prefix))) {
+            try (DbIterator it = db.iterator(IteratorOptions.forward().prefix(Tokenizer.prefixBytes(prefix)))) {
                 int n = 0;
                 for (it.seekToFirst(); it.valid() && n < KEY_COMPLETIONS; it.next(), n++) {
-                    String key = new String(it.key(), StandardCharsets.UTF_8);
-                    if (!key.isEmpty() && key.chars().allMatch(c -> c > ' ' && c < 0x7f && c != '"' && c != '#')) {
-                        candidates.add(new Candidate(key));
-                    }
+                    candidates.add(new Candidate(Display.word(it.key(), prefix)));
                 }
             }
+        }
+    }
+
+    /**
+     * Gives JLine the word boundaries of {@link Tokenizer} (for completion) and otherwise leaves the
+     * line alone: no escape characters, no quotes of its own, never a continuation line.
+     */
+    static final class LineParser implements Parser {
+
+        @Override
+        public ParsedLine parse(String line, int cursor, ParseContext context) {
+            List<String> words = new ArrayList<>();
+            int index = -1;
+            int wordCursor = 0;
+            int before = 0;
+            for (Tokenizer.Span span : Tokenizer.spans(line)) {
+                if (index < 0 && cursor >= span.start() && cursor <= span.end()) {
+                    index = words.size();
+                    wordCursor = cursor - span.start();
+                }
+                if (span.end() < cursor) {
+                    before++;
+                }
+                words.add(line.substring(span.start(), span.end()));
+            }
+            if (index < 0) {
+                index = before;
+                words.add(index, "");
+            }
+            return new Line(line, cursor, List.copyOf(words), index, wordCursor);
+        }
+
+        @Override
+        public boolean isEscapeChar(char ch) {
+            return false;
+        }
+    }
+
+    /** A line split by {@link LineParser}; words are as typed, so completions are inserted as given. */
+    private record Line(String line, int cursor, List<String> words, int wordIndex, int wordCursor)
+            implements CompletingParsedLine {
+
+        @Override
+        public String word() {
+            return words.get(wordIndex);
+        }
+
+        @Override
+        public CharSequence escape(CharSequence candidate, boolean complete) {
+            return candidate;
+        }
+
+        @Override
+        public int rawWordCursor() {
+            return wordCursor;
+        }
+
+        @Override
+        public int rawWordLength() {
+            return word().length();
         }
     }
 }

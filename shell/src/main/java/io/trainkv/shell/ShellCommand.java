@@ -71,7 +71,7 @@ public final class ShellCommand implements Callable<Integer> {
                     return code;
                 }
             }
-            try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
+            try (Terminal terminal = TerminalBuilder.builder().system(true).encoding(StandardCharsets.UTF_8).build()) {
                 Repl.run(db, terminal, Path.of(System.getProperty("user.home"), ".trainkv_history"));
             }
             return 0;

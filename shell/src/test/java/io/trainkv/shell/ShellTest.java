@@ -105,7 +105,7 @@ class ShellTest {
         run("frobnicate");
         assertEquals("error: unknown command 'frobnicate' (try help)\n", err.toString());
         run("get");
-        assertEquals("error: usage: get KEY\n", err.toString());
+        assertEquals("error: usage: get KEY [--hex]\n", err.toString());
         run("set k \"unterminated");
         assertEquals("error: unterminated quote\n", err.toString());
         run("set k v ttl=soon");
@@ -118,7 +118,7 @@ class ShellTest {
     @Test
     void quotingEscapesAndHexRoundTrip() {
         run("set \"a key\\twith tab\" \"say \\\"hi\\\"\\n\"", "set 0x00ff 0x0102ff");
-        assertEquals("\"say \\\"hi\\\"\\x0a\"\n", run("get \"a key\\twith tab\""));
+        assertEquals("\"say \\\"hi\\\"\\n\"\n", run("get \"a key\\twith tab\""));
         assertEquals("\"\\x01\\x02\\xff\"\n", run("get 0x00ff"));
         assertEquals("\"\\x01\\x02\\xff\"\n", run("get \"\\x00\\xff\""), "the printed form reads back");
         byte[] big = new byte[5_000];
