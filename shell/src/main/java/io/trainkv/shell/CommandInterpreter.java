@@ -249,7 +249,6 @@ final class CommandInterpreter implements AutoCloseable {
             if (pendingSets.size() >= batchSize) {
                 flushSets();
             }
-            return;
         } else {
             db.set(entry);
         }

@@ -96,6 +96,7 @@ final class Repl {
         }
         if (answer.trim().equalsIgnoreCase("y") || answer.trim().equalsIgnoreCase("yes")) {
             reader.getTerminal().writer().println("ROLLBACK (the transaction was discarded)");
+            reader.getTerminal().writer().flush();
             return true;
         }
         reader.getTerminal().writer().println("still in the transaction: commit or rollback, then exit");
