@@ -8,6 +8,7 @@ import io.trainkv.ReadOnlyException;
 import io.trainkv.Transaction;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
+import io.trainkv.TxnTooBigException;
 import io.trainkv.ValueLogGcReport;
 import io.trainkv.WriteBatch;
 import java.io.IOException;
@@ -189,6 +190,9 @@ final class CommandInterpreter implements AutoCloseable {
             return fail(where, e.getMessage());
         } catch (ConflictException e) {
             return fail(where, "conflict: " + e.getMessage() + "; the transaction was rolled back");
+        } catch (TxnTooBigException e) {
+            return fail(where, "the transaction is full (at most half a memtable of writes), so this " + command
+                    + " was not added; commit or rollback, then go on in a new begin");
         } catch (ReadOnlyException e) {
             return fail(where, "the database is open read-only (--read-only): " + command + " is not allowed"
                     + (command.equals("begin") ? "; use `begin --read-only`" : ""));

@@ -222,6 +222,22 @@ class ShellErrorsTest {
     }
 
     @Test
+    void aFullTransactionIsExplainedWithoutJavaOptionNames() {
+        StringWriter err = new StringWriter();
+        try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("small")).memtableSize(64 * 1024))) {
+            CommandInterpreter shell = new CommandInterpreter(db, new PrintWriter(new StringWriter()),
+                    new PrintWriter(err, true), 1);
+            shell.execute("begin", null);
+            for (int i = 0; i < 100 && err.getBuffer().length() == 0; i++) {
+                shell.execute("set k" + i + " " + "v".repeat(1000), null);
+            }
+            shell.close();
+        }
+        assertTrue(err.toString().startsWith("error: the transaction is full") && !err.toString().contains("valueThreshold"),
+                err.toString());
+    }
+
+    @Test
     void batchOutputPrintsResultsOnlyAndEchoPrintsATranscript() {
         Path db = emptyDatabase();
         String script = "set a 1\nset z 0\ndel z\nbegin\nset b 2\ncommit\nget b\ncompact\n";
