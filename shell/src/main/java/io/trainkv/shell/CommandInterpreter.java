@@ -86,7 +86,7 @@ final class CommandInterpreter implements AutoCloseable {
             Map.entry("gc", new Help("gc [RATIO]", "collect value-log files whose discard ratio is at least RATIO (default 0.5)")),
             Map.entry("source", new Help("source FILE", "run the commands in a file")),
             Map.entry("help", new Help("help [COMMAND]", "list commands or describe one")),
-            Map.entry("exit", new Help("exit | quit", "close the database and leave"))));
+            Map.entry("exit", new Help("exit | quit", "close the database and leave (inside begin: asks whether to discard it)"))));
 
     /** Rows a scan prints when no --limit is given. */
     static final int DEFAULT_SCAN_LIMIT = 100;
@@ -451,7 +451,7 @@ final class CommandInterpreter implements AutoCloseable {
         }
         out.println("Keys and values: plain words, \"quoted strings\" with \\n \\t \\\" \\\\ \\xNN escapes, or 0x hex.");
         out.println("Batch mode (--file SCRIPT or piped input) prints results (get, scan, count, stats, gc, help) and");
-        out.println("errors only; --echo also prints each command and its OK/BEGIN/COMMIT/ROLLBACK, as this prompt does.");
+        out.println("errors only; --echo also prints each command and its OK/BEGIN/COMMIT/ROLLBACK, as the interactive prompt does.");
         out.println("A script that ends or exits inside begin fails (exit 1) and its transaction is rolled back.");
     }
 
