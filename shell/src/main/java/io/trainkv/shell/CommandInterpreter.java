@@ -4,9 +4,11 @@ import io.trainkv.ConflictException;
 import io.trainkv.DbIterator;
 import io.trainkv.Entry;
 import io.trainkv.IteratorOptions;
+import io.trainkv.ReadOnlyException;
 import io.trainkv.Transaction;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
+import io.trainkv.TxnTooBigException;
 import io.trainkv.ValueLogGcReport;
 import io.trainkv.WriteBatch;
 import java.io.IOException;
@@ -27,6 +29,11 @@ import java.util.function.BooleanSupplier;
  * errors to {@code err}. Between {@code begin} and {@code commit}/{@code rollback} every command
  * runs in the transaction. Sets outside a transaction may be grouped into write batches (batch
  * mode) for speed; a batch is written before any other command runs.
+ *
+ * <p>Output rule: commands that show something (get, scan, count, stats, gc, help) always print
+ * it; the acknowledgements of commands that change something (OK, BEGIN, COMMIT, ROLLBACK) are
+ * printed interactively and with {@code --echo}, never in a quiet batch, whether or not the
+ * sets were grouped.
  */
 final class CommandInterpreter implements AutoCloseable {
 
@@ -38,6 +45,28 @@ final class CommandInterpreter implements AutoCloseable {
             super(null, null, false, false);
         }
     }
+
+    /** What is printed besides command results. */
+    enum Output {
+        /** Acknowledgements, as a person at the prompt expects. */
+        INTERACTIVE,
+        /** Results and errors only (batch mode). */
+        QUIET,
+        /** Each non-blank line, prefixed by {@code "> "}, then its acknowledgement and results (batch --echo). */
+        ECHO
+    }
+
+    /** Thrown through nested {@code source} commands when they nest too deep; the outermost reports it. */
+    private static final class SourceTooDeep extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        SourceTooDeep(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** How deep {@code source} may nest: a file sourcing itself stops here. */
+    static final int MAX_SOURCE_DEPTH = 16;
 
     /** A command's usage line and one-line description, for help. */
     private record Help(String usage, String description) {
@@ -59,7 +88,7 @@ final class CommandInterpreter implements AutoCloseable {
             Map.entry("gc", new Help("gc [RATIO]", "collect value-log files whose discard ratio is at least RATIO (default 0.5)")),
             Map.entry("source", new Help("source FILE", "run the commands in a file")),
             Map.entry("help", new Help("help [COMMAND]", "list commands or describe one")),
-            Map.entry("exit", new Help("exit | quit", "close the database and leave"))));
+            Map.entry("exit", new Help("exit | quit", "close the database and leave (inside begin: asks whether to discard it)"))));
 
     /** Rows a scan prints when no --limit is given. */
     static final int DEFAULT_SCAN_LIMIT = 100;
@@ -68,15 +97,33 @@ final class CommandInterpreter implements AutoCloseable {
     private final PrintWriter out;
     private final PrintWriter err;
     private final int batchSize;
+    private final Output output;
     private final WriteBatch pendingSets = new WriteBatch();
     private Transaction txn;
+    /** Where the open transaction's {@code begin} was ({@code file:line}), or null if typed at the prompt. */
+    private String txnBegunAt;
+    private int sourceDepth;
     private BooleanSupplier cancelled = () -> false;
 
+    /** An interpreter for the prompt: acknowledgements are printed. */
     CommandInterpreter(TrainKV db, PrintWriter out, PrintWriter err, int batchSize) {
+        this(db, out, err, batchSize, Output.INTERACTIVE);
+    }
+
+    /**
+     * @param batchSize how many consecutive sets outside a transaction are grouped into one write
+     *        batch (1: none are)
+     * @throws IllegalArgumentException if {@code batchSize} is below 1
+     */
+    CommandInterpreter(TrainKV db, PrintWriter out, PrintWriter err, int batchSize, Output output) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
         this.db = db;
         this.out = out;
         this.err = err;
-        this.batchSize = Math.max(1, batchSize);
+        this.batchSize = batchSize;
+        this.output = output;
     }
 
     /** Lets a running scan stop early (Ctrl-C in the REPL). */
@@ -88,6 +135,16 @@ final class CommandInterpreter implements AutoCloseable {
         return txn != null;
     }
 
+    /** Where errors go. */
+    PrintWriter errors() {
+        return err;
+    }
+
+    /** Where the open transaction began ({@code file:line}), or null if it was typed at the prompt or none is open. */
+    String transactionBegunAt() {
+        return txnBegunAt;
+    }
+
     /**
      * Runs one line; returns false (after printing the reason to err, prefixed by
      * {@code where}) if it failed.
@@ -95,6 +152,9 @@ final class CommandInterpreter implements AutoCloseable {
      * @throws ExitRequested on exit or quit
      */
     boolean execute(String line, String where) {
+        if (output == Output.ECHO && !line.isBlank()) {
+            out.println("> " + line);
+        }
         List<Tokenizer.Word> words;
         try {
             words = Tokenizer.split(line);
@@ -116,7 +176,7 @@ final class CommandInterpreter implements AutoCloseable {
                 case "del" -> del(args);
                 case "scan" -> scan(args, false);
                 case "count" -> scan(args, true);
-                case "begin" -> begin(args);
+                case "begin" -> begin(args, where);
                 case "commit" -> commit(args);
                 case "rollback" -> rollback(args);
                 case "stats" -> stats(args);
@@ -132,8 +192,14 @@ final class CommandInterpreter implements AutoCloseable {
             return fail(where, e.getMessage());
         } catch (ConflictException e) {
             return fail(where, "conflict: " + e.getMessage() + "; the transaction was rolled back");
+        } catch (TxnTooBigException e) {
+            return fail(where, "the transaction is full (at most half a memtable of writes), so this " + command
+                    + " was not added; commit or rollback, then go on in a new begin");
+        } catch (ReadOnlyException e) {
+            return fail(where, "the database is open read-only (--read-only): " + command + " is not allowed"
+                    + (command.equals("begin") ? "; use `begin --read-only`" : ""));
         } catch (TrainKVException e) {
-            return fail(where, e.getMessage());
+            return fail(where, ErrorWords.of(e));
         }
     }
 
@@ -142,6 +208,12 @@ final class CommandInterpreter implements AutoCloseable {
         if (!pendingSets.isEmpty()) {
             db.write(pendingSets);
             pendingSets.clear();
+        }
+    }
+
+    private void acknowledge(String text) {
+        if (output != Output.QUIET) {
+            out.println(text);
         }
     }
 
@@ -162,7 +234,7 @@ final class CommandInterpreter implements AutoCloseable {
             try {
                 entry = Entry.of(args.get(1).bytes(), Files.readAllBytes(Path.of(args.get(2).text())));
             } catch (IOException e) {
-                throw new UsageException("cannot read " + args.get(2).text() + ": " + e.getMessage());
+                throw new UsageException("cannot read " + args.get(2).text() + ": " + ErrorWords.reason(e));
             }
         } else {
             arity(args, 2, 3, "set");
@@ -176,17 +248,17 @@ final class CommandInterpreter implements AutoCloseable {
             }
         }
         if (txn != null) {
+            requireWritableTransaction("set");
             txn.set(entry);
         } else if (batchSize > 1 && !isFileSet(args)) {
             pendingSets.set(entry);
             if (pendingSets.size() >= batchSize) {
                 flushSets();
             }
-            return;
         } else {
             db.set(entry);
         }
-        out.println("OK");
+        acknowledge("OK");
     }
 
     private void get(List<Tokenizer.Word> args) throws UsageException {
@@ -199,11 +271,12 @@ final class CommandInterpreter implements AutoCloseable {
     private void del(List<Tokenizer.Word> args) throws UsageException {
         arity(args, 1, 1, "del");
         if (txn != null) {
+            requireWritableTransaction("del");
             txn.delete(args.get(0).bytes());
         } else {
             db.delete(args.get(0).bytes());
         }
-        out.println("OK");
+        acknowledge("OK");
     }
 
     private void scan(List<Tokenizer.Word> args, boolean countOnly) throws UsageException {
@@ -275,7 +348,7 @@ final class CommandInterpreter implements AutoCloseable {
         return hex ? Display.hex(bytes) : Display.quote(bytes);
     }
 
-    private void begin(List<Tokenizer.Word> args) throws UsageException {
+    private void begin(List<Tokenizer.Word> args, String where) throws UsageException {
         arity(args, 0, 1, "begin");
         boolean readOnly = args.size() == 1 && args.get(0).text().equals("--read-only");
         if (args.size() == 1 && !readOnly) {
@@ -285,7 +358,8 @@ final class CommandInterpreter implements AutoCloseable {
             throw new UsageException("a transaction is already open (commit or rollback first)");
         }
         txn = db.newTransaction(!readOnly);
-        out.println("BEGIN" + (readOnly ? " (read-only)" : ""));
+        txnBegunAt = where;
+        acknowledge("BEGIN" + (readOnly ? " (read-only)" : ""));
     }
 
     private void commit(List<Tokenizer.Word> args) throws UsageException {
@@ -293,8 +367,9 @@ final class CommandInterpreter implements AutoCloseable {
         requireTransaction();
         Transaction committing = txn;
         txn = null;
+        txnBegunAt = null;
         long version = committing.commit();
-        out.println("COMMIT (version " + version + ")");
+        acknowledge("COMMIT (version " + version + ")");
     }
 
     private void rollback(List<Tokenizer.Word> args) throws UsageException {
@@ -302,7 +377,15 @@ final class CommandInterpreter implements AutoCloseable {
         requireTransaction();
         txn.discard();
         txn = null;
-        out.println("ROLLBACK");
+        txnBegunAt = null;
+        acknowledge("ROLLBACK");
+    }
+
+    private void requireWritableTransaction(String command) throws UsageException {
+        if (txn.isReadOnly()) {
+            throw new UsageException("inside `begin --read-only`, " + command + " is not allowed; use `begin` for a "
+                    + "transaction that writes");
+        }
     }
 
     private void requireTransaction() throws UsageException {
@@ -319,7 +402,7 @@ final class CommandInterpreter implements AutoCloseable {
     private void compact(List<Tokenizer.Word> args) throws UsageException {
         arity(args, 0, 0, "compact");
         db.flatten();
-        out.println("OK");
+        acknowledge("OK");
     }
 
     private void gc(List<Tokenizer.Word> args) throws UsageException {
@@ -339,17 +422,31 @@ final class CommandInterpreter implements AutoCloseable {
     private void source(List<Tokenizer.Word> args) throws UsageException {
         arity(args, 1, 1, "source");
         Path file = Path.of(args.get(0).text());
+        if (sourceDepth == MAX_SOURCE_DEPTH) {
+            throw new SourceTooDeep("source nests deeper than " + MAX_SOURCE_DEPTH + " files (at " + file
+                    + "; does a file source itself?); nothing after it ran");
+        }
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
         } catch (IOException e) {
-            throw new UsageException("cannot read " + file + ": " + e.getMessage());
+            throw new UsageException("cannot read " + file + ": " + ErrorWords.reason(e));
         }
         int failures = 0;
-        for (int i = 0; i < lines.size(); i++) {
-            if (!execute(lines.get(i), file + ":" + (i + 1))) {
-                failures++;
+        sourceDepth++;
+        try {
+            for (int i = 0; i < lines.size(); i++) {
+                if (!execute(lines.get(i), file + ":" + (i + 1))) {
+                    failures++;
+                }
             }
+        } catch (SourceTooDeep e) {
+            if (sourceDepth > 1) {
+                throw e;
+            }
+            throw new UsageException(e.getMessage());
+        } finally {
+            sourceDepth--;
         }
         flushSets();
         if (failures > 0) {
@@ -375,6 +472,9 @@ final class CommandInterpreter implements AutoCloseable {
         out.println("Keys and values: plain words, \"quoted strings\" with \\n \\t \\\" \\\\ \\xNN escapes, or 0x hex.");
         out.println("Output is in the same syntax (paste it back to mean the same bytes): text as text, \\xNN only for");
         out.println("bytes that are not printable UTF-8; get and scan take --hex to show binary data as 0x hex.");
+        out.println("Batch mode (--file SCRIPT or piped input) prints results (get, scan, count, stats, gc, help) and");
+        out.println("errors only; --echo also prints each command and its OK/BEGIN/COMMIT/ROLLBACK, as the interactive prompt does.");
+        out.println("A script that ends or exits inside begin fails (exit 1) and its transaction is rolled back.");
     }
 
     private static void arity(List<Tokenizer.Word> args, int min, int max, String command) throws UsageException {
@@ -395,22 +495,39 @@ final class CommandInterpreter implements AutoCloseable {
         throw new UsageException(what + " needs a positive number, not " + text);
     }
 
+    /**
+     * A TTL as typed ({@code 30s, 5m, 2h, 1d}, or ISO-8601 like {@code PT90S}).
+     *
+     * @throws UsageException, in shell terms, if it is not a duration, shorter than 1 s or longer
+     *         than {@link Entry#MAX_TTL}
+     */
     static Duration duration(String text) throws UsageException {
+        Duration ttl;
         try {
             if (text.startsWith("P") || text.startsWith("p")) {
-                return Duration.parse(text);
+                ttl = Duration.parse(text);
+            } else {
+                long amount = Long.parseLong(text.substring(0, text.length() - 1));
+                ttl = switch (Character.toLowerCase(text.charAt(text.length() - 1))) {
+                    case 's' -> Duration.ofSeconds(amount);
+                    case 'm' -> Duration.ofMinutes(amount);
+                    case 'h' -> Duration.ofHours(amount);
+                    case 'd' -> Duration.ofDays(amount);
+                    default -> throw new UsageException("bad duration " + text + " (use 30s, 5m, 2h, 1d)");
+                };
             }
-            long amount = Long.parseLong(text.substring(0, text.length() - 1));
-            return switch (Character.toLowerCase(text.charAt(text.length() - 1))) {
-                case 's' -> Duration.ofSeconds(amount);
-                case 'm' -> Duration.ofMinutes(amount);
-                case 'h' -> Duration.ofHours(amount);
-                case 'd' -> Duration.ofDays(amount);
-                default -> throw new UsageException("bad duration " + text + " (use 30s, 5m, 2h, 1d)");
-            };
         } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
             throw new UsageException("bad duration " + text + " (use 30s, 5m, 2h, 1d)");
+        } catch (ArithmeticException e) {
+            throw new UsageException("ttl must be at most " + Entry.MAX_TTL.toDays() + "d, got " + text);
         }
+        if (ttl.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new UsageException("ttl must be at least 1s, got " + text);
+        }
+        if (ttl.compareTo(Entry.MAX_TTL) > 0) {
+            throw new UsageException("ttl must be at most " + Entry.MAX_TTL.toDays() + "d, got " + text);
+        }
+        return ttl;
     }
 
     /** Ends an open transaction (discarding it) and writes grouped sets. */
@@ -419,6 +536,7 @@ final class CommandInterpreter implements AutoCloseable {
         if (txn != null) {
             txn.discard();
             txn = null;
+            txnBegunAt = null;
         }
         flushSets();
     }

@@ -24,6 +24,8 @@ import org.jline.terminal.Terminal;
  * (quoted or hex when a key needs it). The line reader passes each line through untouched (no
  * event expansion, no quote or escape handling of its own): {@link Tokenizer} is the one parser.
  * Ctrl-C cancels the line being typed or a running scan; Ctrl-D leaves.
+ * Leaving (exit or Ctrl-D) with a transaction open asks first whether to discard it: y leaves and
+ * rolls it back, anything else (Enter) stays; a second Ctrl-D at the question leaves.
  */
 final class Repl {
 
@@ -62,12 +64,14 @@ final class Repl {
                 } catch (UserInterruptException e) {
                     continue;
                 } catch (EndOfFileException e) {
-                    break;
+                    line = "exit";
                 }
                 try {
                     interpreter.execute(line, null);
                 } catch (CommandInterpreter.ExitRequested exit) {
-                    break;
+                    if (mayLeave(reader, interpreter)) {
+                        break;
+                    }
                 }
                 terminal.writer().flush();
             }
@@ -80,6 +84,31 @@ final class Repl {
                 terminal.writer().println("warning: cannot save history: " + e.getMessage());
             }
         }
+    }
+
+    /** Whether to leave: yes unless a transaction is open and the user does not confirm discarding it. */
+    private static boolean mayLeave(LineReader reader, CommandInterpreter interpreter) {
+        if (!interpreter.inTransaction()) {
+            return true;
+        }
+        String answer;
+        reader.setVariable(LineReader.DISABLE_HISTORY, true); // the answer is no command to recall
+        try {
+            answer = reader.readLine("a transaction is open; leave and discard it? (y/N) ");
+        } catch (UserInterruptException e) {
+            return false;
+        } catch (EndOfFileException e) {
+            answer = "y";
+        } finally {
+            reader.setVariable(LineReader.DISABLE_HISTORY, false);
+        }
+        if (answer.trim().equalsIgnoreCase("y") || answer.trim().equalsIgnoreCase("yes")) {
+            reader.getTerminal().writer().println("ROLLBACK (the transaction was discarded)");
+            reader.getTerminal().writer().flush();
+            return true;
+        }
+        reader.getTerminal().writer().println("still in the transaction: commit or rollback, then exit");
+        return false;
     }
 
     private static void complete(TrainKV db, CommandInterpreter interpreter, List<String> words, int index,

@@ -20,7 +20,7 @@ class TrainKvCommandTest {
         Path script = tempDir.resolve("load.tkv");
         Files.writeString(script, "set a 1\nset b 2\n");
         Path db = tempDir.resolve("db");
-        assertEquals(0, TrainKvCommand.execute("shell", "--db", db.toString(), "--file", script.toString()));
+        assertEquals(0, TrainKvCommand.execute("shell", "--db", db.toString(), "--create", "--file", script.toString()));
         try (TrainKV opened = TrainKV.open(Options.at(db))) {
             assertEquals("2", opened.get("b"));
         }
