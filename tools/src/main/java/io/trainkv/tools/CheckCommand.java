@@ -53,7 +53,7 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        return ClosedDirectory.whileHeld(directory, err, () -> inspectHeld(out, err));
+        return ClosedDirectory.whileHeld(directory, out, err, json, () -> inspectHeld(out, err));
     }
 
     /** The tool's work, with the directory held closed. */

@@ -79,7 +79,7 @@ public abstract class ManifestCommand implements Callable<Integer> {
     public Integer call() {
         out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        return ClosedDirectory.whileHeld(directory, err, () -> inspectHeld(err));
+        return ClosedDirectory.whileHeld(directory, out, err, json, () -> inspectHeld(err));
     }
 
     /** The tool's work, with the directory held closed. */
