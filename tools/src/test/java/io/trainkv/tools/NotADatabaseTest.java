@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.trainkv.Options;
+import io.trainkv.TrainKV;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A directory that is not a TrainKV database (empty, or holding only unrelated files) is unusable
  * for every inspection tool: exit code 2 and one line naming the directory, in text and, for the
  * tools with {@code --json}, as one JSON object with an {@code error} field. A file given directly
- * and a directory holding a database's files without {@code CURRENT} are not refused this way.
+ * is still inspected, and a directory holding a database's files without {@code CURRENT} is a
+ * damaged database (exit 1), not an unrelated directory.
  */
 class NotADatabaseTest {
 
@@ -64,6 +67,25 @@ class NotADatabaseTest {
         ToolRun run = ToolRun.of("wal-verify", lost.toString());
         assertFalse(run.err().contains("not a TrainKV database"), run.err());
         assertEquals(0, run.code(), run.out() + run.err());
+    }
+
+    @Test
+    void aDatabaseWhoseCurrentIsLostIsDamagedNotUnrelated() throws IOException {
+        Path dir = work.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.set("key", "value");
+            db.flush();
+        }
+        Files.delete(dir.resolve("CURRENT"));
+        ToolRun verify = ToolRun.of("manifest-verify", dir.toString());
+        assertEquals(1, verify.code(), verify.out() + verify.err());
+        assertTrue(verify.out().lines().anyMatch(line -> line.contains("no CURRENT in " + dir)), verify.out());
+        ToolRun json = ToolRun.of("manifest-verify", dir.toString(), "--json");
+        assertEquals(1, json.code(), json.out() + json.err());
+        assertEquals(false, JsonReader.object(json.out().strip()).get("ok"), json.out());
+        ToolRun check = ToolRun.of("check", dir.toString());
+        assertEquals(1, check.code(), check.out() + check.err());
+        assertFalse(check.out().contains("not a TrainKV database"), check.out());
     }
 
     @Test
