@@ -53,7 +53,7 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        return ClosedDirectory.whileHeld(directory, err, () -> inspectHeld(out, err));
+        return ClosedDirectory.whileHeld(directory, out, err, json, () -> inspectHeld(out, err));
     }
 
     /** The tool's work, with the directory held closed. */
@@ -136,7 +136,7 @@ public final class CheckCommand implements Callable<Integer> {
             return PointerScan.failed("error: " + e.getMessage(), 2);
         }
         if (manifest == null) {
-            return PointerScan.failed("error: no CURRENT: not a TrainKV database", 2);
+            return PointerScan.failed("skipped: no " + FileNames.CURRENT + " names the live manifest", 1);
         }
         ManifestState state = ManifestState.of(manifest.edits());
         Map<Long, ReadSource> logs = new HashMap<>();

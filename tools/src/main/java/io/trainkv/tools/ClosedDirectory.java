@@ -9,8 +9,10 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
+import java.util.stream.Stream;
 
 /**
  * The offline tools read a database only while no process has it open: a tool holds the
@@ -75,17 +77,69 @@ final class ClosedDirectory {
 
     /**
      * Runs a tool's {@code work} with the database directory that {@code fileOrDirectory} names or
-     * lies in held closed; a refused directory is reported on {@code err} with exit code 2.
+     * lies in held closed. A directory that holds no file of a database ({@link #notADatabase}) or
+     * is refused is reported with exit code 2 instead: as one {@code error: …} line on {@code err},
+     * or with {@code json} as one JSON object with an {@code error} field on {@code out}. A file
+     * named directly is always given to {@code work}.
      */
-    static int whileHeld(Path fileOrDirectory, PrintWriter err, IntSupplier work) {
-        Path directory = Files.isDirectory(fileOrDirectory) ? fileOrDirectory : fileOrDirectory.toAbsolutePath().getParent();
+    static int whileHeld(Path fileOrDirectory, PrintWriter out, PrintWriter err, boolean json, IntSupplier work) {
+        boolean isDirectory = Files.isDirectory(fileOrDirectory);
+        Path directory = isDirectory ? fileOrDirectory : fileOrDirectory.toAbsolutePath().getParent();
+        String notADatabase = isDirectory ? notADatabase(directory) : null;
+        if (notADatabase != null) {
+            return unusable(fileOrDirectory, notADatabase, out, err, json);
+        }
         try (Hold hold = hold(directory)) {
             if (hold.refusal() != null) {
-                err.println("error: " + hold.refusal());
-                return 2;
+                return unusable(fileOrDirectory, hold.refusal(), out, err, json);
             }
             return work.getAsInt();
         }
+    }
+
+    /** Reports why {@code target} cannot be inspected at all; returns exit code 2 (unusable). */
+    private static int unusable(Path target, String reason, PrintWriter out, PrintWriter err, boolean json) {
+        if (json) {
+            out.println(Json.write(Json.object("target", target.toString(), "ok", false, "exitCode", 2,
+                    "error", reason)));
+        } else {
+            err.println("error: " + reason);
+        }
+        return 2;
+    }
+
+    /**
+     * Null if {@code directory} holds a TrainKV database's files, else the one-line reason it is
+     * not a database. A directory with a {@code CURRENT} file, a manifest, a WAL, an SSTable or a
+     * value log (a regular file) is a database (if {@code CURRENT} is missing, a damaged one: the tools report what
+     * they find in it); an empty directory or one of unrelated files is not one.
+     *
+     * A directory that cannot be listed is reported as the reason (no exception is thrown).
+     */
+    static String notADatabase(Path directory) {
+        List<Path> entries;
+        try (Stream<Path> files = Files.list(directory)) {
+            entries = files.toList();
+        } catch (IOException e) {
+            return "cannot list " + directory + ": " + e.getMessage();
+        }
+        for (Path entry : entries) {
+            String name = entry.getFileName().toString();
+            if (!Files.isRegularFile(entry)) {
+                continue;
+            }
+            if (name.equals(FileNames.CURRENT) || FileNames.parseManifest(name) >= 0) {
+                return null;
+            }
+            for (FileNames.Kind kind : FileNames.Kind.values()) {
+                if (FileNames.parseNumber(name, kind) >= 0) {
+                    return null;
+                }
+            }
+        }
+        return directory + " is not a TrainKV database (" + (entries.isEmpty() ? "it is empty"
+                : "no " + FileNames.CURRENT + ", manifest, WAL, SSTable or value-log file among its "
+                + entries.size() + " entries") + ")";
     }
 
     /**

@@ -79,7 +79,7 @@ public abstract class ManifestCommand implements Callable<Integer> {
     public Integer call() {
         out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        return ClosedDirectory.whileHeld(directory, err, () -> inspectHeld(err));
+        return ClosedDirectory.whileHeld(directory, out, err, json, () -> inspectHeld(err));
     }
 
     /** The tool's work, with the directory held closed. */
@@ -102,8 +102,10 @@ public abstract class ManifestCommand implements Callable<Integer> {
             return 2;
         }
         if (replayed == null) {
-            err.println("error: no CURRENT in " + directory + ": not a TrainKV database");
-            return 2;
+            found("missing", FileNames.CURRENT, -1, "no " + FileNames.CURRENT + " in " + directory
+                    + ", which holds a database's files: the file naming the live manifest is lost");
+            finish(null, 0, List.of());
+            return 1;
         }
         if (!json) {
             out.println("manifest " + replayed.manifestName() + ": " + replayed.edits().size() + " edits");

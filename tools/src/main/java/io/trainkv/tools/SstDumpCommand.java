@@ -109,7 +109,7 @@ public final class SstDumpCommand implements Callable<Integer> {
             err.println("error: " + usage);
             return 2;
         }
-        return ClosedDirectory.whileHeld(target, err, () -> inspectHeld(out, err));
+        return ClosedDirectory.whileHeld(target, out, err, json, () -> inspectHeld(out, err));
     }
 
     /** The tool's work, with the directory held closed. */

@@ -92,7 +92,7 @@ public abstract class VlogCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        return ClosedDirectory.whileHeld(target, err, () -> inspectHeld(out, err));
+        return ClosedDirectory.whileHeld(target, out, err, json, () -> inspectHeld(out, err));
     }
 
     /** The tool's work, with the directory held closed. */
