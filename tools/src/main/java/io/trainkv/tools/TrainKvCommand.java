@@ -3,8 +3,11 @@ package io.trainkv.tools;
 import io.trainkv.shell.ShellCommand;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * The {@code trainkv} command: the entry point that groups the shell and, as they land, the
@@ -14,8 +17,27 @@ import picocli.CommandLine.Command;
         description = "TrainKV embedded key-value store: the shell and tools for a database directory.",
         subcommands = {ShellCommand.class, SstDumpCommand.class, WalCommand.Verify.class, WalCommand.Dump.class,
             ManifestCommand.Verify.class, ManifestCommand.Dump.class, VlogCommand.Verify.class, VlogCommand.Dump.class,
-            CompactCommand.class, VlogGcCommand.class, LoadCommand.class, DumpCommand.class, CheckCommand.class})
+            CompactCommand.class, VlogGcCommand.class, LoadCommand.class, DumpCommand.class, CheckCommand.class,
+            TrainKvCommand.Bench.class})
 public final class TrainKvCommand implements Runnable {
+
+    /**
+     * {@code trainkv bench}: listed here so that {@code trainkv --help} names every subcommand. The
+     * harness and its peer engines live in the bench module, outside this jar; scripts/trainkv sends
+     * {@code bench} there, so this class only runs when the jar is started directly.
+     */
+    @Command(name = "bench", description = "The db_bench-style harness (see docs/benchmarks.md; run as scripts/trainkv bench).")
+    static final class Bench implements Callable<Integer> {
+
+        @Parameters(paramLabel = "ARGS", arity = "0..*", description = "Harness options (scripts/trainkv bench --help).")
+        List<String> args;
+
+        @Override
+        public Integer call() {
+            System.err.println("error: bench lives in the bench module, not in this jar: run scripts/trainkv bench");
+            return 2;
+        }
+    }
 
     /** The exit codes every subcommand's help ends with. */
     static final String EXIT_CODES = "Exit codes: 0 fine; 1 problems found (damage, bad input lines, a failed "
@@ -39,6 +61,7 @@ public final class TrainKvCommand implements Runnable {
     static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine commandLine = new CommandLine(new TrainKvCommand());
         commandLine.setExitCodeExceptionMapper(e -> 2);
+        commandLine.setParameterExceptionHandler(TrainKvCommand::usageError);
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("error: " + (e.getMessage() != null ? e.getMessage() : e.toString())
                     + (System.getenv("TRAINKV_DEBUG") == null ? " (unexpected " + e.getClass().getSimpleName()
@@ -56,6 +79,26 @@ public final class TrainKvCommand implements Runnable {
             }
         }
         return commandLine;
+    }
+
+    /**
+     * Prints a usage error as one line naming the help to read (an unknown subcommand with the
+     * nearest one, when picocli finds one) instead of the message and the whole usage text.
+     *
+     * @return 2, the exit code of a usage error
+     */
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String help = cmd.getCommandSpec().qualifiedName() + " --help";
+        String message = e.getMessage();
+        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && cmd.getParent() == null
+                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
+            List<String> suggestions = unmatched.getSuggestions();
+            message = "unknown command '" + unmatched.getUnmatched().get(0) + "'"
+                    + (suggestions.isEmpty() ? "" : " (did you mean " + suggestions.get(0) + "?)");
+        }
+        cmd.getErr().println("error: " + message + " (see " + help + ")");
+        return 2;
     }
 
     public static void main(String[] args) {

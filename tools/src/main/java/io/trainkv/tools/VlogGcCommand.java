@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
  * {@code trainkv vlog-gc DIR}: opens a closed database and runs value-log GC once over every
  * sealed file at or above the ratio, or over exactly the files named with {@code --files}, or with
  * {@code --sample-only} only reports each file's discard estimate (opening the database read-only). Prints per-file estimates and
- * the reclaimed bytes. Exit 0 on success, 2 if the database cannot be opened, a named file is not
+ * the reclaimed bytes. Options are checked before the directory is opened. Exit 0 on success, 2 if
+ * --ratio is not in (0, 1], the database cannot be opened, a named file is not
  * a sealed value-log file, or GC fails.
  */
 @Command(name = "vlog-gc", mixinStandardHelpOptions = true,
@@ -47,6 +48,10 @@ public final class VlogGcCommand implements Callable<Integer> {
     public Integer call() {
         if (files != null && sampleOnly) {
             System.err.println("error: --files and --sample-only do not go together");
+            return 2;
+        }
+        if (!(ratio > 0 && ratio <= 1)) {
+            System.err.println("error: --ratio must be a discard ratio in (0, 1], got " + ratio);
             return 2;
         }
         String refusal = ClosedDirectory.refusalOfDatabase(directory);

@@ -84,6 +84,44 @@ class MaintenanceCommandsTest {
         }
     }
 
+    /** Each file of {@code db} with its size in bytes and modification time: what a refused command must leave alone. */
+    private static Map<String, String> listing(Path db) throws Exception {
+        Map<String, String> files = new java.util.TreeMap<>();
+        try (var stream = Files.list(db)) {
+            for (Path file : stream.toList()) {
+                files.put(file.getFileName().toString(), Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis());
+            }
+        }
+        return files;
+    }
+
+    /** A closed database whose newest keys are only in the WAL (a flush would add a table), with values in the value log. */
+    private Path unflushedDatabase() {
+        Path db = tempDir.resolve("unflushed");
+        try (TrainKV opened = TrainKV.open(Options.at(db).valueThreshold(100))) {
+            opened.set("a".getBytes(), new byte[500]);
+            opened.flush();
+            opened.set("b".getBytes(), new byte[500]);
+        }
+        return db;
+    }
+
+    @Test
+    void badOptionsAreRefusedInOneLineBeforeTheDatabaseIsOpened() throws Exception {
+        Path db = unflushedDatabase();
+        Map<String, String> before = listing(db);
+        for (String[] args : List.of(new String[] {"vlog-gc", "--ratio", "1.5", db.toString()},
+                new String[] {"vlog-gc", "--ratio", "0", db.toString()},
+                new String[] {"compact", "--from", "z", "--to", "a", db.toString()})) {
+            ToolRun run = ToolRun.of(args);
+            assertEquals(2, run.code(), String.join(" ", args) + ": " + run.err());
+            assertEquals("", run.out(), String.join(" ", args));
+            assertEquals(1, run.err().lines().count(), String.join(" ", args) + ": " + run.err());
+            assertTrue(run.err().startsWith("error: "), run.err());
+            assertEquals(before, listing(db), String.join(" ", args) + " left the directory as it was");
+        }
+    }
+
     /** Level 0 after {@code compact DIR args} of a database whose one table holds {@code keys}: its table count. */
     private int level0TablesAfterCompact(String name, List<byte[]> keys, String... args) {
         Path db = tempDir.resolve(name);

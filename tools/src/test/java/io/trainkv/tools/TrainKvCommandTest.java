@@ -1,11 +1,14 @@
 package io.trainkv.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.Options;
 import io.trainkv.TrainKV;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,5 +36,34 @@ class TrainKvCommandTest {
         assertEquals(2, TrainKvCommand.execute());
         assertEquals(2, TrainKvCommand.execute("shell", "--no-such-option"));
         assertEquals(0, TrainKvCommand.execute("--help"));
+    }
+
+    @Test
+    void anUnknownCommandIsOneLineWithExitTwo() {
+        ToolRun run = ToolRun.of("nope");
+        assertEquals(2, run.code());
+        assertEquals("", run.out());
+        assertEquals("error: unknown command 'nope' (see trainkv --help)\n", run.err().replace("\r\n", "\n"));
+        ToolRun typo = ToolRun.of("compcat", "db");
+        assertEquals(2, typo.code());
+        assertEquals(1, typo.err().lines().count(), typo.err());
+        assertTrue(typo.err().contains("unknown command 'compcat' (did you mean compact?)"), typo.err());
+        ToolRun badOption = ToolRun.of("compact", "--no-such-option", "db");
+        assertEquals(2, badOption.code());
+        assertEquals(1, badOption.err().lines().count(), badOption.err());
+        assertTrue(badOption.err().contains("(see trainkv compact --help)"), badOption.err());
+    }
+
+    @Test
+    void helpListsEverySubcommandIncludingBench() {
+        ToolRun run = ToolRun.of("--help");
+        assertEquals(0, run.code(), run.err());
+        List<String> names = List.of("shell", "sstdump", "wal-verify", "wal-dump", "manifest-verify", "manifest-dump",
+                "vlog-verify", "vlog-dump", "compact", "vlog-gc", "load", "dump", "check", "bench");
+        assertEquals(new TreeSet<>(names), new TreeSet<>(new picocli.CommandLine(new TrainKvCommand()).getSubcommands().keySet()),
+                "the subcommands this test checks are all there are");
+        for (String name : names) {
+            assertTrue(run.out().lines().anyMatch(line -> line.strip().startsWith(name + " ")), name + " in\n" + run.out());
+        }
     }
 }
