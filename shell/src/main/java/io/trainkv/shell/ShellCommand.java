@@ -72,9 +72,7 @@ public final class ShellCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!debug) {
-            java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
-        }
+        LogLines.install(debug);
         PrintWriter err = spec.commandLine().getErr();
         String problem = checkArguments();
         if (problem != null) {

@@ -105,7 +105,7 @@ public final class DumpCommand implements Callable<Integer> {
                  Progress progress = Progress.start(() -> (complete.get() ? Progress.bar(1, 1)
                          : Progress.bar(bytes.get(), Math.max(estimate, bytes.get() + 1)))
                          + String.format(Locale.ROOT, " %,d keys", keys.get()))) {
-                code = write(db, range, chosen, out, keys, bytes);
+                code = write(db, range, chosen, out, keys, bytes, progress);
                 complete.set(code == 0);
             }
             if (target != null && code == 0) {
@@ -124,7 +124,7 @@ public final class DumpCommand implements Callable<Integer> {
     }
 
     private int write(TrainKV db, IteratorOptions range, RecordFormat chosen, Writer out, AtomicLong keys,
-                      AtomicLong bytes) throws IOException {
+                      AtomicLong bytes, Progress progress) throws IOException {
         try (DbIterator it = db.iterator(range)) {
             for (it.seekToFirst(); it.valid(); it.next()) {
                 byte[] key = it.key();
@@ -138,7 +138,7 @@ public final class DumpCommand implements Callable<Integer> {
                     line = chosen.format(keyText, valueText);
                 } catch (IllegalArgumentException e) {
                     out.flush();
-                    System.err.println("\rerror: key 0x" + HexFormat.of().formatHex(key) + ": " + e.getMessage()
+                    progress.println("error: key 0x" + HexFormat.of().formatHex(key) + ": " + e.getMessage()
                             + "; dump with --encoding base64 (or hex)" + (encoded ? " or --format jsonl" : "")
                             + (output.equals("-") ? "" : "; " + output + " was not written"));
                     return 1;

@@ -115,7 +115,7 @@ public final class LoadCommand implements Callable<Integer> {
                 } catch (IllegalArgumentException e) {
                     long number = lines.lineNumber();
                     rejected++;
-                    System.err.println("\r" + source + ":" + number + ": error: " + e.getMessage());
+                    progress.println(source + ":" + number + ": error: " + e.getMessage());
                     if (skipBad) {
                         continue;
                     }
@@ -138,7 +138,7 @@ public final class LoadCommand implements Callable<Integer> {
                 loaded.addAndGet(batch.size());
             }
         } catch (IOException | TrainKVException | IllegalArgumentException e) {
-            System.err.println("\rerror: " + e.getMessage() + " (" + loaded.get() + " keys were written before it)");
+            System.err.println("error: " + e.getMessage() + " (" + loaded.get() + " keys were written before it)");
             return 2;
         }
         if (stopped != null) {

@@ -5,30 +5,41 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * A one-line progress display on standard error, redrawn in place ({@code \r}) while a long job
- * runs on another thread, and finished with a newline. Without a terminal (output redirected,
- * CI logs) only that final line is printed, so scripts and logs are not flooded.
+ * A one-line progress display on standard error. On a terminal it is redrawn in place ({@code \r})
+ * while a long job runs on another thread and finished with a newline; without one (output
+ * redirected, CI logs) nothing is printed while the job runs and one summary line at the end, so
+ * scripts and logs see no {@code \r} or padding. Lines printed during the job go through
+ * {@link #println} so that they never land in the middle of a half-drawn bar.
  */
 final class Progress implements AutoCloseable {
 
     private static final long INTERVAL_MILLIS = 250;
 
     private final PrintStream err;
+    private final boolean terminal;
     private final Supplier<String> status;
     private final Thread painter;
     private volatile boolean done;
+    /** Characters of the bar currently drawn on the terminal line, 0 when the line is clear. */
+    private int drawn;
 
-    private Progress(PrintStream err, Supplier<String> status) {
+    private Progress(PrintStream err, boolean terminal, Supplier<String> status) {
         this.err = err;
+        this.terminal = terminal;
         this.status = status;
         this.painter = new Thread(this::paint, "trainkv-progress");
         this.painter.setDaemon(true);
     }
 
-    /** Starts redrawing {@code status} until closed. */
+    /** Starts redrawing {@code status} on standard error until closed, if standard error is a terminal. */
     static Progress start(Supplier<String> status) {
-        Progress progress = new Progress(System.err, status);
-        if (System.console() != null) {
+        return start(System.err, System.console() != null, status);
+    }
+
+    /** Starts a display on {@code err}, redrawn in place only when {@code terminal} is true. */
+    static Progress start(PrintStream err, boolean terminal, Supplier<String> status) {
+        Progress progress = new Progress(err, terminal, status);
+        if (terminal) {
             progress.painter.start();
         }
         return progress;
@@ -42,10 +53,23 @@ final class Progress implements AutoCloseable {
                 + String.format(Locale.ROOT, "%3d%%", total <= 0 ? 100 : Math.min(100, 100 * done / total));
     }
 
+    /** Prints {@code line} (an error or a note) on a line of its own, first clearing any drawn bar. */
+    synchronized void println(String line) {
+        clearLine();
+        err.println(line);
+    }
+
     private void paint() {
         while (!done) {
-            err.print("\r" + status.get() + "   ");
-            err.flush();
+            synchronized (this) {
+                if (done) {
+                    return;
+                }
+                String text = status.get();
+                err.print("\r" + text + " ".repeat(Math.max(0, drawn - text.length())));
+                err.flush();
+                drawn = text.length();
+            }
             try {
                 Thread.sleep(INTERVAL_MILLIS);
             } catch (InterruptedException e) {
@@ -54,6 +78,14 @@ final class Progress implements AutoCloseable {
         }
     }
 
+    private void clearLine() {
+        if (drawn > 0) {
+            err.print("\r" + " ".repeat(drawn) + "\r");
+            drawn = 0;
+        }
+    }
+
+    /** Stops redrawing and prints the final status as one line. */
     @Override
     public void close() {
         done = true;
@@ -63,6 +95,9 @@ final class Progress implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        err.println("\r" + status.get() + "   ");
+        synchronized (this) {
+            clearLine();
+            err.println(status.get());
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.trainkv.tools;
 
+import io.trainkv.shell.LogLines;
 import io.trainkv.shell.ShellCommand;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,7 @@ public final class TrainKvCommand implements Runnable {
 
     /** Exit codes: 0 success, 1 problems found or a command failed, 2 usage or I/O error. */
     public static int execute(String... args) {
+        LogLines.install(System.getenv("TRAINKV_DEBUG") != null);
         return commandLine(new PrintWriter(System.out, true, StandardCharsets.UTF_8),
                 new PrintWriter(System.err, true, StandardCharsets.UTF_8)).execute(args);
     }
