@@ -18,13 +18,13 @@ import java.util.function.Predicate;
  * or throw: the way tests inject I/O errors (or an {@link Error}) into any operation on chosen
  * files, or pause the engine at a chosen point.
  */
-final class FaultInjectingStorage implements Storage {
+public final class FaultInjectingStorage implements Storage {
 
     /** The operations a hook can intercept. */
-    enum Op { CREATE, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
+    public enum Op { CREATE, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
 
     /** Runs on the calling thread before the real operation; {@code name} is the file (the source, for a rename). */
-    interface Hook {
+    public interface Hook {
         void before(Op op, String name) throws IOException;
     }
 
@@ -34,7 +34,13 @@ final class FaultInjectingStorage implements Storage {
     volatile Hook hook = (op, name) -> { };
 
     FaultInjectingStorage(Storage delegate) {
+        this(delegate, (op, name) -> { });
+    }
+
+    /** Delegates to {@code delegate}, running {@code hook} before every operation. */
+    public FaultInjectingStorage(Storage delegate, Hook hook) {
         this.delegate = delegate;
+        this.hook = hook;
         for (Op op : Op.values()) {
             counts.put(op, new AtomicInteger());
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.CapturedLogs;
+import io.trainkv.FaultInjectingStorage;
 import io.trainkv.Options;
 import io.trainkv.TrainKV;
 import io.trainkv.storage.FileNames;
@@ -33,8 +34,8 @@ class DoubleCrashRecoveryTest {
     private static final int SEEDS = 40;
 
     /** Operations that change what the directory holds (as opposed to making it durable). */
-    private static final Set<PowerCutRecorder.Op> CHANGES = EnumSet.of(PowerCutRecorder.Op.CREATE,
-            PowerCutRecorder.Op.APPEND, PowerCutRecorder.Op.RENAME, PowerCutRecorder.Op.DELETE);
+    private static final Set<FaultInjectingStorage.Op> CHANGES = EnumSet.of(FaultInjectingStorage.Op.CREATE,
+            FaultInjectingStorage.Op.APPEND, FaultInjectingStorage.Op.RENAME, FaultInjectingStorage.Op.DELETE);
 
     private CapturedLogs logs;
 
@@ -112,7 +113,7 @@ class DoubleCrashRecoveryTest {
                 disk = disk.processKill();
             }
             PowerCutRecorder recorder = new PowerCutRecorder(disk, random);
-            try (TrainKV db = TrainKV.open(options(recorder))) {
+            try (TrainKV db = TrainKV.open(options(recorder.storage()))) {
                 db.flush();
             }
             List<PowerCutRecorder.PowerCut> cuts = recorder.cuts();
@@ -120,7 +121,7 @@ class DoubleCrashRecoveryTest {
             while (!CHANGES.contains(cuts.get(firstChange).op())) {
                 firstChange++;
             }
-            assertTrue(cuts.subList(0, firstChange).stream().anyMatch(c -> c.op() == PowerCutRecorder.Op.SYNC
+            assertTrue(cuts.subList(0, firstChange).stream().anyMatch(c -> c.op() == FaultInjectingStorage.Op.SYNC
                     && FileNames.parseNumber(c.name(), FileNames.Kind.WAL) >= 0),
                     "seed " + seed + ": the replayed WAL is fsynced before the first change: " + cuts);
             int anywhere = random.nextInt(cuts.size());

@@ -26,7 +26,7 @@ class FirstOpenPowerCutTest {
         try (CapturedLogs logs = new CapturedLogs()) {
             for (int seed = 0; seed < 5; seed++) {
                 PowerCutRecorder recorder = new PowerCutRecorder(new SimulatedDisk(), new Random(seed));
-                try (TrainKV db = TrainKV.open(options(recorder))) {
+                try (TrainKV db = TrainKV.open(options(recorder.storage()))) {
                     db.write(new io.trainkv.WriteBatch().set("k", "v"), true);
                 }
                 List<PowerCutRecorder.PowerCut> cuts = recorder.cuts();
