@@ -103,7 +103,9 @@ enum RecordFormat {
         try {
             object = Json.parse(line);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage()
+            String message = e.getOriginalMessage().lines().findFirst().orElse("");
+            int source = message.indexOf(" (start marker at [Source");
+            throw new IllegalArgumentException("not JSON: " + (source >= 0 ? message.substring(0, source) : message)
                     + (e.getLocation() != null ? " (column " + e.getLocation().getColumnNr() + ")" : ""));
         }
         if (!object.isObject()) {

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -225,7 +226,10 @@ public final class SstDumpCommand implements Callable<Integer> {
                     + p.minVersion() + ".." + p.maxVersion() + ", keys " + key(KeyFormat.userKey(p.smallestKey()))
                     + " .. " + key(KeyFormat.userKey(p.largestKey())));
             if (!p.valueLogBytes().isEmpty()) {
-                out.println("  value-log bytes referenced: " + p.valueLogBytes());
+                out.println("  value-log bytes referenced: " + p.valueLogBytes().entrySet().stream()
+                        .sorted(Map.Entry.comparingByKey())
+                        .map(e -> FileNames.name(e.getKey(), FileNames.Kind.VALUE_LOG) + " " + e.getValue() + " bytes")
+                        .collect(Collectors.joining(", ")));
             }
             for (Object row : rows) {
                 out.println("  " + row);

@@ -147,7 +147,7 @@ public abstract class WalCommand implements Callable<Integer> {
                     String valueLog = FileNames.name(mark[0], FileNames.Kind.VALUE_LOG);
                     if (dump() && json) {
                         batches.add(Json.object("offset", offset, "durableMark",
-                                Json.object("valueLog", valueLog, "fileId", mark[0], "bytes", mark[1])));
+                                Json.object("valueLog", valueLog, "file", mark[0], "bytes", mark[1])));
                     } else if (dump()) {
                         out.println(String.format(Locale.ROOT, "%s offset %d: value-log durable mark: %s to %d bytes",
                                 name, offset, valueLog, mark[1]));
