@@ -111,4 +111,26 @@ class DumpJsonTest {
             assertFalse(run.out().contains("ValuePointer"), "never the record's toString: " + run.out());
         }
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void manifestDumpNamesATablesKeysAsSstdumpDoes() throws Exception {
+        Path dir = database();
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.flush();
+        }
+        Map<String, Object> table = JsonReader.object(ToolRun.of("sstdump", "--json", dir.toString()).out().strip());
+        Map<String, Object> added = null;
+        for (Object edit : (List<Object>) JsonReader.object(ToolRun.of("manifest-dump", "--json", dir.toString()).out()
+                .strip()).get("edits")) {
+            for (Object a : (List<Object>) ((Map<String, Object>) edit).get("added")) {
+                added = (Map<String, Object>) a;
+            }
+        }
+        assertTrue(added != null, "the flush added a table");
+        assertEquals(table.get("smallestKey"), added.get("smallestKey"));
+        assertEquals(table.get("largestKey"), added.get("largestKey"));
+        assertEquals("big", added.get("smallestKey"), "key text, without quotes or a version: " + added);
+        assertEquals(2L, added.get("smallestVersion"));
+    }
 }
