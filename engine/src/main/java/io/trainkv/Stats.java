@@ -21,7 +21,10 @@ import java.util.Locale;
  * @param flushedBytes         bytes of tables written by flushes
  * @param compactionReadBytes  bytes of tables read by compactions
  * @param compactionWriteBytes bytes of tables written by compactions
- * @param compactions          compactions finished, trivial moves included
+ * @param compactions          compactions finished that merged tables into new ones (trivial moves not
+ *                             included)
+ * @param trivialMoves         trivial moves finished: a table moved to the next level without being
+ *                             read or rewritten (a manifest edit alone)
  * @param valueLogFiles        every live value-log file with its size and discarded bytes
  * @param blockCache           the data-block cache's counters (all zero when it is off)
  * @param indexCache           the index-and-filter cache's counters (all zero when it is off)
@@ -30,7 +33,7 @@ import java.util.Locale;
 public record Stats(long batchesWritten, long writeGroups, long walSyncs, long walBytes, long writeStalls,
                     long writeSlowdowns, int memtables, long memtableBytes, long lastVersion, List<LevelStats> levels,
                     long flushedBytes, long compactionReadBytes, long compactionWriteBytes, long compactions,
-                    List<ValueLogFile> valueLogFiles, CacheStats blockCache, CacheStats indexCache,
+                    long trivialMoves, List<ValueLogFile> valueLogFiles, CacheStats blockCache, CacheStats indexCache,
                     long valueLogGcFilesExamined) {
 
     /** A cache's counters: lookups that hit and missed, entries evicted, bytes held and allowed. */
@@ -87,8 +90,8 @@ public record Stats(long batchesWritten, long writeGroups, long walSyncs, long w
                 humanBytes(memtableBytes), lastVersion));
         out.append(String.format(Locale.ROOT, "writes %d in %d groups, WAL %s with %d fsyncs, stalls %d, slowdowns %d%n",
                 batchesWritten, writeGroups, humanBytes(walBytes), walSyncs, writeStalls, writeSlowdowns));
-        out.append(String.format(Locale.ROOT, "flushed %s; %d compactions read %s and wrote %s; write amplification %.2f%n",
-                humanBytes(flushedBytes), compactions, humanBytes(compactionReadBytes), humanBytes(compactionWriteBytes),
+        out.append(String.format(Locale.ROOT, "flushed %s; %s; write amplification %.2f%n", humanBytes(flushedBytes),
+                compactionSummary(compactions, trivialMoves, compactionReadBytes, compactionWriteBytes),
                 writeAmplification()));
         out.append(String.format(Locale.ROOT, "block cache: %s of %s, %d hits, %d misses (hit rate %.1f%%), %d evictions%n",
                 humanBytes(blockCache.bytes()), humanBytes(blockCache.maximumBytes()), blockCache.hits(),
@@ -103,6 +106,21 @@ public record Stats(long batchesWritten, long writeGroups, long walSyncs, long w
                     f.bytes() == 0 ? 0.0 : 100.0 * f.discardBytes() / f.bytes(), f.active() ? ", active" : ""));
         }
         return out.toString();
+    }
+
+    /**
+     * Compaction work in words, merges and trivial moves apart: {@code 3 compactions read 12.0 MiB
+     * and wrote 11.8 MiB, 2 trivial moves}; {@code no compactions, 2 trivial moves} when every step
+     * was a move; {@code no compactions} when there was none.
+     *
+     * @param readBytes    bytes of tables the compactions read
+     * @param writtenBytes bytes of tables the compactions wrote
+     */
+    public static String compactionSummary(long compactions, long trivialMoves, long readBytes, long writtenBytes) {
+        String merges = compactions == 0 ? "no compactions" : compactions + (compactions == 1 ? " compaction" : " compactions")
+                + " read " + humanBytes(readBytes) + " and wrote " + humanBytes(writtenBytes);
+        return trivialMoves == 0 ? merges
+                : merges + ", " + trivialMoves + (trivialMoves == 1 ? " trivial move" : " trivial moves");
     }
 
     private static String humanBytes(long bytes) {

@@ -748,7 +748,8 @@ public final class TrainKV implements AutoCloseable {
         return new Stats(c.batchesWritten(), c.writeGroups(), c.walSyncs(), c.walBytes(), c.writeStalls(),
                 c.writeSlowdowns(), c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels),
                 flusher.flushedBytes(), compactor.readBytes(), compactor.writeBytes(), compactor.completed(),
-                List.copyOf(valueLogFiles), cacheStats(blockCache), cacheStats(indexCache), valueLogGc.filesExamined());
+                compactor.trivialMoves(), List.copyOf(valueLogFiles), cacheStats(blockCache), cacheStats(indexCache),
+                valueLogGc.filesExamined());
     }
 
     private static Stats.CacheStats cacheStats(BlockCache cache) {

@@ -44,6 +44,7 @@ public final class Compactor implements AutoCloseable {
     private long readBytes;
     private long writeBytes;
     private long completed;
+    private long trivialMoves;
 
     public Compactor(Storage storage, VersionSet versions, SnapshotRegistry snapshots, Clock clock, CompactionSettings settings, Runnable onProgress, Consumer<Throwable> onFailure) {
         this.storage = storage;
@@ -134,8 +135,10 @@ public final class Compactor implements AutoCloseable {
         }
         versions.logAndApply(edit);
         synchronized (this) {
-            completed++;
-            if (!compaction.isTrivialMove()) {
+            if (compaction.isTrivialMove()) {
+                trivialMoves++;
+            } else {
+                completed++;
                 readBytes += compaction.inputBytes();
                 writeBytes += written;
             }
@@ -210,9 +213,17 @@ public final class Compactor implements AutoCloseable {
         return writeBytes;
     }
 
-    /** Compactions finished since open, trivial moves included. */
+    /** Compactions finished since open that merged tables into new ones (trivial moves not included). */
     public synchronized long completed() {
         return completed;
+    }
+
+    /**
+     * Trivial moves finished since open: a table moved to the next level by a manifest edit alone,
+     * neither read nor rewritten (counted apart from {@link #completed()}, and in no byte counter).
+     */
+    public synchronized long trivialMoves() {
+        return trivialMoves;
     }
 
     /** Waits until no compaction runs and none is needed (tests and benchmarks). */

@@ -76,6 +76,14 @@ class ShellTest {
     }
 
     @Test
+    void statsCountTrivialMovesApartFromCompactions() {
+        run("set a 1", "compact");
+        String stats = run("stats");
+        assertTrue(stats.contains("no compactions, ") && stats.contains(" trivial move"), stats);
+        assertTrue(!stats.contains("read 0 B and wrote 0 B"), stats);
+    }
+
+    @Test
     void scanAndCountRangesExcludeToUnlessInclusiveAndHelpScanSaysSo() {
         run("set a 1", "set b 2", "set b0 3", "set c 4");
         assertEquals("\"a\"\n", run("scan a b --keys-only"));

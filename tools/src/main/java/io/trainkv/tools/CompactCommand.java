@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
  * {@code compactRange} takes an inclusive last key, so an excluded --to becomes the largest key below it), or of
  * everything into the bottom level ({@code --flatten}, the default without a range), showing
  * progress (compaction bytes read against the table bytes there were: a whole-database rewrite
- * reads each about once) and the level shape before and after. Exit 0 on success, 2 if the database cannot be
+ * reads each about once), the compactions and, apart, the trivial moves (tables moved down a level
+ * without being read or rewritten), and the level shape before and after. Exit 0 on success, 2 if the database cannot be
  * opened (not a database, held by another process, damaged) or the compaction fails.
  */
 @Command(name = "compact", mixinStandardHelpOptions = true,
@@ -64,10 +65,10 @@ public final class CompactCommand implements Callable<Integer> {
             try (Progress progress = Progress.start(() -> {
                 Stats now = db.stats();
                 long read = now.compactionReadBytes() - before.compactionReadBytes();
-                return (complete.get() ? Progress.bar(1, 1) : Progress.bar(read, Math.max(tableBytes, read + 1)))
-                        + String.format(Locale.ROOT, " %d compactions, %.1f MiB read, %.1f MiB written",
-                        now.compactions() - before.compactions(), read / 1048576.0,
-                        (now.compactionWriteBytes() - before.compactionWriteBytes()) / 1048576.0);
+                return (complete.get() ? Progress.bar(1, 1) : Progress.bar(read, Math.max(tableBytes, read + 1))) + " "
+                        + Stats.compactionSummary(now.compactions() - before.compactions(),
+                        now.trivialMoves() - before.trivialMoves(), read,
+                        now.compactionWriteBytes() - before.compactionWriteBytes());
             })) {
                 if (!range.given() || flatten) {
                     db.flatten();
@@ -80,6 +81,7 @@ public final class CompactCommand implements Callable<Integer> {
             if (json) {
                 System.out.println(Json.write(Json.object("before", levelsJson(before), "after", levelsJson(after),
                         "compactions", after.compactions() - before.compactions(),
+                        "trivialMoves", after.trivialMoves() - before.trivialMoves(),
                         "readBytes", after.compactionReadBytes() - before.compactionReadBytes(),
                         "writtenBytes", after.compactionWriteBytes() - before.compactionWriteBytes())));
             } else {

@@ -6,18 +6,22 @@ import io.trainkv.Options;
 import io.trainkv.Stats;
 import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
+import io.trainkv.storage.NioStorage;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
@@ -30,8 +34,10 @@ import picocli.CommandLine.Parameters;
  * (opened read-only: the directory is left as it was), optionally limited to a prefix and to a key
  * range {@code [from, to)} ({@code [from, to]} with --inclusive), in a format and encoding that
  * {@code trainkv load} reads back byte for byte. An output file is written under a temporary name
- * ({@code FILE.<random>.partial}) and renamed into place only when the dump is complete, so a failed
- * dump leaves no partial file. A key or value the chosen format and encoding cannot carry
+ * ({@code FILE.<random>.partial}, with the default permissions the umask gives), fsynced, renamed
+ * into place only when the dump is complete and the directory fsynced, so a failed dump leaves no
+ * partial file and a finished one survives a crash. A missing output directory is refused before
+ * the database is opened. A key or value the chosen format and encoding cannot carry
  * (binary data as text, a line break in TSV) stops the dump naming the key: exit 1. Exit 0 when
  * everything was written, 2 on usage or I/O errors.
  */
@@ -85,31 +91,39 @@ public final class DumpCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
-        Path target = toStdout ? null : Path.of(output).toAbsolutePath();
-        if (target != null && Files.exists(target) && !force) {
-            System.err.println("error: " + output + " exists; use --force to replace it");
+        Path target = toStdout ? null : Path.of(output).toAbsolutePath().normalize();
+        String unwritable = target == null ? null : unwritable(target);
+        if (unwritable != null) {
+            System.err.println("error: cannot write " + output + ": " + unwritable);
             return 2;
         }
-        Path partial = null;
+        Path partial = target == null ? null : target.resolveSibling(target.getFileName() + "."
+                + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".partial");
         AtomicLong keys = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         AtomicBoolean complete = new AtomicBoolean();
         int code;
         try (TrainKV db = TrainKV.open(Options.at(directory).readOnly(true))) {
             long estimate = estimatedBytes(db.stats());
-            if (target != null) {
-                partial = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".partial");
-            }
-            try (OutputStream stream = toStdout ? new UncloseableStream(System.out) : Files.newOutputStream(partial);
+            // created with the default permissions (the umask decides), unlike the database's own files
+            try (FileChannel file = partial == null ? null
+                    : FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                 OutputStream stream = file == null ? new UncloseableStream(System.out) : Channels.newOutputStream(file);
                  Writer out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
                  Progress progress = Progress.start(() -> (complete.get() ? Progress.bar(1, 1)
                          : Progress.bar(bytes.get(), Math.max(estimate, bytes.get() + 1)))
                          + String.format(Locale.ROOT, " %,d keys", keys.get()))) {
                 code = write(db, range, chosen, out, keys, bytes, progress);
+                out.flush();
+                if (file != null && code == 0) {
+                    file.force(true);
+                }
                 complete.set(code == 0);
             }
             if (target != null && code == 0) {
-                Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                NioStorage folder = NioStorage.open(target.getParent());
+                folder.rename(partial.getFileName().toString(), target.getFileName().toString());
+                folder.syncDirectory();
             }
         } catch (IOException | TrainKVException e) {
             System.err.println("error: " + e.getMessage());
@@ -121,6 +135,27 @@ public final class DumpCommand implements Callable<Integer> {
             System.err.println("dumped " + keys.get() + " keys to " + (toStdout ? "standard output" : output));
         }
         return code;
+    }
+
+    /**
+     * Why {@code target} cannot be written, in words (its directory is missing or not a
+     * directory, or it exists and --force is not given), or null if it can.
+     */
+    private String unwritable(Path target) {
+        Path folder = target.getParent();
+        if (!Files.exists(folder)) {
+            return "the directory " + folder + " does not exist";
+        }
+        if (!Files.isDirectory(folder)) {
+            return folder + " is not a directory";
+        }
+        if (Files.isDirectory(target)) {
+            return "it is a directory";
+        }
+        if (Files.exists(target) && !force) {
+            return "it exists; use --force to replace it";
+        }
+        return null;
     }
 
     private int write(TrainKV db, IteratorOptions range, RecordFormat chosen, Writer out, AtomicLong keys,

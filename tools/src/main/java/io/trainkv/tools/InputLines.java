@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The lines of a load file, split on {@code \n} (a {@code \r} before it is dropped) and decoded
+ * The lines of a TSV or JSON-lines load file, split on {@code \n} (a {@code \r} before it is dropped) and decoded
  * as strict UTF-8 one line at a time, so that a line that is not UTF-8 is a bad line with its
  * number, as any other, rather than silently replaced characters or a failed load. Counts the
  * bytes read for the progress bar.
@@ -21,6 +21,12 @@ final class InputLines implements AutoCloseable {
 
     /** The longest line that can hold a key and value the engine accepts, in any format and encoding. */
     private static final int MAX_LINE_BYTES = 6 * (Options.MAX_KEY_SIZE + Options.MAX_VALUE_SIZE) + 1024;
+
+    /** Why a line or record that is not UTF-8 is refused. */
+    static final String NOT_UTF8 = "not valid UTF-8 (use --encoding hex or base64 for binary data)";
+    /** Why a first line starting with a byte order mark is refused. */
+    static final String BYTE_ORDER_MARK = "the file starts with a UTF-8 byte order mark (EF BB BF); remove it, "
+            + "keys are read exactly as written";
 
     private final InputStream in;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -68,11 +74,10 @@ final class InputLines implements AutoCloseable {
         try {
             text = utf8.decode(ByteBuffer.wrap(line, 0, length)).toString();
         } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("not valid UTF-8 (use --encoding hex or base64 for binary data)");
+            throw new IllegalArgumentException(NOT_UTF8);
         }
         if (lineNumber == 1 && text.startsWith("\uFEFF")) {
-            throw new IllegalArgumentException("the file starts with a UTF-8 byte order mark (EF BB BF); remove it, "
-                    + "keys are read exactly as written");
+            throw new IllegalArgumentException(BYTE_ORDER_MARK);
         }
         return text;
     }

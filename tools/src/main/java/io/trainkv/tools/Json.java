@@ -1,17 +1,37 @@
 package io.trainkv.tools;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
- * The {@code --json} output of the tools: one JSON document per line, written from ordered maps,
- * lists, strings, numbers, booleans and null, so that every tool escapes names and keys the same
- * way and no tool needs a JSON library.
+ * The {@code --json} output of the tools and the JSON they read ({@code load}'s JSON lines), on
+ * Jackson: one document per line, written from ordered maps, lists, strings, numbers, booleans and
+ * null, so that every tool escapes names and keys the same way. Doubles are written plainly
+ * (no exponent, no trailing zeros; NaN and infinities as null), so that ratios read the same in
+ * text and JSON.
  */
 final class Json {
+
+    private static final JsonMapper MAPPER = JsonMapper.builder()
+            .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .addModule(new SimpleModule("trainkv-tools")
+                    .addSerializer(Raw.class, new RawSerializer())
+                    .addSerializer(Double.class, new PlainDoubleSerializer())
+                    .addSerializer(Double.TYPE, new PlainDoubleSerializer()))
+            .build();
 
     private Json() {
     }
@@ -32,80 +52,59 @@ final class Json {
     record Raw(String json) {
     }
 
-    /** {@code value} as compact JSON text on one line. */
+    /**
+     * {@code value} as compact JSON text on one line.
+     *
+     * @throws IllegalArgumentException if a value has no JSON form (not a map, list, string,
+     *         number, boolean, null or {@link Raw})
+     */
     static String write(Object value) {
-        StringBuilder out = new StringBuilder();
-        write(value, out);
-        return out.toString();
-    }
-
-    private static void write(Object value, StringBuilder out) {
-        if (value == null) {
-            out.append("null");
-        } else if (value instanceof Raw raw) {
-            out.append(raw.json());
-        } else if (value instanceof String s) {
-            quote(s, out);
-        } else if (value instanceof Double || value instanceof Float) {
-            double d = ((Number) value).doubleValue();
-            out.append(Double.isFinite(d) ? BigDecimal.valueOf(d).stripTrailingZeros().toPlainString() : "null");
-        } else if (value instanceof Number || value instanceof Boolean) {
-            out.append(value);
-        } else if (value instanceof Map<?, ?> map) {
-            out.append('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> member : map.entrySet()) {
-                if (!first) {
-                    out.append(',');
-                }
-                first = false;
-                quote(String.valueOf(member.getKey()), out);
-                out.append(':');
-                write(member.getValue(), out);
-            }
-            out.append('}');
-        } else if (value instanceof List<?> list) {
-            out.append('[');
-            for (int i = 0; i < list.size(); i++) {
-                if (i > 0) {
-                    out.append(',');
-                }
-                write(list.get(i), out);
-            }
-            out.append(']');
-        } else {
-            throw new IllegalArgumentException("no JSON form for " + value.getClass().getName());
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("no JSON form for " + value + ": " + e.getOriginalMessage(), e);
         }
     }
 
-    /** {@code text} as a JSON string literal, with control characters escaped. */
-    static String quote(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 2);
-        quote(text, out);
-        return out.toString();
+    /**
+     * One JSON document, strictly: nothing after it, no duplicate member names.
+     *
+     * @throws JsonProcessingException describing what is malformed and where (line and column)
+     */
+    static JsonNode parse(String text) throws JsonProcessingException {
+        return MAPPER.readTree(text);
     }
 
-    private static void quote(String text, StringBuilder out) {
-        out.append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
+    /** The JSON type of a node in words, for error messages: "a number", "an object", "null". */
+    static String kind(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT, POJO -> "an object";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL, MISSING -> "null";
+            case BINARY -> "binary data";
+        };
+    }
+
+    /** Writes a {@link Raw} as its text. */
+    private static final class RawSerializer extends JsonSerializer<Raw> {
+        @Override
+        public void serialize(Raw value, JsonGenerator out, SerializerProvider serializers) throws IOException {
+            out.writeRawValue(value.json());
+        }
+    }
+
+    /** Writes a double without an exponent or trailing zeros, and a non-finite one as null. */
+    private static final class PlainDoubleSerializer extends JsonSerializer<Double> {
+        @Override
+        public void serialize(Double value, JsonGenerator out, SerializerProvider serializers) throws IOException {
+            if (Double.isFinite(value)) {
+                out.writeNumber(BigDecimal.valueOf(value).stripTrailingZeros());
+            } else {
+                out.writeNull();
             }
         }
-        out.append('"');
     }
 }

@@ -55,6 +55,12 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = {"--skip-bad", "--continue-on-error"}, description = "Skip bad lines (each is reported) instead of stopping.")
     boolean skipBad;
 
+    /**
+     * Whether standard input is a terminal (a person typing), where load says how to end the
+     * input and draws no progress bar over the typing. The JVM's console stands for it.
+     */
+    boolean inputIsTerminal = System.console() != null;
+
     @Override
     public Integer call() {
         if (batchSize < 1) {
@@ -87,36 +93,37 @@ public final class LoadCommand implements Callable<Integer> {
                     + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
             return 2;
         }
+        if (fromStdin && inputIsTerminal) {
+            System.err.println("reading " + chosen.title() + " from the terminal; end with Ctrl-D");
+        }
         long knownTotal = total;
         AtomicLong loaded = new AtomicLong();
         int rejected = 0;
         String stopped = null;
         try (TrainKV db = TrainKV.open(Options.at(directory));
-             InputLines lines = new InputLines(in);
-             Progress progress = Progress.start(() -> (knownTotal >= 0 ? Progress.bar(lines.bytesRead(), knownTotal) + " "
-                     : String.format(Locale.ROOT, "%,d bytes read, ", lines.bytesRead()))
+             RecordSource records = chosen.open(in);
+             Progress progress = Progress.start(System.err, System.console() != null && !(fromStdin && inputIsTerminal),
+                     () -> (knownTotal >= 0 ? Progress.bar(records.bytesRead(), knownTotal) + " "
+                     : String.format(Locale.ROOT, "%,d bytes read, ", records.bytesRead()))
                      + String.format(Locale.ROOT, "%,d keys", loaded.get()))) {
             WriteBatch batch = new WriteBatch();
             long batchBytes = 0;
             long firstUnwrittenLine = 1;
             while (true) {
                 try {
-                    String line = lines.next();
-                    if (line == null) {
+                    String[] pair = records.next();
+                    if (pair == null) {
                         break;
                     }
-                    if (!line.isEmpty()) {
-                        String[] pair = chosen.parse(line);
-                        byte[] key = field(pair[0], "key");
-                        byte[] value = field(pair[1], "value");
-                        batch.set(key, value);
-                        batchBytes += key.length + value.length;
-                    }
+                    byte[] key = field(pair[0], "key");
+                    byte[] value = field(pair[1], "value");
+                    batch.set(key, value);
+                    batchBytes += key.length + value.length;
                 } catch (IllegalArgumentException e) {
-                    long number = lines.lineNumber();
+                    long number = records.recordLine();
                     rejected++;
                     progress.println(source + ":" + number + ": error: " + e.getMessage());
-                    if (skipBad) {
+                    if (skipBad && !(e instanceof RecordSource.Unrecoverable)) {
                         continue;
                     }
                     stopped = "stopped at line " + number + ": lines " + firstUnwrittenLine + ".." + number
@@ -130,7 +137,7 @@ public final class LoadCommand implements Callable<Integer> {
                     loaded.addAndGet(batch.size());
                     batch.clear();
                     batchBytes = 0;
-                    firstUnwrittenLine = lines.lineNumber() + 1;
+                    firstUnwrittenLine = records.linesRead() + 1;
                 }
             }
             if (!batch.isEmpty()) {

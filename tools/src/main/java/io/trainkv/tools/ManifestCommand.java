@@ -158,8 +158,11 @@ public abstract class ManifestCommand implements Callable<Integer> {
                 "logNumber", edit.logNumber(),
                 "deleted", edit.deleted().stream().<Object>map(d -> Json.object("level", d.level(), "table", d.fileNumber())).toList(),
                 "added", edit.added().stream().<Object>map(a -> Json.object("level", a.level(), "table", a.table().fileNumber(),
-                        "bytes", a.table().fileSize(), "smallest", key(a.table().smallestKey()),
-                        "largest", key(a.table().largestKey()))).toList(),
+                        "bytes", a.table().fileSize(),
+                        "smallestKey", keys().text(KeyFormat.userKey(a.table().smallestKey())),
+                        "smallestVersion", KeyFormat.version(a.table().smallestKey()),
+                        "largestKey", keys().text(KeyFormat.userKey(a.table().largestKey())),
+                        "largestVersion", KeyFormat.version(a.table().largestKey()))).toList(),
                 "valueLogDiscard", edit.valueLogDiscard().entrySet().stream().<Object>map(e -> Json.object("file", e.getKey(),
                         "bytes", e.getValue())).toList(),
                 "valueLogsCollected", List.copyOf(edit.valueLogsCollected()));
@@ -233,8 +236,10 @@ public abstract class ManifestCommand implements Callable<Integer> {
     }
 
     private String key(byte[] internalKey) {
-        byte[] user = KeyFormat.userKey(internalKey);
-        String shown = hex ? "0x" + java.util.HexFormat.of().formatHex(user) : "\"" + Bytes.escape(user) + "\"";
-        return shown + "@" + KeyFormat.version(internalKey);
+        return keys().quoted(KeyFormat.userKey(internalKey)) + "@" + KeyFormat.version(internalKey);
+    }
+
+    private EntryFormat keys() {
+        return new EntryFormat(hex);
     }
 }

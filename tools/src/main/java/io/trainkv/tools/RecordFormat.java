@@ -1,22 +1,30 @@
 package io.trainkv.tools;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Locale;
+import org.apache.commons.csv.CSVFormat;
 
 /**
- * The line formats of {@code load} and {@code dump}: {@code key<TAB>value}, RFC 4180
- * {@code key,value} and JSON lines {@code {"key": "...", "value": "..."}}. One record per line, so
- * a field may not hold a line break except in JSON, which escapes it.
+ * The record formats of {@code load} and {@code dump}: {@code key<TAB>value} lines, RFC 4180 CSV
+ * {@code key,value} (Apache Commons CSV: a quoted field may hold commas, doubled quotes and line
+ * breaks) and JSON lines {@code {"key": "...", "value": "..."}} (Jackson). A TSV field cannot hold
+ * a line break or (the key) a tab; CSV and JSON lines carry any text.
  */
 enum RecordFormat {
     tsv {
         @Override
-        String[] parse(String line) {
-            return RecordFormat.tsv(line);
+        RecordSource open(InputStream in) {
+            return new LineRecords(in, RecordFormat::tsv);
         }
 
         @Override
         String format(String key, String value) {
-            requireOneLine(key, value);
+            if (key.indexOf('\n') >= 0 || key.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
+                throw new IllegalArgumentException("a line break in a key or value, which TSV cannot carry");
+            }
             if (key.indexOf('\t') >= 0) {
                 throw new IllegalArgumentException("the key holds a tab, which TSV cannot carry");
             }
@@ -25,41 +33,49 @@ enum RecordFormat {
     },
     csv {
         @Override
-        String[] parse(String line) {
-            return RecordFormat.csv(line);
+        RecordSource open(InputStream in) throws IOException {
+            return new CsvRecords(in, CSV);
         }
 
         @Override
         String format(String key, String value) {
-            requireOneLine(key, value);
-            return csvField(key) + ',' + csvField(value);
+            return CSV.format(key, value);
         }
     },
     jsonl {
         @Override
-        String[] parse(String line) {
-            return RecordFormat.json(line);
+        RecordSource open(InputStream in) {
+            return new LineRecords(in, RecordFormat::json);
         }
 
         @Override
         String format(String key, String value) {
-            return "{\"key\":" + Json.quote(key) + ",\"value\":" + Json.quote(value) + "}";
+            return Json.write(Json.object("key", key, "value", value));
         }
     };
 
-    /**
-     * {key, value} of one line.
-     *
-     * @throws IllegalArgumentException describing what is malformed
-     */
-    abstract String[] parse(String line);
+    /** RFC 4180, records ended by {@code \n} (either line end is read), empty lines skipped. */
+    static final CSVFormat CSV = CSVFormat.RFC4180.builder().setRecordSeparator('\n').setIgnoreEmptyLines(true).get();
 
     /**
-     * The line (without its line break) that {@link #parse} reads back as {@code key}, {@code value}.
+     * Reads the records of {@code in} in this format.
+     *
+     * @throws IOException if the input cannot be read
+     */
+    abstract RecordSource open(InputStream in) throws IOException;
+
+    /**
+     * The record (without a line break after it) that this format reads back as {@code key},
+     * {@code value}.
      *
      * @throws IllegalArgumentException if this format cannot carry them
      */
     abstract String format(String key, String value);
+
+    /** The format's name for a person: TSV, CSV or JSON lines. */
+    String title() {
+        return this == jsonl ? "JSON lines" : name().toUpperCase(Locale.ROOT);
+    }
 
     /** The format a file name's extension suggests: .csv, .jsonl or .json, else TSV. */
     static RecordFormat forFileName(String name) {
@@ -73,19 +89,6 @@ enum RecordFormat {
         return tsv;
     }
 
-    private static void requireOneLine(String key, String value) {
-        if (key.indexOf('\n') >= 0 || key.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
-            throw new IllegalArgumentException("a line break in a key or value, which only jsonl can carry");
-        }
-    }
-
-    private static String csvField(String field) {
-        if (field.indexOf(',') < 0 && field.indexOf('"') < 0) {
-            return field;
-        }
-        return '"' + field.replace("\"", "\"\"") + '"';
-    }
-
     private static String[] tsv(String line) {
         int tab = line.indexOf('\t');
         if (tab < 0) {
@@ -94,156 +97,31 @@ enum RecordFormat {
         return new String[] {line.substring(0, tab), line.substring(tab + 1)};
     }
 
-    /** Two RFC 4180 fields: plain, or double-quoted with "" for a quote. */
-    private static String[] csv(String line) {
-        String[] fields = new String[2];
-        int i = 0;
-        for (int field = 0; field < 2; field++) {
-            StringBuilder value = new StringBuilder();
-            if (i < line.length() && line.charAt(i) == '"') {
-                i++;
-                boolean closed = false;
-                while (i < line.length()) {
-                    char c = line.charAt(i++);
-                    if (c == '"') {
-                        if (i < line.length() && line.charAt(i) == '"') {
-                            value.append('"');
-                            i++;
-                        } else {
-                            closed = true;
-                            break;
-                        }
-                    } else {
-                        value.append(c);
-                    }
-                }
-                if (!closed) {
-                    throw new IllegalArgumentException("unterminated quoted field");
-                }
-            } else {
-                while (i < line.length() && line.charAt(i) != ',') {
-                    value.append(line.charAt(i++));
-                }
-            }
-            fields[field] = value.toString();
-            if (field == 0) {
-                if (i >= line.length() || line.charAt(i) != ',') {
-                    throw new IllegalArgumentException("expected KEY,VALUE");
-                }
-                i++;
-            }
-        }
-        if (i != line.length()) {
-            throw new IllegalArgumentException("more than two fields");
-        }
-        return fields;
-    }
-
     /** An object with string members "key" and "value" (other members are ignored). */
     private static String[] json(String line) {
-        JsonCursor in = new JsonCursor(line);
-        String key = null;
-        String value = null;
-        in.expect('{');
-        if (!in.peek('}')) {
-            do {
-                String name = in.string();
-                in.expect(':');
-                String member = in.string();
-                if (name.equals("key")) {
-                    key = member;
-                } else if (name.equals("value")) {
-                    value = member;
-                }
-            } while (in.consume(','));
+        JsonNode object;
+        try {
+            object = Json.parse(line);
+        } catch (JsonProcessingException e) {
+            String message = e.getOriginalMessage().lines().findFirst().orElse("");
+            int source = message.indexOf(" (start marker at [Source");
+            throw new IllegalArgumentException("not JSON: " + (source >= 0 ? message.substring(0, source) : message)
+                    + (e.getLocation() != null ? " (column " + e.getLocation().getColumnNr() + ")" : ""));
         }
-        in.expect('}');
-        in.end();
-        if (key == null || value == null) {
-            throw new IllegalArgumentException("a line needs string members \"key\" and \"value\"");
+        if (!object.isObject()) {
+            throw new IllegalArgumentException("expected a JSON object with \"key\" and \"value\", got " + Json.kind(object));
         }
-        return new String[] {key, value};
+        return new String[] {member(object, "key"), member(object, "value")};
     }
 
-    /** A minimal reader of JSON strings and punctuation. */
-    private static final class JsonCursor {
-        private final String text;
-        private int at;
-
-        JsonCursor(String text) {
-            this.text = text;
+    private static String member(JsonNode object, String name) {
+        JsonNode member = object.get(name);
+        if (member == null) {
+            throw new IllegalArgumentException("\"" + name + "\" is missing");
         }
-
-        void skipSpace() {
-            while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
-                at++;
-            }
+        if (!member.isTextual()) {
+            throw new IllegalArgumentException("\"" + name + "\" must be a string, got " + Json.kind(member));
         }
-
-        boolean peek(char c) {
-            skipSpace();
-            return at < text.length() && text.charAt(at) == c;
-        }
-
-        boolean consume(char c) {
-            if (peek(c)) {
-                at++;
-                return true;
-            }
-            return false;
-        }
-
-        void expect(char c) {
-            if (!consume(c)) {
-                throw new IllegalArgumentException("expected '" + c + "' at column " + (at + 1));
-            }
-        }
-
-        void end() {
-            skipSpace();
-            if (at != text.length()) {
-                throw new IllegalArgumentException("unexpected text at column " + (at + 1));
-            }
-        }
-
-        String string() {
-            expect('"');
-            StringBuilder out = new StringBuilder();
-            while (at < text.length()) {
-                char c = text.charAt(at++);
-                if (c == '"') {
-                    return out.toString();
-                }
-                if (c != '\\') {
-                    out.append(c);
-                    continue;
-                }
-                if (at >= text.length()) {
-                    break;
-                }
-                char e = text.charAt(at++);
-                switch (e) {
-                    case '"', '\\', '/' -> out.append(e);
-                    case 'n' -> out.append('\n');
-                    case 't' -> out.append('\t');
-                    case 'r' -> out.append('\r');
-                    case 'b' -> out.append('\b');
-                    case 'f' -> out.append('\f');
-                    case 'u' -> {
-                        if (at + 4 > text.length()) {
-                            throw new IllegalArgumentException("bad \\u escape");
-                        }
-                        try {
-                            out.append((char) Integer.parseInt(text.substring(at, at + 4), 16));
-                        } catch (NumberFormatException ex) {
-                            throw new IllegalArgumentException("bad \\u escape");
-                        }
-                        at += 4;
-                    }
-                    default -> throw new IllegalArgumentException("bad escape \\" + e);
-                }
-            }
-            throw new IllegalArgumentException("unterminated string");
-        }
+        return member.textValue();
     }
 }

@@ -9,9 +9,7 @@ import io.trainkv.sstable.TableProperties;
 import io.trainkv.sstable.TableReader;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
-import io.trainkv.util.Bytes;
 import io.trainkv.util.KeyFormat;
-import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,12 +17,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -198,7 +196,7 @@ public final class SstDumpCommand implements Callable<Integer> {
                 if (scan && matches(it.userKey())) {
                     matching++;
                     if (rows.size() < limit) {
-                        rows.add(json ? row(it.userKey(), value) : describe(it.userKey(), value));
+                        rows.add(json ? entries().json(it.userKey(), value) : describe(it.userKey(), value));
                     }
                 }
             }
@@ -228,7 +226,10 @@ public final class SstDumpCommand implements Callable<Integer> {
                     + p.minVersion() + ".." + p.maxVersion() + ", keys " + key(KeyFormat.userKey(p.smallestKey()))
                     + " .. " + key(KeyFormat.userKey(p.largestKey())));
             if (!p.valueLogBytes().isEmpty()) {
-                out.println("  value-log bytes referenced: " + p.valueLogBytes());
+                out.println("  value-log bytes referenced: " + p.valueLogBytes().entrySet().stream()
+                        .sorted(Map.Entry.comparingByKey())
+                        .map(e -> FileNames.name(e.getKey(), FileNames.Kind.VALUE_LOG) + " " + e.getValue() + " bytes")
+                        .collect(Collectors.joining(", ")));
             }
             for (Object row : rows) {
                 out.println("  " + row);
@@ -389,47 +390,20 @@ public final class SstDumpCommand implements Callable<Integer> {
         return internalKey == null ? "(none)" : key(KeyFormat.userKey(internalKey)) + "@" + KeyFormat.version(internalKey);
     }
 
-    /** One scan row for --json. */
-    private Map<String, Object> row(byte[] userKey, ValueStruct value) {
-        Map<String, Object> row = Json.object("key", keyText(userKey), "version", value.version());
-        if (value.isTombstone()) {
-            row.put("kind", "tombstone");
-        } else if (value.isValuePointer()) {
-            ValuePointer pointer = value.pointer();
-            row.put("kind", "pointer");
-            row.put("pointer", Json.object("fileId", pointer.fileId(), "offset", pointer.offset(),
-                    "length", pointer.length()));
-        } else {
-            row.put("kind", "value");
-            row.put("value", keyText(value.value()));
-        }
-        row.put("expiresAtMillis", value.expiresAtMillis());
-        row.put("movedByGc", value.isMoved());
-        return row;
-    }
-
     private String describe(byte[] userKey, ValueStruct value) {
-        String shown;
-        if (value.isTombstone()) {
-            shown = "(deleted)";
-        } else if (value.isValuePointer()) {
-            shown = "-> " + value.pointer();
-        } else {
-            shown = key(value.value());
-        }
-        return key(userKey) + " @" + value.version() + " = " + shown
-                + (value.expiresAtMillis() != 0 ? " (expires " + value.expiresAtMillis() + ")" : "")
-                + (value.isMoved() ? " (moved by value-log GC)" : "");
+        return key(userKey) + " @" + value.version() + " = " + entries().value(value) + EntryFormat.marks(value);
     }
 
-    /** Bytes for the text output: quoted escaped text, or 0x-prefixed hex with --hex. */
+    private EntryFormat entries() {
+        return new EntryFormat(hex);
+    }
+
     private String key(byte[] bytes) {
-        return hex ? keyText(bytes) : "\"" + keyText(bytes) + "\"";
+        return entries().quoted(bytes);
     }
 
-    /** Bytes as a JSON string's contents: escaped text (printable ASCII, other bytes as \xNN), or 0x hex. */
     private String keyText(byte[] bytes) {
-        return hex ? "0x" + HexFormat.of().formatHex(bytes) : Bytes.escape(bytes);
+        return entries().text(bytes);
     }
 
     private static boolean startsWith(byte[] key, byte[] prefix) {

@@ -291,12 +291,12 @@ public abstract class VlogCommand implements Callable<Integer> {
                 totals[0]++;
                 totals[1] += entry.length();
                 if (dump()) {
-                    String key = hex ? "0x" + java.util.HexFormat.of().formatHex(entry.key()) : Bytes.escape(entry.key());
+                    EntryFormat shown = new EntryFormat(hex);
                     if (json) {
-                        entries.add(Json.object("key", key, "version", entry.version(), "offset", entry.offset(),
-                                "length", entry.length()));
+                        entries.add(Json.object("key", shown.text(entry.key()), "version", entry.version(),
+                                "offset", entry.offset(), "length", entry.length()));
                     } else {
-                        out.println("  " + (hex ? key : "\"" + key + "\"") + " @" + entry.version() + " offset "
+                        out.println("  " + shown.quoted(entry.key()) + " @" + entry.version() + " offset "
                                 + entry.offset() + ", " + entry.length() + " bytes");
                     }
                 }

@@ -3,8 +3,6 @@ package io.trainkv.tools;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadableFile;
-import io.trainkv.util.Bytes;
-import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.wal.WalBatchDecoder;
 import io.trainkv.wal.WalCorruptionException;
@@ -19,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -38,7 +37,8 @@ public abstract class WalCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR|FILE", description = "A database directory (all its WALs) or one .wal file.")
     Path target;
 
-    @Option(names = "--json", description = "Print one JSON object per log (with wal-dump, holding its batches).")
+    @Option(names = "--json", description = "Print one JSON object per log (with wal-dump, holding its batches, each entry an object "
+            + "as in sstdump scan --json).")
     boolean json;
 
     @Spec
@@ -48,6 +48,8 @@ public abstract class WalCommand implements Callable<Integer> {
     boolean hex;
 
     abstract boolean dump();
+
+    private EntryFormat shown;
 
     @Command(name = "wal-verify", mixinStandardHelpOptions = true,
             description = "Check every record of the write-ahead logs of a closed database directory.")
@@ -71,6 +73,7 @@ public abstract class WalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        shown = new EntryFormat(hex);
         return ClosedDirectory.whileHeld(target, out, err, json, () -> inspectHeld(out, err));
     }
 
@@ -113,14 +116,15 @@ public abstract class WalCommand implements Callable<Integer> {
             List<Object> batches = new ArrayList<>();
             while ((payload = reader.next()) != null) {
                 long offset = reader.recordOffset();
-                List<String> keys = new ArrayList<>();
+                List<Object> keys = new ArrayList<>();
                 long[] mark = new long[2];
                 long version;
                 try {
                     version = WalBatchDecoder.decode(payload, new WalBatchDecoder.Visitor() {
                         @Override
                         public void entry(long v, byte meta, byte userMeta, long expiresAt, byte[] key, byte[] value) {
-                            keys.add(describe(key, meta, value));
+                            ValueStruct entry = new ValueStruct(v, meta, userMeta, expiresAt, value);
+                            keys.add(json ? shown.json(key, entry) : describe(key, entry));
                         }
 
                         @Override
@@ -143,7 +147,7 @@ public abstract class WalCommand implements Callable<Integer> {
                     String valueLog = FileNames.name(mark[0], FileNames.Kind.VALUE_LOG);
                     if (dump() && json) {
                         batches.add(Json.object("offset", offset, "durableMark",
-                                Json.object("valueLog", valueLog, "fileId", mark[0], "bytes", mark[1])));
+                                Json.object("valueLog", valueLog, "file", mark[0], "bytes", mark[1])));
                     } else if (dump()) {
                         out.println(String.format(Locale.ROOT, "%s offset %d: value-log durable mark: %s to %d bytes",
                                 name, offset, valueLog, mark[1]));
@@ -152,7 +156,7 @@ public abstract class WalCommand implements Callable<Integer> {
                     batches.add(Json.object("version", version, "offset", offset, "entries", keys));
                 } else if (dump()) {
                     out.println(String.format(Locale.ROOT, "%s @%d offset %d: %s", name, version, offset,
-                            String.join(", ", keys)));
+                            keys.stream().map(String::valueOf).collect(Collectors.joining(", "))));
                 }
             }
             String tail = reader.tornTailOffset() >= 0 ? "torn tail at offset " + reader.tornTailOffset() + " ("
@@ -184,15 +188,10 @@ public abstract class WalCommand implements Callable<Integer> {
         }
     }
 
-    private String describe(byte[] key, byte meta, byte[] value) {
-        String shown = hex ? "0x" + java.util.HexFormat.of().formatHex(key) : "\"" + Bytes.escape(key) + "\"";
-        if ((meta & ValueStruct.META_TOMBSTONE) != 0) {
-            return shown + " (delete)";
-        }
-        String moved = (meta & ValueStruct.META_MOVED) != 0 ? " (moved by value-log GC)" : "";
-        if ((meta & ValueStruct.META_VALUE_POINTER) != 0) {
-            return shown + " -> " + ValuePointer.decode(value) + moved;
-        }
-        return shown + " (" + value.length + " bytes)" + moved;
+    /** One entry of a batch for the text output: its key and what it holds, not the value itself. */
+    private String describe(byte[] key, ValueStruct entry) {
+        String held = entry.isTombstone() || entry.isValuePointer() ? " " + shown.value(entry)
+                : " (" + entry.value().length + " bytes)";
+        return shown.quoted(key) + held + EntryFormat.marks(entry);
     }
 }

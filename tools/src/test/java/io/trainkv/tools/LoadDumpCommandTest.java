@@ -13,8 +13,10 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -163,7 +165,7 @@ class LoadDumpCommandTest {
         }
         ToolRun lines = ToolRun.of("dump", db.toString(), "--prefix", "multi");
         assertEquals(1, lines.code());
-        assertTrue(lines.err().contains("a line break in a key or value, which only jsonl can carry"), lines.err());
+        assertTrue(lines.err().contains("a line break in a key or value, which TSV cannot carry"), lines.err());
         ToolRun base64 = ToolRun.of("dump", db.toString(), "-o", output.toString(), "--encoding", "base64");
         assertEquals(0, base64.code(), base64.err());
         ToolRun again = ToolRun.of("dump", db.toString(), "-o", output.toString(), "--encoding", "base64");
@@ -284,5 +286,119 @@ class LoadDumpCommandTest {
             assertEquals(2, refused.code());
             assertTrue(refused.err().contains("close it first"), refused.err());
         }
+    }
+
+    @Test
+    void loadFromATerminalSaysHowToEndTheInputAndDrawsNoBar() throws Exception {
+        Path db = tempDir.resolve("db");
+        InputStream oldIn = System.in;
+        ToolRun load;
+        try {
+            System.setIn(new ByteArrayInputStream("k1\tv1\n".getBytes(StandardCharsets.UTF_8)));
+            LoadCommand command = new LoadCommand();
+            command.inputIsTerminal = true;
+            load = ToolRun.ofCommand(command, db.toString());
+        } finally {
+            System.setIn(oldIn);
+        }
+        assertEquals(0, load.code(), load.err());
+        assertEquals("reading TSV from the terminal; end with Ctrl-D", load.err().lines().findFirst().orElse(""), load.err());
+        assertFalse(load.err().contains("\r"), "no bar drawn over the typing: " + load.err());
+        assertTrue(load.out().contains("loaded 1 keys from standard input"), load.out());
+    }
+
+    @Test
+    void jsonLinesErrorsNameTheMemberAndWhatIsWrongWithIt() throws Exception {
+        Path input = tempDir.resolve("in.jsonl");
+        Files.writeString(input, String.join("\n", "{\"key\":\"k1\",\"value\":\"v1\"}", "{\"key\":\"k2\",\"value\":123}",
+                "{\"value\":\"v3\"}", "[\"k4\",\"v4\"]", "{\"key\":\"k5\",\"value\":\"v5\"", "{\"key\":true,\"value\":\"v6\"}",
+                "{\"key\":\"k7\",\"value\":null}", "{\"key\":\"k8\",\"value\":\"v8\",\"note\":1}") + "\n");
+        Path db = tempDir.resolve("db");
+        ToolRun load = ToolRun.of("load", db.toString(), input.toString(), "--skip-bad");
+        assertEquals(1, load.code());
+        List<String> errors = load.err().lines().filter(l -> l.contains(": error: ")).toList();
+        assertEquals(6, errors.size(), load.err());
+        assertEquals(input + ":2: error: \"value\" must be a string, got a number", errors.get(0));
+        assertEquals(input + ":3: error: \"key\" is missing", errors.get(1));
+        assertEquals(input + ":4: error: expected a JSON object with \"key\" and \"value\", got an array", errors.get(2));
+        assertTrue(errors.get(3).startsWith(input + ":5: error: not JSON: "), errors.get(3));
+        assertEquals(input + ":6: error: \"key\" must be a string, got a boolean", errors.get(4));
+        assertEquals(input + ":7: error: \"value\" must be a string, got null", errors.get(5));
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            assertEquals("v1", opened.get("k1"));
+            assertEquals("v8", opened.get("k8"), "members other than key and value are ignored");
+        }
+    }
+
+    @Test
+    void csvQuotedFieldsHoldLineBreaksAndDoubledQuotesBothWays() throws Exception {
+        String csv = "\"multi\nline key\",\"say \"\"hi\"\"\r\nand bye\"\n\"k,3\",\n"
+                + "plain,\"a \"\"quoted\"\" word\"\n";
+        Path input = tempDir.resolve("in.csv");
+        Files.writeString(input, csv);
+        Path db = tempDir.resolve("db");
+        ToolRun load = ToolRun.of("load", db.toString(), input.toString());
+        assertEquals(0, load.code(), load.err());
+        assertTrue(load.out().contains("loaded 3 keys"), load.out());
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            assertEquals("say \"hi\"\r\nand bye", opened.get("multi\nline key"));
+            assertEquals("", opened.get("k,3"));
+            assertEquals("a \"quoted\" word", opened.get("plain"));
+        }
+        Path output = tempDir.resolve("out.csv");
+        ToolRun dump = ToolRun.of("dump", db.toString(), "-o", output.toString());
+        assertEquals(0, dump.code(), dump.err());
+        ToolRun reload = ToolRun.of("load", tempDir.resolve("again").toString(), output.toString());
+        assertEquals(0, reload.code(), reload.err());
+        assertEquals(Files.readString(output), ToolRun.of("dump", tempDir.resolve("again").toString(), "--format", "csv").out(),
+                "the dump loads back to the same records");
+
+        Path bad = tempDir.resolve("bad.csv");
+        Files.writeString(bad, "a,\"two\nlines\"\nb,c,d\ne,f\n");
+        ToolRun skipped = ToolRun.of("load", tempDir.resolve("db2").toString(), bad.toString(), "--skip-bad");
+        assertEquals(1, skipped.code());
+        assertTrue(skipped.err().contains("bad.csv:3: error: expected KEY,VALUE (two fields), got 3 field(s)"), skipped.err());
+        Path unterminated = tempDir.resolve("open.csv");
+        Files.writeString(unterminated, "a,1\nb,\"never closed\nc,3\n");
+        ToolRun stopped = ToolRun.of("load", tempDir.resolve("db3").toString(), unterminated.toString(), "--skip-bad");
+        assertEquals(1, stopped.code());
+        assertTrue(stopped.err().contains("malformed CSV") && stopped.err().contains("stopped at line"), stopped.err());
+    }
+
+    @Test
+    void dumpFilesFollowTheUmaskAndStayAtomic() throws Exception {
+        Path db = tempDir.resolve("db");
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            opened.set("k", "v");
+        }
+        Path reference = Files.createFile(tempDir.resolve("reference"));
+        Path output = tempDir.resolve("out.tsv");
+        ToolRun dump = ToolRun.of("dump", db.toString(), "-o", output.toString());
+        assertEquals(0, dump.code(), dump.err());
+        assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(output),
+                "created like any file the user makes, as the umask says");
+        assertEquals("k\tv\n", Files.readString(output));
+        try (var files = Files.list(tempDir)) {
+            assertFalse(files.anyMatch(f -> f.toString().endsWith(".partial")), "the temporary file was renamed");
+        }
+    }
+
+    @Test
+    void dumpIntoAMissingDirectoryIsOneLineCheckedBeforeTheDatabaseIsOpened() throws Exception {
+        Path db = tempDir.resolve("db");
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            opened.set("k", "v");
+        }
+        try (var files = Files.list(db)) {
+            for (Path manifest : files.filter(f -> f.getFileName().toString().startsWith("MANIFEST-")).toList()) {
+                Files.write(manifest, new byte[] {1, 2, 3}, StandardOpenOption.TRUNCATE_EXISTING);
+            }
+        }
+        Path missing = tempDir.resolve("missing").resolve("dir");
+        ToolRun dump = ToolRun.of("dump", db.toString(), "-o", missing.resolve("x.tsv").toString());
+        assertEquals(2, dump.code());
+        assertEquals("error: cannot write " + missing.resolve("x.tsv") + ": the directory " + missing + " does not exist\n",
+                dump.err(), "one line about the directory, not the damaged manifest an open would meet");
+        assertFalse(Files.exists(tempDir.resolve("missing")));
     }
 }

@@ -2,6 +2,7 @@ package io.trainkv.tools;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.Options;
@@ -120,6 +121,31 @@ class MaintenanceCommandsTest {
             assertTrue(run.err().startsWith("error: "), run.err());
             assertEquals(before, listing(db), String.join(" ", args) + " left the directory as it was");
         }
+    }
+
+    @Test
+    void compactCountsTrivialMovesApartFromCompactions() throws Exception {
+        Path db = tempDir.resolve("moves");
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            opened.set("a", "1");
+            opened.flush();
+        }
+        ToolRun json = ToolRun.of("compact", db.toString(), "--json");
+        assertEquals(0, json.code(), json.err());
+        Map<String, Object> report = JsonReader.object(json.out().strip());
+        assertEquals(0L, report.get("compactions"), "one table with nothing below it is moved, not compacted: " + report);
+        assertTrue(report.get("trivialMoves") instanceof Long moves && moves > 0, report.toString());
+        assertEquals(0L, report.get("readBytes"));
+
+        try (TrainKV opened = TrainKV.open(Options.at(db))) {
+            opened.set("b", "2");
+            opened.flush();
+        }
+        ToolRun text = ToolRun.of("compact", db.toString());
+        assertEquals(0, text.code(), text.err());
+        String summary = text.err().strip();
+        assertTrue(summary.matches("(?s).*\\] 100% no compactions, \\d+ trivial moves?"), summary);
+        assertFalse(summary.contains("read 0 B and wrote 0 B"), summary);
     }
 
     /** Level 0 after {@code compact DIR args} of a database whose one table holds {@code keys}: its table count. */

@@ -44,7 +44,7 @@ class WalCommandTest {
         assertEquals("0", verify[0], verify[2]);
         assertTrue(verify[1].contains("3 records, 3 entries") && verify[1].contains("clean end"), verify[1]);
         String[] dump = run("wal-dump", dir.toString());
-        assertTrue(dump[1].contains("@2 offset") && dump[1].contains("\"b\" (delete)"), dump[1]);
+        assertTrue(dump[1].contains("@2 offset") && dump[1].contains("\"b\" (deleted)"), dump[1]);
 
         Path log = wal(dir);
         try (FileChannel channel = FileChannel.open(log, StandardOpenOption.WRITE)) {
