@@ -21,8 +21,11 @@ import picocli.CommandLine.Parameters;
  * {@code compactRange} takes an inclusive last key, so an excluded --to becomes the largest key below it), or of
  * everything into the bottom level ({@code --flatten}, the default without a range), showing
  * progress (compaction bytes read against the table bytes there were: a whole-database rewrite
- * reads each about once) and the level shape before and after. Exit 0 on success, 2 if the database cannot be
- * opened (not a database, held by another process, damaged) or the compaction fails.
+ * reads each about once) and the level shape before and after. Options are checked before the
+ * directory is opened. Exit codes by {@link Severity}: 0 on success; 1 if the database is damaged
+ * (the open or the compaction meets a {@code CorruptionException}, or {@code CURRENT} is lost);
+ * 2 on a usage error, a directory that is not a database or that another process holds, or an
+ * I/O error.
  */
 @Command(name = "compact", mixinStandardHelpOptions = true,
         description = {"Force compaction of a closed database, with progress and before/after level shape.",
@@ -48,10 +51,9 @@ public final class CompactCommand implements Callable<Integer> {
             System.err.println("error: " + usage);
             return 2;
         }
-        String refusal = ClosedDirectory.refusalOfDatabase(directory);
+        ClosedDirectory.Refusal refusal = ClosedDirectory.openRefusal(directory);
         if (refusal != null) {
-            System.err.println("error: " + refusal);
-            return 2;
+            return refusal.report(System.err);
         }
         try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
             Stats before = db.stats();
@@ -87,9 +89,12 @@ public final class CompactCommand implements Callable<Integer> {
                 System.out.print(levels(after));
             }
             return 0;
-        } catch (TrainKVException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
-            return 2;
+            return Severity.UNUSABLE.exitCode();
+        } catch (TrainKVException e) {
+            System.err.println("error: " + e.getMessage());
+            return Severity.of(e).exitCode();
         }
     }
 

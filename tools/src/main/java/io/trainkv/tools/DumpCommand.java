@@ -31,9 +31,12 @@ import picocli.CommandLine.Parameters;
  * range {@code [from, to)} ({@code [from, to]} with --inclusive), in a format and encoding that
  * {@code trainkv load} reads back byte for byte. An output file is written under a temporary name
  * ({@code FILE.<random>.partial}) and renamed into place only when the dump is complete, so a failed
- * dump leaves no partial file. A key or value the chosen format and encoding cannot carry
- * (binary data as text, a line break in TSV) stops the dump naming the key: exit 1. Exit 0 when
- * everything was written, 2 on usage or I/O errors.
+ * dump leaves no partial file. Options are checked before the directory is opened. Exit codes by
+ * {@link Severity}: 0 when everything was written; 1 when a key or value the chosen format and
+ * encoding cannot carry (binary data as text, a line break in TSV) stops the dump naming the key,
+ * or the database is damaged (the open or the read meets a {@code CorruptionException}, or
+ * {@code CURRENT} is lost); 2 on usage or I/O errors, a directory that is not a database or that
+ * another process holds.
  */
 @Command(name = "dump", mixinStandardHelpOptions = true,
         description = {"Export the keys and values of a closed database as TSV, CSV or JSON lines, in key order.",
@@ -66,11 +69,6 @@ public final class DumpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String refusal = ClosedDirectory.refusalOfDatabase(directory);
-        if (refusal != null) {
-            System.err.println("error: " + refusal);
-            return 2;
-        }
         boolean toStdout = output.equals("-");
         RecordFormat chosen = format != null ? format : toStdout ? RecordFormat.tsv : RecordFormat.forFileName(output);
         String usage = keyRange.usageError();
@@ -89,6 +87,10 @@ public final class DumpCommand implements Callable<Integer> {
         if (target != null && Files.exists(target) && !force) {
             System.err.println("error: " + output + " exists; use --force to replace it");
             return 2;
+        }
+        ClosedDirectory.Refusal refusal = ClosedDirectory.openRefusal(directory);
+        if (refusal != null) {
+            return refusal.report(System.err);
         }
         Path partial = null;
         AtomicLong keys = new AtomicLong();
@@ -111,9 +113,12 @@ public final class DumpCommand implements Callable<Integer> {
             if (target != null && code == 0) {
                 Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
-        } catch (IOException | TrainKVException e) {
+        } catch (IOException e) {
             System.err.println("error: " + e.getMessage());
-            code = 2;
+            code = Severity.UNUSABLE.exitCode();
+        } catch (TrainKVException e) {
+            System.err.println("error: " + e.getMessage());
+            code = Severity.of(e).exitCode();
         } finally {
             deleteQuietly(partial);
         }

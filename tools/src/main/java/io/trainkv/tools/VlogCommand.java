@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -32,8 +33,8 @@ import picocli.CommandLine.Spec;
  * {@code trainkv vlog-verify} and {@code trainkv vlog-dump}: read value-log files of a closed
  * database (read-only), checking every entry's CRC and structure, and show per file the bytes
  * compaction has counted as discarded (from the manifest) and the live estimate. Dump also prints
- * every entry. Exit 0 when sound (tolerated torn tails included), 1 on damage, 2 on usage or I/O
- * errors.
+ * every entry. Verdicts by {@link Severity}: exit 0 when sound; 0 with a {@code warning:} line for
+ * a tolerated torn tail (its offset and bytes); 1 on damage; 2 on usage or I/O errors.
  *
  * <p>Where a file's entries stop reading back, the rest of the database directory (the one the
  * file lies in) decides whether the bytes from there on are damage or a torn tail a crash left.
@@ -54,7 +55,15 @@ import picocli.CommandLine.Spec;
  * entry is damage only when a pointer shows that it was written in full, exactly as recovery
  * decides; without one, nothing an open keeps can lose it.
  */
-public abstract class VlogCommand implements Callable<Integer> {
+public abstract class VlogCommand implements Callable<Integer>, Inspection {
+
+    /** The verdict of the last run ({@link Inspection}), null until it inspected its target. */
+    private Severity severity;
+
+    @Override
+    public Severity severity() {
+        return severity;
+    }
 
     @Parameters(paramLabel = "DIR|FILE", description = "A database directory (all its value logs) or one .vlog file.")
     Path target;
@@ -106,20 +115,26 @@ public abstract class VlogCommand implements Callable<Integer> {
         }
         Path directory = Files.isDirectory(target) ? target : target.toAbsolutePath().getParent();
         Evidence evidence = Evidence.of(directory, err);
-        int damaged = 0;
-        int unreadable = 0;
+        Map<Severity, Integer> counts = new EnumMap<>(Severity.class);
+        Severity worst = Severity.OK;
         for (Path log : logs) {
-            int result = check(log, evidence, out, err);
-            damaged += result == 1 ? 1 : 0;
-            unreadable += result == 2 ? 1 : 0;
+            Severity result = check(log, evidence, out, err);
+            counts.merge(result, 1, Integer::sum);
+            worst = worst.and(result);
         }
         int missing = Files.isDirectory(target) ? reportMissing(logs, evidence, out) : 0;
-        damaged += missing;
-        if (!json) {
-            out.println((logs.size() + missing) + " value-log file(s), " + damaged + " damaged"
-                    + (unreadable > 0 ? ", " + unreadable + " unreadable" : ""));
+        if (missing > 0) {
+            counts.merge(Severity.DAMAGED, missing, Integer::sum);
+            worst = worst.and(Severity.DAMAGED);
         }
-        return unreadable > 0 ? 2 : damaged > 0 ? 1 : 0;
+        if (!json) {
+            out.println((logs.size() + missing) + " value-log file(s), " + counts.getOrDefault(Severity.DAMAGED, 0)
+                    + " damaged" + (counts.containsKey(Severity.TOLERATED) ? ", " + counts.get(Severity.TOLERATED)
+                    + " with a tolerated torn tail" : "")
+                    + (counts.containsKey(Severity.UNUSABLE) ? ", " + counts.get(Severity.UNUSABLE) + " unreadable" : ""));
+        }
+        severity = worst;
+        return worst.exitCode();
     }
 
     /**
@@ -141,8 +156,8 @@ public abstract class VlogCommand implements Callable<Integer> {
         for (ReplayPreview.Unreadable pointer : missing.values()) {
             String name = FileNames.name(pointer.pointer().fileId(), FileNames.Kind.VALUE_LOG);
             if (json) {
-                out.println(Json.write(Json.object("file", name, "ok", false, "missing", true,
-                        "damage", Json.object("offset", pointer.pointer().offset(), "message", pointer.describe()))));
+                out.println(Json.write(Severity.DAMAGED.addTo(Json.object("file", name, "missing", true,
+                        "damage", Json.object("offset", pointer.pointer().offset(), "message", pointer.describe())))));
             } else {
                 out.println(name + ": missing");
                 out.println("  damaged: " + pointer.describe());
@@ -280,8 +295,11 @@ public abstract class VlogCommand implements Callable<Integer> {
                 + "and nothing an open keeps points into it" + dropped + evidence.gaps());
     }
 
-    /** Checks one file: 0 sound (a torn tail included), 1 damaged, 2 unreadable. */
-    private int check(Path log, Evidence evidence, PrintWriter out, PrintWriter err) {
+    /**
+     * Checks one file: {@link Severity#OK}, {@link Severity#TOLERATED} (a torn tail, reported on a
+     * warning line), {@link Severity#DAMAGED} or {@link Severity#UNUSABLE} (unreadable).
+     */
+    private Severity check(Path log, Evidence evidence, PrintWriter out, PrintWriter err) {
         String name = log.getFileName().toString();
         long fileId = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
         long[] totals = new long[2];
@@ -305,13 +323,15 @@ public abstract class VlogCommand implements Callable<Integer> {
             long size = source.size();
             long discarded = Math.min(size, evidence.discard.getOrDefault(fileId, 0L));
             Verdict verdict = judge(source, name, fileId, size, damage, evidence);
+            Severity severity = verdict.damage() != null ? Severity.DAMAGED
+                    : verdict.warning() != null ? Severity.TOLERATED : Severity.OK;
             if (json) {
-                Map<String, Object> result = Json.object("file", name, "ok", verdict.damage() == null,
+                Map<String, Object> result = severity.addTo(Json.object("file", name,
                         "entries", totals[0], "bytes", size, "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
                         "tornTailOffset", verdict.tornTail() >= 0 ? verdict.tornTail() : null,
                         "warning", verdict.warning(),
                         "damage", verdict.damage() != null
-                                ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null);
+                                ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null));
                 if (dump()) {
                     result.put("entryList", entries);
                 }
@@ -326,13 +346,14 @@ public abstract class VlogCommand implements Callable<Integer> {
                     out.println("  damaged: " + verdict.message());
                 }
             }
-            return verdict.damage() == null ? 0 : 1;
+            return severity;
         } catch (IOException e) {
             if (json) {
-                out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));
+                out.println(Json.write(Severity.UNUSABLE.addTo(Json.object("file", name,
+                        "error", "cannot read: " + e.getMessage()))));
             }
             err.println(name + ": cannot read: " + e.getMessage());
-            return 2;
+            return Severity.UNUSABLE;
         }
     }
 }
