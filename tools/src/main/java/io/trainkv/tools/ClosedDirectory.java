@@ -101,11 +101,30 @@ final class ClosedDirectory {
     /** Reports why {@code target} cannot be inspected at all; returns exit code 2 (unusable). */
     private static int unusable(Path target, String reason, PrintWriter out, PrintWriter err, boolean json) {
         if (json) {
-            out.println(Json.write(Severity.UNUSABLE.addTo(Json.object("target", target.toString(), "error", reason))));
+            out.println(failure(target, Severity.UNUSABLE, reason));
         } else {
             err.println("error: " + reason);
         }
         return Severity.UNUSABLE.exitCode();
+    }
+
+    /**
+     * Reports that a tool cannot go on with {@code target} and how bad that is, as one
+     * {@code error: reason} line on {@code err}, or with {@code json} as one JSON object on
+     * {@code out}; returns the severity's exit code.
+     */
+    static int fail(Path target, Severity severity, String reason, boolean json, PrintStream out, PrintStream err) {
+        if (json) {
+            out.println(failure(target, severity, reason));
+        } else {
+            err.println("error: " + reason);
+        }
+        return severity.exitCode();
+    }
+
+    /** The JSON object of a failure: the target, ok, exitCode, severity and the error in words. */
+    private static String failure(Path target, Severity severity, String reason) {
+        return Json.write(severity.addTo(Json.object("target", target.toString(), "error", reason)));
     }
 
     /**
@@ -188,12 +207,6 @@ final class ClosedDirectory {
 
     /** Why a tool must not open a directory, and how bad that is. */
     record Refusal(Severity severity, String reason) {
-
-        /** Prints the reason as one {@code error:} line on {@code err}; returns the exit code. */
-        int report(PrintStream err) {
-            err.println("error: " + reason);
-            return severity.exitCode();
-        }
     }
 
     /**

@@ -53,7 +53,7 @@ public final class CompactCommand implements Callable<Integer> {
         }
         ClosedDirectory.Refusal refusal = ClosedDirectory.openRefusal(directory);
         if (refusal != null) {
-            return refusal.report(System.err);
+            return ClosedDirectory.fail(directory, refusal.severity(), refusal.reason(), json, System.out, System.err);
         }
         try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
             Stats before = db.stats();
@@ -80,21 +80,20 @@ public final class CompactCommand implements Callable<Integer> {
             }
             Stats after = db.stats();
             if (json) {
-                System.out.println(Json.write(Json.object("before", levelsJson(before), "after", levelsJson(after),
+                System.out.println(Json.write(Severity.OK.addTo(Json.object("directory", directory.toString(),
+                        "before", levelsJson(before), "after", levelsJson(after),
                         "compactions", after.compactions() - before.compactions(),
                         "readBytes", after.compactionReadBytes() - before.compactionReadBytes(),
-                        "writtenBytes", after.compactionWriteBytes() - before.compactionWriteBytes())));
+                        "writtenBytes", after.compactionWriteBytes() - before.compactionWriteBytes()))));
             } else {
                 System.out.println("after:");
                 System.out.print(levels(after));
             }
             return 0;
         } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            return Severity.UNUSABLE.exitCode();
+            return ClosedDirectory.fail(directory, Severity.UNUSABLE, e.getMessage(), json, System.out, System.err);
         } catch (TrainKVException e) {
-            System.err.println("error: " + e.getMessage());
-            return Severity.of(e).exitCode();
+            return ClosedDirectory.fail(directory, Severity.of(e), e.getMessage(), json, System.out, System.err);
         }
     }
 

@@ -90,7 +90,7 @@ public final class DumpCommand implements Callable<Integer> {
         }
         ClosedDirectory.Refusal refusal = ClosedDirectory.openRefusal(directory);
         if (refusal != null) {
-            return refusal.report(System.err);
+            return ClosedDirectory.fail(directory, refusal.severity(), refusal.reason(), false, System.out, System.err);
         }
         Path partial = null;
         AtomicLong keys = new AtomicLong();

@@ -323,6 +323,11 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
             long size = source.size();
             long discarded = Math.min(size, evidence.discard.getOrDefault(fileId, 0L));
             Verdict verdict = judge(source, name, fileId, size, damage, evidence);
+            if (verdict.warning() != null && !DatabaseFiles.isNewest(log, FileNames.Kind.VALUE_LOG)) {
+                verdict = new Verdict(null, null, verdict.tornTail(), verdict.warning() + "; not the newest value-log "
+                        + "file: a crash tore it while it was active, and the open after the crash started a new file "
+                        + "(an open never appends to an older one)");
+            }
             Severity severity = verdict.damage() != null ? Severity.DAMAGED
                     : verdict.warning() != null ? Severity.TOLERATED : Severity.OK;
             if (json) {

@@ -58,7 +58,7 @@ public final class VlogGcCommand implements Callable<Integer> {
         }
         ClosedDirectory.Refusal refusal = ClosedDirectory.openRefusal(directory);
         if (refusal != null) {
-            return refusal.report(System.err);
+            return ClosedDirectory.fail(directory, refusal.severity(), refusal.reason(), json, System.out, System.err);
         }
         if (files != null) {
             for (long id : files) {
@@ -85,22 +85,21 @@ public final class VlogGcCommand implements Callable<Integer> {
                     report = sampleOnly ? db.sampleValueLogGC(ratio) : db.runValueLogGC(ratio);
                 }
             }
-            System.out.print(json ? Json.write(toJson(report)) + "\n" : report.format());
+            System.out.print(json ? Json.write(toJson(directory, report)) + "\n" : report.format());
             return 0;
         } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            return Severity.UNUSABLE.exitCode();
+            return ClosedDirectory.fail(directory, Severity.UNUSABLE, e.getMessage(), json, System.out, System.err);
         } catch (TrainKVException e) {
-            System.err.println("error: " + e.getMessage());
-            return Severity.of(e).exitCode();
+            return ClosedDirectory.fail(directory, Severity.of(e), e.getMessage(), json, System.out, System.err);
         }
     }
 
-    private static Object toJson(ValueLogGcReport report) {
+    private static Object toJson(Path directory, ValueLogGcReport report) {
         List<Object> files = report.files().stream().<Object>map(f -> Json.object("file", f.fileId(), "bytes", f.bytes(),
                 "discardBytes", f.discardBytes(), "sampledBytes", f.sampledBytes(), "sampledLiveBytes", f.sampledLive(),
                 "discardRatio", f.discardRatio(), "collected", f.collected())).toList();
-        return Json.object("files", files, "collectedFiles", report.collectedFiles(),
-                "reclaimedBytes", report.reclaimedBytes(), "rewrittenBytes", report.rewrittenBytes());
+        return Severity.OK.addTo(Json.object("directory", directory.toString(), "files", files,
+                "collectedFiles", report.collectedFiles(),
+                "reclaimedBytes", report.reclaimedBytes(), "rewrittenBytes", report.rewrittenBytes()));
     }
 }

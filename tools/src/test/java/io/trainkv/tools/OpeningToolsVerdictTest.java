@@ -83,6 +83,12 @@ class OpeningToolsVerdictTest {
             assertTrue(run.err().contains("no CURRENT file: the database is damaged"), run.err());
             assertEquals(before, names(dir), String.join(" ", args) + " changed the directory");
         }
+        for (String tool : new String[] {"compact", "vlog-gc"}) {
+            ToolRun json = ToolRun.of(tool, "--json", dir.toString());
+            assertEquals(1, json.code(), json.out());
+            assertTrue(json.out().startsWith("{\"target\":\"" + dir + "\",\"ok\":false,\"exitCode\":1,"
+                    + "\"severity\":\"damaged\",\"error\":"), tool + ": " + json.out());
+        }
     }
 
     /**
