@@ -42,7 +42,9 @@ import picocli.CommandLine.Spec;
  * batch an open replays points to an entry there that recovery's own rule calls damage
  * ({@link ReplayPreview}, {@code ValuePointerCheck}: written in full and damaged since, a newer
  * value-log file exists, or the log holding the batch is not the newest); or if a live table
- * points at or past them (a value reaches a table only once it is durable). Otherwise they are a
+ * points at or past them (a value reaches a table only once it is durable). A file that reads back
+ * cleanly to its end is damaged too if a live table points past that end (cut at an entry
+ * boundary). Otherwise they are a
  * torn tail, tolerated with a warning, in any file: a crash tears the file that was active, and
  * recovery keeps that tail and starts a new file, so after a reopen a torn tail that nothing
  * reaches sits in an older file (value-log GC tolerates it by the same rule). A value-log file a
@@ -170,8 +172,8 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
      * What the rest of the database directory says about the value-log files: discard statistics,
      * and the live pointers that tell damage from a torn tail. {@code replay} foresees what an open
      * does with the pointers of the WAL batches it replays, by recovery's own rule (null without a
-     * readable manifest); the live tables' pointers are read only when bytes no sound entry follows
-     * need them, once, keeping per file the pointer that reaches furthest.
+     * readable manifest); the live tables' pointers are read once, for the first file judged,
+     * keeping per file the pointer that reaches furthest.
      */
     private static final class Evidence {
         final Map<Long, Long> discard;
@@ -259,7 +261,9 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
      * Judges the end of a file's sound entries, {@code damage} or (null) the file's end: damage if a
      * sound entry follows, if a WAL batch an open keeps points to an unreadable entry of the file
      * (recovery's rule, {@link ReplayPreview}), or if a live table points at or past the unreadable
-     * bytes (a value is flushed only once durable); else a torn tail, tolerated.
+     * bytes or past the end of the file (a value is flushed only once durable); else a torn tail,
+     * tolerated. A file cut at an entry boundary reads back cleanly: only the live tables' pointers
+     * past its end show the loss, so they are read for every file (once, for all of them).
      */
     private static Verdict judge(ReadSource source, String name, long fileId, long size, CorruptionException damage,
                                  Evidence evidence) throws IOException {
@@ -278,17 +282,21 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
             }
         }
         String dropped = pointed.isEmpty() ? "" : " (" + pointed.get(0).evidence() + ")";
+        long readable = damage != null ? damage.offset() : size;
+        TableReach reach = evidence.tableReach(fileId);
+        if (reach != null && reach.end() > readable) {
+            CorruptionException problem = damage != null ? damage : new CorruptionException(name, size, "value log "
+                    + name + " at offset " + size + ": the file ends there, before the end of an entry a live table "
+                    + "points to");
+            return new Verdict(problem, problem.getMessage() + " (table " + reach.table() + " (key \""
+                    + Bytes.escape(reach.key()) + "\", version " + reach.version() + ") points to the entry at offset "
+                    + reach.pointer().offset() + ", and a value reaches a table only once it is durable: not a torn tail)",
+                    -1, null);
+        }
         if (damage == null) {
             return pointed.isEmpty() ? new Verdict(null, null, -1, null) : new Verdict(null, null, size,
                     "torn tail at offset " + size + " (0 bytes: the file ends before an entry a WAL batch names), "
                             + "tolerated" + dropped);
-        }
-        TableReach reach = evidence.tableReach(fileId);
-        if (reach != null && reach.end() > damage.offset()) {
-            return new Verdict(damage, damage.getMessage() + " (table " + reach.table() + " (key \""
-                    + Bytes.escape(reach.key()) + "\", version " + reach.version() + ") points to the entry at offset "
-                    + reach.pointer().offset() + ", and a value reaches a table only once it is durable: not a torn tail)",
-                    -1, null);
         }
         return new Verdict(null, null, damage.offset(), "torn tail at offset " + damage.offset() + " ("
                 + (size - damage.offset()) + " bytes; " + damage.getMessage() + "), tolerated: no sound entry follows, "

@@ -173,6 +173,35 @@ class LogVerdictTest {
                 + "\",\"ok\":false,\"exitCode\":1,\"severity\":\"damaged\"")), json.out());
     }
 
+    /**
+     * The same file cut exactly between two entries reads back cleanly to its new end; the live
+     * tables' pointers past that end are what show the loss: damage, not "no problems".
+     */
+    @Test
+    void aSealedValueLogCutAtAnEntryBoundaryIsDamage() throws Exception {
+        Path dir = work.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(100).valueLogFileSize(256 * 1024))) {
+            for (int i = 0; i < 600; i++) {
+                db.set(("key-" + i).getBytes(StandardCharsets.UTF_8), new byte[1000]);
+            }
+            db.flush();
+        }
+        Path sealed = files(dir, ".vlog").get(0);
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(sealed));
+        long boundary = 0;
+        for (int entry = 0; entry < 10; entry++) {
+            boundary += 20 + bytes.getInt((int) boundary + 12) + bytes.getInt((int) boundary + 16);
+        }
+        truncate(sealed, boundary);
+
+        ToolRun verify = ToolRun.of("vlog-verify", dir.toString());
+        assertEquals(1, verify.code(), verify.out());
+        assertTrue(verify.out().contains("damaged: value log " + sealed.getFileName() + " at offset " + boundary
+                + ": the file ends there"), verify.out());
+        ToolRun check = ToolRun.of("check", dir.toString());
+        assertEquals(1, check.code(), check.out());
+    }
+
     static Path only(Path dir, String suffix) throws IOException {
         List<Path> found = files(dir, suffix);
         assertEquals(1, found.size(), "one " + suffix + " file: " + found);
