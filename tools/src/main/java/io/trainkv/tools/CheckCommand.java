@@ -104,16 +104,16 @@ public final class CheckCommand implements Callable<Integer> {
         String summary = !worst.ok() ? (worst == Severity.DAMAGED ? "check: problems found" : "check: could not finish")
                 + pointers.findings().summary()
                 : "check: no problems found" + (warnings == 0 ? "" : " (" + warnings + " warning(s))");
+        Findings findings = pointers.findings();
         if (json) {
-            out.println(Json.write(Json.object("directory", dir, "ok", worst.ok(), "exitCode", worst.exitCode(),
-                    "severity", worst.word(), "steps", steps,
+            out.println(Json.write(worst.addTo(Json.object("directory", dir, "steps", steps,
                     "valuePointers", Json.object("checked", pointers.checked(), "broken", pointers.broken(),
-                    "problemCounts", pointers.findings().counts(), "problems", pointers.findings().lines(Severity.DAMAGED),
-                    "warnings", pointers.findings().lines(Severity.TOLERATED), "notes", pointers.findings().lines(Severity.OK)))));
+                            "problemCounts", findings.counts(), "problems", findings.problems(),
+                            "warnings", findings.lines(Severity.TOLERATED), "notes", findings.lines(Severity.OK))))));
         } else {
-            pointers.findings().print(out, all ? Integer.MAX_VALUE : EXAMPLES);
+            findings.print(out, all ? Integer.MAX_VALUE : EXAMPLES);
             out.println(pointers.checked() + " value pointers in live tables and WALs, " + pointers.broken() + " broken"
-                    + pointers.findings().countsOf(Severity.OK, "damaged but dead (tolerated)"));
+                    + findings.countsOf(Severity.OK, "damaged but dead (tolerated)"));
             out.println(summary);
         }
         return worst.exitCode();
@@ -124,7 +124,8 @@ public final class CheckCommand implements Callable<Integer> {
         CommandLine commandLine = TrainKvCommand.commandLine(out, err);
         int code = commandLine.execute(args);
         CommandLine.ParseResult parsed = commandLine.getParseResult();
-        Object tool = parsed != null && parsed.subcommand() != null ? parsed.subcommand().commandSpec().userObject() : null;
+        Object tool = parsed != null && parsed.subcommand() != null
+                ? parsed.subcommand().commandSpec().userObject() : null;
         return tool instanceof Inspection inspection && inspection.severity() != null
                 ? inspection.severity() : Severity.ofExitCode(code);
     }
@@ -153,21 +154,22 @@ public final class CheckCommand implements Callable<Integer> {
             storage = NioStorage.open(directory);
             manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
         } catch (CorruptionException e) {
-            findings.add(Severity.DAMAGED, "skipped", "skipped: the manifest is damaged");
+            findings.add(Severity.DAMAGED, "value-pointer scan skipped", "skipped: the manifest is damaged");
             return new PointerScan(0, 0, findings);
         } catch (IOException e) {
             findings.add(Severity.UNUSABLE, "error", "error: " + e.getMessage());
             return new PointerScan(0, 0, findings);
         }
         if (manifest == null) {
-            findings.add(Severity.DAMAGED, "skipped", "skipped: no " + FileNames.CURRENT + " names the live manifest");
+            findings.add(Severity.DAMAGED, "value-pointer scan skipped", "skipped: no " + FileNames.CURRENT
+                    + " names the live manifest");
             return new PointerScan(0, 0, findings);
         }
         ManifestState state = ManifestState.of(manifest.edits());
         Map<Long, ReadSource> logs = new HashMap<>();
         long[] counts = new long[2]; // pointers, broken
         try {
-            List<String> unknown = TablePointers.forEach(storage, state, (table, key, version, pointer) -> {
+            List<TablePointers.Unknown> unknown = TablePointers.forEach(storage, state, (table, key, version, pointer) -> {
                 counts[0]++;
                 String problem = resolve(storage, logs, pointer);
                 if (problem != null) {
@@ -176,8 +178,8 @@ public final class CheckCommand implements Callable<Integer> {
                             + "): " + problem);
                 }
             });
-            for (String table : unknown) {
-                findings.add(Severity.DAMAGED, table.startsWith("missing") ? "missing table" : "unreadable table", table);
+            for (TablePointers.Unknown table : unknown) {
+                findings.add(Severity.DAMAGED, table.kind(), table.describe());
             }
             ReplayPreview replay = ReplayPreview.of(storage, state);
             counts[0] += replay.pointersChecked;

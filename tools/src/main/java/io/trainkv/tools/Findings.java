@@ -41,6 +41,11 @@ final class Findings {
         return kinds.values().stream().filter(k -> k.severity() == severity).flatMap(k -> k.lines().stream()).toList();
     }
 
+    /** Every line of the damaged and unusable findings (the problems), in the order found. */
+    List<String> problems() {
+        return kinds.values().stream().filter(k -> !k.severity().ok()).flatMap(k -> k.lines().stream()).toList();
+    }
+
     /** The number of findings per kind, for {@code --json}. */
     Map<String, Object> counts() {
         Map<String, Object> counts = new LinkedHashMap<>();

@@ -181,7 +181,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         private final NioStorage storage;
         private final ManifestState state;
         private Map<Long, TableReach> tableReach;
-        private List<String> unknownTables;
+        private List<TablePointers.Unknown> unknownTables;
 
         private Evidence(Map<Long, Long> discard, ReplayPreview replay, NioStorage storage, ManifestState state) {
             this.discard = discard;
@@ -237,7 +237,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
             }
             String gaps = replay == null ? "; the write-ahead logs could not be read" : "";
             if (unknownTables != null && !unknownTables.isEmpty()) {
-                gaps += "; " + unknownTables.size() + " live table(s) could not be read (" + unknownTables.get(0) + ")";
+                gaps += "; " + unknownTables.size() + " live table(s) could not be read (" + unknownTables.get(0).describe() + ")";
             }
             return gaps;
         }
