@@ -76,7 +76,7 @@ final class Recovery {
             WalReplay.Result replayed;
             Set<Long> valueLogsToSync = new TreeSet<>();
             try (ValuePointerCheck pointers = new ValuePointerCheck(storage, valueLogIds, collected)) {
-                replayed = WalReplay.replay(storage, walNumbers, pointers);
+                replayed = WalReplay.replay(storage, walNumbers, pointers, versions.liveTableNumbers());
                 valueLogsToSync.addAll(pointers.filesRead());
             }
             report(replayed, readOnly);
@@ -127,7 +127,7 @@ final class Recovery {
         if (torn != null) {
             LOG.log(System.Logger.Level.WARNING, () -> "write-ahead log " + torn.wal() + " ends in a torn tail at "
                     + "offset " + torn.offset() + " (" + torn.reason() + "); " + (readOnly ? "ignoring" : "dropping")
-                    + " the " + torn.bytes() + " bytes from there on");
+                    + " the " + torn.bytes() + " bytes from there on: " + torn.dropped());
         }
     }
 

@@ -36,6 +36,8 @@ public final class WalReader {
     private long recordOffset = -1;
     private long tornTailOffset = -1;
     private String tornTailReason;
+    private long tornTailRecords;
+    private long tornTailEntries;
 
     public WalReader(ReadableFile file, String name, boolean tolerateTornTail) throws IOException {
         this(file, name, tolerateTornTail, true);
@@ -118,6 +120,24 @@ public final class WalReader {
         return tornTailReason;
     }
 
+    /**
+     * How many records start in the tolerated torn tail (0 if none): each header from the torn
+     * tail's offset on whose length is possible counts, whether its checksum holds or its bytes
+     * run past the end of the file, so a torn final write counts as the one record it was.
+     */
+    public long tornTailRecords() {
+        return tornTailRecords;
+    }
+
+    /**
+     * How many batch entries (keys) the records of the torn tail claim in their batch headers, as
+     * far as those headers were written and are plausible (a count that cannot fit its record is
+     * not counted; durable marks hold none): what an open loses with the tail.
+     */
+    public long tornTailEntries() {
+        return tornTailEntries;
+    }
+
     /** The size of the file when the reader was opened. */
     public long fileSize() {
         return size;
@@ -159,8 +179,35 @@ public final class WalReader {
         }
         tornTailOffset = offset;
         tornTailReason = reason;
+        measureTornTail(offset);
         position = size;
         return null;
+    }
+
+    /**
+     * Counts the records that start in the torn tail from {@code from} and the entries their batch
+     * headers claim ({@link #tornTailRecords()}, {@link #tornTailEntries()}), following the length
+     * fields while they are possible. The bytes are not trusted: the counts say what the tail
+     * looks like it held, for the warning that reports it.
+     */
+    private void measureTornTail(long from) throws IOException {
+        ByteBuffer frame = ByteBuffer.allocate(WalFormat.HEADER_SIZE + WalFormat.BATCH_HEADER_SIZE);
+        for (long at = from; size - at >= WalFormat.HEADER_SIZE; ) {
+            frame.clear().limit((int) Math.min(frame.capacity(), size - at));
+            readFully(at, frame);
+            int length = frame.getInt(4);
+            if (length <= 0 || length > WalFormat.MAX_PAYLOAD_LENGTH) {
+                return;
+            }
+            tornTailRecords++;
+            if (frame.limit() == frame.capacity() && frame.getLong(WalFormat.HEADER_SIZE) != WalFormat.DURABLE_MARK_VERSION) {
+                int count = frame.getInt(WalFormat.HEADER_SIZE + 8);
+                if (count > 0 && (long) count * WalFormat.ENTRY_HEADER_SIZE <= length - WalFormat.BATCH_HEADER_SIZE) {
+                    tornTailEntries += count;
+                }
+            }
+            at += WalFormat.HEADER_SIZE + (long) length;
+        }
     }
 
     /**

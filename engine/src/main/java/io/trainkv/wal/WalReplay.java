@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Rebuilds memtables from the WAL files of a directory at open, reading only: each WAL becomes one
@@ -56,12 +57,20 @@ public final class WalReplay {
     }
 
     /**
-     * The tail of the newest WAL an open drops: where it starts (bytes), the valid records from
-     * there on, the bytes from there to the end of the file, and why; when a batch's unwritten
-     * value ends the log, that batch's key, version, pointer and finding (else null and 0).
+     * The tail of the newest WAL an open drops: where it starts (bytes), the records from there on
+     * and the entries (keys) their batches hold (for a bad record, as far as its header claims:
+     * {@link WalReader#tornTailRecords()}), the bytes from there to the end of the file, and why;
+     * when a batch's unwritten value ends the log, that batch's key, version, pointer and finding
+     * (else null and 0).
      */
-    public record TornTail(String wal, long offset, long records, long bytes, String reason, byte[] key,
+    public record TornTail(String wal, long offset, long records, long entries, long bytes, String reason, byte[] key,
                            long version, ValuePointer pointer, ValuePointerCheck.Finding finding) {
+
+        /** What the open drops, in words: {@code 1 record (6 keys), 214 bytes from offset 0}. */
+        public String dropped() {
+            return records + (records == 1 ? " record" : " records") + " (" + entries + (entries == 1 ? " key" : " keys")
+                    + "), " + bytes + " bytes from offset " + offset;
+        }
     }
 
     /** The memtables rebuilt, the highest version found, and what must change on disk. */
@@ -157,13 +166,31 @@ public final class WalReplay {
     }
 
     /**
+     * Damage if WAL number {@code number} is also the number of a table the manifest records as
+     * live ({@code liveTables}), else null. The engine gives every file a number of its own, so
+     * such a file is not a write-ahead log (a table renamed, say); read as one, its bytes would
+     * look like a torn tail at offset 0 and an open would cut the file to nothing.
+     */
+    public static CorruptionException notALog(long number, Set<Long> liveTables) {
+        if (!liveTables.contains(number)) {
+            return null;
+        }
+        String name = FileNames.name(number, FileNames.Kind.WAL);
+        return new CorruptionException(name, 0, "write-ahead log " + name + " has the number of live table "
+                + FileNames.name(number, FileNames.Kind.TABLE) + " in the manifest (every file gets a number of its "
+                + "own): it is not a write-ahead log, and none of it is a torn tail");
+    }
+
+    /**
      * Replays {@code walNumbers} (ascending) without changing any file; stops at the first damaged
-     * WAL record or batch ({@link Result#walDamage()}).
+     * WAL record or batch ({@link Result#walDamage()}), or at a WAL whose number is a live table's
+     * ({@link #notALog}).
      *
      * @param valueLog the value-log files, read to check the pointers of replayed batches
+     * @param liveTables the file numbers of the tables the manifest records as live
      * @throws IOException if a file cannot be read
      */
-    public static Result replay(Storage storage, List<Long> walNumbers, ValuePointerCheck valueLog)
+    public static Result replay(Storage storage, List<Long> walNumbers, ValuePointerCheck valueLog, Set<Long> liveTables)
             throws IOException {
         Result result = new Result();
         List<DamagedValue> damaged = new ArrayList<>();
@@ -171,14 +198,19 @@ public final class WalReplay {
         for (int i = 0; i < walNumbers.size() && result.walDamage == null; i++) {
             long number = walNumbers.get(i);
             String name = FileNames.name(number, FileNames.Kind.WAL);
+            result.walDamage = notALog(number, liveTables);
+            if (result.walDamage != null) {
+                break;
+            }
             MemTable memtable = new MemTable(number);
             boolean newest = i == walNumbers.size() - 1;
             try (ReadableFile file = storage.openRead(name)) {
                 WalReader reader = new WalReader(file, name, newest);
                 replayFile(file, reader, name, newest, memtable, valueLog, olderMarks, damaged, result);
                 if (result.tornTail == null && reader.tornTailOffset() >= 0) {
-                    result.tornTail = new TornTail(name, reader.tornTailOffset(), 0,
-                            reader.fileSize() - reader.tornTailOffset(), reader.tornTailReason(), null, 0, null, null);
+                    result.tornTail = new TornTail(name, reader.tornTailOffset(), reader.tornTailRecords(),
+                            reader.tornTailEntries(), reader.fileSize() - reader.tornTailOffset(), reader.tornTailReason(),
+                            null, 0, null, null);
                 }
             } catch (WalCorruptionException e) {
                 result.walDamage = new CorruptionException(e.fileName(), e.offset(), "write-ahead log " + e.getMessage(), e);
@@ -271,8 +303,9 @@ public final class WalReplay {
                     // the batch was never committed, so damage in its other values costs nothing
                     String reason = "the batch at version " + version + " points to a value a crash left unwritten ("
                             + finding.problem().getMessage() + "; " + finding.reason() + "); the batch was not committed";
-                    result.tornTail = new TornTail(name, recordOffset, recordsFrom(reader), reader.fileSize() - recordOffset,
-                            reason, e.key(), version, pointer, finding);
+                    long[] dropped = recordsFrom(reader, batch.size());
+                    result.tornTail = new TornTail(name, recordOffset, dropped[0], dropped[1],
+                            reader.fileSize() - recordOffset, reason, e.key(), version, pointer, finding);
                     return;
                 }
                 CorruptionException problem = finding.problem();
@@ -300,17 +333,25 @@ public final class WalReplay {
         }
     }
 
-    /** The valid records from the one {@code reader} just returned on (it counts), to the end of the log. */
-    private static long recordsFrom(WalReader reader) throws IOException {
-        long records = 1;
+    /**
+     * The valid records from the one {@code reader} just returned on (it counts, with its
+     * {@code entries}) to the end of the log, and the entries of their batches: {records, entries}.
+     */
+    private static long[] recordsFrom(WalReader reader, int entries) throws IOException {
+        long[] dropped = {1, entries};
+        ByteBuffer payload;
         try {
-            while (reader.next() != null) {
-                records++;
+            while ((payload = reader.next()) != null) {
+                dropped[0]++;
+                long version = payload.getLong(0);
+                if (version != WalFormat.DURABLE_MARK_VERSION) {
+                    dropped[1] += Math.max(0, payload.getInt(8));
+                }
             }
         } catch (WalCorruptionException e) {
             // the open never reads past the dropped batch, so damage further on changes nothing
         }
-        return records;
+        return dropped;
     }
 
     /**

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -31,9 +32,11 @@ import picocli.CommandLine.Spec;
  * read-only: manifest-verify, wal-verify, vlog-verify and sstdump verify, then a full scan of the
  * live tables checking that every value pointer resolves to a sound value-log entry, and what an
  * open would do with the value pointers of the WAL batches it replays, by recovery's own rule
- * ({@link ReplayPreview}): damage it refuses is a problem, a torn tail it drops a warning. One
- * summary line at the end. Exit 0 when everything is sound (tolerated torn tails included), 1
- * when problems were found, 2 on usage or I/O errors.
+ * ({@link ReplayPreview}): damage it refuses is a problem, a torn tail it drops a warning. The
+ * scan's findings are summarised by kind (a count and the first {@value #EXAMPLES} lines of each;
+ * {@code --all} lists every one), then one summary line. Verdicts by {@link Severity}, the worst of
+ * every step: exit 0 when everything is sound; 0 with warning lines for tolerated torn tails (saying
+ * what an open drops); 1 when problems were found; 2 on usage or I/O errors.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = "Check everything in a closed database directory: manifest, tables, WALs, value logs, pointers.")
@@ -43,11 +46,18 @@ public final class CheckCommand implements Callable<Integer> {
     Path directory;
 
     @Option(names = "--json", description = "Print one JSON object: each step's exit code and JSON results, "
-            + "the value-pointer scan, and ok.")
+            + "the value-pointer scan, ok, exitCode and severity.")
     boolean json;
+
+    @Option(names = "--all", description = "List every problem of the value-pointer scan, not only the first "
+            + EXAMPLES + " of each kind.")
+    boolean all;
 
     @Spec
     CommandSpec spec;
+
+    /** How many lines of each kind of problem the text report shows without --all. */
+    static final int EXAMPLES = 5;
 
     @Override
     public Integer call() {
@@ -60,62 +70,74 @@ public final class CheckCommand implements Callable<Integer> {
     private int inspectHeld(PrintWriter out, PrintWriter err) {
         if (!Files.isDirectory(directory)) {
             err.println("error: " + directory + " is not a directory");
-            return 2;
+            return Severity.UNUSABLE.exitCode();
         }
         String dir = directory.toString();
-        int worst = 0;
+        Severity worst = Severity.OK;
+        int toleratedSteps = 0;
         List<Object> steps = new ArrayList<>();
         for (String[] step : new String[][] {{"manifest-verify", dir}, {"sstdump", "--command", "verify", dir},
             {"wal-verify", dir}, {"vlog-verify", dir}}) {
+            Severity verdict;
             if (json) {
                 StringWriter stepOut = new StringWriter();
                 StringWriter stepErr = new StringWriter();
                 String[] args = Arrays.copyOf(step, step.length + 1);
                 args[step.length] = "--json";
-                int code = TrainKvCommand.commandLine(new PrintWriter(stepOut, true), new PrintWriter(stepErr, true))
-                        .execute(args);
-                worst = Math.max(worst, code);
-                steps.add(Json.object("tool", step[0], "exitCode", code,
+                verdict = run(args, new PrintWriter(stepOut, true), new PrintWriter(stepErr, true));
+                steps.add(verdict.addTo(Json.object("tool", step[0],
                         "results", stepOut.toString().lines().<Object>map(Json.Raw::new).toList(),
-                        "messages", stepErr.toString().lines().toList()));
+                        "messages", stepErr.toString().lines().toList())));
             } else {
                 out.println("== " + step[0]);
-                worst = Math.max(worst, TrainKvCommand.commandLine(out, err).execute(step));
+                verdict = run(step, out, err);
             }
+            worst = worst.and(verdict);
+            toleratedSteps += verdict == Severity.TOLERATED ? 1 : 0;
         }
         if (!json) {
             out.println("== value pointers");
         }
         PointerScan pointers = checkPointers();
-        worst = Math.max(worst, pointers.exitCode());
-        String warnings = pointers.warnings().isEmpty() ? "" : " (" + pointers.warnings().size() + " warning(s))";
-        String summary = worst == 0 ? "check: no problems found" + warnings
-                : worst == 1 ? "check: problems found" : "check: could not finish";
+        worst = worst.and(pointers.severity());
+        int warnings = toleratedSteps + pointers.findings().count(Severity.TOLERATED);
+        String summary = !worst.ok() ? (worst == Severity.DAMAGED ? "check: problems found" : "check: could not finish")
+                + pointers.findings().summary()
+                : "check: no problems found" + (warnings == 0 ? "" : " (" + warnings + " warning(s))");
+        Findings findings = pointers.findings();
         if (json) {
-            out.println(Json.write(Json.object("directory", dir, "ok", worst == 0, "exitCode", worst, "steps", steps,
-                    "valuePointers", Json.object("checked", pointers.checked(), "problems", pointers.problems(),
-                    "warnings", pointers.warnings(), "notes", pointers.notes()))));
+            out.println(Json.write(worst.addTo(Json.object("directory", dir, "steps", steps,
+                    "valuePointers", Json.object("checked", pointers.checked(), "broken", pointers.broken(),
+                            "problemCounts", findings.counts(), "problems", findings.problems(),
+                            "warnings", findings.lines(Severity.TOLERATED), "notes", findings.lines(Severity.OK))))));
         } else {
-            pointers.problems().forEach(out::println);
-            pointers.warnings().forEach(out::println);
-            pointers.notes().forEach(out::println);
+            findings.print(out, all ? Integer.MAX_VALUE : EXAMPLES);
             out.println(pointers.checked() + " value pointers in live tables and WALs, " + pointers.broken() + " broken"
-                    + (pointers.notes().isEmpty() ? "" : ", " + pointers.notes().size() + " damaged but dead (tolerated)"));
+                    + findings.countsOf(Severity.OK, "damaged but dead (tolerated)"));
             out.println(summary);
         }
-        return worst;
+        return worst.exitCode();
+    }
+
+    /** Runs another tool with {@code args} on {@code out} and {@code err}; returns its verdict. */
+    private static Severity run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = TrainKvCommand.commandLine(out, err);
+        int code = commandLine.execute(args);
+        CommandLine.ParseResult parsed = commandLine.getParseResult();
+        Object tool = parsed != null && parsed.subcommand() != null
+                ? parsed.subcommand().commandSpec().userObject() : null;
+        return tool instanceof Inspection inspection && inspection.severity() != null
+                ? inspection.severity() : Severity.ofExitCode(code);
     }
 
     /**
-     * What the value-pointer scan found: pointers checked, broken ones, a line per problem,
-     * warnings (what an open drops as a torn tail) and notes (damage an open tolerates); neither
-     * of the last two counts as a problem.
+     * What the value-pointer scan found: pointers checked, broken ones (pointers that do not
+     * resolve and fail an open), and the findings by kind.
      */
-    private record PointerScan(long checked, long broken, List<String> problems, List<String> warnings,
-                               List<String> notes, int exitCode) {
+    private record PointerScan(long checked, long broken, Findings findings) {
 
-        static PointerScan failed(String problem, int exitCode) {
-            return new PointerScan(0, 0, List.of(problem), List.of(), List.of(), exitCode);
+        Severity severity() {
+            return findings.severity();
         }
     }
 
@@ -125,65 +147,68 @@ public final class CheckCommand implements Callable<Integer> {
      * it refuses is a problem, a torn tail it drops a warning, damage a later write superseded a note.
      */
     private PointerScan checkPointers() {
+        Findings findings = new Findings();
         NioStorage storage;
         ManifestLog.Replayed manifest;
         try {
             storage = NioStorage.open(directory);
             manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
         } catch (CorruptionException e) {
-            return PointerScan.failed("skipped: the manifest is damaged", 1);
+            findings.add(Severity.DAMAGED, "value-pointer scan skipped", "skipped: the manifest is damaged");
+            return new PointerScan(0, 0, findings);
         } catch (IOException e) {
-            return PointerScan.failed("error: " + e.getMessage(), 2);
+            findings.add(Severity.UNUSABLE, "error", "error: " + e.getMessage());
+            return new PointerScan(0, 0, findings);
         }
         if (manifest == null) {
-            return PointerScan.failed("skipped: no " + FileNames.CURRENT + " names the live manifest", 1);
+            findings.add(Severity.DAMAGED, "value-pointer scan skipped", "skipped: no " + FileNames.CURRENT
+                    + " names the live manifest");
+            return new PointerScan(0, 0, findings);
         }
         ManifestState state = ManifestState.of(manifest.edits());
         Map<Long, ReadSource> logs = new HashMap<>();
-        List<String> problems = new ArrayList<>();
-        List<String> warnings = new ArrayList<>();
-        List<String> notes = new ArrayList<>();
         long[] counts = new long[2]; // pointers, broken
         try {
-            List<String> unknown = TablePointers.forEach(storage, state, (table, key, version, pointer) -> {
+            List<TablePointers.Unknown> unknown = TablePointers.forEach(storage, state, (table, key, version, pointer) -> {
                 counts[0]++;
                 String problem = resolve(storage, logs, pointer);
                 if (problem != null) {
                     counts[1]++;
-                    problems.add("broken pointer in " + table + " (version " + version + "): " + problem);
+                    findings.add(Severity.DAMAGED, "broken pointer", "broken pointer in " + table + " (version " + version
+                            + "): " + problem);
                 }
             });
-            counts[1] += unknown.size();
-            problems.addAll(unknown);
+            for (TablePointers.Unknown table : unknown) {
+                findings.add(Severity.DAMAGED, table.kind(), table.describe());
+            }
             ReplayPreview replay = ReplayPreview.of(storage, state);
             counts[0] += replay.pointersChecked;
             for (ReplayPreview.Unreadable pointer : replay.unreadable) {
                 if (pointer.outcome() == ReplayPreview.Outcome.FAILS_OPEN) {
                     counts[1]++;
-                    problems.add("broken pointer: " + pointer.describe());
+                    findings.add(Severity.DAMAGED, "broken pointer", "broken pointer: " + pointer.describe());
                 } else if (pointer.outcome() == ReplayPreview.Outcome.SUPERSEDED) {
-                    notes.add("tolerated: " + pointer.describe());
+                    findings.add(Severity.OK, "damaged but dead", "tolerated: " + pointer.describe());
                 }
             }
             if (replay.drop != null) {
-                warnings.add("warning: " + replay.drop.describe());
+                findings.add(Severity.TOLERATED, "torn tail", "warning: " + replay.drop.describe());
             }
             if (replay.walDamage != null) {
-                problems.add(replay.walDamage.getMessage());
+                findings.add(Severity.DAMAGED, "write-ahead log damage", replay.walDamage.getMessage());
             }
         } catch (IOException e) {
-            problems.add("error: cannot read " + directory + ": " + e.getMessage());
-            return new PointerScan(counts[0], counts[1], problems, warnings, notes, 2);
+            findings.add(Severity.UNUSABLE, "error", "error: cannot read " + directory + ": " + e.getMessage());
         } finally {
             for (ReadSource source : logs.values()) {
                 try {
                     source.close();
                 } catch (IOException e) {
-                    warnings.add("warning: " + e.getMessage());
+                    findings.add(Severity.TOLERATED, "warning", "warning: " + e.getMessage());
                 }
             }
         }
-        return new PointerScan(counts[0], counts[1], problems, warnings, notes, problems.isEmpty() ? 0 : 1);
+        return new PointerScan(counts[0], counts[1], findings);
     }
 
     private static String resolve(NioStorage storage, Map<Long, ReadSource> logs, ValuePointer pointer) {

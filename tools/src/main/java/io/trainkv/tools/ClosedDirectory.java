@@ -5,6 +5,7 @@ import io.trainkv.storage.DirectoryLockedException;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,12 +101,30 @@ final class ClosedDirectory {
     /** Reports why {@code target} cannot be inspected at all; returns exit code 2 (unusable). */
     private static int unusable(Path target, String reason, PrintWriter out, PrintWriter err, boolean json) {
         if (json) {
-            out.println(Json.write(Json.object("target", target.toString(), "ok", false, "exitCode", 2,
-                    "error", reason)));
+            out.println(failure(target, Severity.UNUSABLE, reason));
         } else {
             err.println("error: " + reason);
         }
-        return 2;
+        return Severity.UNUSABLE.exitCode();
+    }
+
+    /**
+     * Reports that a tool cannot go on with {@code target} and how bad that is, as one
+     * {@code error: reason} line on {@code err}, or with {@code json} as one JSON object on
+     * {@code out}; returns the severity's exit code.
+     */
+    static int fail(Path target, Severity severity, String reason, boolean json, PrintStream out, PrintStream err) {
+        if (json) {
+            out.println(failure(target, severity, reason));
+        } else {
+            err.println("error: " + reason);
+        }
+        return severity.exitCode();
+    }
+
+    /** The JSON object of a failure: the target, ok, exitCode, severity and the error in words. */
+    private static String failure(Path target, Severity severity, String reason) {
+        return Json.write(severity.addTo(Json.object("target", target.toString(), "error", reason)));
     }
 
     /**
@@ -186,14 +205,31 @@ final class ClosedDirectory {
         }
     }
 
+    /** Why a tool must not open a directory, and how bad that is. */
+    record Refusal(Severity severity, String reason) {
+    }
+
     /**
-     * As {@link #refusal(Path)}, and also refuses a directory that is not a database, for the tools
-     * that open the database and would otherwise create an empty one.
+     * For the tools that open the database ({@code compact}, {@code vlog-gc}, {@code dump}): null
+     * if {@code directory} may be opened, else why not, with the severity the inspection tools
+     * give the same directory: unusable if it is not a database ({@link #notADatabase}), is
+     * missing or another process holds it; damaged if it holds a database's files but no
+     * {@code CURRENT} (the engine would refuse it with a {@code CorruptionException}; these tools
+     * refuse it before opening, since an open of a directory without one creates a database).
      */
-    static String refusalOfDatabase(Path directory) {
-        if (!Files.isRegularFile(directory.resolve(FileNames.CURRENT))) {
-            return directory + " is not a TrainKV database (no " + FileNames.CURRENT + " file)";
+    static Refusal openRefusal(Path directory) {
+        if (!Files.isDirectory(directory)) {
+            return new Refusal(Severity.UNUSABLE, directory + " is not a TrainKV database (no such directory)");
         }
-        return refusal(directory);
+        String notADatabase = notADatabase(directory);
+        if (notADatabase != null) {
+            return new Refusal(Severity.UNUSABLE, notADatabase);
+        }
+        if (!Files.isRegularFile(directory.resolve(FileNames.CURRENT))) {
+            return new Refusal(Severity.DAMAGED, directory + " holds a database's files but no " + FileNames.CURRENT
+                    + " file: the database is damaged (trainkv check " + directory + " says more)");
+        }
+        String held = refusal(directory);
+        return held == null ? null : new Refusal(Severity.UNUSABLE, held);
     }
 }

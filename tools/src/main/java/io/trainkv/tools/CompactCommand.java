@@ -22,8 +22,11 @@ import picocli.CommandLine.Parameters;
  * everything into the bottom level ({@code --flatten}, the default without a range), showing
  * progress (compaction bytes read against the table bytes there were: a whole-database rewrite
  * reads each about once), the compactions and, apart, the trivial moves (tables moved down a level
- * without being read or rewritten), and the level shape before and after. Exit 0 on success, 2 if the database cannot be
- * opened (not a database, held by another process, damaged) or the compaction fails.
+ * without being read or rewritten), and the level shape before and after. Options are checked
+ * before the directory is opened. Exit codes by {@link Severity}: 0 on success; 1 if the database
+ * is damaged (the open or the compaction meets a {@code CorruptionException}, or {@code CURRENT} is
+ * lost); 2 on a usage error, a directory that is not a database or that another process holds, or
+ * an I/O error.
  */
 @Command(name = "compact", mixinStandardHelpOptions = true,
         description = {"Force compaction of a closed database, with progress and before/after level shape.",
@@ -49,10 +52,9 @@ public final class CompactCommand implements Callable<Integer> {
             System.err.println("error: " + usage);
             return 2;
         }
-        String refusal = ClosedDirectory.refusalOfDatabase(directory);
+        ClosedDirectory.Refusal refusal = ClosedDirectory.openRefusal(directory);
         if (refusal != null) {
-            System.err.println("error: " + refusal);
-            return 2;
+            return ClosedDirectory.fail(directory, refusal.severity(), refusal.reason(), json, System.out, System.err);
         }
         try (TrainKV db = TrainKV.open(Options.at(directory).gcInterval(Duration.ZERO))) {
             Stats before = db.stats();
@@ -79,19 +81,21 @@ public final class CompactCommand implements Callable<Integer> {
             }
             Stats after = db.stats();
             if (json) {
-                System.out.println(Json.write(Json.object("before", levelsJson(before), "after", levelsJson(after),
+                System.out.println(Json.write(Severity.OK.addTo(Json.object("directory", directory.toString(),
+                        "before", levelsJson(before), "after", levelsJson(after),
                         "compactions", after.compactions() - before.compactions(),
                         "trivialMoves", after.trivialMoves() - before.trivialMoves(),
                         "readBytes", after.compactionReadBytes() - before.compactionReadBytes(),
-                        "writtenBytes", after.compactionWriteBytes() - before.compactionWriteBytes())));
+                        "writtenBytes", after.compactionWriteBytes() - before.compactionWriteBytes()))));
             } else {
                 System.out.println("after:");
                 System.out.print(levels(after));
             }
             return 0;
-        } catch (TrainKVException | IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            return 2;
+        } catch (IllegalArgumentException e) {
+            return ClosedDirectory.fail(directory, Severity.UNUSABLE, e.getMessage(), json, System.out, System.err);
+        } catch (TrainKVException e) {
+            return ClosedDirectory.fail(directory, Severity.of(e), e.getMessage(), json, System.out, System.err);
         }
     }
 

@@ -36,10 +36,12 @@ import picocli.CommandLine.Parameters;
  * {@code trainkv load} reads back byte for byte. An output file is written under a temporary name
  * ({@code FILE.<random>.partial}, with the default permissions the umask gives), fsynced, renamed
  * into place only when the dump is complete and the directory fsynced, so a failed dump leaves no
- * partial file and a finished one survives a crash. A missing output directory is refused before
- * the database is opened. A key or value the chosen format and encoding cannot carry
- * (binary data as text, a line break in TSV) stops the dump naming the key: exit 1. Exit 0 when
- * everything was written, 2 on usage or I/O errors.
+ * partial file and a finished one survives a crash. Options, including a missing output
+ * directory, are checked before the directory is opened. Exit codes by {@link Severity}: 0 when
+ * everything was written; 1 when a key or value the chosen format and encoding cannot carry
+ * (binary data as text, a line break in TSV) stops the dump naming the key, or the database is
+ * damaged (the open or the read meets a {@code CorruptionException}, or {@code CURRENT} is lost);
+ * 2 on usage or I/O errors, a directory that is not a database or that another process holds.
  */
 @Command(name = "dump", mixinStandardHelpOptions = true,
         description = {"Export the keys and values of a closed database as TSV, CSV or JSON lines, in key order.",
@@ -72,11 +74,6 @@ public final class DumpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String refusal = ClosedDirectory.refusalOfDatabase(directory);
-        if (refusal != null) {
-            System.err.println("error: " + refusal);
-            return 2;
-        }
         boolean toStdout = output.equals("-");
         RecordFormat chosen = format != null ? format : toStdout ? RecordFormat.tsv : RecordFormat.forFileName(output);
         String usage = keyRange.usageError();
@@ -96,6 +93,10 @@ public final class DumpCommand implements Callable<Integer> {
         if (unwritable != null) {
             System.err.println("error: cannot write " + output + ": " + unwritable);
             return 2;
+        }
+        ClosedDirectory.Refusal refusal = ClosedDirectory.openRefusal(directory);
+        if (refusal != null) {
+            return ClosedDirectory.fail(directory, refusal.severity(), refusal.reason(), false, System.out, System.err);
         }
         Path partial = target == null ? null : target.resolveSibling(target.getFileName() + "."
                 + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".partial");
@@ -125,9 +126,12 @@ public final class DumpCommand implements Callable<Integer> {
                 folder.rename(partial.getFileName().toString(), target.getFileName().toString());
                 folder.syncDirectory();
             }
-        } catch (IOException | TrainKVException e) {
+        } catch (IOException e) {
             System.err.println("error: " + e.getMessage());
-            code = 2;
+            code = Severity.UNUSABLE.exitCode();
+        } catch (TrainKVException e) {
+            System.err.println("error: " + e.getMessage());
+            code = Severity.of(e).exitCode();
         } finally {
             deleteQuietly(partial);
         }

@@ -74,15 +74,16 @@ final class ReplayPreview {
     }
 
     /**
-     * The tail of the newest WAL an open drops (cuts off): where it starts (bytes), the valid
-     * records from there on, the bytes from there to the end of the file, and why.
+     * The tail of the newest WAL an open drops (cuts off): the engine's {@link WalReplay.TornTail},
+     * which says where it starts, the records and keys from there on, the bytes, and why.
      */
-    record Drop(String wal, long offset, long records, long bytes, String reason) {
+    record Drop(WalReplay.TornTail tail) {
 
         /** One line naming the WAL, the offset and what an open drops. */
         String describe() {
-            return "an open would drop the tail of write-ahead log " + wal + " from offset " + offset + ": " + records
-                    + " record(s), " + bytes + " bytes, as never committed (" + reason + ")";
+            return "an open would drop the tail of write-ahead log " + tail.wal() + " from offset " + tail.offset() + ": "
+                    + tail.records() + " record(s), " + tail.bytes() + " bytes, holding " + tail.entries() + " key(s), as "
+                    + "never committed (" + tail.reason() + ")";
         }
     }
 
@@ -118,7 +119,8 @@ final class ReplayPreview {
         WalReplay.Result replayed;
         try (ValuePointerCheck check = new ValuePointerCheck(storage, FileNames.numbers(names, FileNames.Kind.VALUE_LOG, 0),
                 state.valueLogsCollected())) {
-            replayed = WalReplay.replay(storage, FileNames.numbers(names, FileNames.Kind.WAL, state.logNumber()), check);
+            replayed = WalReplay.replay(storage, FileNames.numbers(names, FileNames.Kind.WAL, state.logNumber()), check,
+                    state.liveTables().keySet());
         }
         List<Unreadable> found = new ArrayList<>();
         for (WalReplay.DamagedValue d : replayed.damagedValues()) {
@@ -132,7 +134,7 @@ final class ReplayPreview {
                 found.add(new Unreadable(torn.wal(), torn.offset(), torn.key(), torn.version(), torn.pointer(),
                         torn.finding(), Outcome.DROPPED, null, 0));
             }
-            drop = new Drop(torn.wal(), torn.offset(), torn.records(), torn.bytes(), torn.reason());
+            drop = new Drop(torn);
         }
         CorruptionException damage = replayed.walDamage();
         CorruptionException walDamage = damage == null ? null : new CorruptionException(damage.fileName(),

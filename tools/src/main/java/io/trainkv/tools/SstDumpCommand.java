@@ -167,14 +167,15 @@ public final class SstDumpCommand implements Callable<Integer> {
         } catch (CorruptionException e) {
             err.println(name + ": " + e.getMessage());
             if (json) {
-                out.println(Json.write(Json.object("file", name, "ok", false, "error", e.getMessage(),
-                        "offset", e.offset())));
+                out.println(Json.write(Severity.DAMAGED.addTo(Json.object("file", name, "error", e.getMessage(),
+                        "offset", e.offset()))));
             }
             return 1;
         } catch (IOException | UncheckedIOException e) {
             err.println(name + ": cannot read: " + e.getMessage());
             if (json) {
-                out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));
+                out.println(Json.write(Severity.UNUSABLE.addTo(Json.object("file", name,
+                        "error", "cannot read: " + e.getMessage()))));
             }
             return 2;
         }
@@ -203,12 +204,12 @@ public final class SstDumpCommand implements Callable<Integer> {
         }
         boolean countMatches = command.equals("properties") || entries == p.entryCount();
         if (json) {
-            Map<String, Object> object = Json.object("file", name, "ok", countMatches,
+            Map<String, Object> object = (countMatches ? Severity.OK : Severity.DAMAGED).addTo(Json.object("file", name,
                     "entries", command.equals("properties") ? p.entryCount() : entries,
                     "propertiesEntries", p.entryCount(), "tombstones", p.tombstoneCount(),
                     "dataBlocks", p.dataBlockCount(), "minVersion", p.minVersion(), "maxVersion", p.maxVersion(),
                     "smallestKey", keyText(KeyFormat.userKey(p.smallestKey())),
-                    "largestKey", keyText(KeyFormat.userKey(p.largestKey())), "bytes", reader.fileSize());
+                    "largestKey", keyText(KeyFormat.userKey(p.largestKey())), "bytes", reader.fileSize()));
             if (command.equals("properties")) {
                 Map<String, Object> valueLog = new LinkedHashMap<>();
                 p.valueLogBytes().entrySet().stream().sorted(Map.Entry.comparingByKey())
@@ -318,11 +319,11 @@ public final class SstDumpCommand implements Callable<Integer> {
                     "checksum", hex32(layout.footerChecksum()), "magic", hex64(layout.magic()));
             Map<String, Object> index = handle(layout.index());
             index.put("entries", layout.dataBlocks().size());
-            out.println(Json.write(Json.object("file", reader.fileName(), "ok", problems.isEmpty(),
-                    "bytes", layout.fileSize(), "entries", allRead ? entries : null,
+            out.println(Json.write((problems.isEmpty() ? Severity.OK : Severity.DAMAGED).addTo(Json.object(
+                    "file", reader.fileName(), "bytes", layout.fileSize(), "entries", allRead ? entries : null,
                     "propertiesEntries", p.entryCount(), "dataBlocks", blocks, "filterBlock", handle(layout.filter()),
                     "propertiesBlock", handle(layout.properties()), "indexBlock", index, "footer", footer,
-                    "problems", problems)));
+                    "problems", problems))));
             return problems;
         }
         out.println(reader.fileName() + ": " + layout.fileSize() + " bytes, " + layout.dataBlocks().size()

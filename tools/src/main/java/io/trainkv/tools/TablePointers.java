@@ -28,21 +28,30 @@ final class TablePointers {
         void pointer(String table, byte[] key, long version, ValuePointer pointer);
     }
 
+    /** A live table whose pointers are unknown: {@code missing} from the directory, or unreadable; and why, in words. */
+    record Unknown(boolean missing, String describe) {
+
+        /** The kind of problem, as {@code check} counts it: "missing table" or "unreadable table". */
+        String kind() {
+            return missing ? "missing table" : "unreadable table";
+        }
+    }
+
     private TablePointers() {
     }
 
     /**
      * Hands every pointer of the live tables of {@code state} to {@code visitor}, table by table.
      *
-     * @return a line per live table that is missing or cannot be read (its pointers are unknown)
+     * @return each live table that is missing or cannot be read (its pointers are unknown)
      */
-    static List<String> forEach(NioStorage storage, ManifestState state, Visitor visitor) {
+    static List<Unknown> forEach(NioStorage storage, ManifestState state, Visitor visitor) {
         Set<Long> collected = state.valueLogsCollected();
-        List<String> unknown = new ArrayList<>();
+        List<Unknown> unknown = new ArrayList<>();
         for (VersionEdit.Added table : state.liveTables().values()) {
             String name = FileNames.name(table.table().fileNumber(), FileNames.Kind.TABLE);
             if (!storage.exists(name)) {
-                unknown.add("missing table " + name + ": its value pointers cannot be checked");
+                unknown.add(new Unknown(true, "missing table " + name + ": its value pointers cannot be checked"));
                 continue;
             }
             try (TableReader reader = TableReader.open(storage.openRead(name), name, table.table().fileNumber(), false)) {
@@ -54,7 +63,7 @@ final class TablePointers {
                     }
                 }
             } catch (CorruptionException | IOException e) {
-                unknown.add("unreadable table " + name + ": " + e.getMessage());
+                unknown.add(new Unknown(false, "unreadable table " + name + ": " + e.getMessage()));
             }
         }
         return unknown;

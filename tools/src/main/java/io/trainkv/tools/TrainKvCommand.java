@@ -41,8 +41,10 @@ public final class TrainKvCommand implements Runnable {
     }
 
     /** The exit codes every subcommand's help ends with. */
-    static final String EXIT_CODES = "Exit codes: 0 fine; 1 problems found (damage, bad input lines, a failed "
-            + "command); 2 usage or I/O error, or a directory another process holds.";
+    static final String EXIT_CODES = "Exit codes: 0 ok, or tolerated (a torn tail a crash left, reported on a "
+            + "warning: line with what an open drops); 1 damaged (or bad input lines, a failed command); 2 unusable: "
+            + "a usage or I/O error, not a database, or a directory another process holds. --json says the same "
+            + "in ok, exitCode and severity.";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

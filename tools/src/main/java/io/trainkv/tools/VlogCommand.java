@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -32,8 +33,8 @@ import picocli.CommandLine.Spec;
  * {@code trainkv vlog-verify} and {@code trainkv vlog-dump}: read value-log files of a closed
  * database (read-only), checking every entry's CRC and structure, and show per file the bytes
  * compaction has counted as discarded (from the manifest) and the live estimate. Dump also prints
- * every entry. Exit 0 when sound (tolerated torn tails included), 1 on damage, 2 on usage or I/O
- * errors.
+ * every entry. Verdicts by {@link Severity}: exit 0 when sound; 0 with a {@code warning:} line for
+ * a tolerated torn tail (its offset and bytes); 1 on damage; 2 on usage or I/O errors.
  *
  * <p>Where a file's entries stop reading back, the rest of the database directory (the one the
  * file lies in) decides whether the bytes from there on are damage or a torn tail a crash left.
@@ -41,7 +42,9 @@ import picocli.CommandLine.Spec;
  * batch an open replays points to an entry there that recovery's own rule calls damage
  * ({@link ReplayPreview}, {@code ValuePointerCheck}: written in full and damaged since, a newer
  * value-log file exists, or the log holding the batch is not the newest); or if a live table
- * points at or past them (a value reaches a table only once it is durable). Otherwise they are a
+ * points at or past them (a value reaches a table only once it is durable). A file that reads back
+ * cleanly to its end is damaged too if a live table points past that end (cut at an entry
+ * boundary). Otherwise they are a
  * torn tail, tolerated with a warning, in any file: a crash tears the file that was active, and
  * recovery keeps that tail and starts a new file, so after a reopen a torn tail that nothing
  * reaches sits in an older file (value-log GC tolerates it by the same rule). A value-log file a
@@ -54,7 +57,15 @@ import picocli.CommandLine.Spec;
  * entry is damage only when a pointer shows that it was written in full, exactly as recovery
  * decides; without one, nothing an open keeps can lose it.
  */
-public abstract class VlogCommand implements Callable<Integer> {
+public abstract class VlogCommand implements Callable<Integer>, Inspection {
+
+    /** The verdict of the last run ({@link Inspection}), null until it inspected its target. */
+    private Severity severity;
+
+    @Override
+    public Severity severity() {
+        return severity;
+    }
 
     @Parameters(paramLabel = "DIR|FILE", description = "A database directory (all its value logs) or one .vlog file.")
     Path target;
@@ -106,20 +117,26 @@ public abstract class VlogCommand implements Callable<Integer> {
         }
         Path directory = Files.isDirectory(target) ? target : target.toAbsolutePath().getParent();
         Evidence evidence = Evidence.of(directory, err);
-        int damaged = 0;
-        int unreadable = 0;
+        Map<Severity, Integer> counts = new EnumMap<>(Severity.class);
+        Severity worst = Severity.OK;
         for (Path log : logs) {
-            int result = check(log, evidence, out, err);
-            damaged += result == 1 ? 1 : 0;
-            unreadable += result == 2 ? 1 : 0;
+            Severity result = check(log, evidence, out, err);
+            counts.merge(result, 1, Integer::sum);
+            worst = worst.and(result);
         }
         int missing = Files.isDirectory(target) ? reportMissing(logs, evidence, out) : 0;
-        damaged += missing;
-        if (!json) {
-            out.println((logs.size() + missing) + " value-log file(s), " + damaged + " damaged"
-                    + (unreadable > 0 ? ", " + unreadable + " unreadable" : ""));
+        if (missing > 0) {
+            counts.merge(Severity.DAMAGED, missing, Integer::sum);
+            worst = worst.and(Severity.DAMAGED);
         }
-        return unreadable > 0 ? 2 : damaged > 0 ? 1 : 0;
+        if (!json) {
+            out.println((logs.size() + missing) + " value-log file(s), " + counts.getOrDefault(Severity.DAMAGED, 0)
+                    + " damaged" + (counts.containsKey(Severity.TOLERATED) ? ", " + counts.get(Severity.TOLERATED)
+                    + " with a tolerated torn tail" : "")
+                    + (counts.containsKey(Severity.UNUSABLE) ? ", " + counts.get(Severity.UNUSABLE) + " unreadable" : ""));
+        }
+        severity = worst;
+        return worst.exitCode();
     }
 
     /**
@@ -141,8 +158,8 @@ public abstract class VlogCommand implements Callable<Integer> {
         for (ReplayPreview.Unreadable pointer : missing.values()) {
             String name = FileNames.name(pointer.pointer().fileId(), FileNames.Kind.VALUE_LOG);
             if (json) {
-                out.println(Json.write(Json.object("file", name, "ok", false, "missing", true,
-                        "damage", Json.object("offset", pointer.pointer().offset(), "message", pointer.describe()))));
+                out.println(Json.write(Severity.DAMAGED.addTo(Json.object("file", name, "missing", true,
+                        "damage", Json.object("offset", pointer.pointer().offset(), "message", pointer.describe())))));
             } else {
                 out.println(name + ": missing");
                 out.println("  damaged: " + pointer.describe());
@@ -155,8 +172,8 @@ public abstract class VlogCommand implements Callable<Integer> {
      * What the rest of the database directory says about the value-log files: discard statistics,
      * and the live pointers that tell damage from a torn tail. {@code replay} foresees what an open
      * does with the pointers of the WAL batches it replays, by recovery's own rule (null without a
-     * readable manifest); the live tables' pointers are read only when bytes no sound entry follows
-     * need them, once, keeping per file the pointer that reaches furthest.
+     * readable manifest); the live tables' pointers are read once, for the first file judged,
+     * keeping per file the pointer that reaches furthest.
      */
     private static final class Evidence {
         final Map<Long, Long> discard;
@@ -164,7 +181,7 @@ public abstract class VlogCommand implements Callable<Integer> {
         private final NioStorage storage;
         private final ManifestState state;
         private Map<Long, TableReach> tableReach;
-        private List<String> unknownTables;
+        private List<TablePointers.Unknown> unknownTables;
 
         private Evidence(Map<Long, Long> discard, ReplayPreview replay, NioStorage storage, ManifestState state) {
             this.discard = discard;
@@ -220,7 +237,7 @@ public abstract class VlogCommand implements Callable<Integer> {
             }
             String gaps = replay == null ? "; the write-ahead logs could not be read" : "";
             if (unknownTables != null && !unknownTables.isEmpty()) {
-                gaps += "; " + unknownTables.size() + " live table(s) could not be read (" + unknownTables.get(0) + ")";
+                gaps += "; " + unknownTables.size() + " live table(s) could not be read (" + unknownTables.get(0).describe() + ")";
             }
             return gaps;
         }
@@ -244,7 +261,9 @@ public abstract class VlogCommand implements Callable<Integer> {
      * Judges the end of a file's sound entries, {@code damage} or (null) the file's end: damage if a
      * sound entry follows, if a WAL batch an open keeps points to an unreadable entry of the file
      * (recovery's rule, {@link ReplayPreview}), or if a live table points at or past the unreadable
-     * bytes (a value is flushed only once durable); else a torn tail, tolerated.
+     * bytes or past the end of the file (a value is flushed only once durable); else a torn tail,
+     * tolerated. A file cut at an entry boundary reads back cleanly: only the live tables' pointers
+     * past its end show the loss, so they are read for every file (once, for all of them).
      */
     private static Verdict judge(ReadSource source, String name, long fileId, long size, CorruptionException damage,
                                  Evidence evidence) throws IOException {
@@ -263,25 +282,32 @@ public abstract class VlogCommand implements Callable<Integer> {
             }
         }
         String dropped = pointed.isEmpty() ? "" : " (" + pointed.get(0).evidence() + ")";
+        long readable = damage != null ? damage.offset() : size;
+        TableReach reach = evidence.tableReach(fileId);
+        if (reach != null && reach.end() > readable) {
+            CorruptionException problem = damage != null ? damage : new CorruptionException(name, size, "value log "
+                    + name + " at offset " + size + ": the file ends there, before the end of an entry a live table "
+                    + "points to");
+            return new Verdict(problem, problem.getMessage() + " (table " + reach.table() + " (key \""
+                    + Bytes.escape(reach.key()) + "\", version " + reach.version() + ") points to the entry at offset "
+                    + reach.pointer().offset() + ", and a value reaches a table only once it is durable: not a torn tail)",
+                    -1, null);
+        }
         if (damage == null) {
             return pointed.isEmpty() ? new Verdict(null, null, -1, null) : new Verdict(null, null, size,
                     "torn tail at offset " + size + " (0 bytes: the file ends before an entry a WAL batch names), "
                             + "tolerated" + dropped);
-        }
-        TableReach reach = evidence.tableReach(fileId);
-        if (reach != null && reach.end() > damage.offset()) {
-            return new Verdict(damage, damage.getMessage() + " (table " + reach.table() + " (key \""
-                    + Bytes.escape(reach.key()) + "\", version " + reach.version() + ") points to the entry at offset "
-                    + reach.pointer().offset() + ", and a value reaches a table only once it is durable: not a torn tail)",
-                    -1, null);
         }
         return new Verdict(null, null, damage.offset(), "torn tail at offset " + damage.offset() + " ("
                 + (size - damage.offset()) + " bytes; " + damage.getMessage() + "), tolerated: no sound entry follows, "
                 + "and nothing an open keeps points into it" + dropped + evidence.gaps());
     }
 
-    /** Checks one file: 0 sound (a torn tail included), 1 damaged, 2 unreadable. */
-    private int check(Path log, Evidence evidence, PrintWriter out, PrintWriter err) {
+    /**
+     * Checks one file: {@link Severity#OK}, {@link Severity#TOLERATED} (a torn tail, reported on a
+     * warning line), {@link Severity#DAMAGED} or {@link Severity#UNUSABLE} (unreadable).
+     */
+    private Severity check(Path log, Evidence evidence, PrintWriter out, PrintWriter err) {
         String name = log.getFileName().toString();
         long fileId = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
         long[] totals = new long[2];
@@ -305,13 +331,20 @@ public abstract class VlogCommand implements Callable<Integer> {
             long size = source.size();
             long discarded = Math.min(size, evidence.discard.getOrDefault(fileId, 0L));
             Verdict verdict = judge(source, name, fileId, size, damage, evidence);
+            if (verdict.warning() != null && !DatabaseFiles.isNewest(log, FileNames.Kind.VALUE_LOG)) {
+                verdict = new Verdict(null, null, verdict.tornTail(), verdict.warning() + "; not the newest value-log "
+                        + "file: a crash tore it while it was active, and the open after the crash started a new file "
+                        + "(an open never appends to an older one)");
+            }
+            Severity severity = verdict.damage() != null ? Severity.DAMAGED
+                    : verdict.warning() != null ? Severity.TOLERATED : Severity.OK;
             if (json) {
-                Map<String, Object> result = Json.object("file", name, "ok", verdict.damage() == null,
+                Map<String, Object> result = severity.addTo(Json.object("file", name,
                         "entries", totals[0], "bytes", size, "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
                         "tornTailOffset", verdict.tornTail() >= 0 ? verdict.tornTail() : null,
                         "warning", verdict.warning(),
                         "damage", verdict.damage() != null
-                                ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null);
+                                ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null));
                 if (dump()) {
                     result.put("entryList", entries);
                 }
@@ -326,13 +359,14 @@ public abstract class VlogCommand implements Callable<Integer> {
                     out.println("  damaged: " + verdict.message());
                 }
             }
-            return verdict.damage() == null ? 0 : 1;
+            return severity;
         } catch (IOException e) {
             if (json) {
-                out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));
+                out.println(Json.write(Severity.UNUSABLE.addTo(Json.object("file", name,
+                        "error", "cannot read: " + e.getMessage()))));
             }
             err.println(name + ": cannot read: " + e.getMessage());
-            return 2;
+            return Severity.UNUSABLE;
         }
     }
 }

@@ -20,9 +20,11 @@ import picocli.CommandLine.Parameters;
  * {@code trainkv vlog-gc DIR}: opens a closed database and runs value-log GC once over every
  * sealed file at or above the ratio, or over exactly the files named with {@code --files}, or with
  * {@code --sample-only} only reports each file's discard estimate (opening the database read-only). Prints per-file estimates and
- * the reclaimed bytes. Options are checked before the directory is opened. Exit 0 on success, 2 if
- * --ratio is not in (0, 1], the database cannot be opened, a named file is not
- * a sealed value-log file, or GC fails.
+ * the reclaimed bytes. Options are checked before the directory is opened. Exit codes by
+ * {@link Severity}: 0 on success; 1 if the database is damaged (the open fails on damage,
+ * {@code CURRENT} is lost, or GC refuses a file damaged other than by a torn tail); 2 if --ratio is
+ * not in (0, 1], a named file is not a sealed value-log file, the directory is not a database or
+ * another process holds it, or on an I/O error.
  */
 @Command(name = "vlog-gc", mixinStandardHelpOptions = true,
         description = "Run value-log garbage collection on a closed database (or only sample it).")
@@ -54,10 +56,9 @@ public final class VlogGcCommand implements Callable<Integer> {
             System.err.println("error: --ratio must be a discard ratio in (0, 1], got " + ratio);
             return 2;
         }
-        String refusal = ClosedDirectory.refusalOfDatabase(directory);
+        ClosedDirectory.Refusal refusal = ClosedDirectory.openRefusal(directory);
         if (refusal != null) {
-            System.err.println("error: " + refusal);
-            return 2;
+            return ClosedDirectory.fail(directory, refusal.severity(), refusal.reason(), json, System.out, System.err);
         }
         if (files != null) {
             for (long id : files) {
@@ -84,19 +85,21 @@ public final class VlogGcCommand implements Callable<Integer> {
                     report = sampleOnly ? db.sampleValueLogGC(ratio) : db.runValueLogGC(ratio);
                 }
             }
-            System.out.print(json ? Json.write(toJson(report)) + "\n" : report.format());
+            System.out.print(json ? Json.write(toJson(directory, report)) + "\n" : report.format());
             return 0;
-        } catch (TrainKVException | IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            return 2;
+        } catch (IllegalArgumentException e) {
+            return ClosedDirectory.fail(directory, Severity.UNUSABLE, e.getMessage(), json, System.out, System.err);
+        } catch (TrainKVException e) {
+            return ClosedDirectory.fail(directory, Severity.of(e), e.getMessage(), json, System.out, System.err);
         }
     }
 
-    private static Object toJson(ValueLogGcReport report) {
+    private static Object toJson(Path directory, ValueLogGcReport report) {
         List<Object> files = report.files().stream().<Object>map(f -> Json.object("file", f.fileId(), "bytes", f.bytes(),
                 "discardBytes", f.discardBytes(), "sampledBytes", f.sampledBytes(), "sampledLiveBytes", f.sampledLive(),
                 "discardRatio", f.discardRatio(), "collected", f.collected())).toList();
-        return Json.object("files", files, "collectedFiles", report.collectedFiles(),
-                "reclaimedBytes", report.reclaimedBytes(), "rewrittenBytes", report.rewrittenBytes());
+        return Severity.OK.addTo(Json.object("directory", directory.toString(), "files", files,
+                "collectedFiles", report.collectedFiles(),
+                "reclaimedBytes", report.reclaimedBytes(), "rewrittenBytes", report.rewrittenBytes()));
     }
 }

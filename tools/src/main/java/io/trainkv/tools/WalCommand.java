@@ -1,5 +1,9 @@
 package io.trainkv.tools;
 
+import io.trainkv.CorruptionException;
+import io.trainkv.Options;
+import io.trainkv.manifest.ManifestLog;
+import io.trainkv.manifest.ManifestState;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadableFile;
@@ -8,14 +12,18 @@ import io.trainkv.wal.WalBatchDecoder;
 import io.trainkv.wal.WalCorruptionException;
 import io.trainkv.wal.WalFormat;
 import io.trainkv.wal.WalReader;
+import io.trainkv.wal.WalReplay;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -28,11 +36,22 @@ import picocli.CommandLine.Spec;
  * {@code trainkv wal-verify} and {@code trainkv wal-dump}: read write-ahead logs without opening
  * the database (read-only). Verify checks every record's CRC and batch structure and says where
  * the first bad record is and whether it is a tolerable torn tail (only in the newest log); dump
- * also prints each batch with its version and keys. Exit 0 when sound (a torn tail of the newest
- * log is sound), 1 when damage was found, 2 on usage or I/O errors. Value-log durable marks are
- * records too: dump shows each as {@code value-log durable mark: 000002.vlog to 53771 bytes}.
+ * also prints each batch with its version and keys. A log whose number the manifest gives a live
+ * table is not a log (a renamed table): damage. Verdicts by {@link Severity}: exit 0 when sound;
+ * 0 with a {@code warning:} line saying what an open drops (offset, records, keys, bytes) for a
+ * torn tail of the newest log; 1 when damage was found; 2 on usage or I/O errors. Value-log
+ * durable marks are records too: dump shows each as
+ * {@code value-log durable mark: 000002.vlog to 53771 bytes}.
  */
-public abstract class WalCommand implements Callable<Integer> {
+public abstract class WalCommand implements Callable<Integer>, Inspection {
+
+    /** The verdict of the last run ({@link Inspection}), null until it inspected its target. */
+    private Severity severity;
+
+    @Override
+    public Severity severity() {
+        return severity;
+    }
 
     @Parameters(paramLabel = "DIR|FILE", description = "A database directory (all its WALs) or one .wal file.")
     Path target;
@@ -80,36 +99,66 @@ public abstract class WalCommand implements Callable<Integer> {
     /** The tool's work, with the directory held closed. */
     private int inspectHeld(PrintWriter out, PrintWriter err) {
         List<Path> logs;
+        Set<Long> liveTables;
         try {
             logs = DatabaseFiles.of(target, FileNames.Kind.WAL);
+            liveTables = liveTables(err);
         } catch (IOException e) {
             err.println("error: " + e.getMessage());
-            return 2;
+            return Severity.UNUSABLE.exitCode();
         }
-        int damaged = 0;
-        int unreadable = 0;
+        Map<Severity, Integer> counts = new EnumMap<>(Severity.class);
+        Severity worst = Severity.OK;
         for (Path log : logs) {
-            int result;
+            Severity result;
             try {
-                result = check(log, DatabaseFiles.isNewest(log, FileNames.Kind.WAL), out, err);
+                result = check(log, DatabaseFiles.isNewest(log, FileNames.Kind.WAL), liveTables, out, err);
             } catch (IOException e) {
                 err.println("error: " + e.getMessage());
-                return 2;
+                return Severity.UNUSABLE.exitCode();
             }
-            damaged += result == 1 ? 1 : 0;
-            unreadable += result == 2 ? 1 : 0;
+            counts.merge(result, 1, Integer::sum);
+            worst = worst.and(result);
         }
         if (!json) {
-            out.println(logs.size() + " log(s), " + damaged + " damaged" + (unreadable > 0 ? ", " + unreadable + " unreadable" : ""));
+            out.println(logs.size() + " log(s), " + counts.getOrDefault(Severity.DAMAGED, 0) + " damaged"
+                    + (counts.containsKey(Severity.TOLERATED) ? ", " + counts.get(Severity.TOLERATED) + " with a torn tail "
+                    + "an open drops" : "")
+                    + (counts.containsKey(Severity.UNUSABLE) ? ", " + counts.get(Severity.UNUSABLE) + " unreadable" : ""));
         }
-        return unreadable > 0 ? 2 : damaged > 0 ? 1 : 0;
+        severity = worst;
+        return worst.exitCode();
     }
 
-    /** Checks one log: 0 sound (a tolerated torn tail included), 1 damaged, 2 unreadable. */
-    private int check(Path log, boolean newest, PrintWriter out, PrintWriter err) {
+    /**
+     * The numbers of the tables the directory's manifest records as live (a WAL cannot have one:
+     * {@link WalReplay#notALog}); empty, with a note on {@code err}, if the manifest cannot be read.
+     */
+    private Set<Long> liveTables(PrintWriter err) throws IOException {
+        Path directory = Files.isDirectory(target) ? target : target.toAbsolutePath().getParent();
+        try {
+            ManifestLog.Replayed manifest = ManifestLog.replay(NioStorage.open(directory), Options.MAX_LEVELS);
+            return manifest == null ? Set.of() : ManifestState.of(manifest.edits()).liveTables().keySet();
+        } catch (CorruptionException e) {
+            err.println("note: the manifest cannot be read (" + e.getMessage() + "); WAL numbers are not checked "
+                    + "against the live tables");
+            return Set.of();
+        }
+    }
+
+    /**
+     * Checks one log: {@link Severity#OK}, {@link Severity#TOLERATED} (a torn tail of the newest log,
+     * reported with what an open drops), {@link Severity#DAMAGED} or {@link Severity#UNUSABLE}
+     * (unreadable).
+     */
+    private Severity check(Path log, boolean newest, Set<Long> liveTables, PrintWriter out, PrintWriter err) {
         String name = log.getFileName().toString();
         long records = 0;
         long entries = 0;
+        CorruptionException notALog = WalReplay.notALog(FileNames.parseNumber(name, FileNames.Kind.WAL), liveTables);
+        if (notALog != null) {
+            return damaged(name, notALog.offset(), notALog.getMessage(), out, err);
+        }
         try (ReadableFile file = NioStorage.open(log.toAbsolutePath().getParent()).openRead(name)) {
             WalReader reader = new WalReader(file, name, newest);
             ByteBuffer payload;
@@ -134,12 +183,8 @@ public abstract class WalCommand implements Callable<Integer> {
                         }
                     });
                 } catch (IllegalArgumentException e) {
-                    if (json) {
-                        out.println(Json.write(Json.object("file", name, "ok", false, "badOffset", offset,
-                                "error", "malformed batch: " + e.getMessage())));
-                    }
-                    err.println(name + " at offset " + offset + ": malformed batch: " + e.getMessage());
-                    return 1;
+                    return damaged(name, offset, name + " at offset " + offset + ": malformed batch: " + e.getMessage(),
+                            out, err);
                 }
                 records++;
                 entries += keys.size();
@@ -159,33 +204,54 @@ public abstract class WalCommand implements Callable<Integer> {
                             keys.stream().map(String::valueOf).collect(Collectors.joining(", "))));
                 }
             }
-            String tail = reader.tornTailOffset() >= 0 ? "torn tail at offset " + reader.tornTailOffset() + " ("
-                    + reader.tornTailReason() + "), tolerated" : "clean end";
+            long torn = reader.tornTailOffset();
+            Severity severity = torn >= 0 ? Severity.TOLERATED : Severity.OK;
+            String warning = torn < 0 ? null : "torn tail at offset " + torn + " (" + reader.tornTailReason()
+                    + "): an open drops " + reader.tornTailRecords() + " record(s) holding " + reader.tornTailEntries()
+                    + " key(s), " + (reader.fileSize() - torn) + " bytes, as never committed (the newest log may end "
+                    + "in a write a crash cut short)";
             if (json) {
-                Map<String, Object> result = Json.object("file", name, "ok", true, "records", records, "entries", entries,
-                        "bytes", reader.fileSize(), "tornTailOffset", reader.tornTailOffset() >= 0 ? reader.tornTailOffset() : null);
+                Map<String, Object> result = severity.addTo(Json.object("file", name, "records", records,
+                        "entries", entries, "bytes", reader.fileSize(), "tornTailOffset", torn >= 0 ? torn : null));
+                if (torn >= 0) {
+                    result.put("tornTail", Json.object("offset", torn, "bytes", reader.fileSize() - torn,
+                            "records", reader.tornTailRecords(), "entries", reader.tornTailEntries(),
+                            "reason", reader.tornTailReason()));
+                    result.put("warning", warning);
+                }
                 if (dump()) {
                     result.put("batches", batches);
                 }
                 out.println(Json.write(result));
             } else {
                 out.println(name + ": " + records + " records, " + entries + " entries, " + reader.fileSize()
-                        + " bytes, " + tail);
+                        + " bytes, " + (torn >= 0 ? "ends in a torn tail" : "clean end"));
+                if (warning != null) {
+                    out.println("  warning: " + warning);
+                }
             }
-            return 0;
+            return severity;
         } catch (WalCorruptionException e) {
-            if (json) {
-                out.println(Json.write(Json.object("file", name, "ok", false, "badOffset", e.offset(), "error", e.getMessage())));
-            }
-            err.println(e.getMessage() + (newest ? "" : " (not the newest log: a bad record here is damage, not a torn tail)"));
-            return 1;
+            return damaged(name, e.offset(), e.getMessage()
+                    + (newest ? "" : " (not the newest log: a bad record here is damage, not a torn tail)"), out, err);
         } catch (IOException e) {
             if (json) {
-                out.println(Json.write(Json.object("file", name, "ok", false, "error", "cannot read: " + e.getMessage())));
+                out.println(Json.write(Severity.UNUSABLE.addTo(Json.object("file", name, "error",
+                        "cannot read: " + e.getMessage()))));
             }
             err.println(name + ": cannot read: " + e.getMessage());
-            return 2;
+            return Severity.UNUSABLE;
         }
+    }
+
+    /** Reports damage in log {@code name} at {@code offset}; returns {@link Severity#DAMAGED}. */
+    private Severity damaged(String name, long offset, String message, PrintWriter out, PrintWriter err) {
+        if (json) {
+            out.println(Json.write(Severity.DAMAGED.addTo(Json.object("file", name, "badOffset", offset,
+                    "error", message))));
+        }
+        err.println(message);
+        return Severity.DAMAGED;
     }
 
     /** One entry of a batch for the text output: its key and what it holds, not the value itself. */

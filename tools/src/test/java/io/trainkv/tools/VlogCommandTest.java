@@ -93,7 +93,8 @@ class VlogCommandTest {
         Files.createDirectory(dir.resolve("000999.vlog"));
         ToolRun unreadable = ToolRun.of("vlog-verify", "--json", dir.toString());
         assertEquals(2, unreadable.code(), unreadable.out());
-        assertTrue(unreadable.out().contains("{\"file\":\"000999.vlog\",\"ok\":false,\"error\":\"cannot read"),
+        assertTrue(unreadable.out().contains("{\"file\":\"000999.vlog\",\"ok\":false,\"exitCode\":2,\"severity\":\"unusable\","
+                + "\"error\":\"cannot read"),
                 unreadable.out());
     }
 
