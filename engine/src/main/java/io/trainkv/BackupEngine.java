@@ -121,6 +121,11 @@ public final class BackupEngine implements AutoCloseable {
         }
     }
 
+    /** Whether {@code directory} is a backup directory (it has a {@code meta/} directory); creates nothing. */
+    public static boolean isBackupDirectory(Path directory) {
+        return Files.isDirectory(directory.resolve(META));
+    }
+
     /**
      * Backs up an open database through a checkpoint: writers and background work go on.
      *
