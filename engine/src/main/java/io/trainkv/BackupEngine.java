@@ -244,6 +244,8 @@ public final class BackupEngine implements AutoCloseable {
                 throw new CorruptionException(META + "/" + BackupManifest.name(id), 0, "backup " + id
                         + " holds no " + FileNames.CURRENT);
             }
+            written.add(FileNames.LOCK);
+            Checkpoint.createLockFile(out);
             out.syncDirectory();
             written.add(0, FileNames.CURRENT);
             written.add(FileNames.CURRENT_TEMP);
@@ -339,6 +341,7 @@ public final class BackupEngine implements AutoCloseable {
         NioStorage source = NioStorage.open(checkpoint);
         NioStorage privateFiles = NioStorage.open(root.resolve(PRIVATE).resolve(BackupManifest.name(id)));
         List<String> names = new ArrayList<>(source.list());
+        names.remove(FileNames.LOCK); // empty; a restore creates its own
         names.sort(null);
         long total = 0;
         for (String name : names) {

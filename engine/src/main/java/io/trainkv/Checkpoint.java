@@ -7,6 +7,7 @@ import io.trainkv.storage.FileCopy;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.Storage;
+import io.trainkv.storage.WritableFile;
 import io.trainkv.vlog.ValueLog;
 import java.io.Closeable;
 import java.io.IOException;
@@ -120,11 +121,23 @@ final class Checkpoint {
                 copy(name, frontier.walBytes());
             }
         }
+        created.add(FileNames.LOCK);
+        createLockFile(target);
         target.syncDirectory();
         long manifestNumber = snapshot.nextFileNumber();
         snapshot.nextFileNumber(manifestNumber + 1).lastVersion(Math.max(snapshot.lastVersion(), frontier.version()));
         created.add(FileNames.manifest(manifestNumber));
         ManifestLog.create(target, manifestNumber, snapshot, null).close();
+    }
+
+    /**
+     * Creates the empty, fsynced {@code LOCK} file a database opened read-write always has, so
+     * that the new directory can also be opened read-only (which creates nothing) by the tools.
+     */
+    static void createLockFile(Storage target) throws IOException {
+        try (WritableFile lock = target.create(FileNames.LOCK)) {
+            lock.sync();
+        }
     }
 
     /** Hard-links an immutable file into the target, or copies it whole; fsynced either way. */

@@ -223,7 +223,7 @@ class CheckpointTest {
             NioStorage copy = NioStorage.open(target);
             int linked = 0;
             for (String name : copy.list()) {
-                if (FileNames.parseManifest(name) >= 0 || name.equals(FileNames.CURRENT)) {
+                if (FileNames.parseManifest(name) >= 0 || name.equals(FileNames.CURRENT) || name.equals(FileNames.LOCK)) {
                     continue; // written fresh for the checkpoint
                 }
                 boolean immutable = FileNames.parseNumber(name, FileNames.Kind.TABLE) >= 0
@@ -262,7 +262,7 @@ class CheckpointTest {
             db.delete(key(5));
             version = db.checkpoint(target);
             for (String name : NioStorage.open(target).list()) {
-                if (FileNames.parseManifest(name) >= 0 || name.equals(FileNames.CURRENT)) {
+                if (FileNames.parseManifest(name) >= 0 || name.equals(FileNames.CURRENT) || name.equals(FileNames.LOCK)) {
                     continue;
                 }
                 assertFalse(Files.isSameFile(dir.resolve(name), target.resolve(name)), name + " copied");
@@ -350,7 +350,7 @@ class CheckpointTest {
         try (TrainKV db = TrainKV.open(busyOptions(dir).readOnly(true))) {
             db.checkpoint(target);
         }
-        try (TrainKV cp = TrainKV.open(busyOptions(target))) {
+        try (TrainKV cp = TrainKV.open(busyOptions(target).readOnly(true))) { // its LOCK file is there
             for (int i = 0; i < 1_000; i++) {
                 assertArrayEquals(value(0, i), cp.get(key(i)), "key " + i);
             }

@@ -180,15 +180,19 @@ final class BackupCommand {
                 return refused;
             }
             try (BackupEngine engine = BackupEngine.open(backups)) {
-                List<Long> ids = backup != null ? List.of(backup)
-                        : engine.list().stream().map(BackupEngine.BackupInfo::id).toList();
+                List<BackupEngine.BackupInfo> all = engine.list();
+                List<Long> ids = backup != null ? List.of(backup) : all.stream().map(BackupEngine.BackupInfo::id).toList();
+                long total = all.stream().filter(i -> ids.contains(i.id())).mapToLong(BackupEngine.BackupInfo::bytes).sum();
+                long[] before = {0};
                 List<BackupEngine.Problem> problems = new ArrayList<>();
                 List<Object> results = new ArrayList<>();
                 StringBuilder text = new StringBuilder();
                 AtomicLongArray progress = new AtomicLongArray(2);
                 try (Progress bar = Progress.start(() -> status("verified", progress))) {
                     for (long id : ids) {
-                        List<BackupEngine.Problem> found = engine.verify(id, (done, total) -> record(progress, done, total));
+                        List<BackupEngine.Problem> found = engine.verify(id,
+                                (done, bytes) -> record(progress, before[0] + done, total));
+                        before[0] += all.stream().filter(i -> i.id() == id).mapToLong(BackupEngine.BackupInfo::bytes).sum();
                         problems.addAll(found);
                         String verdict = found.isEmpty() ? "ok" : "damaged";
                         results.add(Json.object("id", id, "verdict", verdict, "problems",
