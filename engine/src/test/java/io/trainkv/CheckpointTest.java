@@ -324,6 +324,55 @@ class CheckpointTest {
     }
 
     @Test
+    void filesThatBecomeObsoleteWhileTheCheckpointCopiesStayUntilItIsDone() throws Exception {
+        Path dir = tempDir.resolve("db");
+        Path target = tempDir.resolve("cp");
+        AtomicBoolean armed = new AtomicBoolean();
+        AtomicBoolean inHook = new AtomicBoolean();
+        TrainKV[] opened = new TrainKV[1];
+        String[] copiedWal = new String[1];
+        List<String> deletedDuringHook = new ArrayList<>();
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir), (op, name) -> {
+            if (op == Op.DELETE && inHook.get()) {
+                deletedDuringHook.add(name);
+            }
+            if (op == Op.OPEN_READ && FileNames.parseNumber(name, FileNames.Kind.WAL) >= 0 && armed.getAndSet(false)) {
+                // the checkpoint is about to copy a WAL: flush it away and rewrite the manifest (it
+                // outgrows manifestRewriteSize), which deletes obsolete files unless they are held
+                copiedWal[0] = name;
+                inHook.set(true);
+                for (int i = 0; i < 60; i++) {
+                    opened[0].set(key(KEY_SPACE + i), value(9, i));
+                    opened[0].flush();
+                }
+                inHook.set(false);
+            }
+        });
+        long version;
+        try (TrainKV db = TrainKV.open(busyOptions(dir).manifestRewriteSize(4096).storage(storage))) {
+            opened[0] = db;
+            for (int i = 0; i < 500; i++) {
+                db.set(key(i), value(0, i));
+            }
+            armed.set(true);
+            version = db.checkpoint(target);
+            assertTrue(copiedWal[0] != null, "the hook ran");
+            assertTrue(deletedDuringHook.stream().anyMatch(n -> FileNames.parseManifest(n) >= 0),
+                    "the manifest was rewritten meanwhile: " + deletedDuringHook);
+            assertTrue(deletedDuringHook.stream().noneMatch(n -> FileNames.parseNumber(n, FileNames.Kind.WAL) >= 0
+                    || FileNames.parseNumber(n, FileNames.Kind.TABLE) >= 0), "held: " + deletedDuringHook);
+        }
+        assertFalse(Files.exists(dir.resolve(copiedWal[0])), "deleted after the hold ended");
+        try (TrainKV cp = TrainKV.open(busyOptions(target))) {
+            assertEquals(version, cp.stats().lastVersion());
+            for (int i = 0; i < 500; i++) {
+                assertArrayEquals(value(0, i), cp.get(key(i)), "key " + i);
+            }
+            assertNull(cp.get(key(KEY_SPACE)), "written after the checkpoint's version");
+        }
+    }
+
+    @Test
     void aCheckpointCutShortBeforeItsCurrentIsNeverOpenedAsADatabase() throws Exception {
         Path target = tempDir.resolve("cp");
         try (TrainKV db = TrainKV.open(busyOptions(tempDir.resolve("db")))) {
