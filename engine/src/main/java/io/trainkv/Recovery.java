@@ -3,9 +3,9 @@ package io.trainkv;
 import io.trainkv.cache.BlockCache;
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.memtable.MemTable;
+import io.trainkv.storage.FileCopy;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
-import io.trainkv.storage.WritableFile;
 import io.trainkv.vlog.ValueLog;
 import io.trainkv.vlog.ValuePointerCheck;
 import io.trainkv.wal.WalReplay;
@@ -87,7 +87,7 @@ final class Recovery {
                 valueLogIds.stream().filter(id -> !collected.contains(id)).max(Long::compare)
                         .ifPresent(valueLogsToSync::add);
                 for (long id : valueLogsToSync) {
-                    sync(storage, FileNames.name(id, FileNames.Kind.VALUE_LOG));
+                    FileCopy.sync(storage, FileNames.name(id, FileNames.Kind.VALUE_LOG));
                 }
                 replayed.makeDurable(storage);
                 versions.startWriting();
@@ -131,12 +131,6 @@ final class Recovery {
         }
     }
 
-
-    private static void sync(Storage storage, String name) throws IOException {
-        try (WritableFile file = storage.openAppend(name)) {
-            file.sync();
-        }
-    }
 
     /**
      * Deletes files a crash or an interrupted background job left behind: tables the manifest does

@@ -852,6 +852,81 @@ public final class TrainKV implements AutoCloseable {
     }
 
     /**
+     * Writes a checkpoint: a new database directory {@code target} that opens as a TrainKV
+     * database holding exactly the writes at or below the returned version {@code v}: every entry
+     * (value, delete, value-log GC move) with version &le; v, none above, as a snapshot at
+     * {@code v} reads them. Writers, flushes, compactions and value-log GC go on meanwhile.
+     *
+     * <p>Tables and sealed value-log files are hard-linked when {@code target} is on the same file
+     * system (copied otherwise); the unflushed WALs and the active value-log file are copied up to
+     * their lengths at {@code v}; a fresh manifest names the checkpoint's tables only. The source's
+     * files are never changed, and none it links or copies is deleted before this call returns.
+     * Every file and the directory are fsynced before return. {@code CURRENT} is written last, so
+     * a checkpoint cut short (a crash) has none, and opening it fails instead of showing a partial
+     * database; a checkpoint that fails with an exception deletes what it wrote. Works on a
+     * read-only database too. The checkpoint is a separate database: writes to either are not
+     * seen by the other.
+     *
+     * @param target a directory that does not exist or is empty
+     * @return the version {@code v} the checkpoint holds (the visible version at the moment it
+     *         was taken): a snapshot at {@code v} of this database reads what the checkpoint reads
+     * @throws IllegalArgumentException if {@code target} exists and is not an empty directory
+     * @throws IllegalStateException if the database is closed
+     * @throws StorageException on an I/O error, or if the database refuses writes after an earlier failure
+     */
+    public long checkpoint(Path target) {
+        checkOpen();
+        try {
+            return Checkpoint.create(storage, versions, valueLog, pipeline, target);
+        } catch (IOException e) {
+            throw new StorageException("checkpoint into " + target + " failed: " + e, e);
+        }
+    }
+
+    /**
+     * Writes a logical export of the writes in {@code (sinceVersion, v]} to {@code out} and
+     * returns {@code v}, the visible version when the call starts: for every key whose newest
+     * write at or below {@code v} has a version above {@code sinceVersion}, that one write, a set
+     * (value, user meta, absolute expiry) or a delete. Pass the returned {@code v} as the next
+     * call's {@code sinceVersion}: consecutive exports then cover every write once, with no gap
+     * and no overlap, and importing them in order ({@code trainkv load},
+     * {@link ExportStream#importInto}) reproduces this database at the last {@code v}. Start
+     * with {@code sinceVersion} 0 for everything. Writes go on meanwhile; the export reads a
+     * snapshot at {@code v}. The stream's format is in docs/format.md ("Export stream").
+     *
+     * <p>A delete is exported while its tombstone exists; compaction drops a tombstone at the
+     * bottom level once no snapshot needs it, so an incremental export can miss a delete whose
+     * tombstone was compacted away before the export ran (the key then keeps its older value in
+     * an importer that had it). Exports of everything ({@code sinceVersion} 0) are never affected.
+     *
+     * @param out receives the stream; flushed, not closed
+     * @param sinceVersion the version the previous export returned, or 0
+     * @return the version to pass as {@code sinceVersion} next time
+     * @throws IllegalArgumentException if {@code sinceVersion} is negative or above the visible version
+     * @throws StorageException if writing to {@code out} or reading the database fails
+     */
+    public long export(java.io.OutputStream out, long sinceVersion) {
+        checkOpen();
+        long until = snapshots.acquireLatest();
+        List<MemTable> memtables = pipeline.memtables();
+        Version version = versions.acquireCurrent();
+        try (MergingIterator all = new MergingIterator(sources(memtables, version, false), false)) {
+            if (sinceVersion < 0 || sinceVersion > until) {
+                throw new IllegalArgumentException("sinceVersion " + sinceVersion + " is not in [0, " + until
+                        + "], the versions written so far");
+            }
+            Exporter.write(all, sinceVersion, until, this::resolve, out);
+            return until;
+        } catch (IOException e) {
+            throw new StorageException("export failed: " + e, e);
+        } finally {
+            version.unref();
+            snapshots.release(until);
+            valueLogGc.deleteRetired();
+        }
+    }
+
+    /**
      * The database directory: the one given to {@link Options#at(Path)}, the temporary one made by
      * {@link Options#inTempDirectory()}, or null when running on a custom {@link Options#storage(Storage)}.
      */

@@ -30,7 +30,7 @@ import java.util.function.BooleanSupplier;
  * runs in the transaction. Sets outside a transaction may be grouped into write batches (batch
  * mode) for speed; a batch is written before any other command runs.
  *
- * <p>Output rule: commands that show something (get, scan, count, stats, gc, help) always print
+ * <p>Output rule: commands that show something (get, scan, count, stats, gc, checkpoint, help) always print
  * it; the acknowledgements of commands that change something (OK, BEGIN, COMMIT, ROLLBACK) are
  * printed interactively and with {@code --echo}, never in a quiet batch, whether or not the
  * sets were grouped.
@@ -86,6 +86,8 @@ final class CommandInterpreter implements AutoCloseable {
             Map.entry("stats", new Help("stats", "levels, caches, value log and counters")),
             Map.entry("compact", new Help("compact", "flush and compact everything to the bottom level")),
             Map.entry("gc", new Help("gc [RATIO]", "collect value-log files whose discard ratio is at least RATIO (default 0.5)")),
+            Map.entry("checkpoint", new Help("checkpoint DIR",
+                    "copy the database as it is now into DIR (new or empty; hard links where it can), open with --db DIR")),
             Map.entry("source", new Help("source FILE", "run the commands in a file")),
             Map.entry("help", new Help("help [COMMAND]", "list commands or describe one")),
             Map.entry("exit", new Help("exit | quit", "close the database and leave (inside begin: asks whether to discard it)"))));
@@ -182,6 +184,7 @@ final class CommandInterpreter implements AutoCloseable {
                 case "stats" -> stats(args);
                 case "compact" -> compact(args);
                 case "gc" -> gc(args);
+                case "checkpoint" -> checkpoint(args);
                 case "source" -> source(args);
                 case "help" -> help(args);
                 case "exit", "quit" -> throw new ExitRequested();
@@ -417,6 +420,17 @@ final class CommandInterpreter implements AutoCloseable {
         }
         ValueLogGcReport report = db.runValueLogGC(ratio);
         out.print(report.format());
+    }
+
+    /**
+     * Writes a checkpoint of the committed state (an open transaction's pending writes are not in
+     * it) and prints its version and directory, whatever the output mode: it shows something.
+     */
+    private void checkpoint(List<Tokenizer.Word> args) throws UsageException {
+        arity(args, 1, 1, "checkpoint");
+        Path target = Path.of(args.get(0).text());
+        long version = db.checkpoint(target);
+        out.println("checkpoint of version " + version + " written to " + target);
     }
 
     private void source(List<Tokenizer.Word> args) throws UsageException {

@@ -84,6 +84,23 @@ class ShellTest {
     }
 
     @Test
+    void checkpointWritesTheCommittedStateIntoANewDirectory() {
+        run("set a 1", "set b 2", "begin", "set c 3");
+        Path target = tempDir.resolve("cp");
+        String printed = run("checkpoint " + target);
+        assertEquals("checkpoint of version 2 written to " + target + "\n", printed);
+        run("commit");
+        assertEquals("", run("checkpoint " + target));
+        assertTrue(err.toString().contains("error: " + target + " is not empty"), err.toString());
+        try (TrainKV copy = TrainKV.open(Options.at(target))) {
+            assertEquals("1", copy.get("a"));
+            assertEquals("2", copy.get("b"));
+            assertEquals(null, copy.get("c"), "the transaction's pending write is not in the checkpoint");
+        }
+        assertTrue(run("help checkpoint").contains("checkpoint DIR"));
+    }
+
+    @Test
     void scanAndCountRangesExcludeToUnlessInclusiveAndHelpScanSaysSo() {
         run("set a 1", "set b 2", "set b0 3", "set c 4");
         assertEquals("\"a\"\n", run("scan a b --keys-only"));

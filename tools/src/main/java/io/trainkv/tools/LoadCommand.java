@@ -5,6 +5,7 @@ import io.trainkv.TrainKV;
 import io.trainkv.TrainKVException;
 import io.trainkv.WriteBatch;
 import io.trainkv.storage.FileNames;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code trainkv load DIR [FILE|-]}: bulk-loads key/value lines (TSV, CSV or JSON lines; text,
- * hex or base64 fields) in write batches, with a progress bar. A bad line is reported with its
+ * hex or base64 fields) in write batches, with a progress bar; an export stream
+ * ({@code TrainKV.export}, recognised by its first bytes) is loaded by {@link ExportLoad}. A bad line is reported with its
  * number; with {@code --skip-bad} it is skipped, otherwise the load stops and the batch holding
  * that line is not written, so the database holds exactly the lines before the first line of that
  * batch. Exit 0 when every line loaded, 1 when lines were rejected, 2 on usage or I/O errors.
@@ -95,6 +97,15 @@ public final class LoadCommand implements Callable<Integer> {
         }
         if (fromStdin && inputIsTerminal) {
             System.err.println("reading " + chosen.title() + " from the terminal; end with Ctrl-D");
+        }
+        try {
+            in = new BufferedInputStream(in);
+            if (ExportLoad.isExportStream(in)) {
+                return ExportLoad.load(directory, in, source, total);
+            }
+        } catch (IOException e) {
+            System.err.println("error: cannot read " + source + ": " + e.getMessage());
+            return 2;
         }
         long knownTotal = total;
         AtomicLong loaded = new AtomicLong();

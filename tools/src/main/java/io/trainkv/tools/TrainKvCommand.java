@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
         subcommands = {ShellCommand.class, SstDumpCommand.class, WalCommand.Verify.class, WalCommand.Dump.class,
             ManifestCommand.Verify.class, ManifestCommand.Dump.class, VlogCommand.Verify.class, VlogCommand.Dump.class,
             CompactCommand.class, VlogGcCommand.class, LoadCommand.class, DumpCommand.class, CheckCommand.class,
-            TrainKvCommand.Bench.class})
+            BackupCommand.Create.class, BackupCommand.Restore.class, BackupCommand.ListBackups.class,
+            BackupCommand.Verify.class, TrainKvCommand.Bench.class})
 public final class TrainKvCommand implements Runnable {
 
     /**

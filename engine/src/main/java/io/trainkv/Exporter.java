@@ -1,0 +1,77 @@
+package io.trainkv;
+
+import io.trainkv.util.KeyFormat;
+import io.trainkv.util.MergingIterator;
+import io.trainkv.util.ValueStruct;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Arrays;
+import java.util.function.Function;
+
+/**
+ * Writes {@link TrainKV#export(OutputStream, long)}'s stream: walks every version of every key
+ * (memtables and tables merged, newest version of a key first) and, for each key whose newest
+ * write at or below the export's version is above {@code sinceVersion}, writes that write once:
+ * a set with its value, user meta and expiry, or a delete. A value-log GC move is not a write of
+ * the user's: it is exported only if the write it copies may lie in the range (the next older
+ * version is in it, or compaction has dropped it), so GC alone does not make keys reappear in
+ * every incremental export.
+ */
+final class Exporter {
+
+    private Exporter() {
+    }
+
+    /**
+     * Exports from {@code all} (positioned anywhere; every internal key, ascending) the writes in
+     * {@code (sinceVersion, untilVersion]}.
+     *
+     * @param resolve the value bytes of a live entry (following a value pointer)
+     * @return the number of records written
+     */
+    static long write(MergingIterator all, long sinceVersion, long untilVersion, Function<ValueStruct, byte[]> resolve,
+                      OutputStream out) throws IOException {
+        ExportStream.Writer writer = new ExportStream.Writer(out, sinceVersion, untilVersion);
+        all.seekToFirst();
+        while (all.valid()) {
+            int userLength = all.keyLength() - KeyFormat.VERSION_SIZE;
+            byte[] key = Arrays.copyOf(all.keyBuffer(), userLength);
+            ValueStruct newest = null;
+            long newestVersion = 0;
+            boolean olderInRange = false;
+            boolean hasOlder = false;
+            for (; all.valid() && sameUserKey(all, key); all.next()) {
+                long version = KeyFormat.getVersion(all.keyBuffer(), userLength);
+                if (version > untilVersion) {
+                    continue;
+                }
+                if (newest == null) {
+                    newest = all.value();
+                    newestVersion = version;
+                } else if (!hasOlder) {
+                    hasOlder = true;
+                    olderInRange = version > sinceVersion;
+                }
+            }
+            if (newest == null || newestVersion <= sinceVersion || (newest.isMoved() && hasOlder && !olderInRange)) {
+                continue;
+            }
+            if (newest.isTombstone()) {
+                writer.delete(newestVersion, key);
+            } else {
+                byte[] value = resolve.apply(newest);
+                if (value == null) {
+                    throw new StorageException("the value of a key at version " + newestVersion
+                            + " is in a value-log file that is gone", null);
+                }
+                writer.set(newestVersion, key, value, newest.userMeta(), newest.expiresAtMillis());
+            }
+        }
+        return writer.finish();
+    }
+
+    private static boolean sameUserKey(MergingIterator all, byte[] key) {
+        return all.keyLength() - KeyFormat.VERSION_SIZE == key.length
+                && Arrays.equals(all.keyBuffer(), 0, key.length, key, 0, key.length);
+    }
+}

@@ -1,0 +1,198 @@
+package io.trainkv;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** db.export(out, since): each write once across a chain of exports, deletes included, exact at the boundary. */
+class ExportTest {
+
+    @TempDir
+    Path tempDir;
+
+    private static Options options(Path dir) {
+        return Options.at(dir).valueThreshold(64).gcInterval(java.time.Duration.ZERO);
+    }
+
+    private static byte[] export(TrainKV db, long since, long[] until) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        until[0] = db.export(out, since);
+        return out.toByteArray();
+    }
+
+    private static List<ExportStream.Record> records(byte[] stream) throws IOException {
+        ExportStream.Reader reader = new ExportStream.Reader(new ByteArrayInputStream(stream), "test stream");
+        List<ExportStream.Record> all = new ArrayList<>();
+        ExportStream.Record r;
+        while ((r = reader.next()) != null) {
+            all.add(r);
+        }
+        return all;
+    }
+
+    private static void importInto(TrainKV db, byte[] stream) throws IOException {
+        ExportStream.importInto(db, new ExportStream.Reader(new ByteArrayInputStream(stream), "test stream"), 100, null);
+    }
+
+    private static String text(ExportStream.Record r) {
+        return new String(r.key(), StandardCharsets.UTF_8) + (r.delete() ? " deleted" : "=" + new String(r.value(),
+                StandardCharsets.UTF_8)) + " @" + r.version();
+    }
+
+    @Test
+    void theReturnedVersionIsTheExactBoundaryOfTheNextExport() throws Exception {
+        try (TrainKV db = TrainKV.open(options(tempDir.resolve("db")))) {
+            db.set("a", "1");
+            db.set("b", "2");
+            db.set("c", "3");                          // the last write at or below the first boundary
+            long[] first = new long[1];
+            byte[] one = export(db, 0, first);
+            assertEquals(db.stats().lastVersion(), first[0]);
+            db.set("c", "3b");                         // version first + 1: the first write after it
+            db.delete("a");
+            db.set("d", "4".repeat(100));              // in the value log
+            long[] second = new long[1];
+            byte[] two = export(db, first[0], second);
+            assertEquals(first[0] + 3, second[0]);
+
+            assertEquals(List.of("a=1 @" + (first[0] - 2), "b=2 @" + (first[0] - 1), "c=3 @" + first[0]),
+                    records(one).stream().map(ExportTest::text).toList());
+            assertEquals(List.of("a deleted @" + (first[0] + 2), "c=3b @" + (first[0] + 1),
+                    "d=" + "4".repeat(100) + " @" + second[0]), records(two).stream().map(ExportTest::text).toList());
+            long[] third = new long[1];
+            assertEquals(List.of(), records(export(db, second[0], third)), "nothing was written since");
+            assertEquals(second[0], third[0]);
+
+            try (TrainKV copy = TrainKV.open(options(tempDir.resolve("copy")))) {
+                importInto(copy, one);
+                assertEquals("1", copy.get("a"));
+                assertEquals("3", copy.get("c"));
+                importInto(copy, two);
+                assertNull(copy.get("a"), "the delete is imported");
+                assertEquals(BackupEngineTest.contents(db), BackupEngineTest.contents(copy));
+            }
+            assertThrows(IllegalArgumentException.class, () -> db.export(new ByteArrayOutputStream(), second[0] + 1));
+            assertThrows(IllegalArgumentException.class, () -> db.export(new ByteArrayOutputStream(), -1));
+        }
+    }
+
+    @Test
+    void userMetaAndExpiryTravelWithTheValue() throws Exception {
+        Instant expiry = Instant.ofEpochMilli(System.currentTimeMillis() + 3_600_000);
+        try (TrainKV db = TrainKV.open(options(tempDir.resolve("db")))) {
+            db.set(Entry.of("k", "v").withUserMeta((byte) 7).withExpiresAt(expiry));
+            byte[] stream = export(db, 0, new long[1]);
+            try (TrainKV copy = TrainKV.open(options(tempDir.resolve("copy")))) {
+                importInto(copy, stream);
+                Entry e = copy.getEntry("k".getBytes(StandardCharsets.UTF_8));
+                assertEquals(7, e.userMeta());
+                assertEquals(expiry, e.expiresAt());
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aChainOfExportsUnderConcurrentWritesLosesAndDuplicatesNothing() throws Exception {
+        List<byte[]> chain = new ArrayList<>();
+        try (TrainKV db = TrainKV.open(options(tempDir.resolve("db")))) {
+            ExecutorService writers = Executors.newFixedThreadPool(4);
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Future<?>> running = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int writer = t;
+                running.add(writers.submit(() -> {
+                    for (long n = 0; !stop.get(); n++) {
+                        String key = "k" + ((n * 31 + writer * 7) % 500);
+                        if (n % 5 == 4) {
+                            db.delete(key);
+                        } else {
+                            db.set(key, "w" + writer + "-" + n + (n % 2 == 0 ? "x".repeat(80) : ""));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            long since = 0;
+            long[] until = new long[1];
+            for (int i = 0; i < 6; i++) {
+                Thread.sleep(20);
+                if (i == 3) {
+                    db.flush();
+                }
+                chain.add(export(db, since, until));
+                since = until[0];
+            }
+            stop.set(true);
+            for (Future<?> f : running) {
+                f.get();
+            }
+            writers.shutdown();
+            chain.add(export(db, since, until));
+
+            Set<String> seen = new HashSet<>();
+            long previousUntil = 0;
+            for (byte[] stream : chain) {
+                ExportStream.Reader reader = new ExportStream.Reader(new ByteArrayInputStream(stream), "chain");
+                assertEquals(previousUntil, reader.sinceVersion(), "each export starts where the last ended");
+                for (ExportStream.Record r : records(stream)) {
+                    assertTrue(r.version() > reader.sinceVersion() && r.version() <= reader.untilVersion(), text(r));
+                    assertTrue(seen.add(new String(r.key(), StandardCharsets.UTF_8) + "@" + r.version()),
+                            "exported twice: " + text(r));
+                }
+                previousUntil = reader.untilVersion();
+            }
+            try (TrainKV copy = TrainKV.open(options(tempDir.resolve("copy")))) {
+                for (byte[] stream : chain) {
+                    importInto(copy, stream);
+                }
+                Map<String, String> expected = BackupEngineTest.contents(db);
+                assertFalse(expected.isEmpty());
+                assertEquals(expected, BackupEngineTest.contents(copy));
+            }
+        }
+    }
+
+    @Test
+    void aTruncatedOrDamagedStreamIsRefusedWithItsOffset() throws Exception {
+        byte[] stream;
+        try (TrainKV db = TrainKV.open(options(tempDir.resolve("db")))) {
+            db.set("a", "1");
+            db.set("b", "2");
+            stream = export(db, 0, new long[1]);
+        }
+        byte[] truncated = java.util.Arrays.copyOf(stream, stream.length - 5);
+        CorruptionException cut = assertThrows(CorruptionException.class, () -> records(truncated));
+        assertTrue(cut.getMessage().contains("no end record"), cut.getMessage());
+        byte[] flipped = stream.clone();
+        flipped[30] ^= 1;
+        CorruptionException bad = assertThrows(CorruptionException.class, () -> records(flipped));
+        assertEquals("test stream", bad.fileName());
+        byte[] notAStream = "key\tvalue\n".getBytes(StandardCharsets.UTF_8);
+        assertFalse(ExportStream.startsWithMagic(notAStream));
+        assertTrue(ExportStream.startsWithMagic(stream));
+        assertArrayEquals(ExportStream.MAGIC, java.util.Arrays.copyOf(stream, 8));
+    }
+}
