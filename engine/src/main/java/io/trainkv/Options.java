@@ -24,6 +24,9 @@ public final class Options {
     /** Longest value accepted: 16 MiB, with any {@link #memtableSize(long)} when it goes to the value log. */
     public static final int MAX_VALUE_SIZE = 16 * 1024 * 1024;
 
+    /** {@link #maxOpenFiles(int)} for no limit, the default: every table's file stays open. */
+    public static final int UNLIMITED_OPEN_FILES = -1;
+
     /** Default {@link #memtableSize(long)}: 64 MiB. */
     public static final long DEFAULT_MEMTABLE_SIZE = 64L * 1024 * 1024;
 
@@ -59,6 +62,7 @@ public final class Options {
     private boolean detectConflicts = true;
     private long blockCacheBytes = 64L * 1024 * 1024;
     private long indexCacheBytes = 32L * 1024 * 1024;
+    private int maxOpenFiles = UNLIMITED_OPEN_FILES;
     private boolean readOnly;
 
     private Options(Path directory, boolean temporary) {
@@ -297,6 +301,28 @@ public final class Options {
     }
 
     /**
+     * The most table (SSTable) files held open at once, each a file descriptor and, with
+     * {@link #mmap(boolean)}, a memory mapping. Default {@value #UNLIMITED_OPEN_FILES}: no limit,
+     * every table stays open for its life (RocksDB's {@code max_open_files = -1}). With a limit
+     * (at least 1), a table's file is opened when a read or an iterator needs it and closed, least
+     * recently used first, once more than {@code files} are open; a file in use by a read or an
+     * open iterator is never closed, so the count exceeds the limit only by files in use. A
+     * table's filter, index and properties are read once, at open, whatever the limit. WALs,
+     * value-log files and the manifest are not counted: leave them room under the process's
+     * descriptor limit ({@code ulimit -n}).
+     *
+     * @throws IllegalArgumentException if {@code files} is neither {@value #UNLIMITED_OPEN_FILES} nor at least 1
+     */
+    public Options maxOpenFiles(int files) {
+        if (files != UNLIMITED_OPEN_FILES && files < 1) {
+            throw new IllegalArgumentException("maxOpenFiles must be " + UNLIMITED_OPEN_FILES
+                    + " (unlimited) or at least 1: " + files);
+        }
+        this.maxOpenFiles = files;
+        return this;
+    }
+
+    /**
      * Opens an existing database without writing anything to its directory, for offline tools:
      * the directory must hold a database ({@code CURRENT}, {@code LOCK}), which stays locked while
      * open; the WALs are replayed into memory only (no flush, compaction, value-log GC, torn-tail
@@ -417,6 +443,10 @@ public final class Options {
 
     public long blockCacheBytes() {
         return blockCacheBytes;
+    }
+
+    public int maxOpenFiles() {
+        return maxOpenFiles;
     }
 
     public long indexCacheBytes() {
