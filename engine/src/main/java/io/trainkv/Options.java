@@ -241,8 +241,10 @@ public final class Options {
 
     /**
      * How often value-log GC runs in the background, collecting files whose discard ratio is at
-     * least {@link #gcDiscardRatio(double)}. Default 10 minutes; {@code Duration.ZERO} turns
-     * automatic GC off ({@link TrainKV#runValueLogGC(double)} still works). A failed run is logged
+     * least {@link #gcDiscardRatio(double)}. Besides, a flush or compaction that records discards
+     * taking a sealed file to that ratio starts a GC run of the files due at once, on the same
+     * background thread. Default 10 minutes; {@code Duration.ZERO} turns automatic GC, the
+     * interval's and the discards', off ({@link TrainKV#runValueLogGC(double)} still works). A failed run is logged
      * and the next one runs as usual; a file found damaged other than by a torn tail is logged and
      * left in place, and automatic GC skips it until the database is reopened.
      */
@@ -254,7 +256,12 @@ public final class Options {
         return this;
     }
 
-    /** The discard ratio (0 to 1) at which automatic GC collects a value-log file. Default 0.5. */
+    /**
+     * The discard ratio (0 to 1) at which automatic GC collects a value-log file. Default 0.5. A
+     * sealed file may hold up to this fraction of garbage before it is collected, so the value
+     * log stays within about {@code 1 / (1 - ratio)} times the live values (plus the active file):
+     * lower it to trade GC rewrites for space.
+     */
     public Options gcDiscardRatio(double ratio) {
         if (!(ratio > 0 && ratio <= 1)) {
             throw new IllegalArgumentException("gcDiscardRatio must be in (0, 1]: " + ratio);
