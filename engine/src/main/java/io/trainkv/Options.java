@@ -56,7 +56,7 @@ public final class Options {
     private int level0StopTrigger = 12;
     private int compactionThreads = 1;
     private int valueThreshold = 1024;
-    private long valueLogFileSize = 1L << 30;
+    private long valueLogFileSize = 64L * 1024 * 1024;
     private Duration gcInterval = Duration.ofMinutes(10);
     private double gcDiscardRatio = 0.5;
     private boolean detectConflicts = true;
@@ -230,7 +230,12 @@ public final class Options {
         return this;
     }
 
-    /** Size at which the active value-log file is sealed and a new one started. Default 1 GiB. */
+    /**
+     * Size at which the active value-log file is sealed and a new one started. Default 64 MiB. GC
+     * collects whole sealed files and never the active one, so the size is also the grain of
+     * space reclamation: a smaller file is collected sooner after its values are overwritten. Each
+     * sealed file holds a descriptor and a mapping while it lives.
+     */
     public Options valueLogFileSize(long bytes) {
         if (bytes < 64 * 1024 || bytes > (1L << 31) - 1) {
             throw new IllegalArgumentException("valueLogFileSize must be between 64 KiB and 2 GiB - 1: " + bytes);

@@ -860,13 +860,23 @@ public final class TrainKV implements AutoCloseable {
     }
 
     /**
-     * Flushes memory and waits until no compaction is running or needed, so that the level shape
-     * is settled (before measuring it, or before a bulk load is declared done).
+     * Flushes memory and waits until no compaction is running or needed, and until the value-log
+     * GC that flushes and compactions started (see {@link Options#gcInterval(java.time.Duration)})
+     * has finished, so that the level shape and the value log are settled (before measuring them,
+     * or before a bulk load is declared done).
      */
     public void waitForCompactions() {
         checkWritable();
         pipeline.flush();
         compactor.awaitIdle();
+        if (gcTrigger != null) {
+            try {
+                gcTrigger.awaitIdle();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for value-log GC", e);
+            }
+        }
     }
 
     /**

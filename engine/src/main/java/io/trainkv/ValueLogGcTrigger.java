@@ -65,6 +65,11 @@ final class ValueLogGcTrigger {
             }
             queued = true;
         }
+        submit();
+    }
+
+    /** Hands the queued run to the GC thread. */
+    private void submit() {
         try {
             gcThread.execute(this::runDue);
         } catch (RejectedExecutionException closing) {
@@ -115,17 +120,23 @@ final class ValueLogGcTrigger {
             LOG.log(System.Logger.Level.ERROR, "triggered value-log GC failed; the database refuses writes", e);
             throw e;
         } finally {
+            boolean again;
             synchronized (this) {
                 for (long fileId : due) {
                     examinedAt.put(fileId, discard.getOrDefault(fileId, 0L));
                 }
                 examinedAt.keySet().retainAll(new HashSet<>(valueLog.sealedFileIds()));
-                queued = false;
                 runs++;
+                // discards recorded meanwhile, or a file the rewrites sealed, may have made more
+                // files due: the next run stays queued, so that awaitIdle() waits for it too
+                again = !stopped && !dueFiles().isEmpty();
+                queued = again;
                 notifyAll();
             }
+            if (again) {
+                submit();
+            }
         }
-        discardsRecorded(); // statistics recorded while this run ran may have made more files due
     }
 
     /** Triggered runs finished since open. */

@@ -49,7 +49,6 @@ class ValueLogGcTriggerTest {
                 }
             }
             db.waitForCompactions();
-            db.valueLogGcTrigger().awaitIdle();
             runs = db.valueLogGcTrigger().runs();
             for (int i = 0; i < KEYS; i++) {
                 assertArrayEquals(ValueLogGcTest.value(i, ROUNDS), db.get(ValueLogGcTest.key(i)));
@@ -77,7 +76,6 @@ class ValueLogGcTriggerTest {
                 db.set(ValueLogGcTest.key(i), ValueLogGcTest.value(i, 1));
             }
             db.waitForCompactions();
-            db.valueLogGcTrigger().awaitIdle();
             assertTrue(db.stats().valueLogFiles().size() > 3, "several sealed files, none with garbage");
             assertEquals(0, db.valueLogGcTrigger().runs());
         }
