@@ -2,6 +2,8 @@ package io.trainkv.bench.db;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -31,9 +33,14 @@ final class EngineRun {
         double settleSeconds;
         long liveKeys;
         long engineBytes;
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        long openCpuStart = cpu.isCurrentThreadCpuTimeSupported() ? cpu.getCurrentThreadCpuTime() : -1;
         long openStart = System.nanoTime();
+        long openNanos;
+        long openCpuNanos;
         try (Engine engine = kind.open(dir, config.settings())) {
-            long openNanos = System.nanoTime() - openStart;
+            openNanos = System.nanoTime() - openStart;
+            openCpuNanos = openCpuStart < 0 ? -1 : cpu.getCurrentThreadCpuTime() - openCpuStart;
             if (workload == Workload.OPEN) {
                 m = Measurement.oneOperation(openNanos);
             } else {
@@ -56,7 +63,8 @@ final class EngineRun {
                 m.nanos() / 1e9, settleSeconds, m.bytes(), micros(latency, 50), micros(latency, 99),
                 micros(latency, 99.9), m.userBytesWritten(),
                 writtenBefore < 0 || writtenAfter < 0 ? -1 : writtenAfter - writtenBefore, engineBytes,
-                directorySize(dir), ProcStats.peakRssBytes());
+                directorySize(dir), ProcStats.peakRssBytes(), openNanos / 1e9,
+                openCpuNanos < 0 ? -1 : openCpuNanos / 1e9);
     }
 
     private static WorkloadRunner runner(BenchConfig config, Engine engine) {
