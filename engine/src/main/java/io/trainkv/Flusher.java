@@ -1,5 +1,6 @@
 package io.trainkv;
 
+import io.trainkv.compaction.ObsoleteVersionFilter;
 import io.trainkv.manifest.TableMeta;
 import io.trainkv.manifest.VersionEdit;
 import io.trainkv.manifest.VersionSet;
@@ -9,18 +10,24 @@ import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.txn.VersionClock;
 import io.trainkv.util.InternalIterator;
+import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Writes frozen memtables to level-0 tables on one background thread, oldest first. A memtable
  * becomes one or more tables, cut at {@link Options#targetFileSize(long)} between user keys
  * ({@link TableOutputs}): they do not overlap each other, and their file numbers are above those
- * of every earlier flush's tables (level 0 orders by file number, so newer versions win). For each
+ * of every earlier flush's tables (level 0 orders by file number, so newer versions win). Versions
+ * overwritten within the memtable that no reader can see any more are left out
+ * ({@link ObsoleteVersionFilter}), and the value-log bytes they pointed to are recorded as
+ * discarded in the same manifest edit, so that value-log GC learns of overwrites at the first
+ * flush rather than at a later compaction. For each
  * memtable: its tables are written and fsynced and the directory fsynced; one manifest edit (the
  * new tables, the WAL number from which logs are still needed, the last version) is fsynced and installed; only then
  * is the memtable dropped, and its WAL deleted after the next manifest snapshot. A crash at any point leaves either the WAL or the
@@ -40,12 +47,18 @@ final class Flusher implements AutoCloseable {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable afterFlush;
     private final Consumer<Throwable> onFailure;
+    private final LongSupplier smallestSnapshot;
     private WritePipeline pipeline;
     private volatile boolean stopped;
     private long flushedBytes;
 
-    Flusher(Storage storage, Options options, VersionSet versions, VersionClock clock, Runnable afterFlush,
-            Consumer<Throwable> onFailure) {
+    /**
+     * @param smallestSnapshot the oldest version a reader may read at (versions shadowed at or
+     *        below it are left out of the tables)
+     */
+    Flusher(Storage storage, Options options, VersionSet versions, VersionClock clock, LongSupplier smallestSnapshot,
+            Runnable afterFlush, Consumer<Throwable> onFailure) {
+        this.smallestSnapshot = smallestSnapshot;
         this.storage = storage;
         this.options = options;
         this.versions = versions;
@@ -93,10 +106,14 @@ final class Flusher implements AutoCloseable {
         VersionEdit edit = new VersionEdit();
         TableOutputs outputs = new TableOutputs(storage, versions::newFileNumber, options.targetFileSize(),
                 options.blockSize(), options.bloomBitsPerKey());
+        ObsoleteVersionFilter obsolete = new ObsoleteVersionFilter(smallestSnapshot.getAsLong(), 0, null);
         try {
             InternalIterator entries = memtable.iterator(false);
             for (entries.seekToFirst(); entries.valid(); entries.next()) {
-                outputs.add(entries.keyBuffer(), entries.keyLength(), entries.value());
+                ValueStruct value = entries.value();
+                if (!obsolete.drop(entries.keyBuffer(), entries.keyLength(), value)) {
+                    outputs.add(entries.keyBuffer(), entries.keyLength(), value);
+                }
             }
             for (TableMeta table : outputs.finish()) {
                 edit.addTable(0, table);
@@ -108,6 +125,7 @@ final class Flusher implements AutoCloseable {
         synchronized (this) {
             flushedBytes += outputs.bytesWritten();
         }
+        obsolete.valueLogDiscard().forEach(edit::addValueLogDiscard);
         edit.logNumber(pipeline.walNumberAfter(memtable)).lastVersion(clock.last());
         versions.logAndApply(edit);
         String wal = FileNames.name(memtable.walNumber(), FileNames.Kind.WAL);

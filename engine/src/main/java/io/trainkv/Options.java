@@ -24,6 +24,9 @@ public final class Options {
     /** Longest value accepted: 16 MiB, with any {@link #memtableSize(long)} when it goes to the value log. */
     public static final int MAX_VALUE_SIZE = 16 * 1024 * 1024;
 
+    /** {@link #maxOpenFiles(int)} for no limit, the default: every table's file stays open. */
+    public static final int UNLIMITED_OPEN_FILES = -1;
+
     /** Default {@link #memtableSize(long)}: 64 MiB. */
     public static final long DEFAULT_MEMTABLE_SIZE = 64L * 1024 * 1024;
 
@@ -53,12 +56,13 @@ public final class Options {
     private int level0StopTrigger = 12;
     private int compactionThreads = 1;
     private int valueThreshold = 1024;
-    private long valueLogFileSize = 1L << 30;
+    private long valueLogFileSize = 64L * 1024 * 1024;
     private Duration gcInterval = Duration.ofMinutes(10);
     private double gcDiscardRatio = 0.5;
     private boolean detectConflicts = true;
     private long blockCacheBytes = 64L * 1024 * 1024;
     private long indexCacheBytes = 32L * 1024 * 1024;
+    private int maxOpenFiles = UNLIMITED_OPEN_FILES;
     private boolean readOnly;
 
     private Options(Path directory, boolean temporary) {
@@ -226,7 +230,12 @@ public final class Options {
         return this;
     }
 
-    /** Size at which the active value-log file is sealed and a new one started. Default 1 GiB. */
+    /**
+     * Size at which the active value-log file is sealed and a new one started. Default 64 MiB. GC
+     * collects whole sealed files and never the active one, so the size is also the grain of
+     * space reclamation: a smaller file is collected sooner after its values are overwritten. Each
+     * sealed file holds a descriptor and a mapping while it lives.
+     */
     public Options valueLogFileSize(long bytes) {
         if (bytes < 64 * 1024 || bytes > (1L << 31) - 1) {
             throw new IllegalArgumentException("valueLogFileSize must be between 64 KiB and 2 GiB - 1: " + bytes);
@@ -237,8 +246,10 @@ public final class Options {
 
     /**
      * How often value-log GC runs in the background, collecting files whose discard ratio is at
-     * least {@link #gcDiscardRatio(double)}. Default 10 minutes; {@code Duration.ZERO} turns
-     * automatic GC off ({@link TrainKV#runValueLogGC(double)} still works). A failed run is logged
+     * least {@link #gcDiscardRatio(double)}. Besides, a flush or compaction that records discards
+     * taking a sealed file to that ratio starts a GC run of the files due at once, on the same
+     * background thread. Default 10 minutes; {@code Duration.ZERO} turns automatic GC, the
+     * interval's and the discards', off ({@link TrainKV#runValueLogGC(double)} still works). A failed run is logged
      * and the next one runs as usual; a file found damaged other than by a torn tail is logged and
      * left in place, and automatic GC skips it until the database is reopened.
      */
@@ -250,7 +261,12 @@ public final class Options {
         return this;
     }
 
-    /** The discard ratio (0 to 1) at which automatic GC collects a value-log file. Default 0.5. */
+    /**
+     * The discard ratio (0 to 1) at which automatic GC collects a value-log file. Default 0.5. A
+     * sealed file may hold up to this fraction of garbage before it is collected, so the value
+     * log stays within about {@code 1 / (1 - ratio)} times the live values (plus the active file):
+     * lower it to trade GC rewrites for space.
+     */
     public Options gcDiscardRatio(double ratio) {
         if (!(ratio > 0 && ratio <= 1)) {
             throw new IllegalArgumentException("gcDiscardRatio must be in (0, 1]: " + ratio);
@@ -293,6 +309,28 @@ public final class Options {
             throw new IllegalArgumentException("indexCacheBytes must not be negative: " + bytes);
         }
         this.indexCacheBytes = bytes;
+        return this;
+    }
+
+    /**
+     * The most table (SSTable) files held open at once, each a file descriptor and, with
+     * {@link #mmap(boolean)}, a memory mapping. Default {@value #UNLIMITED_OPEN_FILES}: no limit,
+     * every table stays open for its life (RocksDB's {@code max_open_files = -1}). With a limit
+     * (at least 1), a table's file is opened when a read or an iterator needs it and closed, least
+     * recently used first, once more than {@code files} are open; a file in use by a read or an
+     * open iterator is never closed, so the count exceeds the limit only by files in use. A
+     * table's filter, index and properties are read once, at open, whatever the limit. WALs,
+     * value-log files and the manifest are not counted: leave them room under the process's
+     * descriptor limit ({@code ulimit -n}).
+     *
+     * @throws IllegalArgumentException if {@code files} is neither {@value #UNLIMITED_OPEN_FILES} nor at least 1
+     */
+    public Options maxOpenFiles(int files) {
+        if (files != UNLIMITED_OPEN_FILES && files < 1) {
+            throw new IllegalArgumentException("maxOpenFiles must be " + UNLIMITED_OPEN_FILES
+                    + " (unlimited) or at least 1: " + files);
+        }
+        this.maxOpenFiles = files;
         return this;
     }
 
@@ -417,6 +455,10 @@ public final class Options {
 
     public long blockCacheBytes() {
         return blockCacheBytes;
+    }
+
+    public int maxOpenFiles() {
+        return maxOpenFiles;
     }
 
     public long indexCacheBytes() {

@@ -3,6 +3,7 @@ package io.trainkv;
 import io.trainkv.cache.BlockCache;
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.memtable.MemTable;
+import io.trainkv.sstable.TableCache;
 import io.trainkv.storage.FileCopy;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
@@ -67,7 +68,9 @@ final class Recovery {
         }
         VersionSet versions = VersionSet.open(storage, options.maxLevels(), options.mmap(),
                 options.manifestRewriteSize(), maxFileNumber + 1, Math.max(16L << 20, options.memtableSize()),
-                blockCache, indexCache, true);
+                blockCache, indexCache,
+                options.maxOpenFiles() == Options.UNLIMITED_OPEN_FILES ? null : new TableCache(storage, options.maxOpenFiles()),
+                true);
         ValueLog valueLog = null;
         try {
             List<Long> walNumbers = FileNames.numbers(names, FileNames.Kind.WAL, versions.logNumber());

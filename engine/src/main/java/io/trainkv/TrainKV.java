@@ -76,6 +76,7 @@ public final class TrainKV implements AutoCloseable {
     private final BlockCache indexCache;
     private final ValueLogGc valueLogGc;
     private final ScheduledExecutorService gcScheduler;
+    private final ValueLogGcTrigger gcTrigger;
     private final Set<DbIterator> openIterators = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -87,6 +88,7 @@ public final class TrainKV implements AutoCloseable {
         volatile WritePipeline pipeline;
         volatile Flusher flusher;
         volatile Compactor compactor;
+        volatile ValueLogGcTrigger gcTrigger;
 
         long visibleVersion() {
             WritePipeline p = pipeline;
@@ -97,6 +99,14 @@ public final class TrainKV implements AutoCloseable {
             WritePipeline p = pipeline;
             if (p != null) {
                 p.signalBackgroundProgress();
+            }
+        }
+
+        /** A flush or compaction installed its edit: value-log GC starts if a file's discards crossed the ratio. */
+        void valueLogDiscardsRecorded() {
+            ValueLogGcTrigger t = gcTrigger;
+            if (t != null) {
+                t.discardsRecorded();
             }
         }
 
@@ -136,11 +146,15 @@ public final class TrainKV implements AutoCloseable {
         this.indexCache = indexCache;
         this.valueLogGc = new ValueLogGc(this, pipeline, valueLog, versions, snapshots, options);
         this.gcScheduler = startAutomaticGc(options);
+        this.gcTrigger = gcScheduler == null ? null : new ValueLogGcTrigger(valueLogGc, valueLog, versions,
+                options.gcDiscardRatio(), gcScheduler, background::failBackground);
+        background.gcTrigger = gcTrigger;
     }
 
     /**
      * Runs value-log GC every {@link Options#gcInterval()} unless that is zero or the database is
-     * read-only. A failed run is logged and the next one runs as usual; an {@link Error} makes the
+     * read-only; the same thread runs the GC that flushes and compactions trigger when a file's
+     * discard statistics cross {@link Options#gcDiscardRatio()} ({@link ValueLogGcTrigger}). A failed run is logged and the next one runs as usual; an {@link Error} makes the
      * database refuse writes and ends the schedule.
      */
     private ScheduledExecutorService startAutomaticGc(Options options) {
@@ -234,10 +248,15 @@ public final class TrainKV implements AutoCloseable {
                     new CompactionSettings(options.compactionThreads(), options.baseLevelSize(),
                             options.levelSizeMultiplier(), options.level0CompactionTrigger(), options.targetFileSize(),
                             options.blockSize(), options.bloomBitsPerKey()),
-                    link::signalBackgroundProgress, link::failBackground);
+                    () -> {
+                        link.signalBackgroundProgress();
+                        link.valueLogDiscardsRecorded();
+                    }, link::failBackground);
             Compactor compactorForFlush = compactor;
-            flusher = new Flusher(storage, options, versions, clock, compactorForFlush::maybeSchedule,
-                    link::failBackground);
+            flusher = new Flusher(storage, options, versions, clock, snapshots::oldest, () -> {
+                compactorForFlush.maybeSchedule();
+                link.valueLogDiscardsRecorded();
+            }, link::failBackground);
             link.flusher = flusher;
             link.compactor = compactor;
             WritePipeline pipeline = new WritePipeline(storage, options, clock, versions, valueLog,
@@ -842,13 +861,23 @@ public final class TrainKV implements AutoCloseable {
     }
 
     /**
-     * Flushes memory and waits until no compaction is running or needed, so that the level shape
-     * is settled (before measuring it, or before a bulk load is declared done).
+     * Flushes memory and waits until no compaction is running or needed, and until the value-log
+     * GC that flushes and compactions started (see {@link Options#gcInterval(java.time.Duration)})
+     * has finished, so that the level shape and the value log are settled (before measuring them,
+     * or before a bulk load is declared done).
      */
     public void waitForCompactions() {
         checkWritable();
         pipeline.flush();
         compactor.awaitIdle();
+        if (gcTrigger != null) {
+            try {
+                gcTrigger.awaitIdle();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for value-log GC", e);
+            }
+        }
     }
 
     /**
@@ -947,6 +976,11 @@ public final class TrainKV implements AutoCloseable {
         return pipeline;
     }
 
+    /** What starts value-log GC on discard statistics (null when automatic GC is off), for tests in this package. */
+    ValueLogGcTrigger valueLogGcTrigger() {
+        return gcTrigger;
+    }
+
     /** The value log, for tests in this package. */
     ValueLog valueLog() {
         return valueLog;
@@ -966,6 +1000,7 @@ public final class TrainKV implements AutoCloseable {
             closed = true;
         }
         if (gcScheduler != null) {
+            gcTrigger.stop();
             gcScheduler.shutdown();
             try {
                 if (!gcScheduler.awaitTermination(10, TimeUnit.MINUTES)) {

@@ -97,7 +97,12 @@ final class ValueLogGc {
      * logged (once) and skipped, and the other files are collected as usual.
      */
     synchronized ValueLogGcReport runAutomatic(double discardRatio) throws IOException {
-        return run(fileId -> true, discardRatio, false, true);
+        return runAutomatic(discardRatio, fileId -> true);
+    }
+
+    /** {@link #runAutomatic(double)} over the sealed files {@code chosen} accepts only. */
+    synchronized ValueLogGcReport runAutomatic(double discardRatio, LongPredicate chosen) throws IOException {
+        return run(chosen, discardRatio, false, true);
     }
 
     /**

@@ -227,7 +227,7 @@ class CloseRaceTest {
     @Test
     void aVersionSetRefusesReadersAfterCloseInsteadOfSpinning() throws Exception {
         VersionSet versions = VersionSet.open(NioStorage.open(tempDir.resolve("vs")), 8, true, 1 << 20, 1, 1 << 20,
-                null, null, false);
+                null, null, null, false);
         versions.close();
         IllegalStateException e = assertThrows(IllegalStateException.class, versions::acquireCurrent);
         assertEquals("database is closed", e.getMessage());

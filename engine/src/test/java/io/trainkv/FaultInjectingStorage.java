@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -31,6 +32,8 @@ public final class FaultInjectingStorage implements Storage {
     private final Storage delegate;
     private final Map<Op, AtomicInteger> counts = new EnumMap<>(Op.class);
     private final AtomicInteger openReadFiles = new AtomicInteger();
+    private final Map<String, Integer> openReadByName = new ConcurrentHashMap<>();
+    private final AtomicInteger readsAfterClose = new AtomicInteger();
     volatile Hook hook = (op, name) -> { };
 
     FaultInjectingStorage(Storage delegate) {
@@ -49,6 +52,17 @@ public final class FaultInjectingStorage implements Storage {
     /** Files opened for reading and not closed yet. */
     int openReadFiles() {
         return openReadFiles.get();
+    }
+
+    /** Files opened for reading and not closed yet whose names match {@code names}. */
+    int openReadFiles(Predicate<String> names) {
+        return openReadByName.entrySet().stream().filter(e -> names.test(e.getKey()))
+                .mapToInt(Map.Entry::getValue).sum();
+    }
+
+    /** Reads through a file handle after it was closed (each also reaches the delegate, which decides). */
+    int readsAfterClose() {
+        return readsAfterClose.get();
     }
 
     /** How many times {@code op} has run (or been attempted) so far. */
@@ -134,11 +148,15 @@ public final class FaultInjectingStorage implements Storage {
         before(Op.OPEN_READ, name);
         ReadableFile file = delegate.openRead(name);
         openReadFiles.incrementAndGet();
+        openReadByName.merge(name, 1, Integer::sum);
         return new ReadableFile() {
-            private boolean closed;
+            private volatile boolean closed;
 
             @Override
             public int read(long position, ByteBuffer dst) throws IOException {
+                if (closed) {
+                    readsAfterClose.incrementAndGet();
+                }
                 before(Op.READ, name);
                 return file.read(position, dst);
             }
@@ -158,6 +176,7 @@ public final class FaultInjectingStorage implements Storage {
                 if (!closed) {
                     closed = true;
                     openReadFiles.decrementAndGet();
+                    openReadByName.computeIfPresent(name, (n, count) -> count == 1 ? null : count - 1);
                 }
                 file.close();
             }

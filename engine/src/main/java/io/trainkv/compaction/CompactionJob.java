@@ -8,51 +8,41 @@ import io.trainkv.manifest.VersionSet;
 import io.trainkv.sstable.TableOutputs;
 import io.trainkv.storage.Storage;
 import io.trainkv.util.InternalIterator;
-import io.trainkv.util.KeyFormat;
 import io.trainkv.util.MergingIterator;
-import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Runs one compaction: merges the input tables in internal-key order and writes what survives to
  * new tables at the output level through {@link TableOutputs}, cut near the target file size but
  * never between two versions of one user key (so a level holds each user key in one table).
  *
- * <p>What is dropped, given the oldest version any reader may still read at ({@code smallestSnapshot}):
- * a version shadowed by a newer version of the same key that is itself at or below the snapshot
- * (every reader sees the newer one); and, when no deeper level holds the key, a tombstone or an
- * expired entry at or below the snapshot (it hides nothing any more). Everything else is kept,
- * so a live reader never loses a version it can see and a deleted key never comes back. The
- * value-log bytes that dropped pointers referenced are counted per file (discard statistics).
+ * <p>What is dropped, given the oldest version any reader may still read at ({@code smallestSnapshot}),
+ * is what {@link ObsoleteVersionFilter} finds obsolete: a version shadowed by a newer version at
+ * or below the snapshot, and, when no deeper level holds the key, a tombstone or an expired entry
+ * at or below it. Everything else is kept, so a live reader never loses a version it can see and
+ * a deleted key never comes back. The value-log bytes that dropped pointers referenced are
+ * counted per file (discard statistics).
  */
 final class CompactionJob {
-
-    private static final long NO_VERSION = -1;
 
     private final Compaction compaction;
     private final Storage storage;
     private final VersionSet versions;
-    private final long smallestSnapshot;
-    private final long nowMillis;
     private final int blockSize;
     private final int bloomBitsPerKey;
     private final long targetFileSize;
     private long bytesWritten;
-    private final Map<Long, Long> valueLogDiscard = new HashMap<>();
+    private final ObsoleteVersionFilter obsolete;
 
     CompactionJob(Compaction compaction, Storage storage, VersionSet versions, long smallestSnapshot, long nowMillis,
                   int blockSize, int bloomBitsPerKey, long targetFileSize) {
         this.compaction = compaction;
         this.storage = storage;
         this.versions = versions;
-        this.smallestSnapshot = smallestSnapshot;
-        this.nowMillis = nowMillis;
+        this.obsolete = new ObsoleteVersionFilter(smallestSnapshot, nowMillis, compaction::isBottommostFor);
         this.blockSize = blockSize;
         this.bloomBitsPerKey = bloomBitsPerKey;
         this.targetFileSize = targetFileSize;
@@ -81,7 +71,7 @@ final class CompactionJob {
         for (TableMeta output : outputs) {
             edit.addTable(compaction.outputLevel(), output);
         }
-        valueLogDiscard.forEach(edit::addValueLogDiscard);
+        obsolete.valueLogDiscard().forEach(edit::addValueLogDiscard);
         return edit;
     }
 
@@ -104,38 +94,11 @@ final class CompactionJob {
     }
 
     private void writeOutputs(InternalIterator merged, TableOutputs writer) throws IOException {
-        byte[] currentUserKey = new byte[0];
-        int currentUserLength = -1;
-        long newerVersionOfKey = NO_VERSION;
         for (merged.seekToFirst(); merged.valid(); merged.next()) {
-            byte[] key = merged.keyBuffer();
-            int keyLength = merged.keyLength();
-            int userLength = keyLength - KeyFormat.VERSION_SIZE;
-            long version = KeyFormat.getVersion(key, userLength);
-            boolean sameUserKey = currentUserLength == userLength
-                    && Arrays.equals(currentUserKey, 0, userLength, key, 0, userLength);
-            if (!sameUserKey) {
-                currentUserKey = Arrays.copyOf(key, userLength);
-                currentUserLength = userLength;
-                newerVersionOfKey = NO_VERSION;
-            }
             ValueStruct value = merged.value();
-            boolean drop;
-            if (newerVersionOfKey != NO_VERSION && newerVersionOfKey <= smallestSnapshot) {
-                drop = true;
-            } else {
-                drop = (value.isTombstone() || value.isExpiredAt(nowMillis)) && version <= smallestSnapshot
-                        && compaction.isBottommostFor(currentUserKey);
+            if (!obsolete.drop(merged.keyBuffer(), merged.keyLength(), value)) {
+                writer.add(merged.keyBuffer(), merged.keyLength(), value);
             }
-            newerVersionOfKey = version;
-            if (drop) {
-                if (value.isValuePointer()) {
-                    ValuePointer pointer = value.pointer();
-                    valueLogDiscard.merge(pointer.fileId(), (long) pointer.length(), Long::sum);
-                }
-                continue;
-            }
-            writer.add(key, keyLength, value);
         }
     }
 }

@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * Iterates a sorted level (or any key-ordered, non-overlapping run of tables) as one sequence,
  * opening a table's iterator only when the walk reaches it. A seek binary-searches the tables by
- * key range, so it reads one table instead of all of them.
+ * key range, so it reads one table instead of all of them. It holds one table's iterator (and
+ * so one table's file) at a time, until {@link #close()}.
  */
 public final class LevelIterator implements InternalIterator {
 
@@ -83,9 +84,25 @@ public final class LevelIterator implements InternalIterator {
         }
     }
 
+    /**
+     * Makes the table at {@code index} current (none outside the level), closing the previous
+     * table's iterator so that only one table of the level is pinned at a time.
+     */
     private void open(int index) {
+        if (index == tableIndex && current != null) {
+            return;
+        }
+        close();
         tableIndex = index;
         current = index >= 0 && index < tables.size() ? tables.get(index).reader().iterator(reverse, fillCache) : null;
+    }
+
+    @Override
+    public void close() {
+        if (current != null) {
+            current.close();
+            current = null;
+        }
     }
 
     /** The first table whose largest key is at or after {@code userKey} (size if none). */

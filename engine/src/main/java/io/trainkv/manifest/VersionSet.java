@@ -2,6 +2,7 @@ package io.trainkv.manifest;
 
 import io.trainkv.CorruptionException;
 import io.trainkv.cache.BlockCache;
+import io.trainkv.sstable.TableCache;
 import io.trainkv.sstable.TableReader;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadableFile;
@@ -47,6 +48,7 @@ public final class VersionSet implements Closeable {
     private final long obsoleteBytesBeforeRewrite;
     private final BlockCache blockCache;
     private final BlockCache indexCache;
+    private final TableCache tableCache;
     private final List<String> deleteAfterSnapshot = new ArrayList<>();
     /** Obsolete files a manifest snapshot would have deleted while a {@link #holdObsoleteFiles() hold} was taken. */
     private final List<String> heldDeletions = new ArrayList<>();
@@ -68,7 +70,8 @@ public final class VersionSet implements Closeable {
     private Throwable manifestFailure;
 
     private VersionSet(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
-                       long obsoleteBytesBeforeRewrite, BlockCache blockCache, BlockCache indexCache) {
+                       long obsoleteBytesBeforeRewrite, BlockCache blockCache, BlockCache indexCache,
+                       TableCache tableCache) {
         this.storage = storage;
         this.maxLevels = maxLevels;
         this.mmap = mmap;
@@ -76,6 +79,7 @@ public final class VersionSet implements Closeable {
         this.obsoleteBytesBeforeRewrite = obsoleteBytesBeforeRewrite;
         this.blockCache = blockCache;
         this.indexCache = indexCache;
+        this.tableCache = tableCache;
     }
 
     /**
@@ -92,6 +96,7 @@ public final class VersionSet implements Closeable {
      *        manifest rewrite (see {@link #deleteAfterNextSnapshot})
      * @param blockCache the data-block cache tables read through, or null
      * @param indexCache the cache of table index and filter blocks, or null to keep them resident
+     * @param tableCache bounds the table files open at once, or null to keep every table's file open
      * @param readOnly recover in memory only: nothing is written or deleted, and no edit is
      *        accepted until {@link #startWriting()}
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
@@ -100,9 +105,9 @@ public final class VersionSet implements Closeable {
      */
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
                                   long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,
-                                  BlockCache indexCache, boolean readOnly) throws IOException {
+                                  BlockCache indexCache, TableCache tableCache, boolean readOnly) throws IOException {
         VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite,
-                blockCache, indexCache);
+                blockCache, indexCache, tableCache);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
         if (replayed == null) {
             requireNoDatabase(storage, maxLevels);
@@ -200,7 +205,7 @@ public final class VersionSet implements Closeable {
                     + " bytes but the manifest recorded " + meta.fileSize());
         }
         ReadableFile file = storage.openRead(name);
-        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap, blockCache, indexCache);
+        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap, blockCache, indexCache, tableCache);
         return new TableHandle(meta, reader, this);
     }
 

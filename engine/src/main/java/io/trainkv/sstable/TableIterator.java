@@ -1,5 +1,6 @@
 package io.trainkv.sstable;
 
+import io.trainkv.storage.ReadSource;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
@@ -8,17 +9,23 @@ import java.util.Arrays;
 /**
  * Iterates a table's entries in internal-key order or its reverse: an index-block iterator chooses
  * the data block, a data-block iterator walks it. Not thread-safe; valid while the table is open.
+ * It pins the table's file from creation to {@link #close()}, so that a {@link TableCache} never
+ * closes the file under a block it reads.
  */
 public final class TableIterator implements InternalIterator {
 
     private final TableReader table;
+    private final ReadSource source;
     private final BlockIterator index;
     private final boolean reverse;
     private final boolean fillCache;
     private BlockIterator data;
+    private boolean closed;
 
-    TableIterator(TableReader table, BlockIterator index, boolean reverse, boolean fillCache) {
+    /** An iterator holding {@code source}, a pin of the table's file that {@link #close()} ends. */
+    TableIterator(TableReader table, ReadSource source, BlockIterator index, boolean reverse, boolean fillCache) {
         this.table = table;
+        this.source = source;
         this.index = index;
         this.reverse = reverse;
         this.fillCache = fillCache;
@@ -94,7 +101,7 @@ public final class TableIterator implements InternalIterator {
             data = null;
             return;
         }
-        data = table.dataBlock(index, fillCache);
+        data = table.dataBlock(source, index, fillCache);
         data.seek(userKey, version);
         skipEmptyForward();
     }
@@ -109,7 +116,7 @@ public final class TableIterator implements InternalIterator {
             data = null;
             return;
         }
-        data = table.dataBlock(index, fillCache);
+        data = table.dataBlock(source, index, fillCache);
         if (first) {
             data.seekToFirst();
             skipEmptyForward();
@@ -126,7 +133,7 @@ public final class TableIterator implements InternalIterator {
                 data = null;
                 return;
             }
-            data = table.dataBlock(index, fillCache);
+            data = table.dataBlock(source, index, fillCache);
             data.seekToFirst();
         }
     }
@@ -138,8 +145,18 @@ public final class TableIterator implements InternalIterator {
                 data = null;
                 return;
             }
-            data = table.dataBlock(index, fillCache);
+            data = table.dataBlock(source, index, fillCache);
             data.seekToLast();
+        }
+    }
+
+    /** Ends the iterator's pin of the table's file; idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            data = null;
+            table.unpin();
         }
     }
 }

@@ -23,12 +23,16 @@ import java.util.zip.CRC32C;
  *
  * <p>{@link #close()} releases the file and, for a mapped table, unmaps it at once; the owner
  * (reference counting in the table set) calls it only when no reader or iterator can still use it.
+ * Opened through a {@link TableCache}, the file may also be closed between reads: each read pins
+ * it, and each iterator pins it until {@link TableIterator#close()}.
  */
 public final class TableReader implements Closeable {
 
     private final String fileName;
     private final long fileNumber;
-    private final ReadSource source;
+    private final TableFile file;
+    private final long fileSize;
+    private final boolean mapped;
     private final TableProperties properties;
     private final long filterOffset;
     private final int filterSize;
@@ -44,12 +48,14 @@ public final class TableReader implements Closeable {
     private final byte[] residentFilter;
     private final ByteBuffer residentIndex;
 
-    private TableReader(String fileName, long fileNumber, ReadSource source, TableProperties properties,
-                        long filterOffset, byte[] filter, long indexOffset, ByteBuffer index, BlockCache blockCache,
-                        BlockCache indexCache) {
+    private TableReader(String fileName, long fileNumber, TableFile file, ReadSource source,
+                        TableProperties properties, long filterOffset, byte[] filter, long indexOffset, ByteBuffer index,
+                        BlockCache blockCache, BlockCache indexCache) {
         this.fileName = fileName;
         this.fileNumber = fileNumber;
-        this.source = source;
+        this.file = file;
+        this.fileSize = source.size();
+        this.mapped = source.isMapped();
         this.properties = properties;
         this.filterOffset = filterOffset;
         this.filterSize = filter.length;
@@ -84,6 +90,17 @@ public final class TableReader implements Closeable {
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap,
                                    BlockCache blockCache, BlockCache indexCache) throws IOException {
+        return open(file, fileName, fileNumber, mmap, blockCache, indexCache, null);
+    }
+
+    /**
+     * Opens a table as {@link #open(ReadableFile, String, long, boolean, BlockCache, BlockCache)}
+     * does; with a {@code tableCache}, the file (named {@code fileName} in the cache's storage) is
+     * then open only while pinned or while the cache keeps it, and reopened on demand.
+     */
+    public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap,
+                                   BlockCache blockCache, BlockCache indexCache, TableCache tableCache)
+            throws IOException {
         ReadSource source;
         try {
             source = ReadSource.open(file, mmap);
@@ -128,12 +145,23 @@ public final class TableReader implements Closeable {
                     readBlock(source, fileName, propertiesOffset, propertiesSize), fileName, propertiesOffset);
             ByteBuffer index = readBlock(source, fileName, indexOffset, indexSize);
             new BlockIterator(index, fileName, indexOffset);
-            return new TableReader(fileName, fileNumber, source, properties, filterOffset, filter, indexOffset, index,
-                    blockCache, indexCache);
+            TableFile tableFile;
+            if (tableCache == null) {
+                tableFile = new TableFile.Resident(source);
+            } else {
+                index = heapCopy(index); // a mapped index would not survive the file's closing
+                tableFile = tableCache.add(fileName, mmap, source);
+            }
+            return new TableReader(fileName, fileNumber, tableFile, source, properties, filterOffset, filter,
+                    indexOffset, index, blockCache, indexCache);
         } catch (IOException | RuntimeException | Error e) {
             source.close();
             throw e;
         }
+    }
+
+    private static ByteBuffer heapCopy(ByteBuffer block) {
+        return ByteBuffer.allocate(block.remaining()).put(block.duplicate()).flip();
     }
 
     public String fileName() {
@@ -149,12 +177,12 @@ public final class TableReader implements Closeable {
     }
 
     public long fileSize() {
-        return source.size();
+        return fileSize;
     }
 
     /** Whether reads go through a memory mapping. */
     public boolean isMapped() {
-        return source.isMapped();
+        return mapped;
     }
 
     /** False when the bloom filter proves the table has no version of {@code userKey}. */
@@ -175,16 +203,35 @@ public final class TableReader implements Closeable {
         if (!indexIterator.valid()) {
             return null;
         }
-        BlockIterator data = dataBlock(indexIterator);
-        data.seek(userKey, readVersion);
-        if (!data.valid()) {
-            return null;
+        ReadSource source = pin();
+        try {
+            BlockIterator data = dataBlock(source, indexIterator, true);
+            data.seek(userKey, readVersion);
+            if (!data.valid()) {
+                return null;
+            }
+            int userLength = data.keyLength() - KeyFormat.VERSION_SIZE;
+            if (!Arrays.equals(data.keyBuffer(), 0, userLength, userKey, 0, userKey.length)) {
+                return null;
+            }
+            return decodeValue(data);
+        } finally {
+            file.unpin();
         }
-        int userLength = data.keyLength() - KeyFormat.VERSION_SIZE;
-        if (!Arrays.equals(data.keyBuffer(), 0, userLength, userKey, 0, userKey.length)) {
-            return null;
+    }
+
+    /** Pins the file for a read ({@link TableFile#pin()}); the caller unpins it. */
+    ReadSource pin() {
+        try {
+            return file.pin();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot reopen table " + fileName, e);
         }
-        return decodeValue(data);
+    }
+
+    /** Ends a {@link #pin()}. */
+    void unpin() {
+        file.unpin();
     }
 
     /** A two-level iterator over every entry, in internal-key order or its reverse; not yet positioned. */
@@ -197,7 +244,8 @@ public final class TableReader implements Closeable {
      * compaction reads whole tables once and must not push the hot set out.
      */
     public TableIterator iterator(boolean reverse, boolean fillCache) {
-        return new TableIterator(this, new BlockIterator(index(), fileName, indexOffset), reverse, fillCache);
+        BlockIterator index = new BlockIterator(index(), fileName, indexOffset);
+        return new TableIterator(this, pin(), index, reverse, fillCache);
     }
 
     /** The filter bits: resident, or from the index cache (re-read and checked on a miss). */
@@ -223,13 +271,15 @@ public final class TableReader implements Closeable {
 
     /** Reads and checks a filter or index block into the heap and caches it. */
     private ByteBuffer metaBlock(long offset, int size) {
+        ReadSource source = pin();
         try {
-            ByteBuffer block = readBlock(source, fileName, offset, size);
-            ByteBuffer heap = ByteBuffer.allocate(size).put(block).flip();
+            ByteBuffer heap = heapCopy(readBlock(source, fileName, offset, size));
             indexCache.put(fileNumber, offset, heap);
             return heap;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + fileName + " at offset " + offset, e);
+        } finally {
+            file.unpin();
         }
     }
 
@@ -240,8 +290,8 @@ public final class TableReader implements Closeable {
      * @throws CorruptionException if an index entry is not a block handle
      */
     public TableLayout layout() throws IOException {
-        long footerOffset = source.size() - TableFormat.FOOTER_SIZE;
-        ByteBuffer footer = source.read(footerOffset, TableFormat.FOOTER_SIZE);
+        long footerOffset = fileSize - TableFormat.FOOTER_SIZE;
+        ByteBuffer footer = read(footerOffset, TableFormat.FOOTER_SIZE);
         List<TableLayout.IndexEntry> entries = new ArrayList<>();
         BlockIterator it = new BlockIterator(index(), fileName, indexOffset);
         for (it.seekToFirst(); it.valid(); it.next()) {
@@ -253,7 +303,7 @@ public final class TableReader implements Closeable {
             entries.add(new TableLayout.IndexEntry(Arrays.copyOf(it.keyBuffer(), it.keyLength()),
                     new BlockHandle(handle.getLong(0), handle.getInt(8))));
         }
-        return new TableLayout(source.size(), footerHandle(footer, 0), footerHandle(footer, TableFormat.HANDLE_SIZE),
+        return new TableLayout(fileSize, footerHandle(footer, 0), footerHandle(footer, TableFormat.HANDLE_SIZE),
                 footerHandle(footer, 2 * TableFormat.HANDLE_SIZE), footer.getInt(3 * TableFormat.HANDLE_SIZE),
                 footer.getInt(TableFormat.FOOTER_SIZE - 12), footer.getLong(TableFormat.FOOTER_SIZE - 8), entries);
     }
@@ -267,8 +317,14 @@ public final class TableReader implements Closeable {
      */
     public TableLayout.DataBlock readDataBlock(BlockHandle handle) throws IOException {
         checkHandle(fileName, indexOffset, "data block", handle.offset(), handle.size(), indexOffset);
-        BlockIterator data = new BlockIterator(readBlock(source, fileName, handle.offset(), handle.size()), fileName,
-                handle.offset());
+        ReadSource source = pin();
+        BlockIterator data;
+        try {
+            data = new BlockIterator(heapCopy(readBlock(source, fileName, handle.offset(), handle.size())), fileName,
+                    handle.offset());
+        } finally {
+            file.unpin();
+        }
         int count = 0;
         byte[] first = null;
         for (data.seekToFirst(); data.valid(); data.next()) {
@@ -288,20 +344,35 @@ public final class TableReader implements Closeable {
      */
     public boolean checksumMatches(BlockHandle handle) throws IOException {
         checkHandle(fileName, handle.offset(), "block", handle.offset(), handle.size(),
-                source.size() - TableFormat.FOOTER_SIZE);
-        return checksumMatches(source.read(handle.offset(), handle.size() + TableFormat.BLOCK_TRAILER_SIZE), handle.size());
+                fileSize - TableFormat.FOOTER_SIZE);
+        ReadSource source = pin();
+        try {
+            return checksumMatches(source.read(handle.offset(), handle.size() + TableFormat.BLOCK_TRAILER_SIZE),
+                    handle.size());
+        } finally {
+            file.unpin();
+        }
+    }
+
+    /** A heap copy of {@code length} bytes at {@code offset}, read under a pin. */
+    private ByteBuffer read(long offset, int length) throws IOException {
+        ReadSource source = pin();
+        try {
+            return heapCopy(source.read(offset, length));
+        } finally {
+            file.unpin();
+        }
     }
 
     private static BlockHandle footerHandle(ByteBuffer footer, int at) {
         return new BlockHandle(footer.getLong(at), footer.getInt(at + 8));
     }
 
-    /** Opens the data block the index iterator points at, verifying its checksum. */
-    BlockIterator dataBlock(BlockIterator indexIterator) {
-        return dataBlock(indexIterator, true);
-    }
-
-    BlockIterator dataBlock(BlockIterator indexIterator, boolean fillCache) {
+    /**
+     * Opens the data block the index iterator points at, verifying its checksum; {@code source} is
+     * the caller's pin, which must outlive the block.
+     */
+    BlockIterator dataBlock(ReadSource source, BlockIterator indexIterator, boolean fillCache) {
         ByteBuffer handle = indexIterator.value();
         if (handle.remaining() != TableFormat.HANDLE_SIZE) {
             throw corrupt(fileName, indexOffset, "index entry holds " + handle.remaining() + " bytes, not a block handle");
@@ -373,6 +444,6 @@ public final class TableReader implements Closeable {
         if (indexCache != null) {
             indexCache.invalidateTable(fileNumber);
         }
-        source.close();
+        file.close();
     }
 }

@@ -14,7 +14,9 @@ import io.trainkv.vlog.ValuePointerCheck;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +46,18 @@ import java.util.Set;
  * exactly what an open does, with this code rather than a copy of its rules.
  */
 public final class WalReplay {
+
+    /**
+     * Decoded key and value bytes gathered before they are sorted and inserted into the memtable
+     * (see {@link #insertSorted}): 16 MiB.
+     */
+    private static final long SORT_RUN_BYTES = 16L << 20;
+
+    /** Internal-key order: user key ascending, then version descending (the memtable's order). */
+    private static final Comparator<DecodedEntry> INTERNAL_KEY_ORDER = (a, b) -> {
+        int c = Arrays.compareUnsigned(a.key(), b.key());
+        return c != 0 ? c : Long.compare(b.version(), a.version());
+    };
 
     /**
      * A pointer of a replayed batch (in WAL {@code wal}, the batch's record at {@code recordOffset}
@@ -243,9 +257,42 @@ public final class WalReplay {
                                    MemTable memtable, ValuePointerCheck valueLog,
                                    Map<Long, DurableMark> olderMarks, List<DamagedValue> damaged, Result result)
             throws IOException {
+        List<DecodedEntry> run = new ArrayList<>();
+        try {
+            replayRecords(file, reader, name, newest, memtable, valueLog, olderMarks, damaged, result, run);
+        } finally { // what was replayed up to a torn tail or damage stays replayed
+            insertSorted(run, memtable);
+        }
+    }
+
+    /**
+     * Inserts {@code run} into {@code memtable} in internal-key order, then empties it. Entries
+     * of a WAL arrive in write order, which for random keys sends every insert down a different
+     * path of the skip list; sorted, consecutive inserts share most of their path and stay in the
+     * CPU caches (a profiled open with a full 64 MiB memtable of random keys spent 83% of its time
+     * in skip-list searches; docs/benchmarks.md). The sort is stable, so of two entries with the
+     * same key and version the one written first is inserted first and kept, as without sorting.
+     */
+    private static void insertSorted(List<DecodedEntry> run, MemTable memtable) {
+        run.sort(INTERNAL_KEY_ORDER);
+        for (DecodedEntry e : run) {
+            memtable.put(e.key(), e.version(), e.meta(), e.userMeta(), e.expiresAt(), e.value());
+        }
+        run.clear();
+    }
+
+    /**
+     * The record loop of {@link #replayFile}: gathers the entries of every replayed batch in
+     * {@code run}, inserting them sorted each time {@value #SORT_RUN_BYTES} bytes are gathered.
+     */
+    private static void replayRecords(ReadableFile file, WalReader reader, String name, boolean newest,
+                                      MemTable memtable, ValuePointerCheck valueLog, Map<Long, DurableMark> olderMarks,
+                                      List<DamagedValue> damaged, Result result, List<DecodedEntry> run)
+            throws IOException {
         ByteBuffer payload;
         List<DecodedEntry> batch = new ArrayList<>();
         Map<Long, DurableMark> wholeLogMarks = null;
+        long runBytes = 0;
         while ((payload = reader.next()) != null) {
             long recordOffset = reader.recordOffset();
             long version;
@@ -327,7 +374,12 @@ public final class WalReplay {
             }
             damaged.addAll(damagedHere);
             for (DecodedEntry e : batch) {
-                memtable.put(e.key(), e.version(), e.meta(), e.userMeta(), e.expiresAt(), e.value());
+                run.add(e);
+                runBytes += e.key().length + e.value().length;
+            }
+            if (runBytes >= SORT_RUN_BYTES) {
+                insertSorted(run, memtable);
+                runBytes = 0;
             }
             result.maxVersion = Math.max(result.maxVersion, version);
         }

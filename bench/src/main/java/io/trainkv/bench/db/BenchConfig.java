@@ -10,6 +10,7 @@ import java.util.List;
  * @param workloads  workloads in the order they run
  * @param engines    engines to compare
  * @param num        key count, and operations per workload (shared out among the threads)
+ * @param ops        operations of ycsba (shared out among the threads)
  * @param keySize    bytes per key (at least 8)
  * @param valueSize  bytes per value
  * @param threads    threads running each workload (readwhilewriting adds one writer)
@@ -19,7 +20,7 @@ import java.util.List;
  * @param cacheBytes block cache budget of engines that have one
  * @param heap       maximum heap of each child JVM ({@code -Xmx} value)
  */
-record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, int keySize, int valueSize,
+record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, int ops, int keySize, int valueSize,
                    int threads, boolean sync, long seed, Path db, long cacheBytes, String heap) {
 
     BenchConfig {
@@ -28,8 +29,8 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
         if (workloads.isEmpty() || engines.isEmpty()) {
             throw new IllegalArgumentException("name at least one benchmark and one engine");
         }
-        if (num < 1 || valueSize < 0 || threads < 1 || cacheBytes < (1 << 20)) {
-            throw new IllegalArgumentException("need --num >= 1, --value-size >= 0, --threads >= 1, --cache-size >= 1 MiB");
+        if (num < 1 || ops < 1 || valueSize < 0 || threads < 1 || cacheBytes < (1 << 20)) {
+            throw new IllegalArgumentException("need --num >= 1, --ops >= 1, --value-size >= 0, --threads >= 1, --cache-size >= 1 MiB");
         }
         if (keySize < KeySpace.MIN_KEY_SIZE) {
             throw new IllegalArgumentException("--key-size must be at least " + KeySpace.MIN_KEY_SIZE);
@@ -55,7 +56,7 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
     /** The arguments that make a child process run {@code workload} on {@code engine} with these settings. */
     List<String> childArgs(Workload workload, EngineKind engine) {
         return List.of(DbBench.CHILD_FLAG,
-                "--benchmarks", workload.id(), "--engine", engine.id(), "--num", Integer.toString(num),
+                "--benchmarks", workload.id(), "--engine", engine.id(), "--num", Integer.toString(num), "--ops", Integer.toString(ops),
                 "--key-size", Integer.toString(keySize), "--value-size", Integer.toString(valueSize),
                 "--threads", Integer.toString(threads), "--sync=" + sync, "--seed", Long.toString(seed),
                 "--db", db.toString(), "--cache-size", Long.toString(cacheBytes), "--heap", heap);

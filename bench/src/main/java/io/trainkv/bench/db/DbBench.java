@@ -40,6 +40,9 @@ public final class DbBench implements Callable<Integer> {
     @Option(names = "--num", paramLabel = "N", defaultValue = "1000000", description = "Keys, and operations per workload. Default: ${DEFAULT-VALUE}.")
     private int num;
 
+    @Option(names = "--ops", paramLabel = "N", description = "Operations of ycsba. Default: --num.")
+    private Integer ops;
+
     @Option(names = "--key-size", paramLabel = "BYTES", defaultValue = "16", description = "Bytes per key (at least 8). Default: ${DEFAULT-VALUE}.")
     private int keySize;
 
@@ -95,7 +98,7 @@ public final class DbBench implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchConfig config;
         try {
-            config = new BenchConfig(workloads, engines, num, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap);
+            config = new BenchConfig(workloads, engines, num, ops == null ? num : ops, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

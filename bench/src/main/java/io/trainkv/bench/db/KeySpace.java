@@ -81,7 +81,7 @@ final class KeySpace {
     }
 
     /** The SplitMix64 finalizer: spreads bits so that nearby inputs give unrelated outputs. */
-    private static long mix(long z) {
+    static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
         z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
         return z ^ (z >>> 31);

@@ -18,6 +18,13 @@ import org.HdrHistogram.Histogram;
 record Measurement(long ops, long found, long bytes, long writes, long userBytesWritten, long nanos,
                    Histogram latency) {
 
+    /** One timed operation that took {@code nanos} and moved no bytes (an open). */
+    static Measurement oneOperation(long nanos) {
+        Histogram latency = new Histogram(3);
+        latency.recordValue(nanos);
+        return new Measurement(1, 0, 0, 0, 0, nanos, latency);
+    }
+
     /** Adds up the timed threads' recorders and the background writer's, if any. */
     static Measurement merge(List<Recorder> timed, Recorder background, long nanos) {
         Histogram latency = new Histogram(3);

@@ -25,11 +25,13 @@ import java.util.Map;
  * @param engineBytesWritten bytes the engine counted as written (WAL and tables), -1 if it counts none
  * @param diskSize           size of the database directory after close
  * @param peakRssBytes       peak resident memory of the process ({@code VmHWM})
+ * @param openSeconds        wall time of opening the engine before the workload (untimed, except by the open workload)
+ * @param openCpuSeconds     CPU time the opening thread spent in that open (-1 if the JVM cannot tell)
  */
 record Result(String workload, String engine, String note, long ops, long found, long liveKeys, double seconds,
               double settleSeconds, long bytes, double p50Micros, double p99Micros, double p999Micros,
               long userBytesWritten, long diskBytesWritten, long engineBytesWritten, long diskSize,
-              long peakRssBytes) {
+              long peakRssBytes, double openSeconds, double openCpuSeconds) {
 
     private static final double MIB = 1 << 20;
 
@@ -48,7 +50,7 @@ record Result(String workload, String engine, String note, long ops, long found,
     }
 
     private static Result notRun(Workload workload, EngineKind engine, String note) {
-        return new Result(workload.id(), engine.id(), note, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1);
+        return new Result(workload.id(), engine.id(), note, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, Double.NaN, Double.NaN);
     }
 
     boolean ran() {

@@ -40,7 +40,8 @@ final class Runner {
         if (!r.ran()) {
             return String.format(Locale.ROOT, "%-16s %-8s %s", r.workload(), r.engine(), r.note());
         }
-        return String.format(Locale.ROOT, "%-16s %-8s %,12.0f ops/s  %,d ops in %.1f s, settled in %.1f s",
-                r.workload(), r.engine(), r.opsPerSecond(), r.ops(), r.seconds(), r.settleSeconds());
+        return String.format(Locale.ROOT, "%-16s %-8s %,12.0f ops/s  %,d ops in %.1f s, settled in %.1f s;"
+                + " opened in %.2f s (%.2f s CPU)", r.workload(), r.engine(), r.opsPerSecond(), r.ops(), r.seconds(),
+                r.settleSeconds(), r.openSeconds(), r.openCpuSeconds());
     }
 }

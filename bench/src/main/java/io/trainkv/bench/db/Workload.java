@@ -17,7 +17,15 @@ enum Workload {
     READREVERSE(false, true, false),
     SEEKRANDOM(false, true, false),
     READWHILEWRITING(false, true, true),
-    DELETERANDOM(false, false, true);
+    /** YCSB workload A: 50% reads, 50% updates of present keys drawn from a scrambled Zipfian distribution. */
+    YCSBA(false, true, true),
+    DELETERANDOM(false, false, true),
+    /**
+     * The time to open a database whose WAL holds {@code --num} writes: an untimed fillrandom in
+     * a first session that ends without a flush (as far as the engine's close allows), then one
+     * timed operation, the open of a second session.
+     */
+    OPEN(true, false, false);
 
     private final boolean fresh;
     private final boolean reads;

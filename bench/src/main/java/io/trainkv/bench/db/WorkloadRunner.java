@@ -21,17 +21,24 @@ final class WorkloadRunner {
     private final KeySpace keys;
     private final ValueSource values;
     private final int threads;
+    private final int ycsbOps;
+    private Zipfian zipfian;
 
-    WorkloadRunner(Engine engine, KeySpace keys, ValueSource values, int threads) {
+    /** {@code ycsbOps}: operations of ycsba, shared out among the threads. */
+    WorkloadRunner(Engine engine, KeySpace keys, ValueSource values, int threads, int ycsbOps) {
         this.engine = engine;
         this.keys = keys;
         this.values = values;
         this.threads = threads;
+        this.ycsbOps = ycsbOps;
     }
 
     /** Runs {@code workload} to the end and returns what its threads measured. */
     Measurement run(Workload workload, Progress progress) throws InterruptedException {
         int[] order = workload == Workload.FILLRANDOM ? keys.permutation() : null;
+        if (workload == Workload.YCSBA) {
+            zipfian = new Zipfian(keys.num());
+        }
         CountDownLatch start = new CountDownLatch(1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Recorder> recorders = new ArrayList<>();
@@ -106,6 +113,20 @@ final class WorkloadRunner {
             case READSEQ -> scan(false, keys.key(from), count, r);
             case READREVERSE -> scan(true, keys.key(to - 1), count, r);
             case SEEKRANDOM -> seekRandom(count, random, r);
+            case YCSBA -> {
+                int ops = (int) ((long) ycsbOps * (thread + 1) / threads - (long) ycsbOps * thread / threads);
+                for (int n = 0; n < ops; n++) {
+                    byte[] key = keys.key(zipfian.next(random));
+                    if (random.nextBoolean()) {
+                        long t0 = System.nanoTime();
+                        byte[] value = engine.get(key);
+                        r.read(t0, value != null, value == null ? 0 : key.length + value.length);
+                    } else {
+                        put(key, random, r);
+                    }
+                }
+            }
+            case OPEN -> throw new IllegalArgumentException("open is timed by EngineRun, not run by threads");
             case DELETERANDOM -> {
                 for (int n = 0; n < count; n++) {
                     byte[] key = keys.key(keys.randomIndex(random));

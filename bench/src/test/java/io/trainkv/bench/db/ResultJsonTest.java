@@ -13,7 +13,7 @@ class ResultJsonTest {
     @Test
     void measuredResultRoundTrips() {
         Result r = new Result("readrandom", "rocksdb", "", 1000, 998, 1000, 0.25, 0.0, 116_000, 1.5, 20.25, Double.NaN,
-                0, 4096, -1, 123_456, 512L << 20);
+                0, 4096, -1, 123_456, 512L << 20, 0.5, 0.25);
         Result back = Result.fromJson(r.toJson());
         assertEquals(r.toString(), back.toString());
         assertTrue(back.ran());
