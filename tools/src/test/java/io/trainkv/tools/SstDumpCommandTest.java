@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.Options;
 import io.trainkv.TrainKV;
+import io.trainkv.Transaction;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -33,8 +34,11 @@ class SstDumpCommandTest {
             for (int i = 0; i < 1_000; i++) {
                 db.set(String.format("key-%04d", i), "value-" + i);
             }
-            db.delete("key-0007");
-            db.flush();
+            // a snapshot from before the delete keeps key-0007's older version in the flushed table
+            try (Transaction before = db.snapshot()) {
+                db.delete("key-0007");
+                db.flush();
+            }
         }
         return dir;
     }
