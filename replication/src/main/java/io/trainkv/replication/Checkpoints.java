@@ -1,0 +1,140 @@
+package io.trainkv.replication;
+
+import io.trainkv.DbIterator;
+import io.trainkv.Options;
+import io.trainkv.TrainKV;
+import io.trainkv.WriteBatch;
+import io.trainkv.storage.NioStorage;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Moves a whole local database between the live directory and a snapshot directory: a snapshot is
+ * a checkpoint of the live database, and a follower that installs one replaces its live database
+ * with a copy of it. Every step that a later one depends on is durable first (files and
+ * directories fsynced), and the live directory is switched by renames, so a crash leaves either
+ * the old database or the new one (see {@link #recoverSwitch}).
+ */
+final class Checkpoints {
+
+    /** Entries per batch when a checkpoint is copied entry by entry. */
+    private static final int COPY_BATCH = 256;
+
+    private Checkpoints() {
+    }
+
+    /**
+     * Writes a database holding exactly what {@code db} holds now into the empty or missing
+     * directory {@code target}, fsynced. The caller keeps writers out for the duration (the state
+     * machine calls it from its apply thread). Copies entry by entry through a snapshot iterator,
+     * every key with its user meta and expiry.
+     *
+     * @throws IOException if the target cannot be written
+     */
+    static void checkpoint(TrainKV db, Path target) throws IOException {
+        Files.createDirectories(target);
+        try (TrainKV copy = TrainKV.open(Options.at(target)); DbIterator it = db.iterator()) {
+            WriteBatch batch = new WriteBatch();
+            for (it.seekToFirst(); it.valid(); it.next()) {
+                batch.set(it.entry());
+                if (batch.size() == COPY_BATCH) {
+                    copy.write(batch);
+                    batch.clear();
+                }
+            }
+            copy.write(batch);
+            copy.flush();
+        }
+        syncTree(target);
+    }
+
+    /**
+     * Replaces the live database directory {@code live} (closed) with a copy of the snapshot
+     * {@code snapshot}: copies into {@code live.restoring}, fsyncs it, renames {@code live} to
+     * {@code live.old}, {@code live.restoring} to {@code live}, fsyncs the parent, deletes
+     * {@code live.old}.
+     *
+     * @throws IOException if a step fails; {@link #recoverSwitch} then finds one whole database
+     */
+    static void restore(Path snapshot, Path live) throws IOException {
+        Path staging = sibling(live, ".restoring");
+        Path old = sibling(live, ".old");
+        deleteRecursively(staging);
+        Files.createDirectories(staging);
+        try (Stream<Path> files = Files.list(snapshot)) {
+            for (Path file : files.filter(Files::isRegularFile).filter(p -> !isTransferDigest(p)).toList()) {
+                Files.copy(file, staging.resolve(file.getFileName().toString()));
+            }
+        }
+        syncTree(staging);
+        deleteRecursively(old);
+        if (Files.exists(live)) {
+            Files.move(live, old);
+        }
+        Files.move(staging, live);
+        syncDirectory(live.toAbsolutePath().getParent());
+        deleteRecursively(old);
+    }
+
+    /**
+     * Finishes or undoes a {@link #restore} cut short by a crash: a leftover {@code live.restoring}
+     * is incomplete and deleted; a {@code live.old} is the previous database, put back if
+     * {@code live} is missing (the restore then runs again from the snapshot) and deleted otherwise.
+     */
+    static void recoverSwitch(Path live) throws IOException {
+        deleteRecursively(sibling(live, ".restoring"));
+        Path old = sibling(live, ".old");
+        if (Files.exists(old)) {
+            if (Files.exists(live)) {
+                deleteRecursively(old);
+            } else {
+                Files.move(old, live);
+                syncDirectory(live.toAbsolutePath().getParent());
+            }
+        }
+    }
+
+    /** Whether {@code file} is the {@code .md5} digest Ratis writes beside each file it receives. */
+    static boolean isTransferDigest(Path file) {
+        return file.getFileName().toString().endsWith(".md5");
+    }
+
+    static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(path)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** Fsyncs every file directly in {@code directory}, then the directory. */
+    static void syncTree(Path directory) throws IOException {
+        List<Path> files;
+        try (Stream<Path> all = Files.list(directory)) {
+            files = all.filter(Files::isRegularFile).toList();
+        }
+        for (Path file : files) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+        }
+        syncDirectory(directory);
+    }
+
+    static void syncDirectory(Path directory) throws IOException {
+        NioStorage.open(directory).syncDirectory();
+    }
+
+    private static Path sibling(Path live, String suffix) {
+        return live.resolveSibling(live.getFileName() + suffix);
+    }
+}
