@@ -851,6 +851,38 @@ public final class TrainKV implements AutoCloseable {
     }
 
     /**
+     * Writes a checkpoint: a new database directory {@code target} that opens as a TrainKV
+     * database holding exactly the writes at or below the returned version {@code v}: every entry
+     * (value, delete, value-log GC move) with version &le; v, none above, as a snapshot at
+     * {@code v} reads them. Writers, flushes, compactions and value-log GC go on meanwhile.
+     *
+     * <p>Tables and sealed value-log files are hard-linked when {@code target} is on the same file
+     * system (copied otherwise); the unflushed WALs and the active value-log file are copied up to
+     * their lengths at {@code v}; a fresh manifest names the checkpoint's tables only. The source's
+     * files are never changed, and none it links or copies is deleted before this call returns.
+     * Every file and the directory are fsynced before return. {@code CURRENT} is written last, so
+     * a checkpoint cut short (a crash) has none, and opening it fails instead of showing a partial
+     * database; a checkpoint that fails with an exception deletes what it wrote. Works on a
+     * read-only database too. The checkpoint is a separate database: writes to either are not
+     * seen by the other.
+     *
+     * @param target a directory that does not exist or is empty
+     * @return the version {@code v} the checkpoint holds (the visible version at the moment it
+     *         was taken): a snapshot at {@code v} of this database reads what the checkpoint reads
+     * @throws IllegalArgumentException if {@code target} exists and is not an empty directory
+     * @throws IllegalStateException if the database is closed
+     * @throws StorageException on an I/O error, or if the database refuses writes after an earlier failure
+     */
+    public long checkpoint(Path target) {
+        checkOpen();
+        try {
+            return Checkpoint.create(storage, versions, valueLog, pipeline, target);
+        } catch (IOException e) {
+            throw new StorageException("checkpoint into " + target + " failed: " + e, e);
+        }
+    }
+
+    /**
      * The database directory: the one given to {@link Options#at(Path)}, the temporary one made by
      * {@link Options#inTempDirectory()}, or null when running on a custom {@link Options#storage(Storage)}.
      */

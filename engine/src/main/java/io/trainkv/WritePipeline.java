@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -226,6 +227,53 @@ final class WritePipeline {
         PendingWrite write = new PendingWrite(batch, sync || options.syncWrites(), false, atApply);
         submit(write);
         return write.batch.isEmpty() ? 0 : write.version;
+    }
+
+    /**
+     * Where the write path stands between two write groups: every version up to {@code version}
+     * is applied and visible and nothing above it is written; the active WAL ({@code walNumber},
+     * -1 if none: opened read-only) holds {@code walBytes} bytes and the active value-log file
+     * ({@code valueLogFileId}, -1 if none) {@code valueLogBytes} bytes, all written though perhaps
+     * not yet fsynced. Versions are handed out in WAL order, so the first {@code walBytes} bytes of
+     * the WAL and the first {@code valueLogBytes} of the value-log file hold exactly the writes of
+     * the active memtable at or below {@code version}.
+     */
+    record WriteFrontier(long version, long walNumber, long walBytes, long valueLogFileId, long valueLogBytes) {
+    }
+
+    /**
+     * Runs {@code capture} between two write groups, with the pipeline's lock held and every
+     * earlier write applied, so that no write can change what it reads; returns what it returns.
+     * Writes nothing: it takes its turn in the write queue like an empty write (so it waits, as
+     * writers do, while level 0 is at its stop trigger).
+     */
+    <T> T atWriteBoundary(Function<WriteFrontier, T> capture) {
+        List<T> result = new ArrayList<>(1);
+        UnaryOperator<WriteBatch> atApply = empty -> {
+            result.add(capture.apply(frontier()));
+            return empty;
+        };
+        if (options.readOnly()) { // no writer can run
+            lock.lock();
+            try {
+                checkUsable();
+                return capture.apply(frontier());
+            } finally {
+                lock.unlock();
+            }
+        }
+        submit(new PendingWrite(new WriteBatch(), false, false, atApply));
+        return result.get(0);
+    }
+
+    private WriteFrontier frontier() {
+        try {
+            long valueLogFile = valueLog.activeFileId();
+            return new WriteFrontier(visibleVersion, wal == null ? -1 : wal.number(), wal == null ? 0 : wal.size(),
+                    valueLogFile, valueLogFile < 0 ? 0 : valueLog.size(valueLogFile));
+        } catch (IOException e) {
+            throw new StorageException("cannot read the size of write-ahead log " + wal.name() + ": " + e, e);
+        }
     }
 
     /** Makes every acknowledged write durable. */

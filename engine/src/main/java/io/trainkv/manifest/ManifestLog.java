@@ -104,9 +104,10 @@ public final class ManifestLog implements Closeable {
 
     /**
      * Creates manifest {@code number} holding {@code snapshot}, makes it durable and switches
-     * {@code CURRENT} to it. The previous manifest, if any, is deleted afterwards.
+     * {@code CURRENT} to it. The previous manifest, if any, is deleted afterwards. A checkpoint
+     * writes a new directory's manifest with it (no previous): {@code CURRENT} comes last.
      */
-    static ManifestLog create(Storage storage, long number, VersionEdit snapshot, String previous) throws IOException {
+    public static ManifestLog create(Storage storage, long number, VersionEdit snapshot, String previous) throws IOException {
         String name = FileNames.manifest(number);
         WritableFile file = storage.create(name);
         try {

@@ -48,6 +48,9 @@ public final class VersionSet implements Closeable {
     private final BlockCache blockCache;
     private final BlockCache indexCache;
     private final List<String> deleteAfterSnapshot = new ArrayList<>();
+    /** Obsolete files a manifest snapshot would have deleted while a {@link #holdObsoleteFiles() hold} was taken. */
+    private final List<String> heldDeletions = new ArrayList<>();
+    private int deletionHolds;
     private long obsoleteBytes;
 
     private volatile Version current;
@@ -345,6 +348,12 @@ public final class VersionSet implements Closeable {
                 snapshot(state, lastVersionInSnapshot, logNumberInSnapshot), manifest.name());
         manifest.close();
         manifest = replacement;
+        if (deletionHolds > 0) {
+            heldDeletions.addAll(deleteAfterSnapshot); // deleted at the first snapshot after the last hold ends
+            deleteAfterSnapshot.clear();
+            obsoleteBytes = 0;
+            return;
+        }
         for (String name : deleteAfterSnapshot) {
             try {
                 storage.delete(name);
@@ -370,6 +379,43 @@ public final class VersionSet implements Closeable {
         }
         deleteAfterSnapshot.add(name);
         obsoleteBytes += bytes;
+    }
+
+    /**
+     * Keeps every obsolete file (flushed WAL, compacted table, collected value-log file) on disk
+     * until the returned hold is closed: a checkpoint or backup links and copies files by name
+     * while background work goes on. Nothing else changes; the files are deleted after the first
+     * manifest snapshot once the last hold is closed (or at the next open). Closing twice is harmless.
+     */
+    public synchronized Closeable holdObsoleteFiles() {
+        deletionHolds++;
+        boolean[] released = new boolean[1];
+        return () -> {
+            synchronized (VersionSet.this) {
+                if (released[0]) {
+                    return;
+                }
+                released[0] = true;
+                if (--deletionHolds == 0 && !heldDeletions.isEmpty()) {
+                    deleteAfterSnapshot.addAll(heldDeletions);
+                    heldDeletions.clear();
+                }
+            }
+        };
+    }
+
+    /**
+     * The current version with a reference taken (the caller must {@link Version#unref()} it) and
+     * a manifest snapshot edit of it: its tables with their levels, the counters and the value-log
+     * statistics, read together under the version set's lock.
+     */
+    public record Pinned(Version version, VersionEdit snapshot) {
+    }
+
+    /** Pins the current version and its snapshot edit together ({@link Pinned}). */
+    public synchronized Pinned pinCurrent() {
+        Version version = acquireCurrent();
+        return new Pinned(version, snapshot(version, lastVersion, logNumber));
     }
 
     private void applyValueLogChanges(VersionEdit edit) {

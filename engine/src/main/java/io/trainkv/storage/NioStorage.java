@@ -7,7 +7,10 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -92,6 +95,33 @@ public final class NioStorage implements Storage {
     @Override
     public void delete(String name) throws IOException {
         Files.deleteIfExists(path(name));
+    }
+
+    /**
+     * Links through {@link Files#createLink} when {@code target} is a {@code NioStorage} on the same
+     * file-system provider; false where the provider or the operating system refuses (another
+     * device, a file system without hard links).
+     */
+    @Override
+    public boolean linkInto(String name, Storage target) throws IOException {
+        if (!(target instanceof NioStorage other) || other.directory.getFileSystem() != directory.getFileSystem()) {
+            return false;
+        }
+        Path link = other.path(name);
+        if (Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(link.toString());
+        }
+        try {
+            Files.createLink(link, path(name));
+            return true;
+        } catch (UnsupportedOperationException e) {
+            return false;
+        } catch (FileSystemException e) {
+            if (Files.exists(link, LinkOption.NOFOLLOW_LINKS) || !Files.exists(path(name))) {
+                throw e; // not a refusal to link: the file is missing, or something raced us to the name
+            }
+            return false; // another device (EXDEV), or a file system without hard links
+        }
     }
 
     @Override

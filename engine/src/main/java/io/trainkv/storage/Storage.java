@@ -49,6 +49,20 @@ public interface Storage {
      */
     DirectoryLock lock(String name) throws IOException;
 
+    /**
+     * Makes file {@code name} of this directory appear under the same name in {@code target}'s
+     * directory as a hard link (one file, two names), if both directories are on one file system
+     * that supports hard links. Returns false, having changed nothing, where it cannot; the caller
+     * then copies the file ({@link FileCopy}). Only for files that are never written again
+     * (tables, sealed value-log files): a link shares every later change. Durable only after
+     * {@code target.syncDirectory()}.
+     *
+     * @throws java.nio.file.FileAlreadyExistsException if {@code target} already has a file of that name
+     */
+    default boolean linkInto(String name, Storage target) throws IOException {
+        return false;
+    }
+
     /** A human-readable location of the directory, for messages. */
     String describe();
 }
