@@ -1,9 +1,5 @@
 package io.trainkv.replication;
 
-import io.trainkv.DbIterator;
-import io.trainkv.Options;
-import io.trainkv.TrainKV;
-import io.trainkv.WriteBatch;
 import io.trainkv.storage.NioStorage;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -15,43 +11,14 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Moves a whole local database between the live directory and a snapshot directory: a snapshot is
- * a checkpoint of the live database, and a follower that installs one replaces its live database
- * with a copy of it. Every step that a later one depends on is durable first (files and
- * directories fsynced), and the live directory is switched by renames, so a crash leaves either
- * the old database or the new one (see {@link #recoverSwitch}).
+ * Moves a whole local database from a snapshot directory (a {@link io.trainkv.TrainKV#checkpoint})
+ * into the live directory, when a follower installs a snapshot or a database is behind the newest
+ * one. Every step that a later one depends on is durable first (files and directories fsynced), and
+ * the live directory is switched by renames, so a crash leaves either the old database or the new one (see {@link #recoverSwitch}).
  */
 final class Checkpoints {
 
-    /** Entries per batch when a checkpoint is copied entry by entry. */
-    private static final int COPY_BATCH = 256;
-
     private Checkpoints() {
-    }
-
-    /**
-     * Writes a database holding exactly what {@code db} holds now into the empty or missing
-     * directory {@code target}, fsynced. The caller keeps writers out for the duration (the state
-     * machine calls it from its apply thread). Copies entry by entry through a snapshot iterator,
-     * every key with its user meta and expiry.
-     *
-     * @throws IOException if the target cannot be written
-     */
-    static void checkpoint(TrainKV db, Path target) throws IOException {
-        Files.createDirectories(target);
-        try (TrainKV copy = TrainKV.open(Options.at(target)); DbIterator it = db.iterator()) {
-            WriteBatch batch = new WriteBatch();
-            for (it.seekToFirst(); it.valid(); it.next()) {
-                batch.set(it.entry());
-                if (batch.size() == COPY_BATCH) {
-                    copy.write(batch);
-                    batch.clear();
-                }
-            }
-            copy.write(batch);
-            copy.flush();
-        }
-        syncTree(target);
     }
 
     /**

@@ -28,6 +28,7 @@ import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.LifeCycle;
 
 /**
  * The Raft state machine over one local TrainKV database. Each committed log entry is a write
@@ -40,7 +41,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
  *
  * <p>Queries (get, scan page) read the database after taking the applied index, so a reply's index
  * is never newer than what it shows. Snapshots are checkpoints of the database
- * ({@link Checkpoints}) in a {@link SnapshotStore}; a follower that installs one swaps its
+ * ({@link TrainKV#checkpoint}) in a {@link SnapshotStore}; a follower that installs one swaps its
  * database for a copy of it in {@link #reinitialize()}.
  */
 final class TrainKvStateMachine extends BaseStateMachine {
@@ -71,8 +72,23 @@ final class TrainKvStateMachine extends BaseStateMachine {
         super.initialize(server, groupId, storage);
         snapshots.init(storage);
         load();
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
 
+    /**
+     * Ratis pauses the state machine before each chunk of a snapshot it installs, then calls
+     * {@link #reinitialize()} once the snapshot is whole.
+     */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /** Loads the newest snapshot (just installed by Ratis) into the database, and resumes. */
     @Override
     public void reinitialize() throws IOException {
         databaseLock.writeLock().lock();
@@ -85,6 +101,10 @@ final class TrainKvStateMachine extends BaseStateMachine {
             load();
         } finally {
             databaseLock.writeLock().unlock();
+        }
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
         }
     }
 
@@ -321,7 +341,7 @@ final class TrainKvStateMachine extends BaseStateMachine {
                 appliedIndex = last.getIndex();
             }
             Path target = snapshots.begin(last);
-            Checkpoints.checkpoint(db, target);
+            db.checkpoint(target);
             snapshots.publish(last);
         } finally {
             databaseLock.readLock().unlock();

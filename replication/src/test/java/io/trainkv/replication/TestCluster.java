@@ -29,7 +29,7 @@ final class TestCluster implements AutoCloseable {
     private static final Logger RATIS = Logger.getLogger("org.apache.ratis");
 
     static {
-        RATIS.setLevel(Level.SEVERE);
+        RATIS.setLevel(Level.parse(System.getProperty("ratis.log", "SEVERE")));
     }
 
     final RaftGroup group;
