@@ -1,5 +1,6 @@
 package io.trainkv.tools;
 
+import io.trainkv.replication.ServerCommand;
 import io.trainkv.shell.LogLines;
 import io.trainkv.shell.ShellCommand;
 import java.io.PrintWriter;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Parameters;
         subcommands = {ShellCommand.class, SstDumpCommand.class, WalCommand.Verify.class, WalCommand.Dump.class,
             ManifestCommand.Verify.class, ManifestCommand.Dump.class, VlogCommand.Verify.class, VlogCommand.Dump.class,
             CompactCommand.class, VlogGcCommand.class, LoadCommand.class, DumpCommand.class, CheckCommand.class,
-            TrainKvCommand.Bench.class})
+            TrainKvCommand.Bench.class, ServerCommand.class})
 public final class TrainKvCommand implements Runnable {
 
     /**
