@@ -45,7 +45,7 @@ import org.apache.ratis.util.TimeDuration;
  */
 public final class ReplicatedTrainKV implements AutoCloseable {
 
-    static final int MAX_ATTEMPTS = 150;
+    static final int MAX_ATTEMPTS = 50;
     static final long RETRY_SLEEP_MS = 100;
     /** Entries fetched per scan request. */
     static final int SCAN_PAGE = 1000;
