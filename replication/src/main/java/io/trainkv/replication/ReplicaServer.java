@@ -36,13 +36,16 @@ public final class ReplicaServer implements AutoCloseable {
      * @param snapshotEvery log entries between automatic snapshots
      * @param purgeGap log entries kept below a snapshot's index (Ratis purges in whole segments)
      * @param segmentBytes the largest Raft log segment, bytes
+     * @param snapshotOnStop take a snapshot when the server stops (tests turn it off, so that a
+     *        stop is like a crash and a restart replays the log)
      * @param options the engine options for the database directory
      */
-    public record Settings(long snapshotEvery, int purgeGap, long segmentBytes, Function<Path, Options> options) {
+    public record Settings(long snapshotEvery, int purgeGap, long segmentBytes, boolean snapshotOnStop,
+            Function<Path, Options> options) {
 
-        /** 100,000 entries between snapshots, purge gap 1,024, 8 MiB segments, default engine options. */
+        /** 100,000 entries between snapshots, purge gap 1,024, 8 MiB segments, a snapshot at stop, default engine options. */
         public static Settings defaults() {
-            return new Settings(100_000, 1024, 8L << 20, Options::at);
+            return new Settings(100_000, 1024, 8L << 20, true, Options::at);
         }
     }
 
@@ -77,6 +80,7 @@ public final class ReplicaServer implements AutoCloseable {
         RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, settings.snapshotEvery());
+        RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(properties, settings.snapshotOnStop());
         RaftServerConfigKeys.Log.setPurgeGap(properties, settings.purgeGap());
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(properties, true);
         RaftServerConfigKeys.Log.setSegmentSizeMax(properties, SizeInBytes.valueOf(settings.segmentBytes()));

@@ -63,7 +63,7 @@ public final class ServerCommand implements Callable<Integer> {
         }
         ReplicaServer.Settings defaults = ReplicaServer.Settings.defaults();
         ReplicaServer.Settings settings = new ReplicaServer.Settings(snapshotEvery, defaults.purgeGap(),
-                defaults.segmentBytes(), defaults.options());
+                defaults.segmentBytes(), defaults.snapshotOnStop(), defaults.options());
         ReplicaServer server;
         try {
             server = ReplicaServer.start(id, Peers.group(group, Peers.parse(peers)), directory, settings);

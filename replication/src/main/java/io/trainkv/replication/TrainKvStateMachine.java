@@ -153,27 +153,32 @@ final class TrainKvStateMachine extends BaseStateMachine {
         return appliedIndex;
     }
 
+    /**
+     * Applies one committed entry. An entry that cannot be decoded or is refused is recorded as
+     * applied with nothing else written, the same on every replica. A failure to write the local
+     * database is thrown: Ratis then stops this server, which must not go on with a database
+     * that misses an entry (it is restarted, and replays from its applied position).
+     */
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         TermIndex at = TermIndex.valueOf(entry);
-        try {
-            Wire.Outcome outcome;
-            if (at.getIndex() <= appliedIndex) {
-                outcome = new Wire.Outcome(Wire.OK, at.getIndex(), "already applied");
-            } else {
-                outcome = apply(at, Wire.decodeRequest(entry.getStateMachineLogEntry().getLogData()));
-            }
-            updateLastAppliedTermIndex(at);
-            return CompletableFuture.completedFuture(Wire.outcome(outcome));
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        Wire.Outcome outcome = at.getIndex() <= appliedIndex
+                ? new Wire.Outcome(Wire.OK, at.getIndex(), "already applied")
+                : apply(at, entry);
+        updateLastAppliedTermIndex(at);
+        return CompletableFuture.completedFuture(Wire.outcome(outcome));
     }
 
     /** Validates and writes one new entry, with the applied position, as one batch. */
-    private Wire.Outcome apply(TermIndex at, Object request) {
-        List<Wire.Op> ops;
+    private Wire.Outcome apply(TermIndex at, LogEntryProto entry) {
+        Object request;
+        try {
+            request = Wire.decodeRequest(entry.getStateMachineLogEntry().getLogData());
+        } catch (IOException e) {
+            request = e;
+        }
+        List<Wire.Op> ops = List.of();
         Wire.Outcome outcome = null;
         if (request instanceof Wire.Write write) {
             ops = write.ops();
@@ -185,7 +190,8 @@ final class TrainKvStateMachine extends BaseStateMachine {
                         + txn.readIndex() + ", which the transaction read at");
             }
         } else {
-            throw new IllegalArgumentException("a log entry must be a write or a transaction, not " + request);
+            outcome = new Wire.Outcome(Wire.REJECTED, at.getIndex(), "a log entry must be a write or a transaction, not "
+                    + (request instanceof IOException e ? "unreadable bytes (" + e.getMessage() + ")" : "a query"));
         }
         String refused = outcome == null ? refusal(ops) : null;
         if (refused != null) {

@@ -53,9 +53,12 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
-    /** Small memtables, snapshots every {@code snapshotEvery} entries, 16 KiB log segments, purge gap 8. */
+    /**
+     * Small memtables, snapshots every {@code snapshotEvery} entries, 16 KiB log segments, purge gap
+     * 8, no snapshot at stop (a stop is like a crash: a restart replays the log).
+     */
     static ReplicaServer.Settings settings(long snapshotEvery) {
-        return new ReplicaServer.Settings(snapshotEvery, 8, 16 * 1024,
+        return new ReplicaServer.Settings(snapshotEvery, 8, 16 * 1024, false,
                 dir -> Options.at(dir).memtableSize(Options.MIN_MEMTABLE_SIZE * 4));
     }
 
