@@ -39,9 +39,7 @@ import org.apache.ratis.util.TimeDuration;
  * makes a retried write apply once. A write returns once a majority has it in their logs and the
  * leader has applied it. Reads are linearizable unless {@link #staleGet} is used. A TTL is turned
  * into an absolute expiry on this client's clock before the write is sent, so every replica stores
- * the same expiry. Thread-safe.
- *
- * @see <a href="../../../../../docs/replication.md">docs/replication.md</a>
+ * the same expiry. Thread-safe. The design and its guarantees: docs/replication.md.
  */
 public final class ReplicatedTrainKV implements AutoCloseable {
 

@@ -59,7 +59,7 @@ class TrainKvCommandTest {
         ToolRun run = ToolRun.of("--help");
         assertEquals(0, run.code(), run.err());
         List<String> names = List.of("shell", "sstdump", "wal-verify", "wal-dump", "manifest-verify", "manifest-dump",
-                "vlog-verify", "vlog-dump", "compact", "vlog-gc", "load", "dump", "check", "bench");
+                "vlog-verify", "vlog-dump", "compact", "vlog-gc", "load", "dump", "check", "bench", "server");
         assertEquals(new TreeSet<>(names), new TreeSet<>(new picocli.CommandLine(new TrainKvCommand()).getSubcommands().keySet()),
                 "the subcommands this test checks are all there are");
         for (String name : names) {
