@@ -61,6 +61,30 @@ public final class WriteBatch {
         return delete(Bytes.utf8(checkNotNull(key, "key")));
     }
 
+    /** Receives a batch's operations from {@link WriteBatch#forEach}. */
+    public interface Visitor {
+        /** A set of {@code entry} (with its TTL or expiry and user meta). */
+        void set(Entry entry);
+
+        /** A delete of {@code key}. */
+        void delete(byte[] key);
+    }
+
+    /**
+     * Calls {@code visitor} once per distinct key, in the order the keys were first added, with the
+     * last operation on that key: what the batch would write. Lets a batch be carried elsewhere
+     * (replicated, logged) and written there as the same batch.
+     */
+    public void forEach(Visitor visitor) {
+        for (int i = 0; i < entries.size(); i++) {
+            if (tombstones.get(i)) {
+                visitor.delete(entries.get(i).key());
+            } else {
+                visitor.set(entries.get(i));
+            }
+        }
+    }
+
     /** The number of distinct keys in the batch. */
     public int size() {
         return entries.size();

@@ -20,7 +20,7 @@ final class BatchRunner {
      * succeeded, 1 otherwise (a command failed, the script could not be read to its end, or it
      * left a transaction open).
      */
-    static int run(CommandInterpreter interpreter, BufferedReader script, String name, boolean continueOnError) {
+    static int run(LineInterpreter interpreter, BufferedReader script, String name, boolean continueOnError) {
         PrintWriter err = interpreter.errors();
         int failures = 0;
         int lineNumber = 0;

@@ -35,7 +35,7 @@ import java.util.function.BooleanSupplier;
  * printed interactively and with {@code --echo}, never in a quiet batch, whether or not the
  * sets were grouped.
  */
-final class CommandInterpreter implements AutoCloseable {
+final class CommandInterpreter extends LineInterpreter {
 
     /** Thrown by {@code exit} and {@code quit}. */
     static final class ExitRequested extends RuntimeException {
@@ -69,7 +69,7 @@ final class CommandInterpreter implements AutoCloseable {
     static final int MAX_SOURCE_DEPTH = 16;
 
     /** A command's usage line and one-line description, for help. */
-    private record Help(String usage, String description) {
+    record Help(String usage, String description) {
     }
 
     static final Map<String, Help> COMMANDS = new TreeMap<>(Map.ofEntries(
@@ -282,72 +282,99 @@ final class CommandInterpreter implements AutoCloseable {
         acknowledge("OK");
     }
 
-    private void scan(List<Tokenizer.Word> args, boolean countOnly) throws UsageException {
-        List<Tokenizer.Word> positional = new ArrayList<>();
-        int limit = countOnly ? Integer.MAX_VALUE : DEFAULT_SCAN_LIMIT;
-        boolean limitGiven = false;
-        boolean reverse = false;
-        boolean keysOnly = false;
-        boolean inclusive = false;
-        boolean hex = false;
-        for (int i = 0; i < args.size(); i++) {
-            Tokenizer.Word w = args.get(i);
-            if (!w.isOption()) {
-                positional.add(w);
-                continue;
-            }
-            switch (w.text()) {
-                case "--limit" -> {
-                    if (i + 1 >= args.size()) {
-                        throw new UsageException("--limit needs a number");
-                    }
-                    limit = positiveInt(args.get(++i).text(), "--limit");
-                    limitGiven = true;
+    /**
+     * The words of a scan or count: PREFIX or FROM TO (with --inclusive), --limit N, --reverse,
+     * --keys-only, --hex. Bounds are null where not given.
+     */
+    record ScanWords(byte[] prefix, byte[] from, byte[] to, boolean inclusive, int limit, boolean limitGiven,
+            boolean reverse, boolean keysOnly, boolean hex) {
+
+        static ScanWords parse(List<Tokenizer.Word> args, boolean countOnly) throws UsageException {
+            List<Tokenizer.Word> positional = new ArrayList<>();
+            int limit = countOnly ? Integer.MAX_VALUE : DEFAULT_SCAN_LIMIT;
+            boolean limitGiven = false;
+            boolean reverse = false;
+            boolean keysOnly = false;
+            boolean inclusive = false;
+            boolean hex = false;
+            for (int i = 0; i < args.size(); i++) {
+                Tokenizer.Word w = args.get(i);
+                if (!w.isOption()) {
+                    positional.add(w);
+                    continue;
                 }
-                case "--reverse" -> reverse = true;
-                case "--keys-only" -> keysOnly = true;
-                case "--inclusive" -> inclusive = true;
-                case "--hex" -> hex = true;
-                default -> throw new UsageException("unknown option " + w.text() + " for " + (countOnly ? "count" : "scan"));
+                switch (w.text()) {
+                    case "--limit" -> {
+                        if (i + 1 >= args.size()) {
+                            throw new UsageException("--limit needs a number");
+                        }
+                        limit = positiveInt(args.get(++i).text(), "--limit");
+                        limitGiven = true;
+                    }
+                    case "--reverse" -> reverse = true;
+                    case "--keys-only" -> keysOnly = true;
+                    case "--inclusive" -> inclusive = true;
+                    case "--hex" -> hex = true;
+                    default -> throw new UsageException("unknown option " + w.text() + " for " + (countOnly ? "count" : "scan"));
+                }
             }
-        }
-        IteratorOptions options = reverse ? IteratorOptions.reverse() : IteratorOptions.forward();
-        if (inclusive && positional.size() != 2) {
-            throw new UsageException("--inclusive needs FROM TO (it includes TO in the range)");
-        }
-        if (positional.size() == 1) {
-            options.prefix(positional.get(0).bytes());
-        } else if (positional.size() == 2) {
-            options.from(positional.get(0).bytes());
-            if (inclusive) {
-                options.toInclusive(positional.get(1).bytes());
-            } else {
-                options.to(positional.get(1).bytes());
+            if (inclusive && positional.size() != 2) {
+                throw new UsageException("--inclusive needs FROM TO (it includes TO in the range)");
             }
-        } else if (!positional.isEmpty()) {
-            throw new UsageException("usage: " + COMMANDS.get(countOnly ? "count" : "scan").usage());
+            if (positional.size() > 2) {
+                throw new UsageException("usage: " + COMMANDS.get(countOnly ? "count" : "scan").usage());
+            }
+            return new ScanWords(positional.size() == 1 ? positional.get(0).bytes() : null,
+                    positional.size() == 2 ? positional.get(0).bytes() : null,
+                    positional.size() == 2 ? positional.get(1).bytes() : null,
+                    inclusive, limit, limitGiven, reverse, keysOnly, hex);
         }
+
+        IteratorOptions options() {
+            IteratorOptions options = reverse ? IteratorOptions.reverse() : IteratorOptions.forward();
+            if (prefix != null) {
+                options.prefix(prefix);
+            }
+            if (from != null) {
+                options.from(from);
+                if (inclusive) {
+                    options.toInclusive(to);
+                } else {
+                    options.to(to);
+                }
+            }
+            return options;
+        }
+
+        /** Prints one row of the scan. */
+        String row(byte[] key, byte[] value) {
+            return keysOnly ? show(key, hex) : show(key, hex) + " = " + show(value, hex);
+        }
+    }
+
+    private void scan(List<Tokenizer.Word> args, boolean countOnly) throws UsageException {
+        ScanWords scan = ScanWords.parse(args, countOnly);
         long shown = 0;
-        try (DbIterator it = txn != null ? txn.iterator(options) : db.iterator(options)) {
+        try (DbIterator it = txn != null ? txn.iterator(scan.options()) : db.iterator(scan.options())) {
             for (it.seekToFirst(); it.valid() && !cancelled.getAsBoolean(); it.next()) {
-                if (shown == limit) {
+                if (shown == scan.limit()) {
                     out.println("... more keys (use --limit N to see more)");
                     break;
                 }
                 shown++;
                 if (!countOnly) {
-                    out.println(keysOnly ? show(it.key(), hex) : show(it.key(), hex) + " = " + show(it.value(), hex));
+                    out.println(scan.row(it.key(), it.value()));
                 }
             }
         }
         if (countOnly) {
             out.println(shown);
-        } else if (shown == 0 && !limitGiven) {
+        } else if (shown == 0 && !scan.limitGiven()) {
             out.println("(no keys)");
         }
     }
 
-    private static String show(byte[] bytes, boolean hex) {
+    static String show(byte[] bytes, boolean hex) {
         return hex ? Display.hex(bytes) : Display.quote(bytes);
     }
 
@@ -491,13 +518,13 @@ final class CommandInterpreter implements AutoCloseable {
         out.println("A script that ends or exits inside begin fails (exit 1) and its transaction is rolled back.");
     }
 
-    private static void arity(List<Tokenizer.Word> args, int min, int max, String command) throws UsageException {
+    static void arity(List<Tokenizer.Word> args, int min, int max, String command) throws UsageException {
         if (args.size() < min || args.size() > max) {
             throw new UsageException("usage: " + COMMANDS.get(command).usage());
         }
     }
 
-    private static int positiveInt(String text, String what) throws UsageException {
+    static int positiveInt(String text, String what) throws UsageException {
         try {
             int value = Integer.parseInt(text);
             if (value > 0) {

@@ -64,6 +64,10 @@ public final class ShellCommand implements Callable<Integer> {
     @Option(names = "--debug", description = "Print stack traces of unexpected errors.")
     boolean debug;
 
+    @Option(names = "--cluster", paramLabel = "ID=HOST:PORT,...",
+            description = "Connect to a replicated cluster (trainkv server) instead of opening a directory.")
+    String cluster;
+
     /** Standard input for batch mode (tests replace it). */
     InputStream stdin = System.in;
 
@@ -80,7 +84,6 @@ public final class ShellCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        Path dir = directory != null ? directory : DEFAULT_DIRECTORY;
         BufferedReader in = null;
         if (script != null) {
             try {
@@ -91,6 +94,10 @@ public final class ShellCommand implements Callable<Integer> {
         } else if (!terminal) {
             in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
         }
+        if (cluster != null) {
+            return ClusterSession.run(this, in, err);
+        }
+        Path dir = directory != null ? directory : DEFAULT_DIRECTORY;
         TrainKV db;
         try {
             db = TrainKV.open(Options.at(dir).readOnly(readOnly));
@@ -122,6 +129,9 @@ public final class ShellCommand implements Callable<Integer> {
 
     /** The first problem with the options and the paths they name, in words, or null. */
     private String checkArguments() {
+        if (cluster != null && (directory != null || create || readOnly)) {
+            return "--cluster connects to servers: --db, --create and --read-only do not apply";
+        }
         if (batchSize < 1) {
             return "--batch-size must be at least 1, got " + batchSize;
         }
@@ -155,7 +165,7 @@ public final class ShellCommand implements Callable<Integer> {
         return null;
     }
 
-    private int failed(PrintWriter err, String message, Throwable e) {
+    int failed(PrintWriter err, String message, Throwable e) {
         err.println("error: " + message);
         if (debug) {
             e.printStackTrace(err);
@@ -164,7 +174,7 @@ public final class ShellCommand implements Callable<Integer> {
         return 2;
     }
 
-    private static void closeQuietly(BufferedReader in) {
+    static void closeQuietly(BufferedReader in) {
         if (in != null) {
             try {
                 in.close();

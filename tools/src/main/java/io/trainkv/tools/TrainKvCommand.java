@@ -1,5 +1,6 @@
 package io.trainkv.tools;
 
+import io.trainkv.replication.ServerCommand;
 import io.trainkv.shell.LogLines;
 import io.trainkv.shell.ShellCommand;
 import java.io.PrintWriter;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Parameters;
             ManifestCommand.Verify.class, ManifestCommand.Dump.class, VlogCommand.Verify.class, VlogCommand.Dump.class,
             CompactCommand.class, VlogGcCommand.class, LoadCommand.class, DumpCommand.class, CheckCommand.class,
             BackupCommand.Create.class, BackupCommand.Restore.class, BackupCommand.ListBackups.class,
-            BackupCommand.Verify.class, TrainKvCommand.Bench.class})
+            BackupCommand.Verify.class, TrainKvCommand.Bench.class, ServerCommand.class})
 public final class TrainKvCommand implements Runnable {
 
     /**

@@ -60,7 +60,7 @@ class TrainKvCommandTest {
         assertEquals(0, run.code(), run.err());
         List<String> names = List.of("shell", "sstdump", "wal-verify", "wal-dump", "manifest-verify", "manifest-dump",
                 "vlog-verify", "vlog-dump", "compact", "vlog-gc", "load", "dump", "check", "backup", "restore", "backup-list",
-                "backup-verify", "bench");
+                "backup-verify", "bench", "server");
         assertEquals(new TreeSet<>(names), new TreeSet<>(new picocli.CommandLine(new TrainKvCommand()).getSubcommands().keySet()),
                 "the subcommands this test checks are all there are");
         for (String name : names) {
