@@ -36,6 +36,15 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
         }
     }
 
+    /**
+     * These settings with {@code num} keys instead.
+     *
+     * @throws IllegalArgumentException if {@code num} is below 1
+     */
+    BenchConfig withNum(int num) {
+        return new BenchConfig(workloads, engines, num, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap);
+    }
+
     int entryBytes() {
         return keySize + valueSize;
     }
