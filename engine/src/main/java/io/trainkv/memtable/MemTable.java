@@ -31,10 +31,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * its key and value bytes are written. Entries are never removed; a memtable is dropped whole.
  *
  * <p>Insert hint: the memtable keeps the splice (the nodes before and after, at every level) of
- * its last insert. The next insert starts its search at the lowest level whose splice still
- * brackets the new key instead of at the head, so keys written in ascending order (a sequential
- * load, or a batch of ascending keys) cost a few comparisons instead of a full descent, and a key
- * far away costs about what a descent from the head does (as RocksDB's skip-list splices do).
+ * its last insert. When the new key falls between the splice's two level-0 nodes (keys written
+ * in ascending order: a sequential load, or a batch of ascending keys) the insert links there
+ * after two comparisons instead of a descent from the head; any other key descends from the head.
+ * Only level 0 is checked: checking higher levels would cost a cache miss per level on random
+ * keys, for a descent that starts only a few levels lower.
  * Concurrent inserters share the one hint by taking it: whoever finds it taken searches from
  * the head with a splice of its own thread. Because nodes are never removed, a stale hint is
  * never wrong, only less useful: every link is still made by CAS against the current successor.
@@ -141,8 +142,9 @@ public final class MemTable {
     }
 
     /**
-     * Links {@code node} using {@code splice}, recomputing the levels where it does not bracket
-     * the key; afterwards {@code splice} brackets the position just after the new node.
+     * Links {@code node} at {@code splice}, or after a descent from the head when the splice does
+     * not bracket the key at level 0; afterwards {@code splice} brackets the position just after
+     * the new node.
      */
     private boolean link(int node, int height, byte[] userKey, long version, Splice splice) {
         int currentHeight = raiseHeight(height);
@@ -151,12 +153,12 @@ public final class MemTable {
         if (splice.height < currentHeight) {
             splice.height = 0; // the list grew since: descend from the head at every level
         }
-        int valid = splice.height > 0 ? lowestBracketingLevel(splice, userKey, version) : currentHeight;
-        if (valid >= splice.height) {
-            valid = currentHeight;
+        int searchFrom = 0;
+        if (splice.height == 0 || !bracketsAtLevel0(splice, userKey, version)) {
+            searchFrom = currentHeight;
             prev[currentHeight] = head;
         }
-        for (int level = valid - 1; level >= 0; level--) {
+        for (int level = searchFrom - 1; level >= 0; level--) {
             if (findSplice(userKey, version, prev[level + 1], level, prev, next)) {
                 splice.height = 0;
                 return false;
@@ -180,21 +182,15 @@ public final class MemTable {
     }
 
     /**
-     * The lowest level at which {@code prev[level] < key < next[level]} holds in {@code splice}
-     * ({@code splice.height} when none does). A splice found by one descent brackets a key at
-     * every level above the lowest that brackets it, so the levels below are all that need a
-     * search.
+     * Whether {@code prev[0] < key < next[0]} in {@code splice}. A splice found by one descent
+     * brackets a key at every level above one that brackets it, so the splice is then right at
+     * every level as it is (links made since are caught by the CAS that links each level).
      */
-    private int lowestBracketingLevel(Splice splice, byte[] userKey, long version) {
-        for (int level = 0; level < splice.height; level++) {
-            int before = splice.prev[level];
-            int after = splice.next[level];
-            if ((before == head || compareNodeTo(before, userKey, version) < 0)
-                    && (after == Arena.NULL || compareNodeTo(after, userKey, version) > 0)) {
-                return level;
-            }
-        }
-        return splice.height;
+    private boolean bracketsAtLevel0(Splice splice, byte[] userKey, long version) {
+        int before = splice.prev[0];
+        int after = splice.next[0];
+        return (before == head || compareNodeTo(before, userKey, version) < 0)
+                && (after == Arena.NULL || compareNodeTo(after, userKey, version) > 0);
     }
 
     private int raiseHeight(int height) {
