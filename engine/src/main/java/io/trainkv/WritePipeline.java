@@ -26,13 +26,19 @@ import java.util.function.UnaryOperator;
  *
  * <p>Writers queue up; the writer at the head becomes the leader, takes the batches queued behind
  * it (up to a byte budget), gives each batch the next version from the clock, appends all their
- * records with one write and at most one fsync, applies them to the memtable, publishes the last
- * version to readers, and wakes the writers it served (LevelDB's writer queue). Only one leader
- * runs at a time, so the memtable has a single writer; readers never take the lock.
+ * records with one write and at most one fsync, and wakes the writers it served (LevelDB's writer
+ * queue). The group then leaves the queue, so the next leader can append its group to the WAL
+ * while every writer of this group inserts its own batch into the memtable, in parallel with the
+ * others (the skip list takes concurrent inserts; RocksDB's pipelined write with concurrent
+ * memtable writes). Only one leader runs at a time; readers never take the lock.
  *
- * <p>A reader sees a batch only once its whole group is applied: reads run at
- * {@link #visibleVersion()}, and versions above it are skipped. When the active memtable is full
- * the leader syncs and closes its WAL, creates a new WAL (directory synced) and a new memtable.
+ * <p>A reader sees a batch only once its whole group and every earlier group are in the
+ * memtable: reads run at {@link #visibleVersion()}, and versions above it are skipped. Groups are
+ * published in version order by whichever writer finishes a group's last insert, and a write
+ * returns only once its group is published, so a writer reads its own write. When the active
+ * memtable is full the leader waits for the groups still inserting into it, then syncs and closes
+ * its WAL, creates a new WAL (directory synced) and a new memtable. A request that must see every
+ * earlier write applied (a checked write, a rotation) also waits for them first.
  *
  * <p>A request that cannot be written for a reason of its own (the database is closed, a
  * transaction conflicts, an expiry past what a long holds) fails alone: the leader takes it out
@@ -40,7 +46,8 @@ import java.util.function.UnaryOperator;
  * (WAL, value log, rotation), any other failure once the group's bytes are being written, and an
  * {@link Error} anywhere in the leader put the pipeline into a failed state: every writer of the
  * group and every later write fails with the original cause, reads keep working, and
- * {@link #close()} still finishes.
+ * {@link #close()} still finishes. A failed memtable insert does the same, and fails its group and
+ * every group after it that is not yet published (their versions are never made visible).
  *
  * <p>Whenever the value log has been fsynced and the WAL is then appended to (a synced group, a
  * rotation, {@link #close()}), the WAL gets a value-log durable mark first if the active value-log
@@ -66,7 +73,11 @@ final class WritePipeline {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition drained = lock.newCondition();
     private final Condition backgroundProgress = lock.newCondition();
+    /** Signalled whenever groups leave {@link #applying}: published or failed. */
+    private final Condition published = lock.newCondition();
     private final ArrayDeque<PendingWrite> queue = new ArrayDeque<>();
+    /** Groups in the WAL whose memtable inserts are not all done and published, in version order. */
+    private final ArrayDeque<ApplyingGroup> applying = new ArrayDeque<>();
     private final WalBatchEncoder encoder = new WalBatchEncoder();
     private final List<PendingWrite> group = new ArrayList<>();
 
@@ -75,6 +86,8 @@ final class WritePipeline {
     private WalWriter wal;
     private boolean closed;
     private Throwable failure;
+    /** Memtable footprint of the groups in {@link #applying}, not all in the memtable yet (bytes). */
+    private long applyingFootprint;
     /** The value-log file and durable length of the last durable mark written, -1 for none. */
     private long markedFileId = -1;
     private long markedLength = -1;
@@ -96,7 +109,10 @@ final class WritePipeline {
          * refuse it. Null for ordinary writes.
          */
         final UnaryOperator<WriteBatch> atApply;
-        final Condition turn = lock.newCondition();
+        /** Created only when the writer has to wait for its turn: a lone writer never waits. */
+        Condition turn;
+        /** The group this batch is inserted with, once its records are in the WAL; null for an empty batch. */
+        ApplyingGroup applyingGroup;
         long version;
         boolean done;
         RuntimeException error;
@@ -114,6 +130,34 @@ final class WritePipeline {
         /** Requests that must lead a group of their own. */
         boolean alone() {
             return rotate || atApply != null;
+        }
+
+        void wake() {
+            if (turn != null) {
+                turn.signal();
+            }
+        }
+    }
+
+    /**
+     * A group whose records are in the WAL while its writers insert their batches into
+     * {@code target}; published (its last version made visible) once every insert is done and every
+     * earlier group is published. Fields are guarded by the pipeline's lock.
+     */
+    private static final class ApplyingGroup {
+        final MemTable target;
+        final long lastVersion;
+        final long footprint;
+        int inserting;
+        boolean published;
+        /** Set when this group or an earlier one failed an insert: it is never published. */
+        RuntimeException error;
+
+        ApplyingGroup(MemTable target, long lastVersion, long footprint, int inserting) {
+            this.target = target;
+            this.lastVersion = lastVersion;
+            this.footprint = footprint;
+            this.inserting = inserting;
         }
     }
 
@@ -179,6 +223,9 @@ final class WritePipeline {
         try {
             queue.addLast(write);
             while (!write.done && queue.peekFirst() != write) {
+                if (write.turn == null) {
+                    write.turn = lock.newCondition();
+                }
                 write.turn.awaitUninterruptibly();
             }
             if (!write.done) {
@@ -192,8 +239,81 @@ final class WritePipeline {
             if (write.error != null) {
                 throw write.error;
             }
+            if (write.applyingGroup != null) {
+                insertAndAwaitPublication(write);
+            }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Inserts {@code w}'s batch into its group's memtable without the lock, then waits until the
+     * group is published. Called and returns with the lock held. A failed insert fails the
+     * pipeline, this group and the unpublished groups after it; an {@link Error} is rethrown to
+     * this writer, the others of the group get the pipeline's failure.
+     */
+    private void insertAndAwaitPublication(PendingWrite w) {
+        ApplyingGroup group = w.applyingGroup;
+        lock.unlock();
+        Throwable error = null;
+        try {
+            apply(group.target, w);
+        } catch (RuntimeException | Error e) {
+            error = e;
+        } finally {
+            lock.lock();
+        }
+        if (error != null && group.error == null) {
+            group.error = fail(error);
+        }
+        group.inserting--;
+        publishInserted();
+        while (!group.published && group.error == null) {
+            published.awaitUninterruptibly();
+        }
+        if (error instanceof Error fatal) {
+            throw fatal;
+        }
+        if (group.error != null) {
+            throw group.error;
+        }
+    }
+
+    /**
+     * Publishes, in version order, the groups at the head of {@link #applying} whose inserts are
+     * all done. A group that failed an insert is dropped unpublished, and so is every later group:
+     * publishing them would make visible versions above a batch that is half in the memtable.
+     */
+    private void publishInserted() {
+        boolean changed = false;
+        while (!applying.isEmpty() && applying.peekFirst().inserting == 0) {
+            ApplyingGroup head = applying.removeFirst();
+            applyingFootprint -= head.footprint;
+            if (head.error != null) {
+                for (ApplyingGroup later : applying) {
+                    if (later.error == null) {
+                        later.error = head.error;
+                    }
+                }
+            } else {
+                visibleVersion = head.lastVersion;
+                head.published = true;
+            }
+            changed = true;
+        }
+        if (changed) {
+            published.signalAll();
+        }
+    }
+
+    /**
+     * Waits until every group in the WAL is in the memtable and published (or failed), so that the
+     * caller sees every earlier write. Called with the lock held; waiting releases it.
+     */
+    private void awaitInserted() {
+        while (!applying.isEmpty()) {
+            published.awaitUninterruptibly();
         }
     }
 
@@ -291,6 +411,8 @@ final class WritePipeline {
             checkUsable();
             collectGroup(leader);
             if (leader.atApply != null) {
+                awaitInserted();
+                checkUsable();
                 leader.batch = leader.atApply.apply(leader.batch);
             }
         } catch (RuntimeException e) {
@@ -328,7 +450,11 @@ final class WritePipeline {
             error = fail(e);
         }
         if (error == null) {
+            MemTable target = memtables.get(0);
             error = commitUnlocked(syncGroup);
+            if (error == null) {
+                startInserting(target, footprint);
+            }
         }
         for (int i = 0; i < members; i++) { // those refused by prepare included
             PendingWrite w = queue.removeFirst();
@@ -337,11 +463,40 @@ final class WritePipeline {
                 w.error = error;
             }
             if (w != leader) {
-                w.turn.signal();
+                w.wake();
             }
         }
         group.clear();
         wakeNext();
+    }
+
+    /**
+     * Hands the group, now in the WAL, to its writers for their memtable inserts into
+     * {@code target}. A group that comes after a failed insert is failed at once.
+     */
+    private void startInserting(MemTable target, long footprint) {
+        int inserting = 0;
+        long lastVersion = 0;
+        for (PendingWrite w : group) {
+            if (!w.batch.isEmpty()) {
+                inserting++;
+                lastVersion = w.version;
+            }
+        }
+        if (inserting == 0) {
+            return;
+        }
+        ApplyingGroup applyingGroup = new ApplyingGroup(target, lastVersion, footprint, inserting);
+        if (!applying.isEmpty() && applying.peekLast().error != null) {
+            applyingGroup.error = applying.peekLast().error;
+        }
+        applying.addLast(applyingGroup);
+        applyingFootprint += footprint;
+        for (PendingWrite w : group) {
+            if (!w.batch.isEmpty()) {
+                w.applyingGroup = applyingGroup;
+            }
+        }
     }
 
     /**
@@ -375,7 +530,7 @@ final class WritePipeline {
                 w.done = true;
                 w.error = error;
             }
-            w.turn.signal();
+            w.wake();
         }
         queue.clear();
         group.clear();
@@ -397,15 +552,13 @@ final class WritePipeline {
     }
 
     /**
-     * Appends, syncs and applies the group without holding the lock; returns the error, if any.
+     * Appends and syncs the group without holding the lock; returns the error, if any.
      * On an error the value-log entries the group buffered are dropped: no WAL record points at
      * them, and {@link ValueLog#close()} must not retry the write that failed. An {@link Error}
      * is rethrown (the lock held again).
      */
     private RuntimeException commitUnlocked(boolean syncGroup) {
-        MemTable target = memtables.get(0);
         WalWriter log = wal;
-        long lastVersion = visibleVersion;
         long bytes = 0;
         lock.unlock();
         Throwable error = null;
@@ -442,12 +595,6 @@ final class WritePipeline {
             if (syncGroup) {
                 log.sync();
             }
-            for (PendingWrite w : group) {
-                if (!w.batch.isEmpty()) {
-                    apply(target, w);
-                    lastVersion = w.version;
-                }
-            }
         } catch (IOException | RuntimeException | Error e) {
             error = e;
             valueLog.discardPending();
@@ -472,7 +619,6 @@ final class WritePipeline {
         if (syncGroup) {
             walSyncs++;
         }
-        visibleVersion = lastVersion;
         return null;
     }
 
@@ -549,14 +695,22 @@ final class WritePipeline {
      */
     private void makeRoom(long footprint) throws IOException {
         MemTable active = memtables.get(0);
-        if (active.sizeBytes() + footprint <= options.memtableSize() || footprint == 0) {
+        if (footprint == 0 || active.sizeBytes() + applyingFootprint + footprint <= options.memtableSize()) {
+            return;
+        }
+        awaitInserted();
+        if (active.sizeBytes() + footprint <= options.memtableSize()) {
             return;
         }
         rotate();
     }
 
-    /** Freezes the active memtable and starts a new one with a new WAL; may stall first. */
+    /**
+     * Freezes the active memtable, once no group is still inserting into it, and starts a new one
+     * with a new WAL; may stall first.
+     */
     private void rotate() throws IOException {
+        awaitInserted();
         boolean stalled = false;
         while (memtables.size() - 1 >= options.maxImmutableMemtables() && failure == null && !closed) {
             stalled = true;
@@ -725,7 +879,7 @@ final class WritePipeline {
     private void wakeNext() {
         PendingWrite next = queue.peekFirst();
         if (next != null) {
-            next.turn.signal();
+            next.wake();
         } else {
             drained.signalAll();
         }
@@ -772,6 +926,7 @@ final class WritePipeline {
             while (!queue.isEmpty()) {
                 drained.awaitUninterruptibly();
             }
+            awaitInserted();
             if (wal == null) {
                 return; // read-only: nothing was written
             }

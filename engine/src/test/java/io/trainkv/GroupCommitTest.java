@@ -15,6 +15,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,6 +71,63 @@ class GroupCommitTest {
                 assertEquals(Integer.toString(perThread - 1), db.get("last-" + t));
             }
             assertEquals((long) THREADS * perThread, db.stats().lastVersion());
+        }
+    }
+
+    /**
+     * Writers insert their own batches into the memtable in parallel and groups are published in
+     * version order: a write acknowledged to any thread is visible to every reader from then on,
+     * including across memtable rotations (a small memtable rotates while groups are inserting).
+     */
+    @Test
+    void everyAcknowledgedWriteIsVisibleToOtherThreads() throws Exception {
+        int writers = 4;
+        int perThread = 4_000;
+        int total = writers * perThread;
+        AtomicLongArray acknowledged = new AtomicLongArray(total);
+        AtomicInteger tickets = new AtomicInteger();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        try (TrainKV db = TrainKV.open(Options.at(tempDir).memtableSize(128 * 1024))) {
+            ExecutorService pool = Executors.newFixedThreadPool(writers + 1);
+            try {
+                List<Future<Integer>> futures = new ArrayList<>();
+                for (int t = 0; t < writers; t++) {
+                    futures.add(pool.submit(() -> {
+                        for (int i = 0; i < perThread; i++) {
+                            int n = tickets.getAndIncrement();
+                            db.set("k" + n, "v" + n);
+                            acknowledged.set(n, 1);
+                        }
+                        return 0;
+                    }));
+                }
+                Future<Integer> reader = pool.submit(() -> {
+                    int checked = 0;
+                    int n = 0;
+                    while (writing.get() || n < total) {
+                        if (acknowledged.get(n % total) == 1) {
+                            String key = "k" + (n % total);
+                            if (!("v" + (n % total)).equals(db.get(key))) {
+                                throw new AssertionError(key + " was acknowledged but a later read does not see it");
+                            }
+                            checked++;
+                        }
+                        n++;
+                    }
+                    return checked;
+                });
+                for (Future<Integer> f : futures) {
+                    f.get(5, TimeUnit.MINUTES);
+                }
+                writing.set(false);
+                assertTrue(reader.get(5, TimeUnit.MINUTES) > 0, "the reader checked acknowledged writes");
+            } finally {
+                pool.shutdownNow();
+            }
+            for (int n = 0; n < total; n++) {
+                assertEquals("v" + n, db.get("k" + n));
+            }
+            assertTrue(db.stats().flushedBytes() > 0, "memtables rotated while writers inserted");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.trainkv.memtable;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Bump allocator over heap {@code ByteBuffer} chunks, addressed by {@code int} offsets, so that a
@@ -11,7 +12,7 @@ import java.nio.ByteBuffer;
  * allocation larger than a chunk gets a buffer of its own that covers several consecutive slots.
  * Offset {@link #NULL} is never handed out.
  *
- * <p>Allocation is thread-safe. Reads need no lock: a reader reaches an offset only through a link
+ * <p>Allocation is thread-safe and lock-free within a chunk. Reads need no lock: a reader reaches an offset only through a link
  * published with release semantics after the bytes and the slot table were written.
  */
 public final class Arena {
@@ -25,10 +26,13 @@ public final class Arena {
     private final int chunkBits;
     private final ByteBuffer[] slots;
     private final int[] slotBase;
-    private long next;
-    private long currentEnd;
-    private long allocatedBytes;
-    private long usedBytes;
+    /**
+     * The bump pointer and the end of the current chunk, packed as {@code end << 32 | next} so that
+     * one CAS hands out bytes and no allocation can straddle a chunk switch.
+     */
+    private final AtomicLong nextAndEnd = new AtomicLong();
+    private final AtomicLong usedBytes = new AtomicLong();
+    private volatile long allocatedBytes;
 
     /** An arena of chunks of {@code 2^chunkBits} bytes. */
     public Arena(int chunkBits) {
@@ -39,36 +43,63 @@ public final class Arena {
         int slotCount = 1 << (31 - chunkBits);
         this.slots = new ByteBuffer[slotCount];
         this.slotBase = new int[slotCount];
-        this.next = ALIGNMENT; // offset 0 stays NULL
         newBuffer(0, 1 << chunkBits);
+        nextAndEnd.set(pack(ALIGNMENT, 1L << chunkBits)); // offset 0 stays NULL
     }
 
     /**
-     * Reserves {@code size} bytes and returns their offset.
+     * Reserves {@code size} bytes and returns their offset. Lock-free while the current chunk has
+     * room (concurrent memtable inserts allocate in parallel); switching to a new chunk takes the
+     * arena's monitor.
      *
      * @throws ArenaFullException when the 2 GiB offset space is exhausted
      */
-    public synchronized int allocate(int size) {
+    public int allocate(int size) {
         if (size <= 0) {
             throw new IllegalArgumentException("allocation size must be positive: " + size);
         }
         long aligned = ((long) size + ALIGNMENT - 1) & -ALIGNMENT;
-        if (next + aligned <= currentEnd) {
-            int offset = (int) next;
-            next += aligned;
-            usedBytes += aligned;
-            return offset;
+        while (true) {
+            long current = nextAndEnd.get();
+            long next = current & 0xFFFF_FFFFL;
+            long end = current >>> 32;
+            if (next + aligned <= end) {
+                if (nextAndEnd.compareAndSet(current, pack(next + aligned, end))) {
+                    usedBytes.addAndGet(aligned);
+                    return (int) next;
+                }
+            } else {
+                int offset = allocateInNewChunk(current, aligned);
+                if (offset != NULL) {
+                    return offset;
+                }
+            }
+        }
+    }
+
+    /**
+     * Starts a new chunk holding the {@code aligned} bytes, unless another thread switched chunks
+     * since {@code seen} was read; then returns {@link Arena#NULL} and the caller tries again.
+     */
+    private synchronized int allocateInNewChunk(long seen, long aligned) {
+        long end = seen >>> 32;
+        if (nextAndEnd.get() >>> 32 != end) {
+            return NULL;
         }
         long chunkSize = 1L << chunkBits;
-        long base = (currentEnd + chunkSize - 1) & -chunkSize;
+        long base = (end + chunkSize - 1) & -chunkSize;
         long capacity = Math.max(chunkSize, aligned);
         if (base + capacity > Integer.MAX_VALUE) {
             throw new ArenaFullException("memtable arena is full (2 GiB of offsets used)");
         }
         newBuffer((int) base, (int) capacity);
-        next = base + aligned;
-        usedBytes += aligned;
+        nextAndEnd.set(pack(base + aligned, base + capacity)); // allocations in the old chunk now fail their CAS
+        usedBytes.addAndGet(aligned);
         return (int) base;
+    }
+
+    private static long pack(long next, long end) {
+        return end << 32 | next;
     }
 
     private void newBuffer(int base, int capacity) {
@@ -80,7 +111,6 @@ public final class Arena {
             slots[s] = buffer;
         }
         allocatedBytes += capacity;
-        currentEnd = (long) base + capacity;
     }
 
     /** The buffer holding {@code offset}. */
@@ -94,12 +124,12 @@ public final class Arena {
     }
 
     /** Bytes handed out so far (aligned sizes). */
-    public synchronized long usedBytes() {
-        return usedBytes;
+    public long usedBytes() {
+        return usedBytes.get();
     }
 
     /** Bytes of buffers allocated from the heap. */
-    public synchronized long allocatedBytes() {
+    public long allocatedBytes() {
         return allocatedBytes;
     }
 }

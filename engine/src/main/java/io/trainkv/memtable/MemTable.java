@@ -10,6 +10,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The in-memory write buffer: a concurrent skip list of versioned keys whose nodes, keys and values
@@ -28,6 +29,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Concurrency: readers never lock; inserts link nodes bottom-up with CAS on tower links through a
  * {@link VarHandle}, so concurrent inserts are safe. A node becomes visible at level 0 only after
  * its key and value bytes are written. Entries are never removed; a memtable is dropped whole.
+ *
+ * <p>Insert hint: the memtable keeps the splice (the nodes before and after, at every level) of
+ * its last insert. When the new key falls between the splice's two level-0 nodes (keys written
+ * in ascending order: a sequential load, or a batch of ascending keys) the insert links there
+ * after two comparisons instead of a descent from the head; any other key descends from the head.
+ * Only level 0 is checked: checking higher levels would cost a cache miss per level on random
+ * keys, for a descent that starts only a few levels lower.
+ * Concurrent inserters share the one hint by taking it: whoever finds it taken searches from
+ * the head with a splice of its own thread. Because nodes are never removed, a stale hint is
+ * never wrong, only less useful: every link is still made by CAS against the current successor.
  */
 public final class MemTable {
 
@@ -50,6 +61,8 @@ public final class MemTable {
 
     private final Arena arena;
     private final int head;
+    /** The last insert's splice, null while an insert holds it; see the class comment. */
+    private final AtomicReference<Splice> hint = new AtomicReference<>(new Splice());
     private final AtomicInteger listHeight = new AtomicInteger(1);
     private final long walNumber;
 
@@ -119,20 +132,39 @@ public final class MemTable {
     }
 
     private boolean link(int node, int height, byte[] userKey, long version) {
+        Splice shared = hint.getAndSet(null);
+        Splice splice = shared != null ? shared : SPLICES.get().invalidated();
+        boolean inserted = link(node, height, userKey, version, splice);
+        if (shared != null) {
+            hint.set(shared);
+        }
+        return inserted;
+    }
+
+    /**
+     * Links {@code node} at {@code splice}, or after a descent from the head when the splice does
+     * not bracket the key at level 0; afterwards {@code splice} brackets the position just after
+     * the new node.
+     */
+    private boolean link(int node, int height, byte[] userKey, long version, Splice splice) {
         int currentHeight = raiseHeight(height);
-        Splice splice = SPLICES.get();
         int[] prev = splice.prev;
         int[] next = splice.next;
-        prev[currentHeight] = head;
-        for (int level = currentHeight - 1; level >= 0; level--) {
+        if (splice.height < currentHeight) {
+            splice.height = 0; // the list grew since: descend from the head at every level
+        }
+        int searchFrom = 0;
+        if (splice.height == 0 || !bracketsAtLevel0(splice, userKey, version)) {
+            searchFrom = currentHeight;
+            prev[currentHeight] = head;
+        }
+        for (int level = searchFrom - 1; level >= 0; level--) {
             if (findSplice(userKey, version, prev[level + 1], level, prev, next)) {
+                splice.height = 0;
                 return false;
             }
         }
-        for (int level = currentHeight; level < height; level++) {
-            prev[level] = head;
-            next[level] = Arena.NULL;
-        }
+        splice.height = currentHeight;
         for (int level = 0; level < height; level++) {
             while (true) {
                 setLink(node, level, next[level]);
@@ -140,11 +172,25 @@ public final class MemTable {
                     break;
                 }
                 if (findSplice(userKey, version, prev[level], level, prev, next) && level == 0) {
+                    splice.height = 0;
                     return false; // a concurrent writer inserted the same key and version first
                 }
             }
+            prev[level] = node;
         }
         return true;
+    }
+
+    /**
+     * Whether {@code prev[0] < key < next[0]} in {@code splice}. A splice found by one descent
+     * brackets a key at every level above one that brackets it, so the splice is then right at
+     * every level as it is (links made since are caught by the CAS that links each level).
+     */
+    private boolean bracketsAtLevel0(Splice splice, byte[] userKey, long version) {
+        int before = splice.prev[0];
+        int after = splice.next[0];
+        return (before == head || compareNodeTo(before, userKey, version) < 0)
+                && (after == Arena.NULL || compareNodeTo(after, userKey, version) > 0);
     }
 
     private int raiseHeight(int height) {
@@ -384,9 +430,18 @@ public final class MemTable {
         }
     }
 
-    /** The nodes before and after an insert position at every level. */
+    /**
+     * The nodes before and after an insert position at every level below {@code height}; a
+     * height of 0 means nothing is known and the search starts at the head.
+     */
     private static final class Splice {
         final int[] prev = new int[MAX_HEIGHT + 1];
         final int[] next = new int[MAX_HEIGHT + 1];
+        int height;
+
+        Splice invalidated() {
+            height = 0;
+            return this;
+        }
     }
 }

@@ -7,16 +7,17 @@ import java.util.List;
  * children stand on the same internal key (the same key and version reached through two sources,
  * for example a memtable and the table it was just flushed to) the child listed first wins and the
  * others are skipped, so callers list newer sources first. The children are few (memtables, level-0
- * tables, one per deeper level), so a linear scan picks the next one.
+ * tables, one per deeper level), so a linear scan picks the next one; they are held in an array,
+ * so that a step allocates nothing.
  */
 public final class MergingIterator implements InternalIterator {
 
-    private final List<InternalIterator> children;
+    private final InternalIterator[] children;
     private final boolean reverse;
     private InternalIterator current;
 
     public MergingIterator(List<InternalIterator> children, boolean reverse) {
-        this.children = List.copyOf(children);
+        this.children = children.toArray(new InternalIterator[0]);
         this.reverse = reverse;
     }
 

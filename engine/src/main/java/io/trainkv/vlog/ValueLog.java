@@ -6,7 +6,6 @@ import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
-import io.trainkv.util.ByteOutput;
 import io.trainkv.util.ValuePointer;
 import java.io.Closeable;
 import java.io.IOException;
@@ -39,6 +38,7 @@ public final class ValueLog implements Closeable {
     private static final int SOUND_ENTRY_WINDOW = 1 << 20;
     /** Buffered entry bytes at which {@link #add} appends the buffer to the file (16 MiB). */
     static final int PENDING_WRITE_BYTES = 16 << 20;
+    private static final int INITIAL_PENDING_BYTES = 64 * 1024;
 
     private final Storage storage;
     private final long fileSizeLimit;
@@ -48,7 +48,12 @@ public final class ValueLog implements Closeable {
     private final Map<Long, VlogFile> files = new ConcurrentHashMap<>();
     /** Files GC has collected, now or in an earlier session: pointers into them are superseded. */
     private final Set<Long> collected = ConcurrentHashMap.newKeySet();
-    private final ByteOutput pending = new ByteOutput(64 * 1024);
+    /**
+     * Entries not yet appended, in a direct buffer: the file channel writes it as it is, where a
+     * heap buffer would be copied once more into a temporary direct one, so each value is copied
+     * once on its way to the file (from the caller's array into this buffer). Grows by doubling.
+     */
+    private ByteBuffer pending = ByteBuffer.allocateDirect(INITIAL_PENDING_BYTES);
     private final CRC32C crc = new CRC32C();
     /** Written by the leader, read by readers and GC to tell the active file from sealed ones. */
     private volatile VlogFile active;
@@ -127,31 +132,36 @@ public final class ValueLog implements Closeable {
      */
     public ValuePointer add(byte[] key, long version, byte[] value) throws IOException {
         int length = VlogFormat.entryLength(key.length, value.length);
-        if (pending.size() >= PENDING_WRITE_BYTES) {
+        if (pending.position() >= PENDING_WRITE_BYTES) {
             writePending();
         }
-        long end = writtenSize + pending.size();
+        long end = writtenSize + pending.position();
         if (end > 0 && end + length > fileSizeLimit) {
             rotate();
         }
-        long offset = writtenSize + pending.size();
-        int start = pending.size();
-        pending.writeInt(0).writeLong(version).writeInt(key.length).writeInt(value.length).write(key).write(value);
+        long offset = writtenSize + pending.position();
+        reservePending(length);
+        int start = pending.position();
+        pending.putInt(0).putLong(version).putInt(key.length).putInt(value.length).put(key).put(value);
         crc.reset();
-        crc.update(pending.array(), start + 4, length - 4);
+        pending.limit(start + length).position(start + 4);
+        crc.update(pending); // the entry after its checksum field; leaves the position at its end
+        pending.limit(pending.capacity());
         pending.putInt(start, (int) crc.getValue());
         return new ValuePointer(active.id, offset, length);
     }
 
     /** Appends the buffered entries to the active file. */
     public void writePending() throws IOException {
-        if (pending.size() == 0) {
+        if (pending.position() == 0) {
             return;
         }
-        writer.append(pending.asBuffer());
-        writtenSize += pending.size();
+        int size = pending.position();
+        pending.flip();
+        writer.append(pending);
+        pending.clear();
+        writtenSize += size;
         active.appendedTo(writtenSize);
-        pending.reset();
         dirty = true;
     }
 
@@ -161,7 +171,20 @@ public final class ValueLog implements Closeable {
      * not retry it.
      */
     public void discardPending() {
-        pending.reset();
+        pending.clear();
+    }
+
+    /** Makes room for {@code bytes} more in {@link #pending}, keeping what it holds. */
+    private void reservePending(int bytes) {
+        if (pending.remaining() >= bytes) {
+            return;
+        }
+        long needed = (long) pending.position() + bytes;
+        ByteBuffer larger = ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE - 8,
+                Math.max(needed, 2L * pending.capacity())));
+        pending.flip();
+        larger.put(pending);
+        pending = larger;
     }
 
     /** Fsyncs the active file if anything was appended since the last sync. */

@@ -374,6 +374,59 @@ class MemTableTest {
         }
     }
 
+    /**
+     * Inserts through the last-insert hint in every pattern it must handle: ascending runs (the
+     * hint brackets at level 0), descending runs, jumps back and forth, repeats of the last key
+     * and version and of the entry right after it (refused), and new versions of the key just
+     * written; the contents must match
+     * the model exactly, by iteration and by point reads.
+     */
+    @Test
+    void insertsThroughTheSequentialHintMatchATreeMapModel() {
+        MemTable table = new MemTable(1, SMALL_CHUNK_BITS);
+        TreeMap<byte[], Expected> model = new TreeMap<>(KeyFormat::compare);
+        Random random = new Random(0x5EED_2003L);
+        for (int run = 0; run < 400; run++) {
+            long start = random.nextInt(1_000_000);
+            int length = 1 + random.nextInt(200);
+            int direction = random.nextInt(4) == 0 ? -1 : 1;
+            for (int i = 0; i < length; i++) {
+                byte[] userKey = ByteBuffer.allocate(8).putLong(start + (long) direction * i).array();
+                long version = 1 + random.nextInt(3);
+                byte[] value = ByteBuffer.allocate(12).putLong(start).putInt(i).array();
+                byte[] internalKey = KeyFormat.encode(userKey, version);
+                boolean fresh = !model.containsKey(internalKey);
+                assertEquals(fresh, table.put(userKey, version, NONE, NONE, NEVER, value),
+                        () -> "put of " + Bytes.escape(userKey) + "@" + version);
+                if (fresh) {
+                    model.put(internalKey, new Expected(NONE, NONE, NEVER, value));
+                }
+                byte[] successor = model.higherKey(internalKey);
+                if (successor != null) {
+                    assertFalse(table.put(KeyFormat.userKey(successor), KeyFormat.version(successor), NONE, NONE, NEVER,
+                            value), "a repeat of the entry right after the last put is refused");
+                }
+                assertFalse(table.put(userKey, version, NONE, NONE, NEVER, value), "a repeat of the last put is refused");
+            }
+        }
+        InternalIterator it = table.iterator(false);
+        it.seekToFirst();
+        for (Map.Entry<byte[], Expected> entry : model.entrySet()) {
+            assertTrue(it.valid(), "iterator ended early");
+            assertEntry(entry, it);
+            it.next();
+        }
+        assertFalse(it.valid(), "iterator has more entries than the model");
+        for (Map.Entry<byte[], Expected> entry : model.entrySet()) {
+            byte[] userKey = KeyFormat.userKey(entry.getKey());
+            long version = KeyFormat.version(entry.getKey());
+            ValueStruct read = table.get(userKey, version);
+            assertNotNull(read, () -> "get " + Bytes.escape(userKey) + "@" + version);
+            assertEquals(version, read.version());
+            assertArrayEquals(entry.getValue().value(), read.value());
+        }
+    }
+
     @Test
     void seekPositionsAtTheFirstEntryAtOrAfterTheTarget() {
         MemTable table = new MemTable(1);

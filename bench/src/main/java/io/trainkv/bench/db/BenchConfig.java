@@ -37,6 +37,16 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
         }
     }
 
+    /**
+     * These settings with {@code num} keys instead; ycsba's operation count follows the key count
+     * when it was the default (equal to the old key count).
+     *
+     * @throws IllegalArgumentException if {@code num} is below 1
+     */
+    BenchConfig withNum(int num) {
+        return new BenchConfig(workloads, engines, num, ops == this.num ? num : ops, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap);
+    }
+
     int entryBytes() {
         return keySize + valueSize;
     }

@@ -1,6 +1,7 @@
 package io.trainkv.bench.db;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -33,7 +34,7 @@ public final class DbBench implements Callable<Integer> {
             description = "Comma-separated workloads, run in this order: ${COMPLETION-CANDIDATES}. Default: all.")
     private List<Workload> workloads;
 
-    @Option(names = "--engine", split = ",", paramLabel = "NAME", defaultValue = "trainkv,rocksdb,leveldb,mvstore",
+    @Option(names = "--engine", split = ",", paramLabel = "NAME", defaultValue = "trainkv,rocksdb,rocksdb-tuned,leveldb,mvstore",
             description = "Comma-separated engines: ${COMPLETION-CANDIDATES}. Default: all.")
     private List<EngineKind> engines;
 
@@ -42,6 +43,12 @@ public final class DbBench implements Callable<Integer> {
 
     @Option(names = "--ops", paramLabel = "N", description = "Operations of ycsba. Default: --num.")
     private Integer ops;
+
+    @Option(names = "--sizes", split = ",", paramLabel = "N",
+            description = "Run everything once per key count instead of at --num (e.g. 1000000,10000000), print each"
+                    + " table, then how each engine's ops/s, write amplification and peak RSS grow with the count;"
+                    + " --csv and --json files then get -N before their extension.")
+    private List<Integer> sizes;
 
     @Option(names = "--key-size", paramLabel = "BYTES", defaultValue = "16", description = "Bytes per key (at least 8). Default: ${DEFAULT-VALUE}.")
     private int keySize;
@@ -91,7 +98,8 @@ public final class DbBench implements Callable<Integer> {
 
     /** Runs the command line and returns its exit code. */
     static int run(String... args) {
-        return new CommandLine(new DbBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        return new CommandLine(new DbBench()).setCaseInsensitiveEnumValuesAllowed(true)
+                .registerConverter(EngineKind.class, EngineKind::fromId).execute(args);
     }
 
     @Override
@@ -108,6 +116,26 @@ public final class DbBench implements Callable<Integer> {
             }
             return runChild(config, workloads.get(0), engines.get(0));
         }
+        if (sizes == null || sizes.isEmpty()) {
+            runAndReport(config, csv, json);
+            return 0;
+        }
+        List<Report> reports = new ArrayList<>();
+        for (int size : sizes) {
+            BenchConfig sized;
+            try {
+                sized = config.withNum(size);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+            reports.add(runAndReport(sized, suffixed(csv, size), suffixed(json, size)));
+        }
+        Report.printGrowth(System.out, reports);
+        return 0;
+    }
+
+    /** Runs every workload on every engine with {@code config}, prints the table and writes the files asked for. */
+    private static Report runAndReport(BenchConfig config, Path csv, Path json) throws Exception {
         Report report = new Report(config, new Runner(config).run());
         report.printTable(System.out);
         if (csv != null) {
@@ -116,7 +144,18 @@ public final class DbBench implements Callable<Integer> {
         if (json != null) {
             report.writeJson(json);
         }
-        return 0;
+        return report;
+    }
+
+    /** {@code file} with {@code -size} before its extension ({@code out.csv} becomes {@code out-10000000.csv}). */
+    private static Path suffixed(Path file, int size) {
+        if (file == null) {
+            return null;
+        }
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String sized = dot <= 0 ? name + "-" + size : name.substring(0, dot) + "-" + size + name.substring(dot);
+        return file.resolveSibling(sized);
     }
 
     /** Prints the result line, also when the engine fails (the row then says why); exit code 1 on failure. */

@@ -1,29 +1,49 @@
 package io.trainkv.bench.db;
 
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.Arrays;
 import java.util.function.BiFunction;
 
 /** The engines the harness can run, by the name used on the command line, and how to open each. */
 enum EngineKind {
-    TRAINKV(true, () -> { }, TrainKvEngine::open),
-    ROCKSDB(true, RocksDbEngine::loadLibrary, RocksDbEngine::open),
-    LEVELDB(false, () -> { }, LevelDbEngine::open),
-    MVSTORE(true, () -> { }, MvStoreEngine::open);
+    TRAINKV("trainkv", true, () -> { }, TrainKvEngine::open),
+    ROCKSDB("rocksdb", true, RocksDbEngine::loadLibrary, RocksDbEngine::openDefault),
+    ROCKSDB_TUNED("rocksdb-tuned", true, RocksDbEngine::loadLibrary, RocksDbEngine::openTuned),
+    LEVELDB("leveldb", false, () -> { }, LevelDbEngine::open),
+    MVSTORE("mvstore", true, () -> { }, MvStoreEngine::open);
 
+    private final String id;
     private final boolean reverseScans;
     private final Runnable loader;
     private final BiFunction<Path, EngineSettings, Engine> opener;
 
-    EngineKind(boolean reverseScans, Runnable loader, BiFunction<Path, EngineSettings, Engine> opener) {
+    EngineKind(String id, boolean reverseScans, Runnable loader, BiFunction<Path, EngineSettings, Engine> opener) {
+        this.id = id;
         this.reverseScans = reverseScans;
         this.loader = loader;
         this.opener = opener;
     }
 
-    /** The command-line name: {@code trainkv}, {@code rocksdb}, {@code leveldb}, {@code mvstore}. */
+    /**
+     * The command-line name: {@code trainkv}, {@code rocksdb} (default options),
+     * {@code rocksdb-tuned} (options as a user tunes them), {@code leveldb}, {@code mvstore}.
+     */
     String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return id;
+    }
+
+    /**
+     * The engine named {@code id} on the command line, ignoring case.
+     *
+     * @throws IllegalArgumentException if no engine has that name
+     */
+    static EngineKind fromId(String id) {
+        for (EngineKind kind : values()) {
+            if (kind.id.equalsIgnoreCase(id)) {
+                return kind;
+            }
+        }
+        throw new IllegalArgumentException("unknown engine '" + id + "'; engines: " + Arrays.toString(values()));
     }
 
     /** The command-line name, so that help lists the names as they are typed. */

@@ -96,6 +96,32 @@ final class Report {
                 && r.engine().equals(EngineKind.TRAINKV.id())).findFirst();
     }
 
+    /**
+     * Prints how each engine's cost grows with the key count, one line per workload and engine:
+     * ops/s, write amplification and peak RSS at each count of {@code reports} (one report per
+     * count, in the order they ran).
+     */
+    static void printGrowth(PrintStream out, List<Report> reports) {
+        out.println("growth with the key count (ops/s / w-amp / RSS MiB at "
+                + reports.stream().map(r -> String.format(Locale.ROOT, "%,d", r.config.num())).collect(Collectors.joining(", "))
+                + " keys):");
+        BenchConfig first = reports.get(0).config;
+        for (Workload w : first.workloads()) {
+            for (EngineKind e : first.engines()) {
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-16s %-13s", w.id(), e.id()));
+                for (Report report : reports) {
+                    line.append("  ").append(report.rows.stream()
+                            .filter(r -> r.ran() && r.workload().equals(w.id()) && r.engine().equals(e.id()))
+                            .findFirst()
+                            .map(r -> String.format(Locale.ROOT, "%12s / %5s / %6s", number(r.opsPerSecond(), 0),
+                                    number(r.writeAmplification(), 2), mib(r.peakRssBytes())))
+                            .orElse(String.format(Locale.ROOT, "%32s", "-")));
+                }
+                out.println(line);
+            }
+        }
+    }
+
     private long peakRss(EngineKind engine) {
         return rows.stream().filter(r -> r.engine().equals(engine.id())).mapToLong(Result::peakRssBytes).max().orElse(-1);
     }

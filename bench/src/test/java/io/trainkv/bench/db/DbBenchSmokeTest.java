@@ -110,4 +110,32 @@ class DbBenchSmokeTest {
             }
         }
     }
+
+    @Test
+    void sizesRunEachKeyCountAndWriteOneFilePerCount() throws Exception {
+        Path csv = tempDir.resolve("growth.csv");
+        int exit = DbBench.run("--sizes", "300,600", "--benchmarks", "fillrandom", "--engine", "trainkv,rocksdb-tuned",
+                "--db", tempDir.resolve("db").toString(), "--cache-size", "8388608", "--heap", "256m",
+                "--csv", csv.toString());
+        assertEquals(0, exit);
+        assertFalse(Files.exists(csv), "with --sizes the CSV is written once per key count");
+        for (String size : List.of("300", "600")) {
+            List<String> lines = Files.readAllLines(tempDir.resolve("growth-" + size + ".csv"));
+            List<String> header = Arrays.asList(lines.get(0).split(","));
+            assertEquals(3, lines.size(), "a header and one row per engine");
+            for (String line : lines.subList(1, lines.size())) {
+                String[] cells = line.split(",", -1);
+                assertEquals("", cells[header.indexOf("note")], line);
+                assertEquals(size, cells[header.indexOf("liveKeys")], line);
+            }
+        }
+    }
+
+    @Test
+    void engineNamesAreTheCommandLineNames() {
+        for (EngineKind engine : EngineKind.values()) {
+            assertEquals(engine, EngineKind.fromId(engine.id().toUpperCase(java.util.Locale.ROOT)));
+        }
+        assertEquals(EngineKind.ROCKSDB_TUNED, EngineKind.fromId("rocksdb-tuned"));
+    }
 }
