@@ -144,6 +144,9 @@ public final class LoadCommand implements Callable<Integer> {
                 db.write(batch);
                 loaded.addAndGet(batch.size());
             }
+            if (stopped == null) {
+                progress.succeeded();
+            }
         } catch (IOException | TrainKVException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage() + " (" + loaded.get() + " keys were written before it)");
             return 2;

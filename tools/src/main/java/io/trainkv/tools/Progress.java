@@ -9,7 +9,10 @@ import java.util.function.Supplier;
  * while a long job runs on another thread and finished with a newline; without one (output
  * redirected, CI logs) nothing is printed while the job runs and one summary line at the end, so
  * scripts and logs see no {@code \r} or padding. Lines printed during the job go through
- * {@link #println} so that they never land in the middle of a half-drawn bar.
+ * {@link #println} so that they never land in the middle of a half-drawn bar. The summary line is
+ * printed only for a job marked {@link #succeeded}: a job that fails or stops is closed (by
+ * try-with-resources, whatever threw) with its bar cleared and nothing more, so that its one
+ * {@code error:} line is all a person sees.
  */
 final class Progress implements AutoCloseable {
 
@@ -20,6 +23,7 @@ final class Progress implements AutoCloseable {
     private final Supplier<String> status;
     private final Thread painter;
     private volatile boolean done;
+    private volatile boolean succeeded;
     /** Characters of the bar currently drawn on the terminal line, 0 when the line is clear. */
     private int drawn;
 
@@ -85,7 +89,15 @@ final class Progress implements AutoCloseable {
         }
     }
 
-    /** Stops redrawing and prints the final status as one line. */
+    /** Marks the job as finished in full, so that {@link #close} prints its final status line. */
+    void succeeded() {
+        succeeded = true;
+    }
+
+    /**
+     * Stops redrawing and clears the drawn bar; prints the final status as one line only if the job
+     * {@link #succeeded}.
+     */
     @Override
     public void close() {
         done = true;
@@ -97,7 +109,10 @@ final class Progress implements AutoCloseable {
         }
         synchronized (this) {
             clearLine();
-            err.println(status.get());
+            if (succeeded) {
+                err.println(status.get());
+            }
+            err.flush();
         }
     }
 }
