@@ -11,9 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.stream.Stream;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.jline.terminal.spi.SystemStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -57,9 +58,9 @@ public final class LoadCommand implements Callable<Integer> {
 
     /**
      * Whether standard input is a terminal (a person typing), where load says how to end the
-     * input and draws no progress bar over the typing. The JVM's console stands for it.
+     * input and draws no progress bar over the typing.
      */
-    boolean inputIsTerminal = System.console() != null;
+    boolean inputIsTerminal = Terminals.isTerminal(SystemStream.Input);
 
     @Override
     public Integer call() {
@@ -102,7 +103,7 @@ public final class LoadCommand implements Callable<Integer> {
         String stopped = null;
         try (TrainKV db = TrainKV.open(Options.at(directory));
              RecordSource records = chosen.open(in);
-             Progress progress = Progress.start(System.err, System.console() != null && !(fromStdin && inputIsTerminal),
+             Progress progress = Progress.start(System.err, Progress.errorIsTerminal() && !(fromStdin && inputIsTerminal),
                      () -> (knownTotal >= 0 ? Progress.bar(records.bytesRead(), knownTotal) + " "
                      : String.format(Locale.ROOT, "%,d bytes read, ", records.bytesRead()))
                      + String.format(Locale.ROOT, "%,d keys", loaded.get()))) {

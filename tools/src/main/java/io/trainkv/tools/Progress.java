@@ -3,6 +3,7 @@ package io.trainkv.tools;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.function.Supplier;
+import org.jline.terminal.spi.SystemStream;
 
 /**
  * A one-line progress display on standard error. On a terminal it is redrawn in place ({@code \r})
@@ -37,7 +38,12 @@ final class Progress implements AutoCloseable {
 
     /** Starts redrawing {@code status} on standard error until closed, if standard error is a terminal. */
     static Progress start(Supplier<String> status) {
-        return start(System.err, System.console() != null, status);
+        return start(System.err, errorIsTerminal(), status);
+    }
+
+    /** Whether standard error, where the bar is drawn, is a terminal. */
+    static boolean errorIsTerminal() {
+        return Terminals.isTerminal(SystemStream.Error);
     }
 
     /** Starts a display on {@code err}, redrawn in place only when {@code terminal} is true. */
