@@ -108,7 +108,8 @@ class DumpJsonTest {
             {"sstdump", "--command", "scan", "--json", dir.toString()},
             {"sstdump", "--command", "properties", "--json", dir.toString()},
             {"sstdump", "--command", "raw", "--json", dir.toString()},
-            {"wal-verify", "--json", dir.toString()}, {"vlog-verify", "--json", dir.toString()}}) {
+            {"wal-verify", "--json", dir.toString()}, {"vlog-verify", "--json", dir.toString()},
+            {"manifest-dump", "--json", dir.toString()}}) {
             ToolRun run = ToolRun.of(args);
             assertEquals(0, run.code(), String.join(" ", args) + ": " + run.err());
             for (String line : run.out().strip().split("\n")) {
@@ -130,7 +131,7 @@ class DumpJsonTest {
             for (Map.Entry<String, Object> member : ((Map<String, Object>) map).entrySet()) {
                 String name = member.getKey();
                 String where = path.isEmpty() ? name : path + "." + name;
-                assertFalse(List.of("rows", "records", "entryList", "matching", "tombstones").contains(name),
+                assertFalse(List.of("rows", "records", "entryList", "matching", "tombstones", "liveTables").contains(name),
                         where + " is not a name the dump tools use");
                 if (name.equals("entries")) {
                     assertTrue(member.getValue() instanceof List, where + " is a list of entries, not a count");
