@@ -78,6 +78,7 @@ public final class CompactCommand implements Callable<Integer> {
                     db.compactRange(range.first(), range.last());
                 }
                 complete.set(true);
+                progress.succeeded();
             }
             Stats after = db.stats();
             if (json) {

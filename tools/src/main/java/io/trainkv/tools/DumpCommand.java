@@ -119,7 +119,10 @@ public final class DumpCommand implements Callable<Integer> {
                 if (file != null && code == 0) {
                     file.force(true);
                 }
-                complete.set(code == 0);
+                if (code == 0) {
+                    complete.set(true);
+                    progress.succeeded();
+                }
             }
             if (target != null && code == 0) {
                 NioStorage folder = NioStorage.open(target.getParent());

@@ -12,9 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.stream.Stream;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.jline.terminal.spi.SystemStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -59,9 +60,9 @@ public final class LoadCommand implements Callable<Integer> {
 
     /**
      * Whether standard input is a terminal (a person typing), where load says how to end the
-     * input and draws no progress bar over the typing. The JVM's console stands for it.
+     * input and draws no progress bar over the typing.
      */
-    boolean inputIsTerminal = System.console() != null;
+    boolean inputIsTerminal = Terminals.isTerminal(SystemStream.Input);
 
     @Override
     public Integer call() {
@@ -113,7 +114,7 @@ public final class LoadCommand implements Callable<Integer> {
         String stopped = null;
         try (TrainKV db = TrainKV.open(Options.at(directory));
              RecordSource records = chosen.open(in);
-             Progress progress = Progress.start(System.err, System.console() != null && !(fromStdin && inputIsTerminal),
+             Progress progress = Progress.start(System.err, Progress.errorIsTerminal() && !(fromStdin && inputIsTerminal),
                      () -> (knownTotal >= 0 ? Progress.bar(records.bytesRead(), knownTotal) + " "
                      : String.format(Locale.ROOT, "%,d bytes read, ", records.bytesRead()))
                      + String.format(Locale.ROOT, "%,d keys", loaded.get()))) {
@@ -154,6 +155,9 @@ public final class LoadCommand implements Callable<Integer> {
             if (!batch.isEmpty()) {
                 db.write(batch);
                 loaded.addAndGet(batch.size());
+            }
+            if (stopped == null) {
+                progress.succeeded();
             }
         } catch (IOException | TrainKVException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage() + " (" + loaded.get() + " keys were written before it)");

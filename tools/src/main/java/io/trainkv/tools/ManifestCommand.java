@@ -143,7 +143,7 @@ public abstract class ManifestCommand implements Callable<Integer> {
     private void finish(String manifest, int liveTables, List<Object> edits) {
         if (json) {
             Map<String, Object> result = (abnormalities.isEmpty() ? Severity.OK : Severity.DAMAGED).addTo(
-                    Json.object("manifest", manifest, "liveTables", liveTables, "abnormalities", abnormalities));
+                    Json.object("manifest", manifest, "liveTableCount", liveTables, "abnormalities", abnormalities));
             if (dump()) {
                 result.put("edits", edits);
             }

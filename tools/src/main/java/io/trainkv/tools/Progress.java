@@ -3,13 +3,17 @@ package io.trainkv.tools;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.function.Supplier;
+import org.jline.terminal.spi.SystemStream;
 
 /**
  * A one-line progress display on standard error. On a terminal it is redrawn in place ({@code \r})
  * while a long job runs on another thread and finished with a newline; without one (output
  * redirected, CI logs) nothing is printed while the job runs and one summary line at the end, so
  * scripts and logs see no {@code \r} or padding. Lines printed during the job go through
- * {@link #println} so that they never land in the middle of a half-drawn bar.
+ * {@link #println} so that they never land in the middle of a half-drawn bar. The summary line is
+ * printed only for a job marked {@link #succeeded}: a job that fails or stops is closed (by
+ * try-with-resources, whatever threw) with its bar cleared and nothing more, so that its one
+ * {@code error:} line is all a person sees.
  */
 final class Progress implements AutoCloseable {
 
@@ -20,6 +24,7 @@ final class Progress implements AutoCloseable {
     private final Supplier<String> status;
     private final Thread painter;
     private volatile boolean done;
+    private volatile boolean succeeded;
     /** Characters of the bar currently drawn on the terminal line, 0 when the line is clear. */
     private int drawn;
 
@@ -33,7 +38,12 @@ final class Progress implements AutoCloseable {
 
     /** Starts redrawing {@code status} on standard error until closed, if standard error is a terminal. */
     static Progress start(Supplier<String> status) {
-        return start(System.err, System.console() != null, status);
+        return start(System.err, errorIsTerminal(), status);
+    }
+
+    /** Whether standard error, where the bar is drawn, is a terminal. */
+    static boolean errorIsTerminal() {
+        return Terminals.isTerminal(SystemStream.Error);
     }
 
     /** Starts a display on {@code err}, redrawn in place only when {@code terminal} is true. */
@@ -85,7 +95,15 @@ final class Progress implements AutoCloseable {
         }
     }
 
-    /** Stops redrawing and prints the final status as one line. */
+    /** Marks the job as finished in full, so that {@link #close} prints its final status line. */
+    void succeeded() {
+        succeeded = true;
+    }
+
+    /**
+     * Stops redrawing and clears the drawn bar; prints the final status as one line only if the job
+     * {@link #succeeded}.
+     */
     @Override
     public void close() {
         done = true;
@@ -97,7 +115,10 @@ final class Progress implements AutoCloseable {
         }
         synchronized (this) {
             clearLine();
-            err.println(status.get());
+            if (succeeded) {
+                err.println(status.get());
+            }
+            err.flush();
         }
     }
 }

@@ -205,9 +205,9 @@ public final class SstDumpCommand implements Callable<Integer> {
         boolean countMatches = command.equals("properties") || entries == p.entryCount();
         if (json) {
             Map<String, Object> object = (countMatches ? Severity.OK : Severity.DAMAGED).addTo(Json.object("file", name,
-                    "entries", command.equals("properties") ? p.entryCount() : entries,
-                    "propertiesEntries", p.entryCount(), "tombstones", p.tombstoneCount(),
-                    "dataBlocks", p.dataBlockCount(), "minVersion", p.minVersion(), "maxVersion", p.maxVersion(),
+                    "entryCount", command.equals("properties") ? p.entryCount() : entries,
+                    "propertiesEntryCount", p.entryCount(), "tombstoneCount", p.tombstoneCount(),
+                    "dataBlockCount", p.dataBlockCount(), "minVersion", p.minVersion(), "maxVersion", p.maxVersion(),
                     "smallestKey", keyText(KeyFormat.userKey(p.smallestKey())),
                     "largestKey", keyText(KeyFormat.userKey(p.largestKey())), "bytes", reader.fileSize()));
             if (command.equals("properties")) {
@@ -217,8 +217,8 @@ public final class SstDumpCommand implements Callable<Integer> {
                 object.put("valueLogBytes", valueLog);
             }
             if (command.equals("scan")) {
-                object.put("matching", matching);
-                object.put("rows", rows);
+                object.put("matchingCount", matching);
+                object.put("entries", rows);
             }
             out.println(Json.write(object));
         } else {
@@ -271,7 +271,7 @@ public final class SstDumpCommand implements Callable<Integer> {
             try {
                 TableLayout.DataBlock data = reader.readDataBlock(handle);
                 entries += data.entryCount();
-                block.put("entries", data.entryCount());
+                block.put("entryCount", data.entryCount());
                 putKey(block, "firstKey", "firstVersion", data.firstKey());
                 putKey(block, "lastKey", "lastVersion", entry.lastKey());
                 block.put("crcOk", true);
@@ -284,7 +284,7 @@ public final class SstDumpCommand implements Callable<Integer> {
             } catch (CorruptionException e) {
                 allRead = false;
                 boolean crcOk = checksumMatches(reader, handle);
-                block.put("entries", null);
+                block.put("entryCount", null);
                 block.put("firstKey", null);
                 block.put("firstVersion", null);
                 putKey(block, "lastKey", "lastVersion", entry.lastKey());
@@ -318,10 +318,10 @@ public final class SstDumpCommand implements Callable<Integer> {
                     "index", handle(layout.index()), "formatVersion", layout.formatVersion(),
                     "checksum", hex32(layout.footerChecksum()), "magic", hex64(layout.magic()));
             Map<String, Object> index = handle(layout.index());
-            index.put("entries", layout.dataBlocks().size());
+            index.put("entryCount", layout.dataBlocks().size());
             out.println(Json.write((problems.isEmpty() ? Severity.OK : Severity.DAMAGED).addTo(Json.object(
-                    "file", reader.fileName(), "bytes", layout.fileSize(), "entries", allRead ? entries : null,
-                    "propertiesEntries", p.entryCount(), "dataBlocks", blocks, "filterBlock", handle(layout.filter()),
+                    "file", reader.fileName(), "bytes", layout.fileSize(), "entryCount", allRead ? entries : null,
+                    "propertiesEntryCount", p.entryCount(), "dataBlocks", blocks, "filterBlock", handle(layout.filter()),
                     "propertiesBlock", handle(layout.properties()), "indexBlock", index, "footer", footer,
                     "problems", problems))));
             return problems;

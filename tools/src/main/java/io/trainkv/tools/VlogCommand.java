@@ -340,13 +340,13 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                     : verdict.warning() != null ? Severity.TOLERATED : Severity.OK;
             if (json) {
                 Map<String, Object> result = severity.addTo(Json.object("file", name,
-                        "entries", totals[0], "bytes", size, "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
+                        "entryCount", totals[0], "bytes", size, "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
                         "tornTailOffset", verdict.tornTail() >= 0 ? verdict.tornTail() : null,
                         "warning", verdict.warning(),
                         "damage", verdict.damage() != null
                                 ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null));
                 if (dump()) {
-                    result.put("entryList", entries);
+                    result.put("entries", entries);
                 }
                 out.println(Json.write(result));
             } else {

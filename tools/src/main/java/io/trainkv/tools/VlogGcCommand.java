@@ -84,6 +84,7 @@ public final class VlogGcCommand implements Callable<Integer> {
                 } else {
                     report = sampleOnly ? db.sampleValueLogGC(ratio) : db.runValueLogGC(ratio);
                 }
+                progress.succeeded();
             }
             System.out.print(json ? Json.write(toJson(directory, report)) + "\n" : report.format());
             return 0;

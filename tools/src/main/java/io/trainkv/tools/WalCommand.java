@@ -211,11 +211,11 @@ public abstract class WalCommand implements Callable<Integer>, Inspection {
                     + " key(s), " + (reader.fileSize() - torn) + " bytes, as never committed (the newest log may end "
                     + "in a write a crash cut short)";
             if (json) {
-                Map<String, Object> result = severity.addTo(Json.object("file", name, "records", records,
-                        "entries", entries, "bytes", reader.fileSize(), "tornTailOffset", torn >= 0 ? torn : null));
+                Map<String, Object> result = severity.addTo(Json.object("file", name, "recordCount", records,
+                        "entryCount", entries, "bytes", reader.fileSize(), "tornTailOffset", torn >= 0 ? torn : null));
                 if (torn >= 0) {
                     result.put("tornTail", Json.object("offset", torn, "bytes", reader.fileSize() - torn,
-                            "records", reader.tornTailRecords(), "entries", reader.tornTailEntries(),
+                            "recordCount", reader.tornTailRecords(), "entryCount", reader.tornTailEntries(),
                             "reason", reader.tornTailReason()));
                     result.put("warning", warning);
                 }

@@ -83,10 +83,66 @@ class DumpJsonTest {
         assertEquals(0, scan.code(), scan.err());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (String line : scan.out().strip().split("\n")) {
-            rows.addAll((List<Map<String, Object>>) JsonReader.object(line).get("rows"));
+            rows.addAll((List<Map<String, Object>>) JsonReader.object(line).get("entries"));
         }
         assertEquals(big, byKey(rows, "big"), "the table's row for the key is the WAL's entry, member for member");
         assertEquals(small, byKey(rows, "small"));
+    }
+
+    /**
+     * One vocabulary in every dump tool's JSON: a list of entry objects is {@code entries} (in
+     * {@code wal-dump} per batch), and a number of things is a member whose name ends in
+     * {@code Count}, never {@code entries}, {@code rows}, {@code records} or {@code entryList}.
+     */
+    @Test
+    void everyDumpToolNamesItsEntryListEntriesAndItsCountsCount() throws Exception {
+        Path dir = database();
+        List<Object> objects = new ArrayList<>();
+        for (String line : ToolRun.of("wal-dump", "--json", dir.toString()).out().strip().split("\n")) {
+            objects.add(JsonReader.object(line));
+        }
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.flush();
+        }
+        for (String[] args : new String[][] {{"vlog-dump", "--json", dir.toString()},
+            {"sstdump", "--command", "scan", "--json", dir.toString()},
+            {"sstdump", "--command", "properties", "--json", dir.toString()},
+            {"sstdump", "--command", "raw", "--json", dir.toString()},
+            {"wal-verify", "--json", dir.toString()}, {"vlog-verify", "--json", dir.toString()},
+            {"manifest-dump", "--json", dir.toString()}}) {
+            ToolRun run = ToolRun.of(args);
+            assertEquals(0, run.code(), String.join(" ", args) + ": " + run.err());
+            for (String line : run.out().strip().split("\n")) {
+                objects.add(JsonReader.object(line));
+            }
+        }
+        List<String> entryLists = new ArrayList<>();
+        for (Object object : objects) {
+            checkNames(object, "", entryLists);
+        }
+        assertTrue(entryLists.contains("batches[].entries") && entryLists.contains("entries"), entryLists.toString());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void checkNames(Object json, String path, List<String> entryLists) {
+        if (json instanceof List<?> list) {
+            list.forEach(item -> checkNames(item, path + "[]", entryLists));
+        } else if (json instanceof Map<?, ?> map) {
+            for (Map.Entry<String, Object> member : ((Map<String, Object>) map).entrySet()) {
+                String name = member.getKey();
+                String where = path.isEmpty() ? name : path + "." + name;
+                assertFalse(List.of("rows", "records", "entryList", "matching", "tombstones", "liveTables").contains(name),
+                        where + " is not a name the dump tools use");
+                if (name.equals("entries")) {
+                    assertTrue(member.getValue() instanceof List, where + " is a list of entries, not a count");
+                    entryLists.add(where);
+                }
+                if (name.endsWith("Count")) {
+                    assertTrue(member.getValue() == null || member.getValue() instanceof Long, where);
+                }
+                checkNames(member.getValue(), where, entryLists);
+            }
+        }
     }
 
     @Test

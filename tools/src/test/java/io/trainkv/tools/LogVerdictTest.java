@@ -61,7 +61,7 @@ class LogVerdictTest {
         ToolRun verifyJson = ToolRun.of("wal-verify", "--json", dir.toString());
         assertEquals(0, verifyJson.code());
         assertTrue(verifyJson.out().contains("\"ok\":true,\"exitCode\":0,\"severity\":\"tolerated\""), verifyJson.out());
-        assertTrue(verifyJson.out().contains("\"tornTail\":{\"offset\":0,\"bytes\":" + size + ",\"records\":1,\"entries\":6"),
+        assertTrue(verifyJson.out().contains("\"tornTail\":{\"offset\":0,\"bytes\":" + size + ",\"recordCount\":1,\"entryCount\":6"),
                 verifyJson.out());
 
         ToolRun check = ToolRun.of("check", dir.toString());

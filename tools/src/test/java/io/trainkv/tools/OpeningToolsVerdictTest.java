@@ -59,7 +59,8 @@ class OpeningToolsVerdictTest {
 
         ToolRun gc = ToolRun.of("vlog-gc", dir.toString(), "--files", Long.toString(id));
         assertEquals(1, gc.code(), gc.out() + gc.err());
-        assertTrue(gc.err().contains("error: ") && gc.err().contains(log.getFileName().toString()), gc.err());
+        assertOneErrorLine(gc);
+        assertTrue(gc.err().contains(log.getFileName().toString()), gc.err());
         assertTrue(Files.exists(log), "the damaged file is left in place");
     }
 
@@ -92,13 +93,13 @@ class OpeningToolsVerdictTest {
     }
 
     /**
-     * The error is one {@code error:} line, the last on standard error (a progress summary line
-     * saying how far the job got may precede it), with no stack trace.
+     * Standard error is one {@code error:} line and nothing else: no progress summary of the failed
+     * job, no stack trace.
      */
     static void assertOneErrorLine(ToolRun run) {
         List<String> lines = run.err().lines().toList();
-        assertEquals(1, lines.stream().filter(line -> line.startsWith("error: ")).count(), run.err());
-        assertTrue(lines.get(lines.size() - 1).startsWith("error: "), run.err());
+        assertEquals(1, lines.size(), run.err());
+        assertTrue(lines.get(0).startsWith("error: "), run.err());
         assertFalse(run.err().contains("\tat ") || run.err().contains("Exception"), run.err());
     }
 

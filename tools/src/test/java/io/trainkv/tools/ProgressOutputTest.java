@@ -12,7 +12,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Progress without a terminal (as in these tests): no {@code \r} bars, one summary line at the end. */
+/**
+ * Progress without a terminal (as in these tests): no {@code \r} bars, one summary line at the end
+ * of a job that succeeded and none for one that failed or stopped.
+ */
 class ProgressOutputTest {
 
     @TempDir
@@ -50,6 +53,24 @@ class ProgressOutputTest {
         assertEquals(1, load.code());
         assertFalse(load.err().contains("\r"), load.err());
         assertTrue(load.err().lines().anyMatch(l -> l.contains("in.tsv:2: error: ")), load.err());
+        assertFalse(load.err().contains(" keys\n"), "no progress summary for a stopped load: " + load.err());
+    }
+
+    @Test
+    void aJobClosedWithoutSucceedingPrintsNoSummaryAndClearsItsBar() {
+        ByteArrayOutputStream offTerminal = new ByteArrayOutputStream();
+        Progress.start(new PrintStream(offTerminal, true, StandardCharsets.UTF_8), false, () -> "[   ] 0% 0 keys").close();
+        assertEquals("", offTerminal.toString(StandardCharsets.UTF_8));
+
+        ByteArrayOutputStream onTerminal = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(onTerminal, true, StandardCharsets.UTF_8);
+        Progress progress = Progress.start(err, true, () -> "[###] 50%");
+        progress.println("note");
+        progress.close();
+        String text = onTerminal.toString(StandardCharsets.UTF_8);
+        String lastLine = text.substring(text.lastIndexOf('\n') + 1);
+        assertTrue(lastLine.substring(lastLine.lastIndexOf('\r') + 1).isBlank(), "a bar is left drawn: " + text);
+        assertFalse(text.substring(text.indexOf("note\n") + 5).contains("\n"), "a summary line follows: " + text);
     }
 
     @Test
@@ -58,6 +79,7 @@ class ProgressOutputTest {
         PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         Progress progress = Progress.start(err, true, () -> "[###] 50%");
         progress.println("error: bad line");
+        progress.succeeded();
         progress.close();
         String text = bytes.toString(StandardCharsets.UTF_8);
         for (String line : text.split("\n")) {

@@ -94,7 +94,7 @@ class SstDumpCommandTest {
         ToolRun scan = run(args);
         assertEquals(0, scan.code(), scan.err());
         List<String> keys = new ArrayList<>();
-        for (Map<String, Object> row : list(JsonReader.object(scan.out().strip()).get("rows"))) {
+        for (Map<String, Object> row : list(JsonReader.object(scan.out().strip()).get("entries"))) {
             keys.add(row.get("key") + "@" + row.get("version"));
         }
         return keys;
@@ -112,7 +112,7 @@ class SstDumpCommandTest {
         assertTrue(scan.out().contains("\"key-0000\" @1 = \"value-0\""), scan.out());
         assertTrue(scan.out().contains("\"key-0007\" @1001 = (deleted)"), scan.out());
         ToolRun json = run("sstdump", "--command", "properties", "--json", dir.toString());
-        assertTrue(json.out().startsWith("{\"file\":\"") && json.out().contains("\"propertiesEntries\":1001"), json.out());
+        assertTrue(json.out().startsWith("{\"file\":\"") && json.out().contains("\"propertiesEntryCount\":1001"), json.out());
     }
 
     @Test
@@ -156,11 +156,11 @@ class SstDumpCommandTest {
             assertEquals(next, number(block, "offset"), "data block " + i + " follows the one before");
             assertTrue(crcMatches(file, next, number(block, "size")), "the CRC after data block " + i);
             assertEquals(true, block.get("crcOk"));
-            entries += number(block, "entries");
+            entries += number(block, "entryCount");
             next = number(block, "offset") + number(block, "size") + 4;
         }
         assertEquals(1001, entries);
-        assertEquals(1001, number(layout, "entries"));
+        assertEquals(1001, number(layout, "entryCount"));
         assertEquals("key-0000", blocks.get(0).get("firstKey"));
         assertEquals(1, number(blocks.get(0), "firstVersion"));
         assertEquals("key-0999", blocks.get(blocks.size() - 1).get("lastKey"));
@@ -174,7 +174,7 @@ class SstDumpCommandTest {
             assertTrue(crcMatches(file, next, number(block, "size")), "the CRC after the " + name);
             next += number(block, "size") + 4;
         }
-        assertEquals(blocks.size(), number(map(layout.get("indexBlock")), "entries"));
+        assertEquals(blocks.size(), number(map(layout.get("indexBlock")), "entryCount"));
 
         Map<String, Object> footer = map(layout.get("footer"));
         assertEquals(next, number(footer, "offset"), "the footer follows the index block");
@@ -294,7 +294,7 @@ class SstDumpCommandTest {
         assertEquals(tables.get(1).getFileName().toString(), second.get("file"));
         assertEquals(true, first.get("ok"));
 
-        List<Map<String, Object>> rows = list(first.get("rows"));
+        List<Map<String, Object>> rows = list(first.get("entries"));
         assertEquals(2, rows.size());
         assertEquals(Map.of("key", "a", "version", 1L, "kind", "value", "value", "small", "expiresAtMillis", 0L,
                 "movedByGc", false),
@@ -305,16 +305,16 @@ class SstDumpCommandTest {
         assertEquals(20L + 1 + 100, pointer.get("length"));
         assertFalse(rows.get(1).containsKey("value"));
 
-        List<Map<String, Object>> later = list(second.get("rows"));
+        List<Map<String, Object>> later = list(second.get("entries"));
         assertEquals(List.of("a", "c"), later.stream().map(r -> r.get("key")).toList());
         assertEquals("tombstone", later.get(0).get("kind"));
         assertFalse(later.get(0).containsKey("value"));
-        assertEquals(2L, second.get("matching"));
+        assertEquals(2L, second.get("matchingCount"));
 
         Map<String, Object> hex = JsonReader.object(run("sstdump", "--command", "scan", "--json", "--hex",
                 tables.get(0).toString()).out().strip());
-        assertEquals("0x61", list(hex.get("rows")).get(0).get("key"));
-        assertEquals("0x736d616c6c", list(hex.get("rows")).get(0).get("value"));
+        assertEquals("0x61", list(hex.get("entries")).get(0).get("key"));
+        assertEquals("0x736d616c6c", list(hex.get("entries")).get(0).get("value"));
     }
 
     @Test

@@ -52,7 +52,7 @@ class WalCommandTest {
         }
         String[] torn = run("wal-verify", "--json", dir.toString());
         assertEquals("0", torn[0], torn[2]);
-        assertTrue(torn[1].contains("\"records\":2") && !torn[1].contains("\"tornTailOffset\":-1"), torn[1]);
+        assertTrue(torn[1].contains("\"recordCount\":2") && !torn[1].contains("\"tornTailOffset\":-1"), torn[1]);
 
         try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             channel.write(ByteBuffer.wrap(new byte[] {0x11}), 10);

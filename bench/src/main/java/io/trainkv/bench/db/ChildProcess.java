@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * Runs one workload on one engine in a child JVM with this process's class path and the
  * configured heap cap, so that peak memory and {@code /proc/self/io} belong to that engine alone.
- * The child's progress line goes straight to this process's standard error; its result comes back
+ * The child's progress line (drawn only on a terminal) goes straight to this process's standard error; its result comes back
  * as one JSON line on its standard output, also when the engine failed (the result then says why,
  * and the run goes on with the next engine).
  */
@@ -25,6 +25,7 @@ final class ChildProcess {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + config.heap(),
+                "-D" + Progress.TERMINAL_PROPERTY + "=" + Progress.onTerminal(),
                 "-cp", System.getProperty("java.class.path"),
                 DbBench.class.getName()));
         command.addAll(config.childArgs(workload, engine));

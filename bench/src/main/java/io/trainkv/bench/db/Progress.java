@@ -5,9 +5,16 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The progress line on standard error while a workload runs: operations done, percent and the
- * rate so far, rewritten in place once a second, and erased when the workload ends.
+ * rate so far, rewritten in place once a second, and erased when the workload ends. It is drawn
+ * only when standard error is a terminal, which the JDK cannot tell: {@code scripts/bench} says so
+ * ({@code test -t 2}) in the system property {@value #TERMINAL_PROPERTY}, and the runner passes it
+ * on to its child JVMs, whose standard error is this process's. Without it (CI logs, output to a
+ * file, the test suite) nothing is printed.
  */
 final class Progress implements AutoCloseable {
+
+    /** System property, {@code true} when standard error is a terminal. */
+    static final String TERMINAL_PROPERTY = "trainkv.bench.stderrTerminal";
 
     private static final long INTERVAL_MILLIS = 1000;
 
@@ -23,7 +30,14 @@ final class Progress implements AutoCloseable {
         this.total = total;
         this.printer = new Thread(this::printLoop, "bench-progress");
         printer.setDaemon(true);
-        printer.start();
+        if (onTerminal()) {
+            printer.start();
+        }
+    }
+
+    /** Whether standard error is a terminal, as {@value #TERMINAL_PROPERTY} says (false when unset). */
+    static boolean onTerminal() {
+        return Boolean.getBoolean(TERMINAL_PROPERTY);
     }
 
     void add() {
