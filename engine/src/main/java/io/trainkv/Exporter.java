@@ -15,11 +15,25 @@ import java.util.function.Function;
  * a set with its value, user meta and expiry, or a delete. A value-log GC move is not a write of
  * the user's: it is exported only if the write it copies may lie in the range (the next older
  * version is in it, or compaction has dropped it), so GC alone does not make keys reappear in
- * every incremental export.
+ * every incremental export. An incremental export whose range holds a deletion compaction has
+ * discarded is refused before anything is written ({@link #requireExact}).
  */
 final class Exporter {
 
     private Exporter() {
+    }
+
+    /**
+     * Checks that an export since {@code sinceVersion} can hold every deletion: compaction has
+     * discarded none above it ({@code droppedDeletionVersion}, read after the export pinned its
+     * tables). A full export ({@code sinceVersion} 0) is always exact: it holds every live key.
+     *
+     * @throws IncompleteExportException if {@code 0 < sinceVersion < droppedDeletionVersion}
+     */
+    static void requireExact(long sinceVersion, long droppedDeletionVersion) {
+        if (sinceVersion > 0 && sinceVersion < droppedDeletionVersion) {
+            throw new IncompleteExportException(sinceVersion, droppedDeletionVersion);
+        }
     }
 
     /**

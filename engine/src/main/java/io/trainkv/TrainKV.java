@@ -923,15 +923,22 @@ public final class TrainKV implements AutoCloseable {
      * with {@code sinceVersion} 0 for everything. Writes go on meanwhile; the export reads a
      * snapshot at {@code v}. The stream's format is in docs/format.md ("Export stream").
      *
-     * <p>A delete is exported while its tombstone exists; compaction drops a tombstone at the
-     * bottom level once no snapshot needs it, so an incremental export can miss a delete whose
-     * tombstone was compacted away before the export ran (the key then keeps its older value in
-     * an importer that had it). Exports of everything ({@code sinceVersion} 0) are never affected.
+     * <p>A delete is exported from its tombstone (and an expired entry as a set with its past
+     * expiry). Compaction discards a tombstone or expired entry at the bottom level once no
+     * snapshot needs it, and records the highest version it discarded in the manifest (the
+     * dropped-deletion watermark, {@link IncompleteExportException#droppedDeletionVersion()}; it
+     * only grows and survives reopen, checkpoints and backups). An incremental export
+     * ({@code sinceVersion} > 0) below that watermark could miss a delete, so it is refused with
+     * {@link IncompleteExportException} and writes nothing to {@code out}; with {@code sinceVersion}
+     * at or above it, the export is exact. A full export ({@code sinceVersion} 0) is always exact:
+     * it holds every live key (and the deletes whose tombstones remain), and reproduces this
+     * database when loaded into an empty one.
      *
      * @param out receives the stream; flushed, not closed
      * @param sinceVersion the version the previous export returned, or 0
      * @return the version to pass as {@code sinceVersion} next time
      * @throws IllegalArgumentException if {@code sinceVersion} is negative or above the visible version
+     * @throws IncompleteExportException if {@code 0 < sinceVersion <} the dropped-deletion watermark
      * @throws StorageException if writing to {@code out} or reading the database fails
      */
     public long export(java.io.OutputStream out, long sinceVersion) {
@@ -944,6 +951,7 @@ public final class TrainKV implements AutoCloseable {
                 throw new IllegalArgumentException("sinceVersion " + sinceVersion + " is not in [0, " + until
                         + "], the versions written so far");
             }
+            Exporter.requireExact(sinceVersion, versions.droppedDeletionVersion());
             Exporter.write(all, sinceVersion, until, this::resolve, out);
             return until;
         } catch (IOException e) {

@@ -22,11 +22,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import io.trainkv.manifest.ManifestLog;
+import io.trainkv.manifest.ManifestState;
+import io.trainkv.storage.NioStorage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** db.export(out, since): each write once across a chain of exports, deletes included, exact at the boundary. */
+/**
+ * db.export(out, since): each write once across a chain of exports, deletes included, exact at the
+ * boundary; an incremental export that a compacted-away deletion would make inexact is refused.
+ */
 class ExportTest {
 
     @TempDir
@@ -194,5 +200,126 @@ class ExportTest {
         assertFalse(ExportStream.startsWithMagic(notAStream));
         assertTrue(ExportStream.startsWithMagic(stream));
         assertArrayEquals(ExportStream.MAGIC, java.util.Arrays.copyOf(stream, 8));
+    }
+
+    /** The dropped-deletion watermark as the manifest on disk records it (0 when none). */
+    private static long watermarkOnDisk(Path dir) throws IOException {
+        return ManifestState.of(ManifestLog.replay(NioStorage.open(dir), Options.MAX_LEVELS).edits())
+                .droppedDeletionVersion();
+    }
+
+    @Test
+    void anIncrementalExportMissingACompactedAwayDeleteIsRefusedAndAFullExportIsExact() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(options(dir))) {
+            db.set("a", "1");
+            db.set("b", "2");
+            db.flatten();                                // a and b in a table at the bottom level
+            long[] first = new long[1];
+            export(db, 0, first);                        // an importer now holds a=1
+            db.delete("a");
+            long deleteVersion = db.stats().lastVersion();
+            db.set("c", "3");
+            db.flatten();                                // merged into it with no snapshot: the tombstone is dropped
+
+            ByteArrayOutputStream refused = new ByteArrayOutputStream();
+            IncompleteExportException e = assertThrows(IncompleteExportException.class,
+                    () -> db.export(refused, first[0]));
+            assertEquals(first[0], e.sinceVersion());
+            assertEquals(deleteVersion, e.droppedDeletionVersion());
+            assertTrue(e.getMessage().contains("since version " + first[0]) && e.getMessage().contains("version "
+                    + deleteVersion) && e.getMessage().contains("full export (since 0)"), e.getMessage());
+            assertEquals(0, refused.size(), "nothing is written");
+            assertEquals(deleteVersion, watermarkOnDisk(dir), "the manifest records the dropped delete");
+
+            byte[] full = export(db, 0, new long[1]);
+            try (TrainKV copy = TrainKV.open(options(tempDir.resolve("copy")))) {
+                importInto(copy, full);
+                assertEquals(Map.of("b", "32", "c", "33"), BackupEngineTest.contents(copy));
+                assertEquals(BackupEngineTest.contents(db), BackupEngineTest.contents(copy));
+            }
+        }
+    }
+
+    @Test
+    void aTombstoneStillPresentIsExportedAsADelete() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(options(dir))) {
+            db.set("a", "1");
+            db.set("b", "2");
+            db.flatten();
+            long[] first = new long[1];
+            byte[] one = export(db, 0, first);
+            db.delete("a");
+            db.flush();                                  // the tombstone is in a table above the bottom level
+            byte[] two = export(db, first[0], new long[1]);
+            assertEquals(List.of("a deleted @" + (first[0] + 1)), records(two).stream().map(ExportTest::text).toList());
+            assertEquals(0, watermarkOnDisk(dir));
+            try (TrainKV copy = TrainKV.open(options(tempDir.resolve("copy")))) {
+                importInto(copy, one);
+                importInto(copy, two);
+                assertEquals(BackupEngineTest.contents(db), BackupEngineTest.contents(copy));
+            }
+        }
+    }
+
+    @Test
+    void theWatermarkSurvivesReopenAndAnExportSinceItOrLaterIsExact() throws Exception {
+        Path dir = tempDir.resolve("db");
+        long deleteVersion;
+        long[] first = new long[1];
+        byte[] one;
+        try (TrainKV db = TrainKV.open(options(dir))) {
+            db.set("a", "1");
+            db.set("b", "2");
+            db.flatten();
+            db.delete("a");
+            deleteVersion = db.stats().lastVersion();
+            one = export(db, 0, first);                  // holds the delete of a: the boundary is the delete
+            assertEquals(deleteVersion, first[0]);
+            db.flatten();                                // merged into the bottom level: the tombstone is dropped
+        }
+        assertEquals(deleteVersion, watermarkOnDisk(dir));
+        try (TrainKV db = TrainKV.open(options(dir))) {
+            assertThrows(IncompleteExportException.class, () -> db.export(new ByteArrayOutputStream(), deleteVersion - 1));
+            db.set("b", "2b");
+            db.delete("b");
+            db.set("c", "3");
+            long[] second = new long[1];
+            byte[] two = export(db, first[0], second);   // since == the watermark: exact
+            assertEquals(List.of("b deleted @" + (deleteVersion + 2), "c=3 @" + second[0]),
+                    records(two).stream().map(ExportTest::text).toList());
+            try (TrainKV copy = TrainKV.open(options(tempDir.resolve("copy")))) {
+                importInto(copy, one);
+                importInto(copy, two);
+                assertEquals(Map.of("c", "33"), BackupEngineTest.contents(copy));
+                assertEquals(BackupEngineTest.contents(db), BackupEngineTest.contents(copy));
+            }
+            Path checkpoint = tempDir.resolve("checkpoint");
+            db.checkpoint(checkpoint);
+            assertEquals(deleteVersion, watermarkOnDisk(checkpoint), "a checkpoint's fresh manifest carries it");
+        }
+        assertEquals(deleteVersion, watermarkOnDisk(dir), "the snapshot edit of the manifest started at open carries it");
+    }
+
+    @Test
+    void anExpiredEntryCompactedAwayIsADroppedDeletionToo() throws Exception {
+        TestClock clock = new TestClock(1_000_000);
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(options(dir).clock(clock))) {
+            db.set("k", "old");
+            db.flatten();
+            long[] first = new long[1];
+            export(db, 0, first);                        // an importer now holds k=old
+            db.set(Entry.of("k", "new").withExpiresAt(Instant.ofEpochMilli(1_000_500)));
+            long expiringVersion = db.stats().lastVersion();
+            clock.millis.set(1_001_000);
+            db.flatten();                                // both versions of k are gone: the expired one hid the old
+            assertNull(db.get("k"));
+            assertEquals(expiringVersion, watermarkOnDisk(dir));
+            IncompleteExportException e = assertThrows(IncompleteExportException.class,
+                    () -> db.export(new ByteArrayOutputStream(), first[0]));
+            assertEquals(expiringVersion, e.droppedDeletionVersion());
+        }
     }
 }

@@ -24,7 +24,8 @@ import java.util.List;
  * or below the snapshot, and, when no deeper level holds the key, a tombstone or an expired entry
  * at or below it. Everything else is kept, so a live reader never loses a version it can see and
  * a deleted key never comes back. The value-log bytes that dropped pointers referenced are
- * counted per file (discard statistics).
+ * counted per file (discard statistics), and the highest version of a dropped tombstone or
+ * expired entry goes into the edit (the manifest's dropped-deletion watermark).
  */
 final class CompactionJob {
 
@@ -72,6 +73,7 @@ final class CompactionJob {
             edit.addTable(compaction.outputLevel(), output);
         }
         obsolete.valueLogDiscard().forEach(edit::addValueLogDiscard);
+        edit.droppedDeletion(obsolete.droppedDeletionVersion());
         return edit;
     }
 

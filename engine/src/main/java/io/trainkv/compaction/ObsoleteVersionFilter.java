@@ -18,7 +18,9 @@ import java.util.function.Predicate;
  * deeper level holds the key, if it is a tombstone or expired at or below the snapshot (it hides
  * nothing any more). Compaction applies both rules; a flush only the first (it writes to level 0,
  * above every table), so that duplicates overwritten within one memtable never reach a table and
- * their values count as garbage at once. Not thread-safe: one per job.
+ * their values count as garbage at once. The second rule erases a deletion without a trace, so
+ * the filter also keeps the highest version it dropped by it ({@link #droppedDeletionVersion()}),
+ * which an incremental export must not start below. Not thread-safe: one per job.
  */
 public final class ObsoleteVersionFilter {
 
@@ -31,6 +33,7 @@ public final class ObsoleteVersionFilter {
     private byte[] currentUserKey = new byte[0];
     private int currentUserLength = -1;
     private long newerVersionOfKey = NO_VERSION;
+    private long droppedDeletionVersion;
 
     /**
      * @param smallestSnapshot the oldest version a reader may read at
@@ -61,6 +64,9 @@ public final class ObsoleteVersionFilter {
         } else {
             drop = bottommost != null && (value.isTombstone() || value.isExpiredAt(nowMillis))
                     && version <= smallestSnapshot && bottommost.test(currentUserKey);
+            if (drop) {
+                droppedDeletionVersion = Math.max(droppedDeletionVersion, version);
+            }
         }
         newerVersionOfKey = version;
         if (drop && value.isValuePointer()) {
@@ -68,6 +74,15 @@ public final class ObsoleteVersionFilter {
             valueLogDiscard.merge(pointer.fileId(), (long) pointer.length(), Long::sum);
         }
         return drop;
+    }
+
+    /**
+     * The highest version of a tombstone or expired entry dropped because it hides nothing any
+     * more (0: none). Such a drop removes the last trace of a deletion (an expired entry is an
+     * export's deletion too: the importer of an earlier export may hold an older value of the key).
+     */
+    public long droppedDeletionVersion() {
+        return droppedDeletionVersion;
     }
 
     /** Value-log bytes the dropped entries pointed to, per value-log file id. */

@@ -21,6 +21,7 @@ public final class ManifestState {
     private long nextFileNumber;
     private long lastVersion;
     private long logNumber;
+    private long droppedDeletionVersion;
 
     /** The state {@code edits} add up to, applied in order. */
     public static ManifestState of(List<VersionEdit> edits) {
@@ -47,6 +48,7 @@ public final class ManifestState {
         if (edit.logNumber() >= 0) {
             logNumber = edit.logNumber();
         }
+        droppedDeletionVersion = Math.max(droppedDeletionVersion, edit.droppedDeletionVersion());
         applyValueLogChanges(edit, valueLogDiscard, valueLogsCollected);
     }
 
@@ -87,6 +89,14 @@ public final class ManifestState {
 
     public long lastVersion() {
         return lastVersion;
+    }
+
+    /**
+     * The dropped-deletion watermark: the highest version of a tombstone or expired entry compaction
+     * discarded (the highest tag 8 of any edit); 0 when none was, and in manifests older than tag 8.
+     */
+    public long droppedDeletionVersion() {
+        return droppedDeletionVersion;
     }
 
     /** The oldest WAL whose writes are not all in tables yet. */

@@ -22,6 +22,7 @@ import java.util.TreeMap;
  *   5 level(1) fileNumber(8) fileSize(8) smallestLength(4) smallest largestLength(4) largest   add table
  *   6 valueLogFile(8) bytes(8)          add discarded bytes to a value-log file's count
  *   7 valueLogFile(8)                   the value-log file was collected by GC
+ *   8 droppedDeletionVersion(8)         compaction discarded a tombstone or expired entry this new
  * </pre>
  */
 public final class VersionEdit {
@@ -33,6 +34,7 @@ public final class VersionEdit {
     static final int TAG_ADD_TABLE = 5;
     static final int TAG_VALUE_LOG_DISCARD = 6;
     static final int TAG_VALUE_LOG_COLLECTED = 7;
+    static final int TAG_DROPPED_DELETION = 8;
 
     /** A table added at a level. */
     public record Added(int level, TableMeta table) {
@@ -49,6 +51,7 @@ public final class VersionEdit {
     private final List<Deleted> deleted = new ArrayList<>();
     private final Map<Long, Long> valueLogDiscard = new TreeMap<>();
     private final List<Long> valueLogsCollected = new ArrayList<>();
+    private long droppedDeletionVersion;
 
     public VersionEdit nextFileNumber(long number) {
         this.nextFileNumber = number;
@@ -85,6 +88,20 @@ public final class VersionEdit {
     public VersionEdit valueLogCollected(long fileId) {
         valueLogsCollected.add(fileId);
         return this;
+    }
+
+    /**
+     * Raises the dropped-deletion watermark this edit carries to at least {@code version}: the
+     * version of a tombstone or expired entry that compaction discarded without writing it out.
+     */
+    public VersionEdit droppedDeletion(long version) {
+        droppedDeletionVersion = Math.max(droppedDeletionVersion, version);
+        return this;
+    }
+
+    /** The highest dropped-deletion version the edit records; 0 when it records none. */
+    public long droppedDeletionVersion() {
+        return droppedDeletionVersion;
     }
 
     public Map<Long, Long> valueLogDiscard() {
@@ -137,6 +154,9 @@ public final class VersionEdit {
         for (long fileId : valueLogsCollected) {
             out.writeByte(TAG_VALUE_LOG_COLLECTED).writeLong(fileId);
         }
+        if (droppedDeletionVersion > 0) {
+            out.writeByte(TAG_DROPPED_DELETION).writeLong(droppedDeletionVersion);
+        }
         for (Added a : added) {
             TableMeta t = a.table();
             out.writeByte(TAG_ADD_TABLE).writeByte(a.level()).writeLong(t.fileNumber()).writeLong(t.fileSize());
@@ -157,7 +177,7 @@ public final class VersionEdit {
                 int tag = in.get();
                 switch (tag) {
                     case TAG_NEXT_FILE_NUMBER -> edit.nextFileNumber(nonNegative(in.getLong(), "next file number"));
-                    case TAG_LAST_VERSION -> edit.lastVersion(version(in.getLong()));
+                    case TAG_LAST_VERSION -> edit.lastVersion(version(in.getLong(), "last version"));
                     case TAG_LOG_NUMBER -> edit.logNumber(nonNegative(in.getLong(), "log number"));
                     case TAG_DELETE_TABLE -> edit.deleteTable(level(in.get(), maxLevels),
                             nonNegative(in.getLong(), "file number"));
@@ -175,6 +195,7 @@ public final class VersionEdit {
                     case TAG_VALUE_LOG_DISCARD -> edit.addValueLogDiscard(nonNegative(in.getLong(), "value-log file"),
                             nonNegative(in.getLong(), "discarded bytes"));
                     case TAG_VALUE_LOG_COLLECTED -> edit.valueLogCollected(nonNegative(in.getLong(), "value-log file"));
+                    case TAG_DROPPED_DELETION -> edit.droppedDeletion(version(in.getLong(), "dropped-deletion version"));
                     default -> throw new IllegalArgumentException("unknown field tag " + tag);
                 }
             }
@@ -191,9 +212,9 @@ public final class VersionEdit {
         return value;
     }
 
-    private static long version(long value) {
+    private static long version(long value, String what) {
         if (value < 0 || value > KeyFormat.MAX_VERSION) {
-            throw new IllegalArgumentException("last version out of range: " + value);
+            throw new IllegalArgumentException(what + " out of range: " + value);
         }
         return value;
     }

@@ -63,6 +63,8 @@ public final class VersionSet implements Closeable {
     private long nextFileNumber;
     private long lastVersion;
     private long logNumber;
+    /** The dropped-deletion watermark ({@link ManifestState#droppedDeletionVersion()}); only grows. */
+    private long droppedDeletionVersion;
     private final Map<Long, Long> valueLogDiscard = new HashMap<>();
     private final Set<Long> valueLogsCollected = new HashSet<>();
     private volatile boolean closing;
@@ -116,6 +118,7 @@ public final class VersionSet implements Closeable {
         set.recoveredManifest = replayed == null ? null : replayed.manifestName();
         set.lastVersion = state.lastVersion();
         set.logNumber = state.logNumber();
+        set.droppedDeletionVersion = state.droppedDeletionVersion();
         set.valueLogDiscard.putAll(state.valueLogDiscard());
         set.valueLogsCollected.addAll(state.valueLogsCollected());
         set.nextFileNumber = Math.max(state.nextFileNumber(), minNextFileNumber);
@@ -242,6 +245,15 @@ public final class VersionSet implements Closeable {
         return lastVersion;
     }
 
+    /**
+     * The highest version of a tombstone or expired entry that compaction has discarded without
+     * writing it out (0: none). Raised before the version without it is installed, so a reader
+     * that pins a version and then reads this sees every deletion missing from that version.
+     */
+    public synchronized long droppedDeletionVersion() {
+        return droppedDeletionVersion;
+    }
+
     /** The file numbers of every table in the current version. */
     public Set<Long> liveTableNumbers() {
         Set<Long> live = new HashSet<>();
@@ -313,6 +325,7 @@ public final class VersionSet implements Closeable {
             checkLevelsDoNotOverlap(levels);
             Version next = new Version(levels);
             applyValueLogChanges(edit);
+            droppedDeletionVersion = Math.max(droppedDeletionVersion, edit.droppedDeletionVersion());
             try {
                 writeToManifest(edit, next, newLastVersion, newLogNumber);
             } catch (IOException | RuntimeException | Error e) {
@@ -442,7 +455,8 @@ public final class VersionSet implements Closeable {
     }
 
     private VersionEdit snapshot(Version version, long lastVersion, long logNumber) {
-        VersionEdit edit = new VersionEdit().nextFileNumber(nextFileNumber).lastVersion(lastVersion).logNumber(logNumber);
+        VersionEdit edit = new VersionEdit().nextFileNumber(nextFileNumber).lastVersion(lastVersion).logNumber(logNumber)
+                .droppedDeletion(droppedDeletionVersion);
         for (Map.Entry<Long, Long> e : valueLogDiscard.entrySet()) {
             edit.addValueLogDiscard(e.getKey(), e.getValue());
         }

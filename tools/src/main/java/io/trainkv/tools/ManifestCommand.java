@@ -122,6 +122,9 @@ public abstract class ManifestCommand implements Callable<Integer> {
                 edit.added().forEach(a -> out.println("  add    L" + a.level() + " " + describe(a.table())));
                 edit.valueLogDiscard().forEach((f, b) -> out.println("  value log " + f + ": +" + b + " discarded bytes"));
                 edit.valueLogsCollected().forEach(f -> out.println("  value log " + f + " collected"));
+                if (edit.droppedDeletionVersion() > 0) {
+                    out.println("  compaction dropped deletions up to version " + edit.droppedDeletionVersion());
+                }
             }
         }
         Map<Long, VersionEdit.Added> live = ManifestState.of(replayed.edits()).liveTables();
@@ -165,7 +168,8 @@ public abstract class ManifestCommand implements Callable<Integer> {
                         "largestVersion", KeyFormat.version(a.table().largestKey()))).toList(),
                 "valueLogDiscard", edit.valueLogDiscard().entrySet().stream().<Object>map(e -> Json.object("file", e.getKey(),
                         "bytes", e.getValue())).toList(),
-                "valueLogsCollected", List.copyOf(edit.valueLogsCollected()));
+                "valueLogsCollected", List.copyOf(edit.valueLogsCollected()),
+                "droppedDeletionVersion", edit.droppedDeletionVersion());
     }
 
     private void checkTables(NioStorage storage, Map<Long, VersionEdit.Added> live) {

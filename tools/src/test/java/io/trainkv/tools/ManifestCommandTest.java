@@ -61,4 +61,23 @@ class ManifestCommandTest {
         assertTrue(damaged[1].contains("abnormalities: 3"), damaged[1]);
         assertEquals("2", run("manifest-verify", tempDir.resolve("nothing").toString())[0]);
     }
+
+    @Test
+    void theDumpShowsTheDroppedDeletionWatermark() throws Exception {
+        Path dir = tempDir.resolve("db");
+        long deleteVersion;
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.set("a", "1");
+            db.set("b", "2");
+            db.flatten();
+            db.delete("a");
+            deleteVersion = db.stats().lastVersion();
+            db.flatten();                                // the tombstone is merged into the bottom level and dropped
+        }
+        String[] dump = run("manifest-dump", dir.toString());
+        assertEquals("0", dump[0], dump[1]);
+        assertTrue(dump[1].contains("  compaction dropped deletions up to version " + deleteVersion), dump[1]);
+        String[] json = run("manifest-dump", dir.toString(), "--json");
+        assertTrue(json[1].contains("\"droppedDeletionVersion\":" + deleteVersion), json[1]);
+    }
 }
