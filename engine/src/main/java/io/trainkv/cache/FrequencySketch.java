@@ -82,26 +82,35 @@ final class FrequencySketch {
 
     /** Records a sighting of the key with this hash. */
     void increment(int hash) {
-        boolean inDoorkeeper = true;
-        for (int row = 0; row < DEPTH; row++) {
-            int slot = slot(hash, row);
-            long mask = 1L << slot;
-            if ((doorkeeper[slot >>> 6] & mask) == 0) {
-                inDoorkeeper = false;
-                doorkeeper[slot >>> 6] |= mask;
-            }
-        }
+        int slot0 = slot(hash, 0);
+        int slot1 = slot(hash, 1);
+        int slot2 = slot(hash, 2);
+        int slot3 = slot(hash, 3);
+        boolean inDoorkeeper = doorkeeperPut(slot0) & doorkeeperPut(slot1) & doorkeeperPut(slot2)
+                & doorkeeperPut(slot3);
         if (inDoorkeeper) {
-            for (int row = 0; row < DEPTH; row++) {
-                int slot = slot(hash, row);
-                int shift = (slot & 15) << 2;
-                if (((table[slot >>> 4] >>> shift) & 0xfL) != MAX_COUNT) {
-                    table[slot >>> 4] += 1L << shift;
-                }
-            }
+            incrementCounter(slot0);
+            incrementCounter(slot1);
+            incrementCounter(slot2);
+            incrementCounter(slot3);
         }
         if (++additions >= sampleSize) {
             reset();
+        }
+    }
+
+    /** Sets one doorkeeper bit; returns whether it was set already. */
+    private boolean doorkeeperPut(int slot) {
+        long mask = 1L << slot;
+        long word = doorkeeper[slot >>> 6];
+        doorkeeper[slot >>> 6] = word | mask;
+        return (word & mask) != 0;
+    }
+
+    private void incrementCounter(int slot) {
+        int shift = (slot & 15) << 2;
+        if (((table[slot >>> 4] >>> shift) & 0xfL) != MAX_COUNT) {
+            table[slot >>> 4] += 1L << shift;
         }
     }
 

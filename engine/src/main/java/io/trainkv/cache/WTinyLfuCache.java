@@ -152,6 +152,7 @@ public final class WTinyLfuCache<K, V> {
     private boolean atBound;
     private long sampleHits;
     private long sampleMisses;
+    private long missesCounted;
     private double previousHitRate;
     private final long samplePeriod;
 
@@ -182,7 +183,6 @@ public final class WTinyLfuCache<K, V> {
         Node<K, V> node = data.get(key);
         if (node == null) {
             misses.increment();
-            recordMiss(key);
             return null;
         }
         hits.increment();
@@ -283,19 +283,16 @@ public final class WTinyLfuCache<K, V> {
         }
     }
 
-    private void recordMiss(K key) {
-        if (lock.tryLock()) {
-            try {
-                sampleMisses++;
-                climb();
-            } finally {
-                lock.unlock();
-            }
-        }
-    }
-
-    /** Applies the buffered reads to the policy. Called with the lock held. */
+    /**
+     * Counts the misses since the last drain into the climber's sample, then applies the buffered
+     * reads to the policy. Called with the lock held. Misses take no lock when they happen: two
+     * readers missing at once would otherwise contend for it on every miss.
+     */
     private void drainReads() {
+        long missesNow = misses.sum();
+        sampleMisses += missesNow - missesCounted;
+        missesCounted = missesNow;
+        climb();
         long written = readWrites.get();
         long from = Math.max(readDrained, written - READ_BUFFER_SIZE);
         for (long i = from; i < written; i++) {
