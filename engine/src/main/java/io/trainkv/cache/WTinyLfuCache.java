@@ -17,7 +17,7 @@ import java.util.function.Predicate;
  * set, while recency-heavy traffic is served by the window.
  *
  * <p>Adaptivity: the window's share of the capacity is tuned by hill climbing on the hit rate
- * (the simple climber of "Adaptive Software Cache Management", section 3.2, on the design of
+ * (the simple hill climber of "Adaptive Software Cache Management", on the design of
  * "TinyLFU: A Highly Efficient Cache Admission Policy", Einziger, Friedman and Manes, ACM
  * Transactions on Storage 2017). Every sample period the hit rate is compared with the previous
  * period's: if it did not drop, the window moves again in the same direction, otherwise the
