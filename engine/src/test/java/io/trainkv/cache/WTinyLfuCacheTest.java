@@ -62,6 +62,20 @@ class WTinyLfuCacheTest {
     }
 
     @Test
+    void aResetHalvesTheWholeEstimateSoAKeySeenTwiceKeepsItsEvidence() {
+        for (int sightings = 1; sightings <= 20; sightings++) {
+            FrequencySketch sketch = new FrequencySketch(1_000);
+            for (int i = 0; i < sightings; i++) {
+                sketch.increment(0x5bd1e995);
+            }
+            int estimate = Math.min(16, sightings);
+            assertEquals(estimate, sketch.frequency(0x5bd1e995), "before the reset, after " + sightings + " sightings");
+            sketch.reset();
+            assertEquals(estimate / 2, sketch.frequency(0x5bd1e995), "after the reset, " + sightings + " sightings");
+        }
+    }
+
+    @Test
     void theCacheStaysWithinItsByteBudget() {
         WTinyLfuCache<Integer, byte[]> cache = new WTinyLfuCache<>(100_000, 1_000, (k, v) -> v.length);
         Random random = new Random(1);
@@ -98,6 +112,44 @@ class WTinyLfuCacheTest {
             }
         }
         assertTrue(hotLeft > 450, "hot entries kept through a scan of 20x the capacity: " + hotLeft);
+    }
+
+    @Test
+    void theWindowGrowsOnARecencyTrace() {
+        WTinyLfuCache<Integer, String> cache = new WTinyLfuCache<>(1_000, 1, (k, v) -> 1);
+        double initial = cache.windowShare();
+        replayRecency(cache, new Random(7), 0, 400_000);
+        assertTrue(cache.windowShare() >= 2 * initial, "window share " + initial + " -> " + cache.windowShare());
+    }
+
+    @Test
+    void theClimberKeepsAdaptingAfterALongStableTrace() {
+        WTinyLfuCache<Integer, String> cache = new WTinyLfuCache<>(1_000, 1, (k, v) -> 1);
+        replayRecency(cache, new Random(7), 0, 2_000_000);
+        assertTrue(cache.windowShare() >= 0.5, "a long recency trace grows the window: " + cache.windowShare());
+        for (int i = 0; i < 400_000; i++) {
+            access(cache, 10_000_000 + i % 1_100);
+        }
+        assertTrue(cache.windowShare() <= 0.3, "a loop longer than the cache wants a small window; after the shift the "
+                + "step is re-grown and the window shrinks: " + cache.windowShare());
+    }
+
+    /**
+     * A recency-heavy trace: the keys in use slide forward by one every eight accesses over a
+     * range as large as the cache, so each key is read about eight times while it is in use and
+     * never again; an LRU of that size hits almost always, while admission by frequency favours
+     * the older keys that are about to go out of use.
+     */
+    private static void replayRecency(WTinyLfuCache<Integer, String> cache, Random random, int from, int accesses) {
+        for (int i = from; i < from + accesses; i++) {
+            access(cache, i / 8 + random.nextInt(1_000));
+        }
+    }
+
+    private static void access(WTinyLfuCache<Integer, String> cache, int key) {
+        if (cache.get(key) == null) {
+            cache.put(key, "v");
+        }
     }
 
     @Test
