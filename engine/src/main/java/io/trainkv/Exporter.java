@@ -12,7 +12,9 @@ import java.util.function.Function;
  * Writes {@link TrainKV#export(OutputStream, long)}'s stream: walks every version of every key
  * (memtables and tables merged, newest version of a key first) and, for each key whose newest
  * write at or below the export's version is above {@code sinceVersion}, writes that write once:
- * a set with its value, user meta and expiry, or a delete. A value-log GC move is not a write of
+ * a set with its value, user meta and expiry, or a delete. An entry already expired when the export
+ * reads it is written as a delete: the importer reads the same (nothing), and its value may be in
+ * a value-log file GC has already collected (GC keeps no expired value). A value-log GC move is not a write of
  * the user's: it is exported only if the write it copies may lie in the range (the next older
  * version is in it, or compaction has dropped it), so GC alone does not make keys reappear in
  * every incremental export. An incremental export whose range holds a deletion compaction has
@@ -41,10 +43,11 @@ final class Exporter {
      * {@code (sinceVersion, untilVersion]}.
      *
      * @param resolve the value bytes of a live entry (following a value pointer)
+     * @param nowMillis the database clock's time (ms since the epoch): entries expired at it are deletes
      * @return the number of records written
      */
     static long write(MergingIterator all, long sinceVersion, long untilVersion, Function<ValueStruct, byte[]> resolve,
-                      OutputStream out) throws IOException {
+                      long nowMillis, OutputStream out) throws IOException {
         ExportStream.Writer writer = new ExportStream.Writer(out, sinceVersion, untilVersion);
         all.seekToFirst();
         while (all.valid()) {
@@ -70,7 +73,7 @@ final class Exporter {
             if (newest == null || newestVersion <= sinceVersion || (newest.isMoved() && hasOlder && !olderInRange)) {
                 continue;
             }
-            if (newest.isTombstone()) {
+            if (newest.isTombstone() || newest.isExpiredAt(nowMillis)) {
                 writer.delete(newestVersion, key);
             } else {
                 byte[] value = resolve.apply(newest);

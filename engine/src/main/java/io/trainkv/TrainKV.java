@@ -923,8 +923,8 @@ public final class TrainKV implements AutoCloseable {
      * with {@code sinceVersion} 0 for everything. Writes go on meanwhile; the export reads a
      * snapshot at {@code v}. The stream's format is in docs/format.md ("Export stream").
      *
-     * <p>A delete is exported from its tombstone (and an expired entry as a set with its past
-     * expiry). Compaction discards a tombstone or expired entry at the bottom level once no
+     * <p>A delete is exported from its tombstone, and so is an entry already expired when the
+     * export reads it (its value may be gone: value-log GC keeps no expired value). Compaction discards a tombstone or expired entry at the bottom level once no
      * snapshot needs it, and records the highest version it discarded in the manifest (the
      * dropped-deletion watermark, {@link IncompleteExportException#droppedDeletionVersion()}; it
      * only grows and survives reopen, checkpoints and backups). An incremental export
@@ -952,7 +952,7 @@ public final class TrainKV implements AutoCloseable {
                         + "], the versions written so far");
             }
             Exporter.requireExact(sinceVersion, versions.droppedDeletionVersion());
-            Exporter.write(all, sinceVersion, until, this::resolve, out);
+            Exporter.write(all, sinceVersion, until, this::resolve, options.clock().millis(), out);
             return until;
         } catch (IOException e) {
             throw new StorageException("export failed: " + e, e);

@@ -322,4 +322,38 @@ class ExportTest {
             assertEquals(expiringVersion, e.droppedDeletionVersion());
         }
     }
+
+    @Test
+    void anEntryExpiredBeforeTheExportIsADeleteEvenOnceGcCollectedItsValue() throws Exception {
+        TestClock clock = new TestClock(1_000_000);
+        try (TrainKV db = TrainKV.open(options(tempDir.resolve("db")).clock(clock).valueLogFileSize(64 * 1024))) {
+            db.set(Entry.of("k".getBytes(StandardCharsets.UTF_8), new byte[200]).withExpiresAt(Instant.ofEpochMilli(1_000_500)));
+            long expiringVersion = db.stats().lastVersion();
+            for (int i = 0; i < 8; i++) {
+                db.set(("other-" + i).getBytes(StandardCharsets.UTF_8), new byte[10_000]);
+            }
+            db.flush();
+            clock.millis.set(1_001_000);
+            Set<Long> sealed = new HashSet<>();
+            for (Stats.ValueLogFile file : db.stats().valueLogFiles()) {
+                if (!file.active()) {
+                    sealed.add(file.fileId());
+                }
+            }
+            assertFalse(sealed.isEmpty(), "k's value-log file is sealed");
+            db.collectValueLogFiles(sealed);             // k's value is expired: GC keeps nothing of it
+
+            long[] until = new long[1];
+            List<ExportStream.Record> exported = records(export(db, 0, until));
+            ExportStream.Record k = exported.stream().filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("k"))
+                    .findFirst().orElseThrow();
+            assertTrue(k.delete(), "an expired entry is exported as a delete");
+            assertEquals(expiringVersion, k.version());
+            try (TrainKV copy = TrainKV.open(options(tempDir.resolve("copy")))) {
+                importInto(copy, export(db, 0, until));
+                assertNull(copy.get("k"));
+                assertEquals(BackupEngineTest.contents(db), BackupEngineTest.contents(copy));
+            }
+        }
+    }
 }

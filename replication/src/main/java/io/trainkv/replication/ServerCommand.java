@@ -1,11 +1,11 @@
 package io.trainkv.replication;
 
+import io.trainkv.shell.LogLines;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,7 +21,10 @@ import picocli.CommandLine.Spec;
         description = "Run one member of a replicated TrainKV cluster (Apache Ratis); see docs/replication.md.")
 public final class ServerCommand implements Callable<Integer> {
 
-    /** Held strongly: java.util.logging keeps loggers weakly. Ratis's INFO lines are for --verbose. */
+    /**
+     * Held strongly: java.util.logging keeps loggers weakly. Ratis's records print as the engine's
+     * do, one {@code warning:} line each; its INFO lines are for --verbose.
+     */
     private static final Logger RATIS = Logger.getLogger("org.apache.ratis");
 
     @Spec
@@ -52,7 +55,7 @@ public final class ServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        RATIS.setLevel(verbose ? Level.INFO : Level.WARNING);
+        LogLines.route(RATIS, verbose);
         if (Files.exists(directory) && !Files.isDirectory(directory)) {
             err.println("error: --db " + directory + " is a file, not a directory");
             return 2;

@@ -35,17 +35,26 @@ public final class LogLines {
      * printed; INFO and finer only when {@code verbose}. Calling it again replaces the earlier setup.
      */
     public static void install(boolean verbose) {
-        for (Handler handler : ENGINE.getHandlers()) {
+        route(ENGINE, verbose);
+    }
+
+    /**
+     * Routes {@code logger} and its children (a library's loggers, e.g. {@code org.apache.ratis}
+     * in {@code trainkv server}) the same way as {@link #install}; the caller holds the logger
+     * strongly, as java.util.logging keeps loggers weakly.
+     */
+    public static void route(Logger logger, boolean verbose) {
+        for (Handler handler : logger.getHandlers()) {
             if (handler instanceof StandardErrorHandler) {
-                ENGINE.removeHandler(handler);
+                logger.removeHandler(handler);
             }
         }
         Level level = verbose ? Level.INFO : Level.WARNING;
         StandardErrorHandler handler = new StandardErrorHandler();
         handler.setLevel(level);
-        ENGINE.setLevel(level);
-        ENGINE.setUseParentHandlers(false);
-        ENGINE.addHandler(handler);
+        logger.setLevel(level);
+        logger.setUseParentHandlers(false);
+        logger.addHandler(handler);
     }
 
     /** One record as one line: {@code warning: ...}, {@code error: ...} or {@code info: ...}. */

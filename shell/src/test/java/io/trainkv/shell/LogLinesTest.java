@@ -41,6 +41,16 @@ class LogLinesTest {
         }));
     }
 
+    @Test
+    void aRoutedLibraryLoggerPrintsItsWarningsAsOneLine() {
+        java.util.logging.Logger library = java.util.logging.Logger.getLogger("org.example.consensus");
+        assertEquals("warning: follower n2 is slow\n", captured(() -> {
+            LogLines.route(library, false);
+            java.util.logging.Logger.getLogger("org.example.consensus.server").info("elected n1");
+            java.util.logging.Logger.getLogger("org.example.consensus.server").warning("follower n2 is slow");
+        }));
+    }
+
     private static String captured(Runnable action) {
         PrintStream old = System.err;
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
