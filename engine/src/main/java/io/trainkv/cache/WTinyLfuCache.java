@@ -1,7 +1,9 @@
 package io.trainkv.cache;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -49,8 +51,14 @@ import java.util.function.Predicate;
  * <p>Concurrency: reads go to a {@link ConcurrentHashMap} without locking and record the access in
  * a lossy ring buffer; writes and the buffered accesses are applied to the policy under one lock,
  * taken with {@code tryLock} on reads so that readers never wait (Caffeine's approach). A dropped
- * access only makes the policy slightly less precise. Hit and miss counts are striped
- * ({@link LongAdder}) so that concurrent readers do not all write one counter.
+ * access only makes the policy slightly less precise. The read buffer is striped: each thread
+ * records into the stripe of its probe (threads take probes in turn, so the first threads each
+ * have a stripe of their own), with each stripe's write count on a cache line of its own, and a
+ * drain applies every stripe. So a hit writes no location that another thread's hit writes, except
+ * by sharing a stripe when there are more threads than stripes. One thread always uses one stripe,
+ * drained when that stripe has taken {@value #DRAIN_EVERY} reads and before every write, so
+ * single-threaded decisions are the same as with one buffer. Hit and miss counts are striped
+ * ({@link LongAdder}) for the same reason.
  */
 public final class WTinyLfuCache<K, V> {
 
@@ -70,6 +78,14 @@ public final class WTinyLfuCache<K, V> {
     private static final int SAMPLE_CAPACITIES = 3;
     private static final long MIN_SAMPLE = 20_000;
     private static final int READ_BUFFER_SIZE = 256;
+    private static final int DRAIN_EVERY = READ_BUFFER_SIZE / 4;
+    /** Longs between two stripes' write counts: 128 bytes, so that no two share a cache line. */
+    private static final int COUNT_SPACING = 16;
+    /** Read buffer stripes: the power of two at or above four per processor, at most 64. */
+    private static final int STRIPES = Math.min(64,
+            Integer.highestOneBit(4 * Runtime.getRuntime().availableProcessors() - 1) << 1);
+    private static final AtomicInteger NEXT_PROBE = new AtomicInteger();
+    private static final ThreadLocal<Integer> PROBE = ThreadLocal.withInitial(NEXT_PROBE::getAndIncrement);
     private static final int QUEUE_WINDOW = 0;
     private static final int QUEUE_PROBATION = 1;
     private static final int QUEUE_PROTECTED = 2;
@@ -139,9 +155,13 @@ public final class WTinyLfuCache<K, V> {
     private final Queue<K, V> window = new Queue<>();
     private final Queue<K, V> probation = new Queue<>();
     private final Queue<K, V> protectedQueue = new Queue<>();
-    private final AtomicReferenceArray<Node<K, V>> readBuffer = new AtomicReferenceArray<>(READ_BUFFER_SIZE);
-    private final AtomicLong readWrites = new AtomicLong();
-    private long readDrained;
+    /** Stripe {@code i} is {@code readBuffer[i * READ_BUFFER_SIZE, (i + 1) * READ_BUFFER_SIZE)}. */
+    private final AtomicReferenceArray<Node<K, V>> readBuffer =
+            new AtomicReferenceArray<>(STRIPES * READ_BUFFER_SIZE);
+    /** Reads recorded in stripe {@code i}, at index {@code i * COUNT_SPACING}. */
+    private final AtomicLongArray readWrites = new AtomicLongArray(STRIPES * COUNT_SPACING);
+    /** Reads applied from each stripe; guarded by the lock. */
+    private final long[] readDrained = new long[STRIPES];
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final AtomicLong evictions = new AtomicLong();
@@ -272,9 +292,10 @@ public final class WTinyLfuCache<K, V> {
     }
 
     private void recordRead(Node<K, V> node) {
-        long index = readWrites.getAndIncrement();
-        readBuffer.lazySet((int) (index & (READ_BUFFER_SIZE - 1)), node);
-        if ((index & (READ_BUFFER_SIZE / 4 - 1)) == 0 && lock.tryLock()) {
+        int stripe = PROBE.get() & (STRIPES - 1);
+        long index = readWrites.getAndIncrement(stripe * COUNT_SPACING);
+        readBuffer.lazySet(stripe * READ_BUFFER_SIZE + (int) (index & (READ_BUFFER_SIZE - 1)), node);
+        if ((index & (DRAIN_EVERY - 1)) == 0 && lock.tryLock()) {
             try {
                 drainReads();
             } finally {
@@ -285,25 +306,29 @@ public final class WTinyLfuCache<K, V> {
 
     /**
      * Counts the misses since the last drain into the climber's sample, then applies the buffered
-     * reads to the policy. Called with the lock held. Misses take no lock when they happen: two
-     * readers missing at once would otherwise contend for it on every miss.
+     * reads of every stripe to the policy (a stripe's reads in order; a stripe that wrapped past
+     * reads not yet applied loses the oldest). Called with the lock held. Misses take no lock when
+     * they happen: two readers missing at once would otherwise contend for it on every miss.
      */
     private void drainReads() {
         long missesNow = misses.sum();
         sampleMisses += missesNow - missesCounted;
         missesCounted = missesNow;
         climb();
-        long written = readWrites.get();
-        long from = Math.max(readDrained, written - READ_BUFFER_SIZE);
-        for (long i = from; i < written; i++) {
-            Node<K, V> node = readBuffer.getAndSet((int) (i & (READ_BUFFER_SIZE - 1)), null);
-            if (node != null && !node.removed) {
-                sketch.increment(node.key.hashCode());
-                onAccess(node);
-                sampleHits++;
+        for (int stripe = 0; stripe < STRIPES; stripe++) {
+            long written = readWrites.get(stripe * COUNT_SPACING);
+            long from = Math.max(readDrained[stripe], written - READ_BUFFER_SIZE);
+            for (long i = from; i < written; i++) {
+                int slot = stripe * READ_BUFFER_SIZE + (int) (i & (READ_BUFFER_SIZE - 1));
+                Node<K, V> node = readBuffer.getAndSet(slot, null);
+                if (node != null && !node.removed) {
+                    sketch.increment(node.key.hashCode());
+                    onAccess(node);
+                    sampleHits++;
+                }
             }
+            readDrained[stripe] = written;
         }
-        readDrained = written;
         climb();
     }
 

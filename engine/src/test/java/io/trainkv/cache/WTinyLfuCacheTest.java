@@ -152,32 +152,89 @@ class WTinyLfuCacheTest {
         }
     }
 
+    /**
+     * Eight threads read one key twice each, each thread in a read buffer stripe of its own (or
+     * sharing one, if there are fewer stripes): only with all 16 reads applied does the key's
+     * frequency beat that of keys written four times, which would otherwise displace it.
+     */
     @Test
-    void concurrentReadersAndWritersKeepTheCountsAndTheBudget() throws Exception {
-        WTinyLfuCache<Integer, byte[]> cache = new WTinyLfuCache<>(200_000, 1_000, (k, v) -> v.length);
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        List<Future<Long>> gets = new ArrayList<>();
-        for (int t = 0; t < 8; t++) {
-            Random random = new Random(t);
-            gets.add(pool.submit(() -> {
-                long lookups = 0;
-                for (int i = 0; i < 50_000; i++) {
-                    int key = random.nextInt(10) < 9 ? random.nextInt(100) : 1_000 + random.nextInt(100_000);
-                    lookups++;
-                    if (cache.get(key) == null) {
-                        cache.put(key, new byte[1_000]);
+    void readsRecordedByEveryThreadReachTheAdmissionPolicy() throws Exception {
+        WTinyLfuCache<Integer, String> cache = new WTinyLfuCache<>(10, 1, (k, v) -> 1);
+        cache.put(-1, "hot");
+        Thread[] readers = new Thread[8];
+        for (int t = 0; t < readers.length; t++) {
+            readers[t] = new Thread(() -> {
+                cache.get(-1);
+                cache.get(-1);
+            });
+            readers[t].start();
+        }
+        for (Thread reader : readers) {
+            reader.join();
+        }
+        for (int key = 0; key < 30; key++) {
+            for (int write = 0; write < 4; write++) {
+                cache.put(key, "warm");
+            }
+        }
+        assertEquals("hot", cache.get(-1));
+    }
+
+    /**
+     * Eight threads read and write overlapping keys with values that name their key and a version;
+     * each thread also updates keys of its own. A read must return a value of the key asked for,
+     * and on a thread's own keys the version it wrote last (or nothing, if evicted): never another
+     * key's value or an overwritten one. Afterwards the counts add up and the weight is within the
+     * budget and agrees with the number of entries.
+     */
+    @Test
+    void concurrentReadersAndWritersKeepTheBoundsAndNeverLoseAValue() throws Exception {
+        int entryBytes = 1_000;
+        WTinyLfuCache<Integer, long[]> cache = new WTinyLfuCache<>(200 * entryBytes, entryBytes, (k, v) -> entryBytes);
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<Long>> lookups = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            lookups.add(pool.submit(() -> {
+                Random random = new Random(thread);
+                long[] written = new long[50];
+                long count = 0;
+                for (int i = 0; i < 40_000; i++) {
+                    if (random.nextInt(4) == 0) {
+                        int own = random.nextInt(written.length);
+                        int key = 1_000_000 * (thread + 1) + own;
+                        long[] seen = cache.get(key);
+                        count++;
+                        if (seen != null) {
+                            assertEquals(key, seen[0], "a read returns its own key's value");
+                            assertEquals(written[own], seen[1], "a read never returns an overwritten value");
+                        }
+                        written[own]++;
+                        cache.put(key, new long[] {key, written[own]});
+                        continue;
                     }
+                    int key = random.nextInt(10) < 9 ? random.nextInt(300) : 1_000 + random.nextInt(100_000);
+                    long[] seen = cache.get(key);
+                    count++;
+                    if (seen == null) {
+                        cache.put(key, new long[] {key, 0});
+                    } else {
+                        assertEquals(key, seen[0], "a read returns its own key's value");
+                    }
+                    assertTrue(cache.size() <= 200 + threads, "entries beyond the budget: " + cache.size());
                 }
-                return lookups;
+                return count;
             }));
         }
-        long lookups = 0;
-        for (Future<Long> f : gets) {
-            lookups += f.get(2, TimeUnit.MINUTES);
+        long total = 0;
+        for (Future<Long> f : lookups) {
+            total += f.get(2, TimeUnit.MINUTES);
         }
         pool.shutdown();
-        assertEquals(lookups, cache.hits() + cache.misses());
-        assertTrue(cache.weight() <= 200_000);
-        assertTrue(cache.hits() > cache.misses(), "a skewed workload mostly hits: " + cache.hits() + "/" + cache.misses());
+        assertEquals(total, cache.hits() + cache.misses());
+        assertTrue(cache.weight() <= 200L * entryBytes, "weight " + cache.weight());
+        assertEquals(cache.size() * (long) entryBytes, cache.weight(), "every entry in the map is in the policy's queues");
+        assertTrue(cache.evictions() > 0);
     }
 }
