@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.ToIntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -86,11 +87,7 @@ final class BackupCommand {
 
         @Override
         public Integer call() {
-            Integer refused = refuseNonBackupDirectory(backups);
-            if (refused != null) {
-                return refused;
-            }
-            try (BackupEngine engine = BackupEngine.open(backups)) {
+            return withBackups(backups, engine -> {
                 long id = backup != null ? backup : engine.latest();
                 BackupEngine.BackupInfo info;
                 AtomicLongArray progress = new AtomicLongArray(2);
@@ -100,9 +97,7 @@ final class BackupCommand {
                 System.out.println("restored backup " + info.id() + " (version " + info.version() + ", " + info.files()
                         + " files, " + info.bytes() + " bytes) into " + target);
                 return 0;
-            } catch (TrainKVException | IllegalArgumentException e) {
-                return failed(e);
-            }
+            });
         }
     }
 
@@ -119,11 +114,7 @@ final class BackupCommand {
 
         @Override
         public Integer call() {
-            Integer refused = refuseNonBackupDirectory(backups);
-            if (refused != null) {
-                return refused;
-            }
-            try (BackupEngine engine = BackupEngine.open(backups)) {
+            return withBackups(backups, engine -> {
                 List<BackupEngine.BackupInfo> infos = engine.list();
                 if (json) {
                     List<Object> list = new ArrayList<>();
@@ -141,9 +132,7 @@ final class BackupCommand {
                     }
                 }
                 return 0;
-            } catch (TrainKVException | IllegalArgumentException e) {
-                return failed(e);
-            }
+            });
         }
     }
 
@@ -163,11 +152,7 @@ final class BackupCommand {
 
         @Override
         public Integer call() {
-            Integer refused = refuseNonBackupDirectory(backups);
-            if (refused != null) {
-                return refused;
-            }
-            try (BackupEngine engine = BackupEngine.open(backups)) {
+            return withBackups(backups, engine -> {
                 List<BackupEngine.BackupInfo> all = engine.list();
                 List<Long> ids = backup != null ? List.of(backup) : all.stream().map(BackupEngine.BackupInfo::id).toList();
                 long total = all.stream().filter(i -> ids.contains(i.id())).mapToLong(BackupEngine.BackupInfo::bytes).sum();
@@ -195,9 +180,7 @@ final class BackupCommand {
                 System.out.print(json ? Json.write(severity.addTo(Json.object("directory", backups.toString(),
                         "backups", results))) + "\n" : text);
                 return severity.exitCode();
-            } catch (TrainKVException | IllegalArgumentException e) {
-                return failed(e);
-            }
+            });
         }
     }
 
@@ -209,6 +192,23 @@ final class BackupCommand {
         System.err.println("error: " + failure.getMessage());
         return failure instanceof IllegalArgumentException ? Severity.UNUSABLE.exitCode()
                 : Severity.of(failure).exitCode();
+    }
+
+    /**
+     * Runs {@code work} on the backup directory {@code backups}, opened (and closed after); returns
+     * its exit code, or exit 2 with one line if {@code backups} is not a backup directory, or the
+     * exit code of a failure reported by {@link #failed}.
+     */
+    private static int withBackups(Path backups, ToIntFunction<BackupEngine> work) {
+        Integer refused = refuseNonBackupDirectory(backups);
+        if (refused != null) {
+            return refused;
+        }
+        try (BackupEngine engine = BackupEngine.open(backups)) {
+            return work.applyAsInt(engine);
+        } catch (TrainKVException | IllegalArgumentException e) {
+            return failed(e);
+        }
     }
 
     /** Exit 2 with one line unless {@code directory} is a backup directory; null if it is one. */
