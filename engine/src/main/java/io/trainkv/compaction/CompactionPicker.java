@@ -4,25 +4,21 @@ import io.trainkv.manifest.TableHandle;
 import io.trainkv.manifest.Version;
 import io.trainkv.util.Bytes;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
  * Chooses the next compaction: the level with the highest score (see {@link LevelTargets}) of at
  * least 1 whose tables are not already being compacted. Level 0 compacts all its tables into the
  * base level (level-0 tables overlap, so taking them all keeps newer data above older data).
- * Deeper levels compact one table at a time, round-robin through the key space, into the next
- * level. Also builds the forced compactions of {@code compactRange}.
+ * Deeper levels compact one table at a time into the next level, the one with the smallest ratio
+ * of overlapping next-level bytes to its own size (see {@link #pickLevel}). Also builds the forced compactions of {@code compactRange}.
  */
 final class CompactionPicker {
 
     private final long baseLevelSize;
     private final int multiplier;
     private final int level0Trigger;
-    /** Per level, the largest user key of the last table compacted there. */
-    private final Map<Integer, byte[]> compactPointers = new HashMap<>();
 
     CompactionPicker(long baseLevelSize, int multiplier, int level0Trigger) {
         this.baseLevelSize = baseLevelSize;
@@ -67,29 +63,48 @@ final class CompactionPicker {
         return new Compaction(version, 0, baseLevel, inputs, overlaps);
     }
 
+    /**
+     * The table of {@code level} whose compaction rewrites the fewest bytes of level + 1 per byte
+     * it moves down (the smallest ratio of overlapping next-level bytes to its own size), among
+     * tables that neither are busy nor overlap a busy table. This is RocksDB's default file pick
+     * ({@code kMinOverlappingRatio}): it moves the tables that are cheapest to merge first, where
+     * LevelDB's round-robin walk of the key space rewrites whatever next-level tables the next
+     * table in turn happens to cover. Ties go to the table with the smaller keys.
+     */
     private Compaction pickLevel(Version version, int level, Set<Long> busy) {
         List<TableHandle> tables = version.tables(level);
-        byte[] pointer = compactPointers.get(level);
-        int start = 0;
-        if (pointer != null) {
-            while (start < tables.size() && Bytes.compare(tables.get(start).meta().smallestUserKey(), pointer) <= 0) {
-                start++;
+        List<TableHandle> next = version.tables(level + 1);
+        TableHandle best = null;
+        double bestRatio = Double.MAX_VALUE;
+        int firstOverlap = 0;
+        for (TableHandle candidate : tables) {
+            byte[] smallest = candidate.meta().smallestUserKey();
+            byte[] largest = candidate.meta().largestUserKey();
+            while (firstOverlap < next.size()
+                    && Bytes.compare(next.get(firstOverlap).meta().largestUserKey(), smallest) < 0) {
+                firstOverlap++;
             }
-        }
-        for (int i = 0; i < tables.size(); i++) {
-            TableHandle candidate = tables.get((start + i) % tables.size());
             if (busy.contains(candidate.meta().fileNumber())) {
                 continue;
             }
-            List<TableHandle> inputs = List.of(candidate);
-            List<TableHandle> overlaps = overlapping(version.tables(level + 1), Compaction.userRange(inputs));
-            if (anyBusy(overlaps, busy)) {
-                continue;
+            long overlapBytes = 0;
+            boolean overlapsBusy = false;
+            for (int i = firstOverlap; i < next.size()
+                    && Bytes.compare(next.get(i).meta().smallestUserKey(), largest) <= 0; i++) {
+                overlapBytes += next.get(i).meta().fileSize();
+                overlapsBusy |= busy.contains(next.get(i).meta().fileNumber());
             }
-            compactPointers.put(level, candidate.meta().largestUserKey());
-            return new Compaction(version, level, level + 1, inputs, overlaps);
+            double ratio = overlapBytes / (double) Math.max(1, candidate.meta().fileSize());
+            if (!overlapsBusy && ratio < bestRatio) {
+                best = candidate;
+                bestRatio = ratio;
+            }
         }
-        return null;
+        if (best == null) {
+            return null;
+        }
+        List<TableHandle> inputs = List.of(best);
+        return new Compaction(version, level, level + 1, inputs, overlapping(next, Compaction.userRange(inputs)));
     }
 
     /**
