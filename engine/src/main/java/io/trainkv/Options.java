@@ -49,7 +49,7 @@ public final class Options {
     private int maxLevels = 8;
     private long manifestRewriteSize = 4L * 1024 * 1024;
     private int levelSizeMultiplier = 10;
-    private long baseLevelSize = 64L * 1024 * 1024;
+    private long baseLevelSize = 256L * 1024 * 1024;
     private long targetFileSize = 8L * 1024 * 1024;
     private int level0CompactionTrigger = 4;
     private int level0SlowdownTrigger = 8;
@@ -175,7 +175,9 @@ public final class Options {
     /**
      * Target size of the base level, the level level-0 compacts into. Level targets are dynamic:
      * the largest level sets the bottom target and each level above is {@code multiplier} times
-     * smaller, down to this size; levels above the base level stay empty. Default 64 MiB.
+     * smaller, down to this size; levels above the base level stay empty. Default 256 MiB, as
+     * RocksDB's {@code max_bytes_for_level_base}: with 64 MiB a 1.2 GiB tree had one level more
+     * below level 0, and a 10M-key random load wrote 6.1 times its bytes instead of 5.1.
      */
     public Options baseLevelSize(long bytes) {
         if (bytes < 64 * 1024) {
