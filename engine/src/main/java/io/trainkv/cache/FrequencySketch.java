@@ -80,6 +80,14 @@ final class FrequencySketch {
         return min + (inDoorkeeper ? 1 : 0);
     }
 
+    /**
+     * TinyLFU's admission duel: whether a candidate (the key with {@code candidateHash}) was seen
+     * more often recently than the victim it would displace; a tie keeps the victim.
+     */
+    boolean admits(int candidateHash, int victimHash) {
+        return frequency(candidateHash) > frequency(victimHash);
+    }
+
     /** Records a sighting of the key with this hash. */
     void increment(int hash) {
         int slot0 = slot(hash, 0);
