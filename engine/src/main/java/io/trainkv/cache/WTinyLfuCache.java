@@ -455,8 +455,9 @@ public final class WTinyLfuCache<K, V> {
     }
 
     /**
-     * Once per sample period, moves the window one step toward the model that hit more (none on a
-     * tie or when a bound stops the move). Called with the lock held.
+     * Once per sample period, moves the window one step toward the model that hit more, if the
+     * difference is significant (see the class comment) and no bound stops the move; then starts
+     * the next period's counts. Called with the lock held.
      */
     private void climb() {
         if (sampleAccesses < samplePeriod) {
