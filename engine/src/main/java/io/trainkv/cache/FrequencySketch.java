@@ -27,20 +27,22 @@ import java.util.Arrays;
  * probes) was simply cleared while the counters were halved, so a key seen twice fell to zero and
  * lost its duel against any once-counted probation victim.
  *
- * <p>Measured on the ARC traces of {@code scripts/bench-cache} with the cache's hill climber
- * (hit %; OLTP at 250 / 1,000 / 5,000 / 20,000 entries, P12 at 10,000 / 50,000; the last column
- * is the mean of TrainKV minus the better of LRU and Caffeine over the six rows):
+ * <p>Measured on the ARC traces of {@code scripts/bench-cache} with the cache's climber (hit %;
+ * OLTP at 250 / 1,000 / 5,000 / 20,000 entries, P12 at 10,000 / 50,000; the last column is the
+ * mean of TrainKV minus the better of LRU and Caffeine over the six rows, Caffeine's figures from
+ * the table in {@code docs/benchmarks.md}):
  * <pre>
- *   doorkeeper folded at reset (this)   25.17 40.28 55.70 68.09  8.59 23.46   +0.55
- *   no doorkeeper (counters only)       25.10 40.28 55.79 67.92  8.58 23.32   +0.50
- *   doorkeeper cleared at reset (old)   24.43 40.37 55.34 67.88  7.91 23.08   +0.17
+ *   doorkeeper folded at reset (this)          25.62 41.31 55.65 68.27  8.67 23.68   +0.79
+ *   no doorkeeper (counters only)              25.69 41.20 55.64 67.69  8.43 24.02   +0.71
+ *   doorkeeper cleared at reset, not folded    25.00 40.94 55.21 68.09  8.25 23.55   +0.43
  * </pre>
- * Folding removes the old doorkeeper's cost (0.7 points at OLTP 250, 0.7 at P12 10,000) and is
- * level with a counters-only sketch (within 0.2 points on every row, 0.05 better on average; the
- * synthetic traces of {@code scripts/bench-cache --synthetic} differ by at most 0.4 points either
- * way). It is kept for what the doorkeeper is for in TinyLFU: keys seen once never touch the
- * counters, so they cannot inflate the estimates of keys that share their counters. Its price is
- * memory: one bit per counter, a quarter of the table's size (the old separate filter was a
+ * Folding removes the cleared doorkeeper's cost (0.6 points at OLTP 250, 0.4 at P12 10,000) and
+ * is level with a counters-only sketch on the ARC rows (within 0.6 points either way, 0.08 better
+ * on average); on the synthetic traces of {@code scripts/bench-cache --synthetic} it is level or
+ * better on every row (up to 0.9 points, on the shifting hot set at 5,000 entries). It is kept for
+ * what the doorkeeper is for in TinyLFU: keys seen once never touch the counters, so they cannot
+ * inflate the estimates of keys that share their counters. Its price is memory: one bit per
+ * counter, a quarter of the table's size (the first doorkeeper, a separate filter, was a
  * sixteenth, and small enough to fill up within one sample on traffic with many new keys).
  */
 final class FrequencySketch {
@@ -78,6 +80,14 @@ final class FrequencySketch {
             inDoorkeeper &= (doorkeeper[slot >>> 6] & (1L << slot)) != 0;
         }
         return min + (inDoorkeeper ? 1 : 0);
+    }
+
+    /**
+     * TinyLFU's admission duel: whether a candidate (the key with {@code candidateHash}) was seen
+     * more often recently than the victim it would displace; a tie keeps the victim.
+     */
+    boolean admits(int candidateHash, int victimHash) {
+        return frequency(candidateHash) > frequency(victimHash);
     }
 
     /** Records a sighting of the key with this hash. */

@@ -18,35 +18,44 @@ import java.util.function.Predicate;
  * So a scan, whose keys are each seen once, passes through the window without flushing the hot
  * set, while recency-heavy traffic is served by the window.
  *
- * <p>Adaptivity: the window's share of the capacity is tuned by hill climbing on the hit rate
- * (the simple hill climber of "Adaptive Software Cache Management", on the design of
- * "TinyLFU: A Highly Efficient Cache Admission Policy", Einziger, Friedman and Manes, ACM
- * Transactions on Storage 2017). Every sample period the hit rate is compared with the previous
- * period's: if it did not drop, the window moves again in the same direction, otherwise the
- * direction flips; each move's step is {@value #STEP_DECAY} of the one before, so the window
- * settles. Four rules keep it adapting (issue 18; the figures are in {@code docs/benchmarks.md}):
+ * <p>Adaptivity: the window's share of the capacity is tuned by hill climbing (after "Adaptive
+ * Software Cache Management"), but the climber does not compare the cache's hit rate between
+ * consecutive periods, as that paper's simple climber and this class before did: that difference
+ * measures every change of the workload between the periods as well as the window's effect, and a
+ * workload whose phases did not line up with the sample periods steered the window at random (a
+ * hot set moving every 100,000 accesses, sampled every 60,000: consecutive samples differed by 8
+ * to 20 points whatever the window did). Instead the climber keeps two {@link ShadowPolicy}
+ * models of this policy, with windows one step ({@value #STEP} of the capacity) smaller and
+ * larger than the cache's, and replays in both the accesses to a sample of the keys (one key in
+ * 2^n by hash, so that each model holds at least {@value #SHADOW_ENTRIES} entries; all keys for a
+ * cache of fewer entries). Both see the same accesses, so a change of workload changes both alike
+ * and their difference is the window's effect. The rules:
  * <ul>
  *   <li>The window starts at {@value #INITIAL_WINDOW} of the capacity, not 1%: on recency-heavy
  *       traces a 1% window loses to plain LRU while the climber is still far away (OLTP at 20,000
  *       entries: fixed windows of 20-60% beat LRU), and on frequency-heavy ones the climber walks
  *       down from there within a few periods.
- *   <li>Restart: when the hit rate moves by {@value #RESTART_THRESHOLD} or more between two
- *       periods the workload has shifted, and the step is re-grown to its initial
- *       {@value #INITIAL_STEP} (the step had decayed to nothing before, freezing the window
- *       wherever it was: at its 2-entry floor on OLTP at 250 entries).
- *   <li>A sample period is {@value #SAMPLE_CAPACITIES} capacities of accesses, at least
- *       {@value #MIN_SAMPLE} (it was ten capacities: four samples in the whole OLTP trace at 20,000
- *       entries). The floor keeps the sampling noise of a small cache's hit rate below the effect
- *       of one step; with 5,000 the window of a 1,000-entry cache random-walked on Zipf 0.9.
- *   <li>At a bound (a window of {@value #MIN_WINDOW} or {@value #MAX_WINDOW}) a move that the
- *       bound cancels is not a move: the next period's hit rate is not compared, so noise cannot
- *       flip the climber off the bound where the best window is (a loop slightly larger than the
- *       cache wants the smallest window, and lost 3 points to that bounce). The price: a window on
- *       a bound leaves it only after a shift, so a shift whose first periods mislead the climber
- *       back onto the bound leaves it there (seen from a loop at the 1% floor switched to a
- *       recency trace). Skipping the comparison after each shift fixed that case but cost 0.2 to
- *       1.4 points on every ARC row and up to 1.8 on Zipf with scans, so it was not kept.
+ *   <li>Every sample period, {@value #SAMPLE_CAPACITIES} capacities of accesses and at least
+ *       {@value #MIN_SAMPLE}, the window moves one step toward the model that hit more, and the
+ *       models follow it (a window at a bound, {@value #MIN_WINDOW} or {@value #MAX_WINDOW}, has its
+ *       smaller or larger model on the bound too). After a move the models need about a capacity
+ *       of accesses to turn their contents over to their new windows, so a period of one capacity
+ *       measured mostly that transition (a loop 10% longer than a 20,000-entry cache lost 2.3
+ *       points with it); three capacities made the walk from the initial window to a loop's 1%
+ *       floor slower (0.5 points lost there).
+ *   <li>A move needs a significant difference: of the sampled accesses that hit in one model
+ *       only, those of the better model must exceed those of the other by more than
+ *       {@value #SIGMAS} standard deviations of a fair coin (McNemar's test: |larger-only -
+ *       smaller-only| above 2 sqrt(larger-only + smaller-only)). Where the window makes no
+ *       difference, chance alone makes the counts differ, and without the test the window moved
+ *       nearly every period (39 of 40 on uniformly random keys).
+ *   <li>The step does not decay and is not restarted: a comparison on the same accesses needs
+ *       neither (the decay existed to damp the noise of comparing periods, and the restart to undo
+ *       the decay after a shift).
  * </ul>
+ * The models cost two sketch look-ups per duel and their own queue moves for sampled keys only,
+ * under the policy lock (in the drain and in {@code put}, never on a reader's hit path), and
+ * allocate nothing after construction; their memory is a few tens of bytes per modelled entry.
  *
  * <p>Concurrency: reads go to a {@link ConcurrentHashMap} without locking and record the access in
  * a lossy ring buffer; writes and the buffered accesses are applied to the policy under one lock,
@@ -72,11 +81,16 @@ public final class WTinyLfuCache<K, V> {
     private static final double MIN_WINDOW = 0.01;
     private static final double MAX_WINDOW = 0.8;
     private static final double PROTECTED_SHARE = 0.8;
-    private static final double INITIAL_STEP = 0.04;
-    private static final double STEP_DECAY = 0.98;
-    private static final double RESTART_THRESHOLD = 0.05;
-    private static final int SAMPLE_CAPACITIES = 3;
-    private static final long MIN_SAMPLE = 20_000;
+    private static final double STEP = 0.04;
+    /** A move needs the two models' difference to exceed this many standard deviations. */
+    private static final long SIGMAS = 2;
+    private static final int SAMPLE_CAPACITIES = 2;
+    private static final long MIN_SAMPLE = 10_000;
+    /**
+     * Each shadow policy models this many entries up to twice as many (the cache's expected entry
+     * count over a power-of-two sampling rate; all its entries for a smaller cache).
+     */
+    private static final long SHADOW_ENTRIES = 1_000;
     private static final int READ_BUFFER_SIZE = 256;
     private static final int DRAIN_EVERY = READ_BUFFER_SIZE / 4;
     /** Longs between two stripes' write counts: 128 bytes, so that no two share a cache line. */
@@ -168,12 +182,16 @@ public final class WTinyLfuCache<K, V> {
     private double windowShare;
     private long windowMaximum;
     private long protectedMaximum;
-    private double step = -INITIAL_STEP;
-    private boolean atBound;
-    private long sampleHits;
-    private long sampleMisses;
+    /** Models of this policy with a window {@value #STEP} smaller and larger, on sampled keys. */
+    private final ShadowPolicy smaller;
+    private final ShadowPolicy larger;
+    /** A key is replayed in the models when {@link ShadowPolicy#sampled} with this mask. */
+    private final int shadowSampleMask;
+    /** Sampled accesses of this period that hit in one model only. */
+    private long smallerOnlyHits;
+    private long largerOnlyHits;
+    private long sampleAccesses;
     private long missesCounted;
-    private double previousHitRate;
     private final long samplePeriod;
 
     /**
@@ -189,13 +207,21 @@ public final class WTinyLfuCache<K, V> {
         long expectedEntries = Math.max(16, maximumBytes / Math.max(1, typicalEntryBytes));
         this.sketch = new FrequencySketch(expectedEntries);
         this.samplePeriod = Math.max(MIN_SAMPLE, SAMPLE_CAPACITIES * expectedEntries);
+        long sampling = Long.highestOneBit(Math.max(1, expectedEntries / SHADOW_ENTRIES));
+        this.shadowSampleMask = (int) Math.min(1 << 20, sampling) - 1;
+        int shadowEntries = (int) Math.min(2 * SHADOW_ENTRIES, expectedEntries / (shadowSampleMask + 1L));
+        this.smaller = new ShadowPolicy(shadowEntries, PROTECTED_SHARE, sketch);
+        this.larger = new ShadowPolicy(shadowEntries, PROTECTED_SHARE, sketch);
         setWindow(INITIAL_WINDOW);
     }
 
+    /** Sets the window's share of the capacity, and the models' shares one step either side. */
     private void setWindow(double share) {
         windowShare = share;
         windowMaximum = (long) (maximum * share);
         protectedMaximum = (long) ((maximum - windowMaximum) * PROTECTED_SHARE);
+        smaller.setWindow(Math.max(MIN_WINDOW, share - STEP));
+        larger.setWindow(Math.min(MAX_WINDOW, share + STEP));
     }
 
     /** The cached value, or null. Never blocks. */
@@ -216,7 +242,7 @@ public final class WTinyLfuCache<K, V> {
         lock.lock();
         try {
             drainReads();
-            sketch.increment(key.hashCode());
+            recordAccess(key.hashCode());
             Node<K, V> existing = data.get(key);
             if (existing != null) {
                 existing.value = value;
@@ -312,7 +338,7 @@ public final class WTinyLfuCache<K, V> {
      */
     private void drainReads() {
         long missesNow = misses.sum();
-        sampleMisses += missesNow - missesCounted;
+        sampleAccesses += missesNow - missesCounted;
         missesCounted = missesNow;
         climb();
         for (int stripe = 0; stripe < STRIPES; stripe++) {
@@ -322,14 +348,29 @@ public final class WTinyLfuCache<K, V> {
                 int slot = stripe * READ_BUFFER_SIZE + (int) (i & (READ_BUFFER_SIZE - 1));
                 Node<K, V> node = readBuffer.getAndSet(slot, null);
                 if (node != null && !node.removed) {
-                    sketch.increment(node.key.hashCode());
+                    recordAccess(node.key.hashCode());
                     onAccess(node);
-                    sampleHits++;
+                    sampleAccesses++;
                 }
             }
             readDrained[stripe] = written;
         }
         climb();
+    }
+
+    /** Counts an access in the sketch and replays it in the climber's models if its key is sampled. */
+    private void recordAccess(int hash) {
+        sketch.increment(hash);
+        if (ShadowPolicy.sampled(hash, shadowSampleMask)) {
+            boolean smallerHit = smaller.access(hash);
+            if (larger.access(hash) != smallerHit) {
+                if (smallerHit) {
+                    smallerOnlyHits++;
+                } else {
+                    largerOnlyHits++;
+                }
+            }
+        }
     }
 
     private void onAccess(Node<K, V> node) {
@@ -381,7 +422,7 @@ public final class WTinyLfuCache<K, V> {
                 continue;
             }
             Node<K, V> previousCandidate = candidate.prev;
-            if (sketch.frequency(candidate.key.hashCode()) > sketch.frequency(victim.key.hashCode())) {
+            if (sketch.admits(candidate.key.hashCode(), victim.key.hashCode())) {
                 removeNode(victim);
             } else {
                 removeNode(candidate);
@@ -414,31 +455,25 @@ public final class WTinyLfuCache<K, V> {
     }
 
     /**
-     * Hill climbing on the hit rate of each sample period: keep the direction that helped, flip
-     * it otherwise, re-grow the step after a shift, and stay on a bound without counting it as a
-     * move. Called with the lock held.
+     * Once per sample period, moves the window one step toward the model that hit more, if the
+     * difference is significant (see the class comment) and no bound stops the move; then starts
+     * the next period's counts. Called with the lock held.
      */
     private void climb() {
-        long requests = sampleHits + sampleMisses;
-        if (requests < samplePeriod) {
+        if (sampleAccesses < samplePeriod) {
             return;
         }
-        double hitRate = sampleHits / (double) requests;
-        double change = hitRate - previousHitRate;
-        previousHitRate = hitRate;
-        sampleHits = 0;
-        sampleMisses = 0;
-        boolean shifted = Math.abs(change) >= RESTART_THRESHOLD;
-        if (change < 0 && (!atBound || shifted)) {
-            step = -step;
+        sampleAccesses = 0;
+        long difference = largerOnlyHits - smallerOnlyHits;
+        long discordant = largerOnlyHits + smallerOnlyHits;
+        smallerOnlyHits = 0;
+        largerOnlyHits = 0;
+        if (difference * difference <= SIGMAS * SIGMAS * discordant) {
+            return;
         }
-        if (shifted) {
-            step = Math.copySign(INITIAL_STEP, step);
-        }
-        double share = Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, windowShare + step));
-        atBound = share == windowShare;
-        step *= STEP_DECAY;
-        if (!atBound) {
+        double share = difference > 0 ? Math.min(MAX_WINDOW, windowShare + STEP)
+                : Math.max(MIN_WINDOW, windowShare - STEP);
+        if (share != windowShare) {
             setWindow(share);
             evict();
         }
