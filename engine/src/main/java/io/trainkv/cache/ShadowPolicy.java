@@ -9,6 +9,11 @@ package io.trainkv.cache;
  * climber before) also measured every change of the workload between the periods, and a workload
  * whose phases were not aligned with the periods steered the window at random.
  *
+ * <p>Sampling keys by hash and scaling the model down with them is the miniature simulation of
+ * Waldspurger, Saemundsson, Ahmad and Park, "Cache Modeling and Optimization using Miniature
+ * Simulations", USENIX ATC 2017: a model of a cache R times smaller, fed the accesses to one key in
+ * R, predicts the full cache's hit rate closely.
+ *
  * <p>The model holds keys only (their 32-bit hashes; two keys with one hash count as one), every
  * entry of weight one: its capacity is the cache's expected entry count divided by the sampling
  * rate, so it stands for a cache of entries of the typical size. It has the cache's queues (window
