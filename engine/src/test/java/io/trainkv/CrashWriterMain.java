@@ -7,7 +7,8 @@ import java.nio.file.Path;
  * Child process of {@link CrashRecoveryTest} and {@link MappedWalCrashTest}: writes keys
  * {@code prefix-N}, synced unless the third argument is {@code nosync}, and prints
  * {@code acked N} after each write returns, until the parent kills it; with a fourth argument
- * {@code W}, it stops after write {@code W} and waits to be killed.
+ * {@code W}, it stops after write {@code W} and waits to be killed; a fifth is the value threshold
+ * in bytes (0: every value goes to the value log).
  */
 public final class CrashWriterMain {
 
@@ -20,7 +21,11 @@ public final class CrashWriterMain {
         PrintStream out = System.out;
         boolean sync = args.length < 3 || !args[2].equals("nosync");
         long last = args.length < 4 ? Long.MAX_VALUE : Long.parseLong(args[3]);
-        try (TrainKV db = TrainKV.open(Options.at(dir).syncWrites(sync).memtableSize(64 * 1024))) {
+        Options options = Options.at(dir).syncWrites(sync).memtableSize(64 * 1024);
+        if (args.length >= 5) {
+            options.valueThreshold(Integer.parseInt(args[4]));
+        }
+        try (TrainKV db = TrainKV.open(options)) {
             for (long i = 0; i <= last; i++) {
                 if (i % 7 == 3) {
                     db.write(new WriteBatch().set(prefix + "-" + i, CrashRecoveryTest.value(prefix, i))

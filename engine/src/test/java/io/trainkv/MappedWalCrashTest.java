@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.storage.DirectoryLock;
+import io.trainkv.storage.FileNames;
+import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadableFile;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
+import io.trainkv.vlog.ValueLog;
 import io.trainkv.wal.WalReader;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,6 +21,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.stream.Stream;
@@ -25,9 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The active WAL is appended to through a mapping and preallocated with zeros ahead of the
- * appends ({@code Storage.createLog}): what a killed process leaves, what an open makes of it,
- * and that the zeros never reach a sealed WAL, a checkpoint or the byte counters.
+ * The active WAL and value-log file are appended to through a mapping and preallocated with zeros
+ * ahead of the appends ({@code Storage.createLog}): what a killed process leaves, what an open and
+ * GC make of it, and that the zeros never reach a sealed WAL, a checkpoint or the byte counters.
  */
 class MappedWalCrashTest {
 
@@ -102,6 +106,52 @@ class MappedWalCrashTest {
             for (Path wal : wals(dir)) { // recovery cut the zeros, and close cut the new WAL's
                 LogScan closed = scan(wal, false);
                 assertEquals(closed.size(), closed.validEnd(), wal + " is exactly its records after the open");
+            }
+        }
+    }
+
+    @Test
+    void aValueLogFileActiveAtAKillKeepsOnlyZerosPastItsEntriesAndGcCollectsItWithoutAWarning() throws Exception {
+        Path dir = tempDir.resolve("db");
+        long acked = 800;
+        Process child = ChildJvm.start(CrashWriterMain.class, dir.toString(), "v", "nosync", Long.toString(acked), "0");
+        long last = -1;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while (last < acked && (line = out.readLine()) != null) {
+                last = Long.parseLong(line.substring("acked ".length()));
+            }
+            child.destroyForcibly();
+            assertTrue(child.waitFor(1, TimeUnit.MINUTES), "child did not die");
+        }
+        assertEquals(acked, last, "child stopped early; exit " + child.exitValue());
+        List<String> valueLogs = ValueLogTest.valueLogs(dir);
+        String killed = valueLogs.get(valueLogs.size() - 1);
+        long killedId = FileNames.parseNumber(killed, FileNames.Kind.VALUE_LOG);
+        long entriesEnd;
+        try (ReadSource source = ReadSource.open(NioStorage.open(dir).openRead(killed), false)) {
+            CorruptionException end = ValueLog.scanFile(source, killed, killedId, entry -> true);
+            assertTrue(end != null, "the killed writer's value log is preallocated past its entries");
+            entriesEnd = end.offset();
+            assertTrue(source.isZeros(entriesEnd, source.size()), "only zeros follow the entries");
+        }
+        try (CapturedLogs logs = new CapturedLogs(); TrainKV db = TrainKV.open(Options.at(dir))) {
+            for (long i = 0; i <= acked; i++) {
+                assertEquals(CrashRecoveryTest.value("v", i), db.get("v-" + i), "key " + i);
+            }
+            ValueLogGcReport report = db.collectValueLogFiles(Set.of(killedId));
+            assertEquals(1, report.collectedFiles(), report.format());
+            assertEquals(List.of(), logs.messages(Level.WARNING), "zeros are no torn tail");
+            assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.contains("value log " + killed
+                    + " ends in zeros after its last entry at offset " + entriesEnd)), logs::toString);
+            for (long i = 0; i <= acked; i++) {
+                assertEquals(CrashRecoveryTest.value("v", i), db.get("v-" + i), "key " + i + " after GC");
+            }
+        }
+        for (String name : ValueLogTest.valueLogs(dir)) { // closed files are exactly their entries
+            try (ReadSource source = ReadSource.open(NioStorage.open(dir).openRead(name), false)) {
+                assertEquals(null, ValueLog.scanFile(source, name, FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG),
+                        entry -> true), name);
             }
         }
     }

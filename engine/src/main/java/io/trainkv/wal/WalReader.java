@@ -191,7 +191,7 @@ public final class WalReader {
             throw new WalCorruptionException(name, offset, reason + ", and valid records follow, so it is not a torn tail");
         }
         tornTailOffset = offset;
-        tornTailIsZeros = zerosFrom(offset);
+        tornTailIsZeros = file.isZeros(offset, size);
         tornTailReason = tornTailIsZeros ? "zeros to the end of the file" : reason;
         measureTornTail(offset);
         position = size;
@@ -246,21 +246,6 @@ public final class WalReader {
             }
         }
         return false;
-    }
-
-    /** Whether every byte from {@code from} to the end of the file is zero. */
-    private boolean zerosFrom(long from) throws IOException {
-        ByteBuffer window = ByteBuffer.allocate((int) Math.min(SCAN_WINDOW, size - from));
-        for (long base = from; base < size; base += window.limit()) {
-            window.clear().limit((int) Math.min(window.capacity(), size - base));
-            readFully(base, window);
-            for (int i = 0; i < window.limit(); i++) {
-                if (window.get(i) != 0) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     /** Whether valid records follow one another from {@code at} to exactly the end of the file. */
