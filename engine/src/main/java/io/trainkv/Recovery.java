@@ -113,7 +113,8 @@ final class Recovery {
 
     /**
      * Fails the open on what the replay found that is not a torn tail; logs, at WARN, damaged
-     * values a later write replaced and the torn tail the open drops.
+     * values a later write replaced and the torn tail the open drops (at INFO if the tail is
+     * preallocated zeros, which drop nothing).
      *
      * @throws CorruptionException naming the file and offset of the first such damage
      */
@@ -127,7 +128,12 @@ final class Recovery {
                     + d.supersededBy() + ") replaced the value, so nothing is lost, but the value-log file holds damage");
         }
         WalReplay.TornTail torn = replayed.tornTail();
-        if (torn != null) {
+        if (torn != null && torn.zeros()) {
+            LOG.log(System.Logger.Level.INFO, () -> "write-ahead log " + torn.wal() + " ends in " + torn.bytes()
+                    + " bytes of zeros after its last record at offset " + torn.offset() + " (space preallocated ahead"
+                    + " of the appends: the database was not closed); " + (readOnly ? "ignoring" : "cutting off")
+                    + " the zeros, no record is lost");
+        } else if (torn != null) {
             LOG.log(System.Logger.Level.WARNING, () -> "write-ahead log " + torn.wal() + " ends in a torn tail at "
                     + "offset " + torn.offset() + " (" + torn.reason() + "); " + (readOnly ? "ignoring" : "dropping")
                     + " the " + torn.bytes() + " bytes from there on: " + torn.dropped());

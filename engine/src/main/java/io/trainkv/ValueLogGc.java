@@ -230,8 +230,14 @@ final class ValueLogGc {
         ValuePointer reaching = sound >= 0 ? null : db.firstLivePointerInto(fileId, at);
         if (sound < 0 && reaching == null) {
             refusedFiles.remove(fileId);
-            LOG.log(System.Logger.Level.WARNING, () -> "value log " + name + " ends in a torn tail at offset " + at
-                    + " that no live value reaches; GC collects the entries before it (" + damage.getMessage() + ")");
+            if (valueLog.isZeros(fileId, at)) {
+                LOG.log(System.Logger.Level.INFO, () -> "value log " + name + " ends in zeros after its last entry at "
+                        + "offset " + at + " (space preallocated ahead of the appends while it was active); GC collects"
+                        + " the entries before them");
+            } else {
+                LOG.log(System.Logger.Level.WARNING, () -> "value log " + name + " ends in a torn tail at offset " + at
+                        + " that no live value reaches; GC collects the entries before it (" + damage.getMessage() + ")");
+            }
             return new Readability(at, null);
         }
         String why = sound >= 0

@@ -799,7 +799,7 @@ final class WritePipeline {
     private void startNewWal() throws IOException {
         long number = versions.newFileNumber();
         String name = FileNames.name(number, FileNames.Kind.WAL);
-        wal = new WalWriter(storage.create(name), number, name);
+        wal = new WalWriter(storage.createLog(name), number, name);
         storage.syncDirectory();
         List<MemTable> next = new ArrayList<>(memtables.size() + 1);
         next.add(new MemTable(number));

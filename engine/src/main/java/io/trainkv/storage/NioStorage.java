@@ -75,6 +75,20 @@ public final class NioStorage implements Storage {
         return new ChannelWritableFile(channel);
     }
 
+    /**
+     * A {@link MappedLogFile} on the default file system, where mappings share the page cache
+     * with other readers of the file; the channel path ({@link #create}) on any other provider.
+     */
+    @Override
+    public WritableFile createLog(String name) throws IOException {
+        if (directory.getFileSystem() != FileSystems.getDefault()) {
+            return create(name);
+        }
+        FileChannel channel = FileChannel.open(path(name),
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE), ownerOnly());
+        return new MappedLogFile(channel);
+    }
+
     @Override
     public WritableFile openAppend(String name) throws IOException {
         FileChannel channel = FileChannel.open(path(name), StandardOpenOption.WRITE);

@@ -45,6 +45,11 @@ public abstract class ReadSource implements Closeable {
 
     public abstract boolean isMapped();
 
+    /** {@link ReadableFile#isZeros}: whether every byte from {@code from} to {@code end} is zero. */
+    public boolean isZeros(long from, long end) throws IOException {
+        return file.isZeros(from, end);
+    }
+
     /**
      * Reads {@code length} bytes at {@code offset} (the caller has checked the range against
      * {@link #size()}); the result has position 0 and limit {@code length}. A mapped source returns

@@ -18,6 +18,31 @@ public interface ReadableFile extends Closeable {
     long size() throws IOException;
 
     /**
+     * Whether every byte from {@code from} to {@code end} is zero: the space a log writer
+     * preallocated ahead of its appends ({@link Storage#createLog}) and never reached. Reads the
+     * range in 64 KiB windows.
+     *
+     * @return true for an empty range; false if the file ends before {@code end}
+     */
+    default boolean isZeros(long from, long end) throws IOException {
+        ByteBuffer window = ByteBuffer.allocate((int) Math.min(64 << 10, Math.max(0, end - from)));
+        for (long at = from; at < end; ) {
+            window.clear().limit((int) Math.min(window.capacity(), end - at));
+            int n = read(at, window);
+            if (n < window.limit()) {
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                if (window.get(i) != 0) {
+                    return false;
+                }
+            }
+            at += n;
+        }
+        return true;
+    }
+
+    /**
      * Maps {@code size} bytes from {@code position} read-only into memory.
      *
      * @throws UnsupportedOperationException where the file system cannot map files (jimfs)

@@ -17,6 +17,21 @@ public interface Storage {
     /** Creates a new empty file for appending; fails if the file already exists. */
     WritableFile create(String name) throws IOException;
 
+    /**
+     * Creates a new empty log file (a write-ahead log, a value-log file) for appending, where
+     * appends may cost no system call: a storage may map the file into memory and preallocate it
+     * ahead of the appends, so that while the file is open, and after a crash, it may end in
+     * zeros past the last append (never in anything else); closing it cuts the zeros off and
+     * fsyncs the cut. An append is in the operating system's page cache when it returns, as with
+     * {@link #create}; durable after {@link WritableFile#sync()}. By default the same as
+     * {@link #create}.
+     *
+     * @throws java.nio.file.FileAlreadyExistsException if the file exists
+     */
+    default WritableFile createLog(String name) throws IOException {
+        return create(name);
+    }
+
     /** Opens an existing file for appending at its current end. */
     WritableFile openAppend(String name) throws IOException;
 

@@ -22,9 +22,12 @@ import java.util.zip.CRC32C;
 
 /**
  * The value log: numbered append-only files of checksummed entries holding values too large to
- * move through compaction. One file is active (appended to by the write leader, read with
- * positional reads); the others are sealed (read through mappings where the storage mode has
- * them). A file is fsynced before the next is created. Every read, scan and size is bounded by
+ * move through compaction. One file is active (appended to by the write leader through
+ * {@link Storage#createLog}, a mapping preallocated ahead of the appends on the default file
+ * system; read with positional reads); the others are sealed (read through mappings where the
+ * storage mode has them). A file is fsynced, and cut to its entries, before the next is created;
+ * one active when the process stopped keeps its zero tail (reads never reach it, and GC and
+ * {@code vlog-verify} tell it from a torn tail). Every read, scan and size is bounded by
  * the bytes the file holds for readers ({@link VlogFile#readableBytes()}), never by what a read
  * source saw when it was opened. Reads verify each entry's checksum and report damage with file
  * and offset; a read that finds the log closed throws {@link IllegalStateException}.
@@ -112,7 +115,7 @@ public final class ValueLog implements Closeable {
     private void startNewFile() throws IOException {
         long id = newFileNumber.getAsLong();
         String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
-        WritableFile file = storage.create(name);
+        WritableFile file = storage.createLog(name);
         storage.syncDirectory();
         VlogFile vlogFile = new VlogFile(id, name, ReadSource.open(storage.openRead(name), false), 0, this::released);
         writer = file;
@@ -353,6 +356,23 @@ public final class ValueLog implements Closeable {
         VlogFile file = acquireSealed(fileId);
         try {
             return nextSoundEntry(file.source(), file.readableBytes(), from);
+        } finally {
+            file.unref();
+        }
+    }
+
+    /**
+     * Whether every byte of live sealed file {@code fileId} from {@code from} to its end is zero:
+     * the space preallocated ahead of the appends ({@link Storage#createLog}) when the file was
+     * active and the process stopped without closing it.
+     *
+     * @throws IllegalArgumentException if {@code fileId} is not a live sealed file
+     * @throws IllegalStateException if the log is closed
+     */
+    public boolean isZeros(long fileId, long from) throws IOException {
+        VlogFile file = acquireSealed(fileId);
+        try {
+            return file.source().isZeros(from, file.readableBytes());
         } finally {
             file.unref();
         }

@@ -17,7 +17,9 @@ import java.util.zip.CRC32C;
  * write, whose payload may contain record-like bytes), a run of valid records ending exactly at
  * the end of the file. {@link #tornTailOffset()} then tells where the valid log ends. Damage in
  * the middle is always reported, as is any bad record when tails are not tolerated. (A damaged
- * final record is indistinguishable from a torn write; it is treated as one.)
+ * final record is indistinguishable from a torn write; it is treated as one.) A tail of nothing
+ * but zeros ({@link #tornTailIsZeros()}) is the space a mapped log writer preallocates ahead of its
+ * appends (see {@code Storage.createLog}): no record starts in it, and nothing is lost with it.
  */
 public final class WalReader {
 
@@ -38,6 +40,7 @@ public final class WalReader {
     private String tornTailReason;
     private long tornTailRecords;
     private long tornTailEntries;
+    private boolean tornTailIsZeros;
 
     public WalReader(ReadableFile file, String name, boolean tolerateTornTail) throws IOException {
         this(file, name, tolerateTornTail, true);
@@ -138,6 +141,16 @@ public final class WalReader {
         return tornTailEntries;
     }
 
+    /**
+     * Whether the tolerated torn tail holds zeros only, to the end of the file: space preallocated
+     * ahead of the appends and not reached when the writer stopped (or, after a power cut, blocks
+     * the file system allocated and never wrote). No record starts in it ({@link #tornTailRecords()}
+     * is 0).
+     */
+    public boolean tornTailIsZeros() {
+        return tornTailIsZeros;
+    }
+
     /** The size of the file when the reader was opened. */
     public long fileSize() {
         return size;
@@ -178,7 +191,8 @@ public final class WalReader {
             throw new WalCorruptionException(name, offset, reason + ", and valid records follow, so it is not a torn tail");
         }
         tornTailOffset = offset;
-        tornTailReason = reason;
+        tornTailIsZeros = file.isZeros(offset, size);
+        tornTailReason = tornTailIsZeros ? "zeros to the end of the file" : reason;
         measureTornTail(offset);
         position = size;
         return null;

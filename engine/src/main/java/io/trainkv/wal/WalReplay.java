@@ -75,10 +75,11 @@ public final class WalReplay {
      * and the entries (keys) their batches hold (for a bad record, as far as its header claims:
      * {@link WalReader#tornTailRecords()}), the bytes from there to the end of the file, and why;
      * when a batch's unwritten value ends the log, that batch's key, version, pointer and finding
-     * (else null and 0).
+     * (else null and 0). {@code zeros}: the tail holds zeros only ({@link WalReader#tornTailIsZeros()}),
+     * the space a log writer preallocated ahead of its appends, so no record is dropped with it.
      */
     public record TornTail(String wal, long offset, long records, long entries, long bytes, String reason, byte[] key,
-                           long version, ValuePointer pointer, ValuePointerCheck.Finding finding) {
+                           long version, ValuePointer pointer, ValuePointerCheck.Finding finding, boolean zeros) {
 
         /** What the open drops, in words: {@code 1 record (6 keys), 214 bytes from offset 0}. */
         public String dropped() {
@@ -224,7 +225,7 @@ public final class WalReplay {
                 if (result.tornTail == null && reader.tornTailOffset() >= 0) {
                     result.tornTail = new TornTail(name, reader.tornTailOffset(), reader.tornTailRecords(),
                             reader.tornTailEntries(), reader.fileSize() - reader.tornTailOffset(), reader.tornTailReason(),
-                            null, 0, null, null);
+                            null, 0, null, null, reader.tornTailIsZeros());
                 }
             } catch (WalCorruptionException e) {
                 result.walDamage = new CorruptionException(e.fileName(), e.offset(), "write-ahead log " + e.getMessage(), e);
@@ -352,7 +353,7 @@ public final class WalReplay {
                             + finding.problem().getMessage() + "; " + finding.reason() + "); the batch was not committed";
                     long[] dropped = recordsFrom(reader, batch.size());
                     result.tornTail = new TornTail(name, recordOffset, dropped[0], dropped[1],
-                            reader.fileSize() - recordOffset, reason, e.key(), version, pointer, finding);
+                            reader.fileSize() - recordOffset, reason, e.key(), version, pointer, finding, false);
                     return;
                 }
                 CorruptionException problem = finding.problem();

@@ -2,6 +2,7 @@ package io.trainkv.wal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -59,6 +60,7 @@ class WalReaderTest {
         final List<Long> offsets = new ArrayList<>();
         long tornTailOffset;
         String tornTailReason;
+        boolean tornTailIsZeros;
         long validEnd;
     }
 
@@ -212,6 +214,7 @@ class WalReaderTest {
         assertBatchesEqual(batches, result.batches);
         assertEquals(log.end(), result.tornTailOffset);
         assertEquals(log.end(), result.validEnd);
+        assertTrue(result.tornTailIsZeros, "zeros after the last record are preallocated space, no record");
         expectCorruption(false, log.end(), batches);
     }
 
@@ -223,6 +226,7 @@ class WalReaderTest {
         assertTrue(result.batches.isEmpty());
         assertEquals(0, result.tornTailOffset);
         assertEquals(0, result.validEnd);
+        assertTrue(result.tornTailIsZeros);
         expectCorruption(false, 0, List.of());
     }
 
@@ -238,6 +242,7 @@ class WalReaderTest {
         ReadResult result = read(true);
         assertBatchesEqual(batches, result.batches);
         assertEquals(log.end(), result.tornTailOffset);
+        assertFalse(result.tornTailIsZeros);
         expectCorruption(false, log.end(), batches);
     }
 
@@ -249,6 +254,7 @@ class WalReaderTest {
         ReadResult result = read(true);
         assertBatchesEqual(batches, result.batches);
         assertEquals(log.end(), result.tornTailOffset);
+        assertTrue(result.tornTailIsZeros);
     }
 
     @Test
@@ -274,6 +280,7 @@ class WalReaderTest {
         ReadResult result = read(true);
         assertBatchesEqual(batches.subList(0, 3), result.batches);
         assertEquals(lastStart, result.tornTailOffset);
+        assertFalse(result.tornTailIsZeros, "a record cut short is a torn write, whatever follows it");
     }
 
     @ParameterizedTest
@@ -477,6 +484,7 @@ class WalReaderTest {
             assertNull(reader.next(), "the end of a log stays the end");
             result.tornTailOffset = reader.tornTailOffset();
             result.tornTailReason = reader.tornTailReason();
+            result.tornTailIsZeros = reader.tornTailIsZeros();
             result.validEnd = reader.validEnd();
         }
     }

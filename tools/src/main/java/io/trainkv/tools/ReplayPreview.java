@@ -91,7 +91,7 @@ final class ReplayPreview {
     final long pointersChecked;
     /** Every unreadable pointer the replay meets, in WAL order. */
     final List<Unreadable> unreadable;
-    /** The tail of the newest WAL an open drops, or null. */
+    /** The tail of the newest WAL an open drops, or null (also for a tail of preallocated zeros, which drops nothing). */
     final Drop drop;
     /** Damage in a WAL record or batch that fails an open (the preview stops there), or null. */
     final CorruptionException walDamage;
@@ -134,7 +134,9 @@ final class ReplayPreview {
                 found.add(new Unreadable(torn.wal(), torn.offset(), torn.key(), torn.version(), torn.pointer(),
                         torn.finding(), Outcome.DROPPED, null, 0));
             }
-            drop = new Drop(torn);
+            if (!torn.zeros()) { // preallocated zeros hold no record: an open cuts them off and drops nothing
+                drop = new Drop(torn);
+            }
         }
         CorruptionException damage = replayed.walDamage();
         CorruptionException walDamage = damage == null ? null : new CorruptionException(damage.fileName(),

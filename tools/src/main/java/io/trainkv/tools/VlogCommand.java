@@ -252,9 +252,16 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
 
     /**
      * What one file's bytes amount to: {@code damage} (null if none) with its message, or a
-     * tolerated torn tail at {@code tornTail} (-1 if none) with a warning.
+     * tolerated torn tail at {@code tornTail} (-1 if none) with a warning; {@code zeroTail} (-1 if
+     * none) is where zeros start that run to the end of the file, the space preallocated ahead of
+     * the appends, which loses nothing (with a note).
      */
-    private record Verdict(CorruptionException damage, String message, long tornTail, String warning) {
+    private record Verdict(CorruptionException damage, String message, long tornTail, String warning, long zeroTail,
+                           String note) {
+
+        Verdict(CorruptionException damage, String message, long tornTail, String warning) {
+            this(damage, message, tornTail, warning, -1, null);
+        }
     }
 
     /**
@@ -297,6 +304,11 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
             return pointed.isEmpty() ? new Verdict(null, null, -1, null) : new Verdict(null, null, size,
                     "torn tail at offset " + size + " (0 bytes: the file ends before an entry a WAL batch names), "
                             + "tolerated" + dropped);
+        }
+        if (pointed.isEmpty() && source.isZeros(damage.offset(), size)) {
+            return new Verdict(null, null, -1, null, damage.offset(), (size - damage.offset()) + " bytes of zeros after"
+                    + " the last entry, from offset " + damage.offset() + ": space preallocated ahead of the appends (the"
+                    + " database was not closed while this file was active); no entry is lost");
         }
         return new Verdict(null, null, damage.offset(), "torn tail at offset " + damage.offset() + " ("
                 + (size - damage.offset()) + " bytes; " + damage.getMessage() + "), tolerated: no sound entry follows, "
@@ -345,6 +357,10 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                         "warning", verdict.warning(),
                         "damage", verdict.damage() != null
                                 ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null));
+                if (verdict.zeroTail() >= 0) {
+                    result.put("zeroTail", Json.object("offset", verdict.zeroTail(), "bytes", size - verdict.zeroTail()));
+                    result.put("note", verdict.note());
+                }
                 if (dump()) {
                     result.put("entries", entries);
                 }
@@ -357,6 +373,8 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                     out.println("  warning: " + verdict.warning());
                 } else if (verdict.damage() != null) {
                     out.println("  damaged: " + verdict.message());
+                } else if (verdict.note() != null) {
+                    out.println("  note: " + verdict.note());
                 }
             }
             return severity;

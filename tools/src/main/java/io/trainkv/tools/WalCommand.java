@@ -39,7 +39,9 @@ import picocli.CommandLine.Spec;
  * also prints each batch with its version and keys. A log whose number the manifest gives a live
  * table is not a log (a renamed table): damage. Verdicts by {@link Severity}: exit 0 when sound;
  * 0 with a {@code warning:} line saying what an open drops (offset, records, keys, bytes) for a
- * torn tail of the newest log; 1 when damage was found; 2 on usage or I/O errors. Value-log
+ * torn tail of the newest log; 0 with a {@code note:} line for zeros after the newest log's last
+ * record (space preallocated ahead of the appends: no record is lost); 1 when damage was found; 2
+ * on usage or I/O errors. Value-log
  * durable marks are records too: dump shows each as
  * {@code value-log durable mark: 000002.vlog to 53771 bytes}.
  */
@@ -204,15 +206,23 @@ public abstract class WalCommand implements Callable<Integer>, Inspection {
                             keys.stream().map(String::valueOf).collect(Collectors.joining(", "))));
                 }
             }
-            long torn = reader.tornTailOffset();
+            long zerosAt = reader.tornTailIsZeros() ? reader.tornTailOffset() : -1;
+            long torn = zerosAt >= 0 ? -1 : reader.tornTailOffset();
             Severity severity = torn >= 0 ? Severity.TOLERATED : Severity.OK;
             String warning = torn < 0 ? null : "torn tail at offset " + torn + " (" + reader.tornTailReason()
                     + "): an open drops " + reader.tornTailRecords() + " record(s) holding " + reader.tornTailEntries()
                     + " key(s), " + (reader.fileSize() - torn) + " bytes, as never committed (the newest log may end "
                     + "in a write a crash cut short)";
+            String note = zerosAt < 0 ? null : (reader.fileSize() - zerosAt) + " bytes of zeros after the last record,"
+                    + " from offset " + zerosAt + ": space preallocated ahead of the appends (the database was not"
+                    + " closed); no record is lost, an open cuts them off";
             if (json) {
                 Map<String, Object> result = severity.addTo(Json.object("file", name, "recordCount", records,
                         "entryCount", entries, "bytes", reader.fileSize(), "tornTailOffset", torn >= 0 ? torn : null));
+                if (zerosAt >= 0) {
+                    result.put("zeroTail", Json.object("offset", zerosAt, "bytes", reader.fileSize() - zerosAt));
+                    result.put("note", note);
+                }
                 if (torn >= 0) {
                     result.put("tornTail", Json.object("offset", torn, "bytes", reader.fileSize() - torn,
                             "recordCount", reader.tornTailRecords(), "entryCount", reader.tornTailEntries(),
@@ -225,9 +235,12 @@ public abstract class WalCommand implements Callable<Integer>, Inspection {
                 out.println(Json.write(result));
             } else {
                 out.println(name + ": " + records + " records, " + entries + " entries, " + reader.fileSize()
-                        + " bytes, " + (torn >= 0 ? "ends in a torn tail" : "clean end"));
+                        + " bytes, " + (torn >= 0 ? "ends in a torn tail" : zerosAt >= 0 ? "clean end, then zeros" : "clean end"));
                 if (warning != null) {
                     out.println("  warning: " + warning);
+                }
+                if (note != null) {
+                    out.println("  note: " + note);
                 }
             }
             return severity;

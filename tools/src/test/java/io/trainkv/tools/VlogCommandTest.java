@@ -30,6 +30,42 @@ class VlogCommandTest {
     }
 
     @Test
+    void zerosAfterTheLastEntryAreANoteNotATornTail() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(0))) {
+            for (int i = 0; i < 10; i++) {
+                db.set("key-" + i, "value-" + i);
+            }
+        }
+        Path vlog;
+        try (Stream<Path> files = Files.list(dir)) {
+            vlog = files.filter(p -> p.toString().endsWith(".vlog")).filter(p -> p.toFile().length() > 0).sorted()
+                    .reduce((a, b) -> b).orElseThrow();
+        }
+        long entries = Files.size(vlog);
+        try (FileChannel channel = FileChannel.open(vlog, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(1 << 20), entries); // what a killed mapped writer leaves
+        }
+        String[] verify = run("vlog-verify", dir.toString());
+        assertEquals("0", verify[0], verify[1] + verify[2]);
+        assertTrue(verify[1].contains("10 entries") && verify[1].contains("note: 1048576 bytes of zeros after the last"
+                + " entry, from offset " + entries) && !verify[1].contains("warning"), verify[1]);
+        String[] json = run("vlog-verify", "--json", dir.toString());
+        assertTrue(json[1].contains("\"severity\":\"ok\"") && json[1].contains("\"tornTailOffset\":null")
+                && json[1].contains("\"zeroTail\":{\"offset\":" + entries + ",\"bytes\":1048576}"), json[1]);
+        String[] check = run("check", dir.toString());
+        assertEquals("0", check[0], check[1] + check[2]);
+        assertTrue(check[1].contains("check: no problems found") && !check[1].contains("warning"), check[1]);
+
+        try (FileChannel channel = FileChannel.open(vlog, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3}), entries);
+        }
+        String[] torn = run("vlog-verify", dir.toString());
+        assertEquals("0", torn[0], torn[1] + torn[2]);
+        assertTrue(torn[1].contains("warning: torn tail at offset " + entries), torn[1]);
+    }
+
+    @Test
     void entriesDiscardAndDamageAreReported() throws Exception {
         Path dir = tempDir.resolve("db");
         try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(100).valueLogFileSize(64 * 1024)

@@ -64,6 +64,41 @@ class WalCommandTest {
     }
 
     @Test
+    void zerosAfterTheLastRecordAreANoteNotALossButAHalfWrittenRecordStaysAWarning() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir))) {
+            db.set("a", "1");
+            db.set("b", "2");
+        }
+        Path log = wal(dir);
+        long records = Files.size(log);
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(1 << 20), records); // what a killed mapped writer leaves
+        }
+        String[] verify = run("wal-verify", dir.toString());
+        assertEquals("0", verify[0], verify[2]);
+        assertTrue(verify[1].contains("2 records, 2 entries") && verify[1].contains("clean end, then zeros")
+                && verify[1].contains("note: 1048576 bytes of zeros after the last record, from offset " + records)
+                && !verify[1].contains("warning") && !verify[1].contains("drops"), verify[1]);
+        String[] json = run("wal-verify", "--json", dir.toString());
+        assertTrue(json[1].contains("\"severity\":\"ok\"") && json[1].contains("\"tornTailOffset\":null")
+                && json[1].contains("\"zeroTail\":{\"offset\":" + records + ",\"bytes\":1048576}"), json[1]);
+        String[] check = run("check", dir.toString());
+        assertEquals("0", check[0], check[2]);
+        assertTrue(check[1].contains("check: no problems found") && !check[1].contains("warning"), check[1]);
+
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(new byte[] {0, 0, 0, 0, 0, 0, 0, 40}), records); // a header, its payload unwritten
+        }
+        String[] torn = run("wal-verify", dir.toString());
+        assertEquals("0", torn[0], torn[2]);
+        assertTrue(torn[1].contains("ends in a torn tail") && torn[1].contains("warning: torn tail at offset " + records)
+                && torn[1].contains("an open drops 1 record(s)"), torn[1]);
+        String[] tornCheck = run("check", dir.toString());
+        assertTrue(tornCheck[1].contains("warning"), tornCheck[1]);
+    }
+
+    @Test
     void dumpShowsValueLogDurableMarks() throws Exception {
         Path dir = tempDir.resolve("db");
         try (TrainKV db = TrainKV.open(Options.at(dir))) {
