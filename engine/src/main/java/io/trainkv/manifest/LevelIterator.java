@@ -3,6 +3,7 @@ package io.trainkv.manifest;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.ValueStruct;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -73,6 +74,21 @@ public final class LevelIterator implements InternalIterator {
     @Override
     public ValueStruct value() {
         return current.value();
+    }
+
+    @Override
+    public ByteBuffer valueBuffer() {
+        return current.valueBuffer();
+    }
+
+    @Override
+    public int valueOffset() {
+        return current.valueOffset();
+    }
+
+    @Override
+    public int valueSize() {
+        return current.valueSize();
     }
 
     private void skipExhausted() {

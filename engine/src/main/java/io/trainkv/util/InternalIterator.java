@@ -1,5 +1,7 @@
 package io.trainkv.util;
 
+import java.nio.ByteBuffer;
+
 /**
  * A cursor over versioned entries in internal-key order, or in exactly the reverse order for a
  * reverse iterator (fixed when the iterator is made). Memtables, tables, levels and merges of them
@@ -26,8 +28,33 @@ public interface InternalIterator extends AutoCloseable {
 
     int keyLength();
 
-    /** The current entry's version, meta, expiry and value. */
+    /** The current entry's version, meta, expiry and value, decoded into new objects. */
     ValueStruct value();
+
+    /**
+     * The buffer holding the current entry's encoded value (the {@link ValueStruct#HEADER_SIZE}-byte
+     * header, then the value bytes) at {@link #valueOffset()}, {@link #valueSize()} bytes long: a
+     * view that callers read with absolute gets and do not change, valid until the iterator moves.
+     * Lets a reader test meta and expiry, and copy the value once, without {@link #value()}'s
+     * allocations. The default encodes {@link #value()} into a new buffer.
+     */
+    default ByteBuffer valueBuffer() {
+        return value().encoded();
+    }
+
+    /** Where the current entry's encoded value starts in {@link #valueBuffer()} (bytes). */
+    default int valueOffset() {
+        return 0;
+    }
+
+    /**
+     * Bytes of the current entry's encoded value, header included.
+     *
+     * @throws io.trainkv.CorruptionException if the stored value is shorter than its header
+     */
+    default int valueSize() {
+        return ValueStruct.HEADER_SIZE + value().value().length;
+    }
 
     /** Releases what the iterator holds; the default holds nothing. */
     @Override

@@ -1,5 +1,6 @@
 package io.trainkv.util;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -67,6 +68,21 @@ public final class MergingIterator implements InternalIterator {
     @Override
     public ValueStruct value() {
         return current.value();
+    }
+
+    @Override
+    public ByteBuffer valueBuffer() {
+        return current.valueBuffer();
+    }
+
+    @Override
+    public int valueOffset() {
+        return current.valueOffset();
+    }
+
+    @Override
+    public int valueSize() {
+        return current.valueSize();
     }
 
     @Override
