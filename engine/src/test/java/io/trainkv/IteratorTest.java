@@ -200,6 +200,68 @@ class IteratorTest {
         }
     }
 
+    /**
+     * Seeks over a tree of several levels where keys are rewritten in later rounds, so that a key
+     * has versions in several levels, and where most seeks name a key that most levels lack (a
+     * merge then puts off those levels' seeks behind their bloom filters): each seek, forward and
+     * reverse, to present and absent keys, lands where the model says and walks on through the
+     * levels it put off, with each key's newest value.
+     */
+    @Test
+    void seeksLandAndWalkOnAsTheModelSaysThroughLevelsThatLackTheKey() {
+        Random random = new Random(405);
+        TreeMap<String, String> model = new TreeMap<>();
+        try (TrainKV db = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db")))) {
+            for (int round = 0; round < 8; round++) {
+                for (int op = 0; op < 3_000; op++) {
+                    String k = key(random.nextInt(4_000) * 2);
+                    if (random.nextInt(6) == 0) {
+                        db.delete(k);
+                        model.remove(k);
+                    } else {
+                        String v = "r" + round + "-" + op;
+                        db.set(k, v);
+                        model.put(k, v);
+                    }
+                }
+                if (round < 7) {
+                    db.flush();
+                }
+            }
+            assertTrue(db.stats().compactions() > 0, db.stats().toString());
+            try (DbIterator forward = db.iterator(); DbIterator reverse = db.iterator(IteratorOptions.reverse())) {
+                for (int i = 0; i < 600; i++) {
+                    String target = key(random.nextInt(8_002)); // odd numbers are never written
+                    forward.seek(target);
+                    reverse.seek(target);
+                    assertEquals(firstEntries(model.tailMap(target, true), 12), walkFromHere(forward, 12), "forward seek " + target);
+                    assertEquals(firstEntries(model.headMap(target, true).descendingMap(), 12), walkFromHere(reverse, 12),
+                            "reverse seek " + target);
+                }
+            }
+        }
+    }
+
+    private static List<String> firstEntries(Map<String, String> view, int limit) {
+        List<String> result = new ArrayList<>();
+        for (Map.Entry<String, String> e : view.entrySet()) {
+            if (result.size() == limit) {
+                break;
+            }
+            result.add(e.getKey() + "=" + e.getValue());
+        }
+        return result;
+    }
+
+    /** Up to {@code limit} entries from the iterator's position on. */
+    private static List<String> walkFromHere(DbIterator it, int limit) {
+        List<String> result = new ArrayList<>();
+        for (; it.valid() && result.size() < limit; it.next()) {
+            result.add(it.keyAsString() + "=" + it.valueAsString());
+        }
+        return result;
+    }
+
     @Test
     void seeksLandOnTheRightKeyInBothDirections() {
         try (TrainKV db = TrainKV.open(Options.inTempDirectory())) {

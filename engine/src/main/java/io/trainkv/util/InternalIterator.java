@@ -20,6 +20,28 @@ public interface InternalIterator extends AutoCloseable {
     /** Forward: first entry at or after {@code (userKey, version)}; reverse: last entry at or before it. */
     void seek(byte[] userKey, long version);
 
+    /**
+     * As {@link #seek}, except that an iterator able to prove cheaply that it holds no version of
+     * {@code userKey} (a bloom filter) may put the seek off: it then reports {@link #valid()},
+     * stands on a placeholder key just past every version of {@code userKey} in its direction
+     * (version 0 forward, {@code Long.MAX_VALUE} reverse, which no write carries), and must get
+     * {@link #resolveSeek()} before anything but {@link #keyBuffer()}, {@link #keyLength()} and
+     * {@link #close()}. Every entry it holds from the seek on lies past the placeholder, so a merge
+     * resolves it only when the placeholder reaches the front. The default seeks at once.
+     */
+    default void seekOrDefer(byte[] userKey, long version) {
+        seek(userKey, version);
+    }
+
+    /** Whether the last {@link #seekOrDefer} was put off and not yet resolved. */
+    default boolean seekDeferred() {
+        return false;
+    }
+
+    /** Carries out a deferred seek; afterwards the iterator stands where {@link #seek} would have put it. */
+    default void resolveSeek() {
+    }
+
     /** Moves one entry on in the iterator's direction. Requires {@link #valid()}, as in LevelDB. */
     void next();
 

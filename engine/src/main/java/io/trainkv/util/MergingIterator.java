@@ -23,6 +23,8 @@ public final class MergingIterator implements InternalIterator {
     /** Positions in {@link #children} of the valid children, heap-ordered by {@link #before}. */
     private final int[] heap;
     private int size;
+    /** Children whose seek is put off and not yet resolved (none but after a seek). */
+    private int deferred;
 
     public MergingIterator(List<InternalIterator> children, boolean reverse) {
         this.children = children.toArray(new InternalIterator[0]);
@@ -37,16 +39,26 @@ public final class MergingIterator implements InternalIterator {
 
     @Override
     public void seekToFirst() {
+        deferred = 0;
         for (InternalIterator child : children) {
             child.seekToFirst();
         }
         rebuild();
     }
 
+    /**
+     * Seeks every child, letting each put its seek off ({@link InternalIterator#seekOrDefer}):
+     * a deferred child's placeholder sorts after every entry of the sought key, so only the
+     * children that hold the key read a block now, and the rest when the walk gets past it.
+     */
     @Override
     public void seek(byte[] userKey, long version) {
+        deferred = 0;
         for (InternalIterator child : children) {
-            child.seek(userKey, version);
+            child.seekOrDefer(userKey, version);
+            if (child.seekDeferred()) {
+                deferred++;
+            }
         }
         rebuild();
     }
@@ -61,6 +73,7 @@ public final class MergingIterator implements InternalIterator {
         } else {
             removeAt(0);
         }
+        resolveFront();
     }
 
     @Override
@@ -129,6 +142,21 @@ public final class MergingIterator implements InternalIterator {
         }
         for (int at = size / 2 - 1; at >= 0; at--) {
             siftDown(at);
+        }
+        resolveFront();
+    }
+
+    /** Resolves deferred seeks while a placeholder is at the front, so that the front is a real entry. */
+    private void resolveFront() {
+        while (deferred > 0 && size > 0 && children[heap[0]].seekDeferred()) {
+            InternalIterator top = children[heap[0]];
+            top.resolveSeek();
+            deferred--;
+            if (top.valid()) {
+                siftDown(0);
+            } else {
+                removeAt(0);
+            }
         }
     }
 
