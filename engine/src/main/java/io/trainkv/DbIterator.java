@@ -4,6 +4,7 @@ import io.trainkv.util.Bytes;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -35,8 +36,19 @@ public final class DbIterator implements AutoCloseable {
     private final Consumer<DbIterator> onClose;
     private final TrainKV db;
     private boolean closed;
-    private byte[] key;
-    private ValueStruct value;
+    /** Whether the iterator stands on a key: {@code key[0, keyLength)}, reused from key to key. */
+    private boolean positioned;
+    private byte[] key = new byte[32];
+    private int keyLength;
+    /**
+     * Reverse only: the encoded value (header and value bytes, {@code stagedSize} bytes) and the
+     * version of the current key's newest visible version, copied because the walk has moved past
+     * it. Forward, the merged iterator still stands on the current entry and its value is read there.
+     */
+    private byte[] staged = new byte[128];
+    private ByteBuffer stagedView = ByteBuffer.wrap(staged);
+    private int stagedSize;
+    private long stagedVersion;
 
     DbIterator(TrainKV db, InternalIterator merged, long readVersion, IteratorOptions options, long nowMillis,
                Consumer<DbIterator> onClose) {
@@ -59,7 +71,7 @@ public final class DbIterator implements AutoCloseable {
             } else {
                 merged.seekToFirst();
             }
-            findVisibleForward(null);
+            findVisibleForward(false);
         } else {
             if (upper != null) {
                 merged.seek(upper, Long.MAX_VALUE);
@@ -82,7 +94,7 @@ public final class DbIterator implements AutoCloseable {
         if (!reverse) {
             byte[] start = lower != null && Bytes.compare(lower, target) > 0 ? lower : target;
             merged.seek(start, Long.MAX_VALUE);
-            findVisibleForward(null);
+            findVisibleForward(false);
         } else if (upper != null && Bytes.compare(target, upper) >= 0) {
             merged.seek(upper, Long.MAX_VALUE);
             findVisibleBackward();
@@ -98,26 +110,29 @@ public final class DbIterator implements AutoCloseable {
 
     public synchronized boolean valid() {
         checkOpen();
-        return key != null;
+        return positioned;
     }
 
     /** Moves to the next key in the iterator's direction. */
     public synchronized void next() {
         checkValid();
         if (!reverse) {
-            findVisibleForward(key);
+            findVisibleForward(true);
         } else {
             findVisibleBackward();
         }
     }
 
-    /** The current key (a copy). */
+    /** The current key, in a new array that belongs to the caller. */
     public synchronized byte[] key() {
         checkValid();
-        return key.clone();
+        return Arrays.copyOf(key, keyLength);
     }
 
-    /** The current value (a copy, read from the value log if it lives there). */
+    /**
+     * The current value (read from the value log if it lives there), in a new array that belongs
+     * to the caller.
+     */
     public synchronized byte[] value() {
         checkValid();
         return resolved();
@@ -134,16 +149,45 @@ public final class DbIterator implements AutoCloseable {
     /** The current entry with its user meta and expiry. */
     public synchronized Entry entry() {
         checkValid();
-        return Entry.stored(key.clone(), resolved(), value.userMeta(), value.expiresAtMillis());
+        ByteBuffer buffer = valueBuffer();
+        int at = valueOffset();
+        return Entry.stored(Arrays.copyOf(key, keyLength), resolved(), buffer.get(at + 1), buffer.getLong(at + 2));
     }
 
+    /** The current value's bytes, copied once from the block, memtable or value log. */
     private byte[] resolved() {
-        byte[] bytes = db.resolve(value);
-        if (bytes == null) { // GC keeps a collected file until no iterator older than its rewrites remains
-            throw TrainKV.collectedButReferenced(value, "the version of key " + Bytes.escape(key)
-                    + " that this iterator reads");
+        ByteBuffer buffer = valueBuffer();
+        int at = valueOffset();
+        int size = valueSize();
+        if ((buffer.get(at) & ValueStruct.META_VALUE_POINTER) == 0) {
+            byte[] bytes = new byte[size - ValueStruct.HEADER_SIZE];
+            buffer.get(at + ValueStruct.HEADER_SIZE, bytes);
+            return bytes;
         }
-        return value.isValuePointer() ? bytes : bytes.clone();
+        ValueStruct entry = ValueStruct.decode(currentVersion(), buffer, at, size);
+        byte[] bytes = db.resolve(entry);
+        if (bytes == null) { // GC keeps a collected file until no iterator older than its rewrites remains
+            throw TrainKV.collectedButReferenced(entry, "the version of key "
+                    + Bytes.escape(Arrays.copyOf(key, keyLength)) + " that this iterator reads");
+        }
+        return bytes;
+    }
+
+    /** The buffer holding the current entry's encoded value: the staged copy when reverse. */
+    private ByteBuffer valueBuffer() {
+        return reverse ? stagedView : merged.valueBuffer();
+    }
+
+    private int valueOffset() {
+        return reverse ? 0 : merged.valueOffset();
+    }
+
+    private int valueSize() {
+        return reverse ? stagedSize : merged.valueSize();
+    }
+
+    private long currentVersion() {
+        return reverse ? stagedVersion : KeyFormat.getVersion(merged.keyBuffer(), keyLength);
     }
 
     /** The version the iterator reads at: it sees every write up to it and none after. */
@@ -158,22 +202,25 @@ public final class DbIterator implements AutoCloseable {
             return;
         }
         closed = true;
-        key = null;
+        positioned = false;
         merged.close();
         onClose.accept(this);
     }
 
-    /** Skips to the newest visible version of the next live key at or after the merged position. */
-    private void findVisibleForward(byte[] skipUserKey) {
-        byte[] skip = skipUserKey;
-        key = null;
+    /**
+     * Skips to the newest visible version of the next live key at or after the merged position;
+     * with {@code skipCurrentKey}, past every version of the current key first.
+     */
+    private void findVisibleForward(boolean skipCurrentKey) {
+        boolean skipping = skipCurrentKey; // while set, versions of key[0, keyLength) are passed over
+        positioned = false;
         while (merged.valid()) {
             byte[] buffer = merged.keyBuffer();
             int userLength = merged.keyLength() - KeyFormat.VERSION_SIZE;
             if (upper != null && Arrays.compareUnsigned(buffer, 0, userLength, upper, 0, upper.length) >= 0) {
                 return;
             }
-            if (skip != null && Arrays.equals(buffer, 0, userLength, skip, 0, skip.length)) {
+            if (skipping && Arrays.equals(buffer, 0, userLength, key, 0, keyLength)) {
                 merged.next();
                 continue;
             }
@@ -181,45 +228,69 @@ public final class DbIterator implements AutoCloseable {
                 merged.next();
                 continue;
             }
-            byte[] userKey = Arrays.copyOf(buffer, userLength);
-            ValueStruct candidate = merged.value();
-            if (candidate.isTombstone() || candidate.isExpiredAt(nowMillis)) {
-                skip = userKey;
+            setKey(buffer, userLength);
+            merged.valueSize(); // checks that the stored value holds its header
+            ByteBuffer value = merged.valueBuffer();
+            int at = merged.valueOffset();
+            if (ValueStruct.isTombstone(value.get(at)) || ValueStruct.isExpired(value.getLong(at + 2), nowMillis)) {
+                skipping = true;
                 merged.next();
                 continue;
             }
-            key = userKey;
-            value = candidate;
+            positioned = true;
             return;
         }
     }
 
     /**
-     * Reverse order meets a key's versions oldest first: reads them all, keeps the newest at or
-     * below the read version, and stops on the first key whose kept version is live.
+     * Reverse order meets a key's versions oldest first: reads them all, stages the newest at or
+     * below the read version, and stops on the first key whose staged version is live.
      */
     private void findVisibleBackward() {
-        key = null;
+        positioned = false;
         while (merged.valid()) {
             int userLength = merged.keyLength() - KeyFormat.VERSION_SIZE;
-            byte[] userKey = Arrays.copyOf(merged.keyBuffer(), userLength);
-            if (lower != null && Bytes.compare(userKey, lower) < 0) {
+            setKey(merged.keyBuffer(), userLength);
+            if (lower != null && Arrays.compareUnsigned(key, 0, keyLength, lower, 0, lower.length) < 0) {
                 return;
             }
-            ValueStruct newestVisible = null;
+            boolean visible = false;
             while (merged.valid() && merged.keyLength() - KeyFormat.VERSION_SIZE == userLength
-                    && Arrays.equals(merged.keyBuffer(), 0, userLength, userKey, 0, userLength)) {
-                if (KeyFormat.getVersion(merged.keyBuffer(), userLength) <= readVersion) {
-                    newestVisible = merged.value();
+                    && Arrays.equals(merged.keyBuffer(), 0, userLength, key, 0, userLength)) {
+                long version = KeyFormat.getVersion(merged.keyBuffer(), userLength);
+                if (version <= readVersion) {
+                    stage(version);
+                    visible = true;
                 }
                 merged.next();
             }
-            if (newestVisible != null && !newestVisible.isTombstone() && !newestVisible.isExpiredAt(nowMillis)) {
-                key = userKey;
-                value = newestVisible;
+            if (visible && !ValueStruct.isTombstone(staged[0])
+                    && !ValueStruct.isExpired(stagedView.getLong(2), nowMillis)) {
+                positioned = true;
                 return;
             }
         }
+    }
+
+    /** Copies the merged entry's user key (its first {@code userLength} key bytes) into {@link #key}. */
+    private void setKey(byte[] internalKey, int userLength) {
+        if (key.length < userLength) {
+            key = new byte[Math.max(userLength, 2 * key.length)];
+        }
+        System.arraycopy(internalKey, 0, key, 0, userLength);
+        keyLength = userLength;
+    }
+
+    /** Copies the merged entry's encoded value into {@link #staged}, as the current key's value at {@code version}. */
+    private void stage(long version) {
+        int size = merged.valueSize();
+        if (staged.length < size) {
+            staged = new byte[Math.max(size, 2 * staged.length)];
+            stagedView = ByteBuffer.wrap(staged);
+        }
+        merged.valueBuffer().get(merged.valueOffset(), staged, 0, size);
+        stagedSize = size;
+        stagedVersion = version;
     }
 
     private void checkOpen() {
@@ -231,7 +302,7 @@ public final class DbIterator implements AutoCloseable {
 
     private void checkValid() {
         checkOpen();
-        if (key == null) {
+        if (!positioned) {
             throw new IllegalStateException("iterator is not positioned on a key");
         }
     }

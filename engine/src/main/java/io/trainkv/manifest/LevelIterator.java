@@ -2,7 +2,10 @@ package io.trainkv.manifest;
 
 import io.trainkv.util.Bytes;
 import io.trainkv.util.InternalIterator;
+import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,6 +21,14 @@ public final class LevelIterator implements InternalIterator {
     private final boolean fillCache;
     private int tableIndex = -1;
     private InternalIterator current;
+    /**
+     * Set while a seek is put off ({@link #seekOrDefer}): {@link #placeholder} then holds the
+     * sought user key ‖ the placeholder version, {@link #deferredVersion} the version sought.
+     */
+    private boolean deferred;
+    private byte[] placeholder = new byte[32];
+    private int placeholderLength;
+    private long deferredVersion;
 
     /** {@code tables} must be sorted by key and not overlap. */
     public LevelIterator(List<TableHandle> tables, boolean reverse) {
@@ -33,11 +44,12 @@ public final class LevelIterator implements InternalIterator {
 
     @Override
     public boolean valid() {
-        return current != null && current.valid();
+        return deferred || (current != null && current.valid());
     }
 
     @Override
     public void seekToFirst() {
+        deferred = false;
         open(reverse ? tables.size() - 1 : 0);
         if (current != null) {
             current.seekToFirst();
@@ -47,11 +59,47 @@ public final class LevelIterator implements InternalIterator {
 
     @Override
     public void seek(byte[] userKey, long version) {
+        deferred = false;
         open(reverse ? lastStartingAtOrBefore(userKey) : firstEndingAtOrAfter(userKey));
         if (current != null) {
             current.seek(userKey, version);
         }
         skipExhausted();
+    }
+
+    /**
+     * Puts the seek off when the one table it would read holds no version of {@code userKey} by
+     * its bloom filter. That table then still holds an entry past the key (its largest key is at
+     * or after it forward, its smallest at or before it reverse, and neither is the key), so the
+     * level is not exhausted and the placeholder is a true bound.
+     */
+    @Override
+    public void seekOrDefer(byte[] userKey, long version) {
+        int index = reverse ? lastStartingAtOrBefore(userKey) : firstEndingAtOrAfter(userKey);
+        if (index < 0 || index >= tables.size() || tables.get(index).reader().mayContain(userKey)) {
+            seek(userKey, version);
+            return;
+        }
+        placeholderLength = userKey.length + KeyFormat.VERSION_SIZE;
+        if (placeholder.length < placeholderLength) {
+            placeholder = new byte[Math.max(placeholderLength, 2 * placeholder.length)];
+        }
+        System.arraycopy(userKey, 0, placeholder, 0, userKey.length);
+        KeyFormat.putVersion(placeholder, userKey.length, reverse ? Long.MAX_VALUE : 0);
+        deferredVersion = version;
+        deferred = true;
+    }
+
+    @Override
+    public boolean seekDeferred() {
+        return deferred;
+    }
+
+    @Override
+    public void resolveSeek() {
+        if (deferred) {
+            seek(Arrays.copyOf(placeholder, placeholderLength - KeyFormat.VERSION_SIZE), deferredVersion);
+        }
     }
 
     @Override
@@ -62,17 +110,32 @@ public final class LevelIterator implements InternalIterator {
 
     @Override
     public byte[] keyBuffer() {
-        return current.keyBuffer();
+        return deferred ? placeholder : current.keyBuffer();
     }
 
     @Override
     public int keyLength() {
-        return current.keyLength();
+        return deferred ? placeholderLength : current.keyLength();
     }
 
     @Override
     public ValueStruct value() {
         return current.value();
+    }
+
+    @Override
+    public ByteBuffer valueBuffer() {
+        return current.valueBuffer();
+    }
+
+    @Override
+    public int valueOffset() {
+        return current.valueOffset();
+    }
+
+    @Override
+    public int valueSize() {
+        return current.valueSize();
     }
 
     private void skipExhausted() {

@@ -290,10 +290,7 @@ public final class MemTable {
         int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
         int valueAt = keyAt + keyLength;
         int valueLength = buffer.getInt(p + VALUE_LENGTH);
-        byte[] array = buffer.array();
-        long version = buffer.getLong(valueAt - KeyFormat.VERSION_SIZE);
-        byte[] value = Arrays.copyOfRange(array, valueAt + ValueStruct.HEADER_SIZE, valueAt + valueLength);
-        return new ValueStruct(version, array[valueAt], array[valueAt + 1], buffer.getLong(valueAt + 2), value);
+        return ValueStruct.decode(buffer.getLong(valueAt - KeyFormat.VERSION_SIZE), buffer, valueAt, valueLength);
     }
 
     /** An iterator over every entry, in internal-key order or its reverse; not yet positioned. */
@@ -364,6 +361,9 @@ public final class MemTable {
         private int node = Arena.NULL;
         private byte[] key = new byte[64];
         private int keyLength;
+        private ByteBuffer valueBuffer;
+        private int valueAt;
+        private int valueSize;
 
         MemTableIterator(boolean reverse) {
             this.reverse = reverse;
@@ -415,6 +415,22 @@ public final class MemTable {
             return valueOf(node);
         }
 
+        /** The arena chunk holding the entry. */
+        @Override
+        public ByteBuffer valueBuffer() {
+            return valueBuffer;
+        }
+
+        @Override
+        public int valueOffset() {
+            return valueAt;
+        }
+
+        @Override
+        public int valueSize() {
+            return valueSize;
+        }
+
         private void position(int target) {
             node = target;
             if (target == Arena.NULL) {
@@ -426,7 +442,11 @@ public final class MemTable {
             if (key.length < keyLength) {
                 key = new byte[Math.max(keyLength, 2 * key.length)];
             }
-            System.arraycopy(buffer.array(), p + TOWER + 4 * buffer.getInt(p + HEIGHT), key, 0, keyLength);
+            int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
+            System.arraycopy(buffer.array(), keyAt, key, 0, keyLength);
+            valueBuffer = buffer;
+            valueAt = keyAt + keyLength;
+            valueSize = buffer.getInt(p + VALUE_LENGTH);
         }
     }
 

@@ -27,6 +27,8 @@ final class BlockIterator {
     private int restartIndex;
     private int valueAt;
     private int valueLength;
+    /** Where {@link #varint()} reads next while an entry is parsed. */
+    private int cursor;
 
     /** An iterator over {@code contents} (position 0, limit the contents size), not yet positioned. */
     BlockIterator(ByteBuffer contents, String fileName, long blockOffset) {
@@ -161,19 +163,19 @@ final class BlockIterator {
             current = restartsAt;
             return false;
         }
-        ByteBuffer in = data.duplicate().position(current).limit(restartsAt);
+        cursor = current;
         int shared;
         int unshared;
         int length;
         try {
-            shared = Varint.get(in);
-            unshared = Varint.get(in);
-            length = Varint.get(in);
+            shared = varint();
+            unshared = varint();
+            length = varint();
         } catch (IllegalArgumentException e) {
             throw corrupt("entry at " + current + ": " + e.getMessage());
         }
         if (shared < 0 || shared > keyLength || unshared < 0 || length < 0
-                || (long) unshared + length > in.remaining()
+                || (long) unshared + length > restartsAt - cursor
                 || shared + unshared < KeyFormat.VERSION_SIZE + 1) {
             throw corrupt("entry at " + current + " has impossible lengths (shared " + shared + ", unshared "
                     + unshared + ", value " + length + ")");
@@ -182,15 +184,36 @@ final class BlockIterator {
         if (key.length < newLength) {
             key = Arrays.copyOf(key, Math.max(newLength, 2 * key.length));
         }
-        in.get(key, shared, unshared);
+        data.get(cursor, key, shared, unshared);
         keyLength = newLength;
-        valueAt = in.position();
+        valueAt = cursor + unshared;
         valueLength = length;
         next = valueAt + length;
         while (restartIndex + 1 < restartCount && restartPoint(restartIndex + 1) <= current) {
             restartIndex++;
         }
         return true;
+    }
+
+    /**
+     * Reads the varint at {@link #cursor}, which must end before the restart array, and moves the
+     * cursor past it. One-byte varints (every length below 128) are read in place.
+     *
+     * @throws IllegalArgumentException if the varint is malformed or runs into the restart array
+     */
+    private int varint() {
+        int at = cursor;
+        if (at < restartsAt) {
+            byte b = data.get(at);
+            if (b >= 0) {
+                cursor = at + 1;
+                return b;
+            }
+        }
+        ByteBuffer in = data.duplicate().position(at).limit(restartsAt);
+        int value = Varint.get(in);
+        cursor = in.position();
+        return value;
     }
 
     private CorruptionException corrupt(String reason) {

@@ -4,6 +4,7 @@ import io.trainkv.storage.ReadSource;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -93,6 +94,22 @@ public final class TableIterator implements InternalIterator {
     @Override
     public ValueStruct value() {
         return table.decodeValue(data);
+    }
+
+    /** The data block itself: a read-only view of the mapping, or a heap block. */
+    @Override
+    public ByteBuffer valueBuffer() {
+        return data.data();
+    }
+
+    @Override
+    public int valueOffset() {
+        return data.valueOffset();
+    }
+
+    @Override
+    public int valueSize() {
+        return table.valueSize(data);
     }
 
     private void seekAtLeast(byte[] userKey, long version) {

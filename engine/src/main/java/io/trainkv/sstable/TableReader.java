@@ -373,12 +373,13 @@ public final class TableReader implements Closeable {
      * the caller's pin, which must outlive the block.
      */
     BlockIterator dataBlock(ReadSource source, BlockIterator indexIterator, boolean fillCache) {
-        ByteBuffer handle = indexIterator.value();
-        if (handle.remaining() != TableFormat.HANDLE_SIZE) {
-            throw corrupt(fileName, indexOffset, "index entry holds " + handle.remaining() + " bytes, not a block handle");
+        if (indexIterator.valueLength() != TableFormat.HANDLE_SIZE) {
+            throw corrupt(fileName, indexOffset, "index entry holds " + indexIterator.valueLength()
+                    + " bytes, not a block handle");
         }
-        long offset = handle.getLong(0);
-        int size = handle.getInt(8);
+        ByteBuffer index = indexIterator.data();
+        long offset = index.getLong(indexIterator.valueOffset());
+        int size = index.getInt(indexIterator.valueOffset() + 8);
         checkHandle(fileName, indexOffset, "data block", offset, size, indexOffset);
         try {
             ByteBuffer block = blockCache == null ? null : blockCache.get(fileNumber, offset);
@@ -396,16 +397,21 @@ public final class TableReader implements Closeable {
 
     /** Decodes the value at the iterator: meta, user meta, expiry and value bytes. */
     ValueStruct decodeValue(BlockIterator data) {
+        long version = KeyFormat.getVersion(data.keyBuffer(), data.keyLength() - KeyFormat.VERSION_SIZE);
+        return ValueStruct.decode(version, data.data(), data.valueOffset(), valueSize(data));
+    }
+
+    /**
+     * Bytes of the encoded value at the iterator.
+     *
+     * @throws CorruptionException if they are fewer than the value header
+     */
+    int valueSize(BlockIterator data) {
         int length = data.valueLength();
         if (length < ValueStruct.HEADER_SIZE) {
             throw corrupt(fileName, indexOffset, "value of " + length + " bytes is shorter than its header");
         }
-        ByteBuffer block = data.data();
-        int at = data.valueOffset();
-        byte[] value = new byte[length - ValueStruct.HEADER_SIZE];
-        block.get(at + ValueStruct.HEADER_SIZE, value);
-        long version = KeyFormat.getVersion(data.keyBuffer(), data.keyLength() - KeyFormat.VERSION_SIZE);
-        return new ValueStruct(version, block.get(at), block.get(at + 1), block.getLong(at + 2), value);
+        return length;
     }
 
     private static ByteBuffer readBlock(ReadSource source, String fileName, long offset, int size) throws IOException {

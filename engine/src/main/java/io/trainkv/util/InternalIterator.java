@@ -1,5 +1,7 @@
 package io.trainkv.util;
 
+import java.nio.ByteBuffer;
+
 /**
  * A cursor over versioned entries in internal-key order, or in exactly the reverse order for a
  * reverse iterator (fixed when the iterator is made). Memtables, tables, levels and merges of them
@@ -18,6 +20,28 @@ public interface InternalIterator extends AutoCloseable {
     /** Forward: first entry at or after {@code (userKey, version)}; reverse: last entry at or before it. */
     void seek(byte[] userKey, long version);
 
+    /**
+     * As {@link #seek}, except that an iterator able to prove cheaply that it holds no version of
+     * {@code userKey} (a bloom filter) may put the seek off: it then reports {@link #valid()},
+     * stands on a placeholder key just past every version of {@code userKey} in its direction
+     * (version 0 forward, {@code Long.MAX_VALUE} reverse, which no write carries), and must get
+     * {@link #resolveSeek()} before anything but {@link #keyBuffer()}, {@link #keyLength()} and
+     * {@link #close()}. Every entry it holds from the seek on lies past the placeholder, so a merge
+     * resolves it only when the placeholder reaches the front. The default seeks at once.
+     */
+    default void seekOrDefer(byte[] userKey, long version) {
+        seek(userKey, version);
+    }
+
+    /** Whether the last {@link #seekOrDefer} was put off and not yet resolved. */
+    default boolean seekDeferred() {
+        return false;
+    }
+
+    /** Carries out a deferred seek; afterwards the iterator stands where {@link #seek} would have put it. */
+    default void resolveSeek() {
+    }
+
     /** Moves one entry on in the iterator's direction. Requires {@link #valid()}, as in LevelDB. */
     void next();
 
@@ -26,8 +50,33 @@ public interface InternalIterator extends AutoCloseable {
 
     int keyLength();
 
-    /** The current entry's version, meta, expiry and value. */
+    /** The current entry's version, meta, expiry and value, decoded into new objects. */
     ValueStruct value();
+
+    /**
+     * The buffer holding the current entry's encoded value (the {@link ValueStruct#HEADER_SIZE}-byte
+     * header, then the value bytes) at {@link #valueOffset()}, {@link #valueSize()} bytes long: a
+     * view that callers read with absolute gets and do not change, valid until the iterator moves.
+     * Lets a reader test meta and expiry, and copy the value once, without {@link #value()}'s
+     * allocations. The default encodes {@link #value()} into a new buffer.
+     */
+    default ByteBuffer valueBuffer() {
+        return value().encoded();
+    }
+
+    /** Where the current entry's encoded value starts in {@link #valueBuffer()} (bytes). */
+    default int valueOffset() {
+        return 0;
+    }
+
+    /**
+     * Bytes of the current entry's encoded value, header included.
+     *
+     * @throws io.trainkv.CorruptionException if the stored value is shorter than its header
+     */
+    default int valueSize() {
+        return ValueStruct.HEADER_SIZE + value().value().length;
+    }
 
     /** Releases what the iterator holds; the default holds nothing. */
     @Override

@@ -1,72 +1,109 @@
 package io.trainkv.util;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
  * Merges child iterators of one direction into one stream in that direction. When several
  * children stand on the same internal key (the same key and version reached through two sources,
  * for example a memtable and the table it was just flushed to) the child listed first wins and the
- * others are skipped, so callers list newer sources first. The children are few (memtables, level-0
- * tables, one per deeper level), so a linear scan picks the next one; they are held in an array,
- * so that a step allocates nothing.
+ * others are skipped, so callers list newer sources first.
+ *
+ * <p>The valid children sit in a binary heap ordered by their current key in the iterator's
+ * direction, ties going to the child listed first; the heap's root is the current entry. A step
+ * costs a few key comparisons however many children there are (level-0 sublevels can be many):
+ * one to see whether another child stands on the same key, two to sift the advanced child down,
+ * which stops at once while that child keeps leading. The heap is an array of child positions, so
+ * a step allocates nothing.
  */
 public final class MergingIterator implements InternalIterator {
 
     private final InternalIterator[] children;
     private final boolean reverse;
-    private InternalIterator current;
+    /** Positions in {@link #children} of the valid children, heap-ordered by {@link #before}. */
+    private final int[] heap;
+    private int size;
+    /** Children whose seek is put off and not yet resolved (none but after a seek). */
+    private int deferred;
 
     public MergingIterator(List<InternalIterator> children, boolean reverse) {
         this.children = children.toArray(new InternalIterator[0]);
         this.reverse = reverse;
+        this.heap = new int[this.children.length];
     }
 
     @Override
     public boolean valid() {
-        return current != null;
+        return size > 0;
     }
 
     @Override
     public void seekToFirst() {
+        deferred = 0;
         for (InternalIterator child : children) {
             child.seekToFirst();
         }
-        pickCurrent();
+        rebuild();
     }
 
+    /**
+     * Seeks every child, letting each put its seek off ({@link InternalIterator#seekOrDefer}):
+     * a deferred child's placeholder sorts after every entry of the sought key, so only the
+     * children that hold the key read a block now, and the rest when the walk gets past it.
+     */
     @Override
     public void seek(byte[] userKey, long version) {
+        deferred = 0;
         for (InternalIterator child : children) {
-            child.seek(userKey, version);
+            child.seekOrDefer(userKey, version);
+            if (child.seekDeferred()) {
+                deferred++;
+            }
         }
-        pickCurrent();
+        rebuild();
     }
 
     @Override
     public void next() {
-        InternalIterator advancing = current;
-        for (InternalIterator child : children) {
-            if (child != advancing && child.valid() && compare(child, advancing) == 0) {
-                child.next();
-            }
+        InternalIterator top = children[heap[0]];
+        skipDuplicatesOf(top);
+        top.next();
+        if (top.valid()) {
+            siftDown(0);
+        } else {
+            removeAt(0);
         }
-        advancing.next();
-        pickCurrent();
+        resolveFront();
     }
 
     @Override
     public byte[] keyBuffer() {
-        return current.keyBuffer();
+        return children[heap[0]].keyBuffer();
     }
 
     @Override
     public int keyLength() {
-        return current.keyLength();
+        return children[heap[0]].keyLength();
     }
 
     @Override
     public ValueStruct value() {
-        return current.value();
+        return children[heap[0]].value();
+    }
+
+    @Override
+    public ByteBuffer valueBuffer() {
+        return children[heap[0]].valueBuffer();
+    }
+
+    @Override
+    public int valueOffset() {
+        return children[heap[0]].valueOffset();
+    }
+
+    @Override
+    public int valueSize() {
+        return children[heap[0]].valueSize();
     }
 
     @Override
@@ -76,20 +113,91 @@ public final class MergingIterator implements InternalIterator {
         }
     }
 
-    private void pickCurrent() {
-        InternalIterator best = null;
-        for (InternalIterator child : children) {
-            if (child.valid() && (best == null || order(child, best) < 0)) {
-                best = child;
+    /**
+     * Moves every other child standing on {@code top}'s internal key past it. Such a child, if
+     * any, is the least of the others, so it is a child of the root.
+     */
+    private void skipDuplicatesOf(InternalIterator top) {
+        while (size > 1) {
+            int second = size > 2 && before(heap[2], heap[1]) ? 2 : 1;
+            InternalIterator other = children[heap[second]];
+            if (compare(other, top) != 0) {
+                return;
+            }
+            other.next();
+            if (other.valid()) {
+                siftDown(second);
+            } else {
+                removeAt(second);
             }
         }
-        current = best;
     }
 
-    /** Negative when {@code a} comes before {@code b} in this iterator's direction. */
-    private int order(InternalIterator a, InternalIterator b) {
-        int c = compare(a, b);
-        return reverse ? -c : c;
+    private void rebuild() {
+        size = 0;
+        for (int i = 0; i < children.length; i++) {
+            if (children[i].valid()) {
+                heap[size++] = i;
+            }
+        }
+        for (int at = size / 2 - 1; at >= 0; at--) {
+            siftDown(at);
+        }
+        resolveFront();
+    }
+
+    /** Resolves deferred seeks while a placeholder is at the front, so that the front is a real entry. */
+    private void resolveFront() {
+        while (deferred > 0 && size > 0 && children[heap[0]].seekDeferred()) {
+            InternalIterator top = children[heap[0]];
+            top.resolveSeek();
+            deferred--;
+            if (top.valid()) {
+                siftDown(0);
+            } else {
+                removeAt(0);
+            }
+        }
+    }
+
+    /**
+     * Drops the heap entry at {@code at}, which is the root or a child of the root: the last
+     * entry, which no longer precedes the root, takes its place and sinks.
+     */
+    private void removeAt(int at) {
+        size--;
+        if (at < size) {
+            heap[at] = heap[size];
+            siftDown(at);
+        }
+    }
+
+    private void siftDown(int at) {
+        int moving = heap[at];
+        while (true) {
+            int child = 2 * at + 1;
+            if (child >= size) {
+                break;
+            }
+            if (child + 1 < size && before(heap[child + 1], heap[child])) {
+                child++;
+            }
+            if (!before(heap[child], moving)) {
+                break;
+            }
+            heap[at] = heap[child];
+            at = child;
+        }
+        heap[at] = moving;
+    }
+
+    /** Whether child {@code a} comes before child {@code b}: its key first in this direction, or the same key and listed first. */
+    private boolean before(int a, int b) {
+        int c = compare(children[a], children[b]);
+        if (c != 0) {
+            return reverse ? c > 0 : c < 0;
+        }
+        return a < b;
     }
 
     private static int compare(InternalIterator a, InternalIterator b) {

@@ -1,5 +1,7 @@
 package io.trainkv.util;
 
+import java.nio.ByteBuffer;
+
 /**
  * What a versioned key maps to: a meta byte (tombstone, value-pointer and moved flags), the user's
  * meta byte, an expiry time and the value bytes. Stored in the memtable as
@@ -39,6 +41,33 @@ public final class ValueStruct {
         this.value = value;
     }
 
+    /**
+     * Decodes the {@code size}-byte encoded form at {@code at} in {@code buffer} (as a memtable
+     * and a table block store it), copying the value bytes out; {@code buffer}'s position and
+     * limit are left alone. The caller checks that {@code size} is at least {@link #HEADER_SIZE}.
+     */
+    public static ValueStruct decode(long version, ByteBuffer buffer, int at, int size) {
+        byte[] value = new byte[size - HEADER_SIZE];
+        buffer.get(at + HEADER_SIZE, value);
+        return new ValueStruct(version, buffer.get(at), buffer.get(at + 1), buffer.getLong(at + 2), value);
+    }
+
+    /** Whether meta byte {@code meta} marks a tombstone. */
+    public static boolean isTombstone(byte meta) {
+        return (meta & META_TOMBSTONE) != 0;
+    }
+
+    /** Whether an entry with expiry {@code expiresAtMillis} has expired at {@code nowMillis}. */
+    public static boolean isExpired(long expiresAtMillis, long nowMillis) {
+        return expiresAtMillis != NO_EXPIRY && expiresAtMillis <= nowMillis;
+    }
+
+    /** This entry in its encoded form, in a new buffer (position 0, limit the encoded size). */
+    public ByteBuffer encoded() {
+        return ByteBuffer.allocate(HEADER_SIZE + value.length).put(meta).put(userMeta).putLong(expiresAtMillis)
+                .put(value).flip();
+    }
+
     public long version() {
         return version;
     }
@@ -61,7 +90,7 @@ public final class ValueStruct {
     }
 
     public boolean isTombstone() {
-        return (meta & META_TOMBSTONE) != 0;
+        return isTombstone(meta);
     }
 
     public boolean isValuePointer() {
@@ -80,6 +109,6 @@ public final class ValueStruct {
 
     /** Whether the entry has expired at {@code nowMillis}. */
     public boolean isExpiredAt(long nowMillis) {
-        return expiresAtMillis != NO_EXPIRY && expiresAtMillis <= nowMillis;
+        return isExpired(expiresAtMillis, nowMillis);
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.memtable.MemTable;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -341,6 +342,47 @@ class MergingIteratorTest {
         merged.close();
         for (ListIterator leaf : leaves) {
             assertEquals(1, leaf.closes);
+        }
+    }
+
+    /**
+     * Forty children over a small key space, so that most internal keys stand in several children
+     * at once and the heap is several levels deep: the walk from either end and walks after seeks
+     * (landing on keys, between them, before and past every child) give the sorted union with the
+     * first-listed child's entry for every shared key, and the value view agrees with value().
+     */
+    @ParameterizedTest(name = "reverse: {0}")
+    @ValueSource(booleans = {false, true})
+    void manyChildrenMergeAsTheSortedUnionAndTheFirstListedWinsEveryTie(boolean reverse) {
+        Random random = new Random(0x5EED_4005L);
+        List<List<Entry>> sources = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            sources.add(i % 9 == 4 ? List.of() : randomSource(random, i, 5 + random.nextInt(120)));
+        }
+        TreeMap<byte[], Entry> model = union(sources);
+        List<ListIterator> children = iterators(sources, reverse);
+        MergingIterator merged = new MergingIterator(new ArrayList<>(children), reverse);
+        merged.seekToFirst();
+        assertWalk(reverse ? model.descendingMap() : model, merged, Integer.MAX_VALUE, "forty children");
+        for (int i = 0; i < 400; i++) {
+            byte[] userKey = randomUserKey(random);
+            long version = random.nextInt(10) == 0 ? Long.MAX_VALUE : random.nextInt(8);
+            byte[] target = KeyFormat.encode(userKey, version);
+            merged.seek(userKey, version);
+            NavigableMap<byte[], Entry> rest = reverse ? model.headMap(target, true).descendingMap() : model.tailMap(target, true);
+            if (merged.valid()) {
+                ByteBuffer view = merged.valueBuffer();
+                int at = merged.valueOffset();
+                Entry expected = rest.firstEntry().getValue();
+                assertEquals(ValueStruct.HEADER_SIZE + expected.value().value().length, merged.valueSize());
+                assertEquals(expected.value().meta(), view.get(at));
+                assertEquals(expected.value().userMeta(), view.get(at + 1), "the view shows the winning child's entry");
+            }
+            assertWalk(rest, merged, 25, (reverse ? "reverse" : "forward") + " seek " + Bytes.escape(userKey) + "@" + version);
+        }
+        merged.close();
+        for (ListIterator child : children) {
+            assertEquals(1, child.closes);
         }
     }
 
