@@ -105,6 +105,16 @@ public final class FaultInjectingStorage implements Storage {
         return wrap(name, delegate.create(name));
     }
 
+    /**
+     * Creates a log file through the delegate's {@link Storage#createLog} (a mapped file on the
+     * default file system), hooked and counted as a {@link Op#CREATE}.
+     */
+    @Override
+    public WritableFile createLog(String name) throws IOException {
+        before(Op.CREATE, name);
+        return wrap(name, delegate.createLog(name));
+    }
+
     @Override
     public WritableFile openAppend(String name) throws IOException {
         before(Op.OPEN_APPEND, name);

@@ -3,13 +3,11 @@ package io.trainkv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.trainkv.storage.DirectoryLock;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadableFile;
 import io.trainkv.storage.Storage;
-import io.trainkv.storage.WritableFile;
 import io.trainkv.vlog.ValueLog;
 import io.trainkv.wal.WalReader;
 import java.io.BufferedReader;
@@ -161,7 +159,10 @@ class MappedWalCrashTest {
         Path dir = tempDir.resolve("db");
         List<String> problems = new ArrayList<>();
         int[] sealedChecked = {0};
-        Storage storage = new WalCreationProbe(NioStorage.open(dir), () -> {
+        Storage storage = new FaultInjectingStorage(NioStorage.open(dir), (op, name) -> {
+            if (op != FaultInjectingStorage.Op.CREATE || !name.endsWith(".wal")) {
+                return;
+            }
             List<Path> wals = wals(dir);
             for (Path wal : wals) {
                 try {
@@ -224,86 +225,6 @@ class MappedWalCrashTest {
             }
             assertEquals(null, cp.get("later"));
             assertTrue(logs.messages(Level.INFO).stream().noneMatch(m -> m.contains("zeros")), logs::toString);
-        }
-    }
-
-    /** Something a test runs before a WAL is created. */
-    private interface Probe {
-        void run() throws IOException;
-    }
-
-    /** A {@link NioStorage} that runs a probe just before each WAL file is created. */
-    private static final class WalCreationProbe implements Storage {
-        private final NioStorage delegate;
-        private final Probe probe;
-
-        WalCreationProbe(NioStorage delegate, Probe probe) {
-            this.delegate = delegate;
-            this.probe = probe;
-        }
-
-        @Override
-        public WritableFile create(String name) throws IOException {
-            if (name.endsWith(".wal")) {
-                probe.run();
-            }
-            return delegate.create(name);
-        }
-
-        @Override
-        public WritableFile createLog(String name) throws IOException {
-            probe.run();
-            return delegate.createLog(name);
-        }
-
-        @Override
-        public WritableFile openAppend(String name) throws IOException {
-            return delegate.openAppend(name);
-        }
-
-        @Override
-        public ReadableFile openRead(String name) throws IOException {
-            return delegate.openRead(name);
-        }
-
-        @Override
-        public void rename(String source, String target) throws IOException {
-            delegate.rename(source, target);
-        }
-
-        @Override
-        public void delete(String name) throws IOException {
-            delegate.delete(name);
-        }
-
-        @Override
-        public void syncDirectory() throws IOException {
-            delegate.syncDirectory();
-        }
-
-        @Override
-        public List<String> list() throws IOException {
-            return delegate.list();
-        }
-
-        @Override
-        public boolean exists(String name) throws IOException {
-            return delegate.exists(name);
-        }
-
-        @Override
-        public long size(String name) throws IOException {
-            return delegate.size(name);
-        }
-
-        @Override
-        public DirectoryLock lock(String name) throws IOException {
-            return delegate.lock(name);
-        }
-
-        @Override
-        public String describe() {
-            return delegate.describe();
         }
     }
 }
