@@ -77,12 +77,6 @@ final class WritePipeline {
      */
     private static final long MAX_GROUP_FOOTPRINT = 4L * 1024 * 1024;
 
-    private final Storage storage;
-    private final Options options;
-    private final VersionClock clock;
-    private final VersionSet versions;
-    private final ValueLog valueLog;
-    private final Runnable flushTrigger;
     private static final VarHandle VISIBLE_VERSION;
     private static final VarHandle FAILURE;
 
@@ -96,6 +90,12 @@ final class WritePipeline {
         }
     }
 
+    private final Storage storage;
+    private final Options options;
+    private final VersionClock clock;
+    private final VersionSet versions;
+    private final ValueLog valueLog;
+    private final Runnable flushTrigger;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition drained = lock.newCondition();
     private final Condition backgroundProgress = lock.newCondition();
