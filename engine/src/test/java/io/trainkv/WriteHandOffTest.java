@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WriteHandOffTest {
 
-    private static final Duration HANG_GUARD = Duration.ofSeconds(60);
+    private static final Duration HANG_GUARD = Duration.ofSeconds(30);
     private static final int FOLLOWERS = 4;
     /** A clock this close to the end of time makes an hour's TTL overflow the expiry. */
     private static final long NEAR_THE_END_OF_TIME = Long.MAX_VALUE - 60_000;
@@ -117,8 +117,9 @@ class WriteHandOffTest {
         CountDownLatch releaseWalSync = new CountDownLatch(1);
         int bigEntries = 20_000;
         ExecutorService pool = pool(2 + FOLLOWERS);
-        try (TrainKV db = TrainKV.open(Options.at(dir).storage(storage).memtableSize(64L << 20))) {
+        try {
             assertTimeoutPreemptively(HANG_GUARD, () -> {
+                TrainKV db = TrainKV.open(Options.at(dir).storage(storage).memtableSize(64L << 20));
                 storage.hook = GroupCommitTest.holdFirstWalSync(walSyncEntered, releaseWalSync);
                 long groupsBefore = db.stats().writeGroups();
                 Future<?> blocker = pool.submit(() -> db.write(new WriteBatch().set("blocker", "1"), true));
@@ -145,13 +146,14 @@ class WriteHandOffTest {
                     w.get();
                 }
                 assertEquals(2, db.stats().writeGroups() - groupsBefore, "the blocker, then one group of the rest");
+                for (int f = 0; f < FOLLOWERS; f++) {
+                    assertEquals("1", db.get("small-" + f));
+                }
+                for (int i = 0; i < bigEntries; i++) {
+                    assertEquals("v" + i, db.get("big-" + i));
+                }
+                db.close();
             });
-            for (int f = 0; f < FOLLOWERS; f++) {
-                assertEquals("1", db.get("small-" + f));
-            }
-            for (int i = 0; i < bigEntries; i++) {
-                assertEquals("v" + i, db.get("big-" + i));
-            }
         } finally {
             pool.shutdownNow();
         }
@@ -164,8 +166,9 @@ class WriteHandOffTest {
         TestClock clock = new TestClock(NEAR_THE_END_OF_TIME);
         AtomicInteger refused = new AtomicInteger();
         ExecutorService pool = pool(writers);
-        try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).clock(clock))) {
+        try {
             assertTimeoutPreemptively(HANG_GUARD, () -> {
+                TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).clock(clock));
                 List<Future<?>> futures = new ArrayList<>();
                 for (int t = 0; t < writers; t++) {
                     int thread = t;
@@ -189,20 +192,21 @@ class WriteHandOffTest {
                 for (Future<?> f : futures) {
                     f.get();
                 }
-            });
-            assertTrue(refused.get() > 0);
-            for (int t = 0; t < writers; t++) {
-                for (int i = 0; i < perThread; i++) {
-                    String key = "t" + t + "-" + i;
-                    if (i % 7 == 3) {
-                        assertNull(db.get(key), key);
-                    } else {
-                        assertEquals("v", db.get(key), key);
+                assertTrue(refused.get() > 0);
+                for (int t = 0; t < writers; t++) {
+                    for (int i = 0; i < perThread; i++) {
+                        String key = "t" + t + "-" + i;
+                        if (i % 7 == 3) {
+                            assertNull(db.get(key), key);
+                        } else {
+                            assertEquals("v", db.get(key), key);
+                        }
                     }
                 }
-            }
-            db.set("after", "1");
-            assertEquals("1", db.get("after"));
+                db.set("after", "1");
+                assertEquals("1", db.get("after"));
+                db.close();
+            });
         } finally {
             pool.shutdownNow();
         }
@@ -219,11 +223,12 @@ class WriteHandOffTest {
         int perThread = 3_000;
         AtomicBoolean writing = new AtomicBoolean(true);
         ExecutorService pool = pool(writers + 1);
-        try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).memtableSize(64L << 20))) {
-            WritePipeline pipeline = db.pipeline();
-            long start = pipeline.visibleVersion();
-            MemTable memtable = pipeline.memtables().get(0);
+        try {
             assertTimeoutPreemptively(HANG_GUARD, () -> {
+                TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).memtableSize(64L << 20));
+                WritePipeline pipeline = db.pipeline();
+                long start = pipeline.visibleVersion();
+                MemTable memtable = pipeline.memtables().get(0);
                 List<Future<?>> futures = new ArrayList<>();
                 for (int t = 0; t < writers; t++) {
                     int thread = t;
@@ -252,9 +257,10 @@ class WriteHandOffTest {
                 }
                 writing.set(false);
                 assertTrue(checker.get() > 0);
+                assertEquals(memtable, pipeline.memtables().get(0), "no rotation: every write is in one memtable");
+                assertEquals((long) writers * perThread, pipeline.visibleVersion() - start);
+                db.close();
             });
-            assertEquals(memtable, pipeline.memtables().get(0), "no rotation: every write is in one memtable");
-            assertEquals((long) writers * perThread, pipeline.visibleVersion() - start);
         } finally {
             pool.shutdownNow();
         }
