@@ -191,7 +191,10 @@ final class WritePipeline {
         final PendingWrite[] inserters;
         /** Inserts not done yet. */
         final AtomicInteger inserting;
-        /** The next newer group, set by its leader. */
+        /**
+         * The next newer group, set by its leader if this one is not published yet; cleared by
+         * the writer that publishes this one.
+         */
         volatile ApplyingGroup next;
         /** Set when this group or an earlier one failed an insert: it is never published. */
         volatile RuntimeException error;
@@ -364,14 +367,21 @@ final class WritePipeline {
      * least one of them sees the other's write.
      */
     private void publishFrom(ApplyingGroup group) {
-        for (ApplyingGroup g = group; g != null && g.inserting.get() == 0 && g.error == null; g = g.next) {
-            if (!VISIBLE_VERSION.compareAndSet(this, g.previousVersion, g.lastVersion)) {
-                return;
-            }
+        ApplyingGroup g = group;
+        while (g.inserting.get() == 0 && g.error == null
+                && VISIBLE_VERSION.compareAndSet(this, g.previousVersion, g.lastVersion)) {
             applyingFootprint.addAndGet(-g.footprint);
             for (PendingWrite w : g.inserters) {
                 w.wake();
             }
+            ApplyingGroup next = g.next;
+            // Nobody follows the link of a published group: unlinked, a dead group that was
+            // promoted to the old generation does not keep every later group (and its batches) alive.
+            g.next = null;
+            if (next == null) {
+                return;
+            }
+            g = next;
         }
     }
 
@@ -594,7 +604,10 @@ final class WritePipeline {
         unfinishedGroups.incrementAndGet();
         applyingFootprint.addAndGet(footprint);
         ApplyingGroup previous = lastGroup;
-        if (previous != null) {
+        // A published group needs no link: this group's inserts start after it is published, so
+        // the writer that finishes them publishes it. A group not published when read here is
+        // linked before any insert starts, so its publisher follows the link if they are done first.
+        if (previous != null && visibleVersion < previous.lastVersion) {
             // Linked before the error is read, while failInserts writes the error before it
             // follows the link: the new group gets a failure either way.
             previous.next = applyingGroup;
