@@ -9,7 +9,8 @@ import java.util.function.BooleanSupplier;
  * group's publication). Those waits last a few microseconds; parking at once costs each of them
  * a futex wake-up and a reschedule, about as long as the wait itself, and the waker pays for the
  * wake-up too. So the waiter spins first, then yields, and parks only when the wait turns out
- * long (RocksDB's {@code WriteThread::AwaitState} does the same). A waker makes the condition
+ * long, or as soon as yielding shows that every core is busy (RocksDB's
+ * {@code WriteThread::AwaitState} does the same). A waker makes the condition
  * true with a volatile write and then calls {@link #wake()}, which unparks the thread only if it
  * is parked or about to park: a spinning waiter costs its waker nothing.
  */
@@ -23,6 +24,15 @@ final class HandOffWaiter {
 
     /** How long the waiter yields its core before it parks (ns). */
     static final long YIELD_NANOS = 50_000;
+
+    /**
+     * A yield that returns after this long (ns) gave the core to another thread: the cores are
+     * all busy, and a waiter that keeps yielding takes turns with the thread it waits for.
+     */
+    static final long SLOW_YIELD_NANOS = 3_000;
+
+    /** After this many slow yields the waiter parks at once (RocksDB's slow-yield rule). */
+    static final int MAX_SLOW_YIELDS = 3;
 
     private final Thread thread;
     /** Set before the waiter parks and re-checks its condition; read by {@link #wake()}. */
@@ -45,12 +55,19 @@ final class HandOffWaiter {
             }
             Thread.onSpinWait();
         }
-        long yieldUntil = System.nanoTime() + YIELD_NANOS;
-        while (System.nanoTime() - yieldUntil < 0) {
+        long now = System.nanoTime();
+        long yieldUntil = now + YIELD_NANOS;
+        int slowYields = 0;
+        while (now - yieldUntil < 0 && slowYields < MAX_SLOW_YIELDS) {
             if (ready.getAsBoolean()) {
                 return;
             }
             Thread.yield();
+            long before = now;
+            now = System.nanoTime();
+            if (now - before > SLOW_YIELD_NANOS) {
+                slowYields++;
+            }
         }
         // The waker writes the condition, then reads parking; this thread writes parking, then
         // reads the condition: one of the two sees the other's write, so no wake-up is lost.
