@@ -11,11 +11,15 @@ import io.trainkv.vlog.ValueLog;
 import io.trainkv.wal.WalBatchEncoder;
 import io.trainkv.wal.WalWriter;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -35,7 +39,16 @@ import java.util.function.UnaryOperator;
  * <p>A reader sees a batch only once its whole group and every earlier group are in the
  * memtable: reads run at {@link #visibleVersion()}, and versions above it are skipped. Groups are
  * published in version order by whichever writer finishes a group's last insert, and a write
- * returns only once its group is published, so a writer reads its own write. When the active
+ * returns only once its group is published, so a writer reads its own write. Publication takes no
+ * lock: a group is published by moving the visible version from the previous group's last version
+ * to its own with one compare-and-set, so only the group right after the visible version can be
+ * published, and the writer that publishes a group goes on to the next one if its inserts are done.
+ *
+ * <p>Writers wait for each hand-off (their turn to lead, their group's WAL append, its
+ * publication) outside the lock, through a {@link HandOffWaiter} that spins before it parks: the
+ * waits are a few microseconds long, and a parked thread would cost its waker a futex wake-up
+ * each time. A writer takes the lock only to join the queue and, as leader, to form its group;
+ * the memtable inserts and publication take none. When the active
  * memtable is full the leader waits for the groups still inserting into it, then syncs and closes
  * its WAL, creates a new WAL (directory synced) and a new memtable. A request that must see every
  * earlier write applied (a checked write, a rotation) also waits for them first.
@@ -64,6 +77,19 @@ final class WritePipeline {
      */
     private static final long MAX_GROUP_FOOTPRINT = 4L * 1024 * 1024;
 
+    private static final VarHandle VISIBLE_VERSION;
+    private static final VarHandle FAILURE;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            VISIBLE_VERSION = lookup.findVarHandle(WritePipeline.class, "visibleVersion", long.class);
+            FAILURE = lookup.findVarHandle(WritePipeline.class, "failure", Throwable.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Storage storage;
     private final Options options;
     private final VersionClock clock;
@@ -73,21 +99,27 @@ final class WritePipeline {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition drained = lock.newCondition();
     private final Condition backgroundProgress = lock.newCondition();
-    /** Signalled whenever groups leave {@link #applying}: published or failed. */
-    private final Condition published = lock.newCondition();
     private final ArrayDeque<PendingWrite> queue = new ArrayDeque<>();
-    /** Groups in the WAL whose memtable inserts are not all done and published, in version order. */
-    private final ArrayDeque<ApplyingGroup> applying = new ArrayDeque<>();
     private final WalBatchEncoder encoder = new WalBatchEncoder();
     private final List<PendingWrite> group = new ArrayList<>();
+    /** Groups in the WAL whose inserts are not all done, or that are not yet published or failed. */
+    private final AtomicInteger unfinishedGroups = new AtomicInteger();
+    /** Memtable footprint of the groups not yet published or failed (bytes); may lag behind, never ahead. */
+    private final AtomicLong applyingFootprint = new AtomicLong();
 
     private volatile List<MemTable> memtables;
+    /** Changed only by {@link #publishFrom}'s compare-and-set, in version order. */
     private volatile long visibleVersion;
     private WalWriter wal;
-    private boolean closed;
-    private Throwable failure;
-    /** Memtable footprint of the groups in {@link #applying}, not all in the memtable yet (bytes). */
-    private long applyingFootprint;
+    private volatile boolean closed;
+    /** The first write-path failure; set once, by compare-and-set ({@link #fail}). */
+    private volatile Throwable failure;
+    /** The newest group handed to its writers, null before the first; guarded by the lock. */
+    private ApplyingGroup lastGroup;
+    /** The last version of {@link #lastGroup}, or the visible version at start; guarded by the lock. */
+    private long lastGroupVersion;
+    /** The thread in {@link #awaitInserted()}, woken when {@link #unfinishedGroups} drops to 0. */
+    private volatile HandOffWaiter drainWaiter;
     /** The value-log file and durable length of the last durable mark written, -1 for none. */
     private long markedFileId = -1;
     private long markedLength = -1;
@@ -109,12 +141,18 @@ final class WritePipeline {
          * refuse it. Null for ordinary writes.
          */
         final UnaryOperator<WriteBatch> atApply;
-        /** Created only when the writer has to wait for its turn: a lone writer never waits. */
-        Condition turn;
+        /** The writer's thread waits through it for its turn, its group's append and publication. */
+        final HandOffWaiter waiter = new HandOffWaiter();
+        /** Set when this request reaches the head of the queue and is to lead a group. */
+        volatile boolean leading;
         /** The group this batch is inserted with, once its records are in the WAL; null for an empty batch. */
         ApplyingGroup applyingGroup;
         long version;
-        boolean done;
+        /**
+         * Set, with the lock held, once the leader is done with this request; every field above is
+         * written before it, so the writer reads them without the lock once it sees it.
+         */
+        volatile boolean done;
         RuntimeException error;
         long[] expiresAt;
         byte[][] storedValues;
@@ -133,31 +171,46 @@ final class WritePipeline {
         }
 
         void wake() {
-            if (turn != null) {
-                turn.signal();
-            }
+            waiter.wake();
         }
     }
 
     /**
      * A group whose records are in the WAL while its writers insert their batches into
-     * {@code target}; published (its last version made visible) once every insert is done and every
-     * earlier group is published. Fields are guarded by the pipeline's lock.
+     * {@code target}; published (the visible version moved from {@code previousVersion} to
+     * {@code lastVersion}) once every insert is done and the group before it is published.
+     * Shared by its writers without a lock: the mutable fields are volatile or atomic.
      */
     private static final class ApplyingGroup {
         final MemTable target;
+        /** The last version of the group before this one: the visible version it is published after. */
+        final long previousVersion;
         final long lastVersion;
         final long footprint;
-        int inserting;
-        boolean published;
+        /** The writers inserting a batch, woken when the group is published or fails. */
+        final PendingWrite[] inserters;
+        /** Inserts not done yet. */
+        final AtomicInteger inserting;
+        /**
+         * The next newer group, set by its leader if this one is not published yet; cleared by
+         * the writer that publishes this one.
+         */
+        volatile ApplyingGroup next;
         /** Set when this group or an earlier one failed an insert: it is never published. */
-        RuntimeException error;
+        volatile RuntimeException error;
 
-        ApplyingGroup(MemTable target, long lastVersion, long footprint, int inserting) {
+        ApplyingGroup(MemTable target, long previousVersion, long lastVersion, long footprint, PendingWrite[] inserters) {
             this.target = target;
+            this.previousVersion = previousVersion;
             this.lastVersion = lastVersion;
             this.footprint = footprint;
-            this.inserting = inserting;
+            this.inserters = inserters;
+            this.inserting = new AtomicInteger(inserters.length);
+        }
+
+        /** Whether its writers may return: published, or failed. */
+        boolean settled(long visibleVersion) {
+            return visibleVersion >= lastVersion || error != null;
         }
     }
 
@@ -177,6 +230,7 @@ final class WritePipeline {
         this.valueLog = valueLog;
         this.flushTrigger = flushTrigger;
         this.visibleVersion = clock.last();
+        this.lastGroupVersion = visibleVersion;
         List<MemTable> newestFirst = new ArrayList<>(recovered);
         Collections.reverse(newestFirst);
         this.memtables = List.copyOf(newestFirst);
@@ -219,14 +273,18 @@ final class WritePipeline {
      * {@link Error} met while leading is rethrown as it is, once every queued writer is woken.
      */
     private void submit(PendingWrite write) {
-        lock.lock();
+        lockSpinning();
+        boolean locked = true;
         try {
             queue.addLast(write);
-            while (!write.done && queue.peekFirst() != write) {
-                if (write.turn == null) {
-                    write.turn = lock.newCondition();
+            if (queue.peekFirst() != write) {
+                lock.unlock();
+                locked = false;
+                write.waiter.await(() -> write.done || write.leading);
+                if (!write.done) {
+                    lockSpinning();
+                    locked = true;
                 }
-                write.turn.awaitUninterruptibly();
             }
             if (!write.done) {
                 try {
@@ -236,84 +294,133 @@ final class WritePipeline {
                     throw e;
                 }
             }
-            if (write.error != null) {
-                throw write.error;
-            }
-            if (write.applyingGroup != null) {
-                insertAndAwaitPublication(write);
-            }
         } finally {
-            lock.unlock();
+            if (locked) {
+                lock.unlock();
+            }
+        }
+        if (write.error != null) {
+            throw write.error;
+        }
+        if (write.applyingGroup != null) {
+            insertAndAwaitPublication(write);
         }
     }
 
     /**
-     * Inserts {@code w}'s batch into its group's memtable without the lock, then waits until the
-     * group is published. Called and returns with the lock held. A failed insert fails the
-     * pipeline, this group and the unpublished groups after it; an {@link Error} is rethrown to
-     * this writer, the others of the group get the pipeline's failure.
+     * Takes the lock, spinning a little first: it is held for microseconds at a time (a leader
+     * forming its group, a writer joining the queue), shorter than a park and its wake-up.
+     */
+    private void lockSpinning() {
+        for (int i = 0; i < HandOffWaiter.SPIN_ROUNDS; i++) {
+            if (!lock.isLocked() && lock.tryLock()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        lock.lock();
+    }
+
+    /**
+     * Inserts {@code w}'s batch into its group's memtable, then waits until the group is
+     * published; takes no lock. A failed insert fails the pipeline, this group and the unpublished
+     * groups after it; an {@link Error} is rethrown to this writer, the others of the group get
+     * the pipeline's failure.
      */
     private void insertAndAwaitPublication(PendingWrite w) {
         ApplyingGroup group = w.applyingGroup;
-        lock.unlock();
         Throwable error = null;
         try {
             apply(group.target, w);
         } catch (RuntimeException | Error e) {
             error = e;
-        } finally {
-            lock.lock();
+            failInserts(group, e); // before the count drops, so that nobody publishes the group
         }
-        if (error != null && group.error == null) {
-            group.error = fail(error);
+        if (group.inserting.decrementAndGet() == 0) {
+            publishFrom(group);
+            if (unfinishedGroups.decrementAndGet() == 0) {
+                HandOffWaiter drain = drainWaiter;
+                if (drain != null) {
+                    drain.wake();
+                }
+            }
         }
-        group.inserting--;
-        publishInserted();
-        while (!group.published && group.error == null) {
-            published.awaitUninterruptibly();
-        }
+        w.waiter.await(() -> group.settled(visibleVersion));
         if (error instanceof Error fatal) {
             throw fatal;
         }
-        if (group.error != null) {
+        if (visibleVersion < group.lastVersion) {
             throw group.error;
         }
     }
 
     /**
-     * Publishes, in version order, the groups at the head of {@link #applying} whose inserts are
-     * all done. A group that failed an insert is dropped unpublished, and so is every later group:
-     * publishing them would make visible versions above a batch that is half in the memtable.
+     * Publishes {@code group}, whose inserts are all done, if the group before it is published,
+     * and then every later group whose inserts are done, in version order; wakes their writers.
+     * A group that failed an insert is never published, so neither is any later group: that
+     * would make visible versions above a batch that is half in the memtable.
+     *
+     * <p>Takes no lock. The writer that finishes a group's inserts calls this after its count
+     * drops to 0; if the previous group is not published yet, the compare-and-set fails, and the
+     * writer that publishes the previous group reads this group's count (after its own
+     * compare-and-set) and publishes it instead: each of the two writes before it reads, so at
+     * least one of them sees the other's write.
      */
-    private void publishInserted() {
-        boolean changed = false;
-        while (!applying.isEmpty() && applying.peekFirst().inserting == 0) {
-            ApplyingGroup head = applying.removeFirst();
-            applyingFootprint -= head.footprint;
-            if (head.error != null) {
-                for (ApplyingGroup later : applying) {
-                    if (later.error == null) {
-                        later.error = head.error;
-                    }
-                }
-            } else {
-                visibleVersion = head.lastVersion;
-                head.published = true;
+    private void publishFrom(ApplyingGroup group) {
+        ApplyingGroup g = group;
+        while (g.inserting.get() == 0 && g.error == null
+                && VISIBLE_VERSION.compareAndSet(this, g.previousVersion, g.lastVersion)) {
+            applyingFootprint.addAndGet(-g.footprint);
+            for (PendingWrite w : g.inserters) {
+                w.wake();
             }
-            changed = true;
+            ApplyingGroup next = g.next;
+            // Nobody follows the link of a published group: unlinked, a dead group that was
+            // promoted to the old generation does not keep every later group (and its batches) alive.
+            g.next = null;
+            if (next == null) {
+                return;
+            }
+            g = next;
         }
-        if (changed) {
-            published.signalAll();
+    }
+
+    /**
+     * Fails the pipeline after {@code cause} broke an insert of {@code group}, and fails that group
+     * and every group after it, none of which can be published now; wakes their writers. A group
+     * a leader links after the last one while this runs gets the error from the leader
+     * ({@link #startInserting}).
+     */
+    private void failInserts(ApplyingGroup group, Throwable cause) {
+        RuntimeException error = fail(cause);
+        for (ApplyingGroup g = group; g != null; g = g.next) {
+            if (g.error == null) {
+                g.error = error;
+            }
+            for (PendingWrite w : g.inserters) {
+                w.wake();
+            }
         }
     }
 
     /**
      * Waits until every group in the WAL is in the memtable and published (or failed), so that the
-     * caller sees every earlier write. Called with the lock held; waiting releases it.
+     * caller sees every earlier write and no insert runs. Called with the lock held, by the
+     * queue's head or by {@link #close()} once the queue is empty, so one thread at a time;
+     * waiting releases the lock.
      */
     private void awaitInserted() {
-        while (!applying.isEmpty()) {
-            published.awaitUninterruptibly();
+        if (unfinishedGroups.get() == 0) {
+            return;
+        }
+        HandOffWaiter waiter = new HandOffWaiter();
+        drainWaiter = waiter;
+        lock.unlock();
+        try {
+            waiter.await(() -> unfinishedGroups.get() == 0);
+        } finally {
+            drainWaiter = null;
+            lock.lock();
         }
     }
 
@@ -417,8 +524,8 @@ final class WritePipeline {
             }
         } catch (RuntimeException e) {
             queue.removeFirst();
-            leader.done = true;
             leader.error = e;
+            leader.done = true;
             wakeNext();
             return;
         }
@@ -458,10 +565,10 @@ final class WritePipeline {
         }
         for (int i = 0; i < members; i++) { // those refused by prepare included
             PendingWrite w = queue.removeFirst();
-            w.done = true;
             if (w.error == null) {
                 w.error = error;
             }
+            w.done = true;
             if (w != leader) {
                 w.wake();
             }
@@ -486,16 +593,33 @@ final class WritePipeline {
         if (inserting == 0) {
             return;
         }
-        ApplyingGroup applyingGroup = new ApplyingGroup(target, lastVersion, footprint, inserting);
-        if (!applying.isEmpty() && applying.peekLast().error != null) {
-            applyingGroup.error = applying.peekLast().error;
-        }
-        applying.addLast(applyingGroup);
-        applyingFootprint += footprint;
+        PendingWrite[] inserters = new PendingWrite[inserting];
+        int at = 0;
         for (PendingWrite w : group) {
             if (!w.batch.isEmpty()) {
-                w.applyingGroup = applyingGroup;
+                inserters[at++] = w;
             }
+        }
+        ApplyingGroup applyingGroup = new ApplyingGroup(target, lastGroupVersion, lastVersion, footprint, inserters);
+        unfinishedGroups.incrementAndGet();
+        applyingFootprint.addAndGet(footprint);
+        ApplyingGroup previous = lastGroup;
+        // A published group needs no link: this group's inserts start after it is published, so
+        // the writer that finishes them publishes it. A group not published when read here is
+        // linked before any insert starts, so its publisher follows the link if they are done first.
+        if (previous != null && visibleVersion < previous.lastVersion) {
+            // Linked before the error is read, while failInserts writes the error before it
+            // follows the link: the new group gets a failure either way.
+            previous.next = applyingGroup;
+            RuntimeException previousError = previous.error;
+            if (previousError != null) {
+                applyingGroup.error = previousError;
+            }
+        }
+        lastGroup = applyingGroup;
+        lastGroupVersion = lastVersion;
+        for (PendingWrite w : inserters) {
+            w.applyingGroup = applyingGroup;
         }
     }
 
@@ -527,8 +651,8 @@ final class WritePipeline {
         RuntimeException error = fail(cause);
         for (PendingWrite w : queue) {
             if (!w.done) {
-                w.done = true;
                 w.error = error;
+                w.done = true;
             }
             w.wake();
         }
@@ -695,7 +819,9 @@ final class WritePipeline {
      */
     private void makeRoom(long footprint) throws IOException {
         MemTable active = memtables.get(0);
-        if (footprint == 0 || active.sizeBytes() + applyingFootprint + footprint <= options.memtableSize()) {
+        // Read before the memtable's size: a group leaves the count after its inserts are in it.
+        long inFlight = applyingFootprint.get();
+        if (footprint == 0 || active.sizeBytes() + inFlight + footprint <= options.memtableSize()) {
             return;
         }
         awaitInserted();
@@ -852,15 +978,13 @@ final class WritePipeline {
 
     /**
      * Records a write-path failure (the first one sticks and makes the database refuse writes) and
-     * returns the exception to hand to the writers concerned.
+     * returns the exception to hand to the writers concerned. Safe without the lock.
      */
     private RuntimeException fail(Throwable cause) {
         if (closed && cause instanceof IllegalStateException closedError) {
             return closedError;
         }
-        if (failure == null) {
-            failure = cause;
-        }
+        FAILURE.compareAndSet(this, null, cause);
         if (cause instanceof TrainKVException engineError) {
             return engineError;
         }
@@ -879,8 +1003,9 @@ final class WritePipeline {
     private void wakeNext() {
         PendingWrite next = queue.peekFirst();
         if (next != null) {
+            next.leading = true;
             next.wake();
-        } else {
+        } else if (closed) { // only close() waits for the queue to drain
             drained.signalAll();
         }
     }
