@@ -187,7 +187,10 @@ final class WritePipeline {
         final long previousVersion;
         final long lastVersion;
         final long footprint;
-        /** The writers inserting a batch, woken when the group is published or fails. */
+        /**
+         * The writers inserting a batch, woken when the group is published or fails; the
+         * publisher clears the entries once it has woken them (a failed group is never published).
+         */
         final PendingWrite[] inserters;
         /** Inserts not done yet. */
         final AtomicInteger inserting;
@@ -371,8 +374,12 @@ final class WritePipeline {
         while (g.inserting.get() == 0 && g.error == null
                 && VISIBLE_VERSION.compareAndSet(this, g.previousVersion, g.lastVersion)) {
             applyingFootprint.addAndGet(-g.footprint);
-            for (PendingWrite w : g.inserters) {
-                w.wake();
+            PendingWrite[] inserters = g.inserters;
+            for (int i = 0; i < inserters.length; i++) {
+                inserters[i].wake();
+                // The pipeline keeps the last group (lastGroup) until the next one: unlinked, its
+                // writers' batches are not kept alive after their writes returned.
+                inserters[i] = null;
             }
             ApplyingGroup next = g.next;
             // Nobody follows the link of a published group: unlinked, a dead group that was

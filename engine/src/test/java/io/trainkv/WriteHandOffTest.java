@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.trainkv.memtable.MemTable;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.util.Bytes;
+import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -284,6 +285,29 @@ class WriteHandOffTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * The pipeline keeps a link to the last group handed to its writers (to chain the next group
+     * to it), but not to that group's batches once it is published: a large batch must not stay
+     * reachable after its write returned, until some later write.
+     */
+    @Test
+    void aPublishedGroupDoesNotKeepItsBatchesReachable() throws Exception {
+        try (TrainKV db = TrainKV.open(Options.at(tempDir))) {
+            WeakReference<byte[]> value = writeLargeValue(db);
+            for (int i = 0; i < 20 && value.get() != null; i++) {
+                System.gc();
+            }
+            assertTrue(value.get() == null, "the last written batch's value is still reachable after its write returned");
+        }
+    }
+
+    /** Writes one large value through {@code db}, keeping no strong reference to it. */
+    private static WeakReference<byte[]> writeLargeValue(TrainKV db) {
+        byte[] large = new byte[4 << 20];
+        db.write(new WriteBatch().set(Bytes.utf8("large"), large), false);
+        return new WeakReference<>(large);
     }
 
     private static String key(int writer, int batch, int entry) {

@@ -120,13 +120,12 @@ final class MappedLogFile implements WritableFile {
         unmapRegion();
         long start = written;
         long end = start + REGION_BYTES;
-        if (allocated < end) {
-            for (long at = allocated; at < end; ) {
-                ByteBuffer zeros = ZEROS.duplicate();
-                zeros.limit((int) Math.min(zeros.capacity(), end - at));
-                at += channel.write(zeros, at);
-            }
-            allocated = end;
+        // allocated follows each write, so that a write failing part way (a full disk) leaves it
+        // covering the zeros already in the file, and close() cuts them
+        while (allocated < end) {
+            ByteBuffer zeros = ZEROS.duplicate();
+            zeros.limit((int) Math.min(zeros.capacity(), end - allocated));
+            allocated += channel.write(zeros, allocated);
         }
         region = channel.map(FileChannel.MapMode.READ_WRITE, start, REGION_BYTES);
         regionSynced = 0;

@@ -13,10 +13,16 @@ import com.google.common.jimfs.Jimfs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -114,6 +120,122 @@ class MappedLogFileTest {
                 log.append(ByteBuffer.wrap(filled(10, (byte) 3)));
                 assertEquals(10, storage.size("000005.log"));
             }
+        }
+    }
+
+    @Test
+    void aPreallocationThatFailsPartWayIsStillCutByClose() throws IOException {
+        Path file = tempDir.resolve("000006.log");
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        long fullAt = REGION + (128 << 10); // the disk fills part way through the second region's zeros
+        MappedLogFile log = new MappedLogFile(new DiskFullChannel(channel, fullAt));
+        log.append(ByteBuffer.wrap(filled(REGION, (byte) 9)));
+        IOException full = assertThrows(IOException.class, () -> log.append(ByteBuffer.wrap(filled(1, (byte) 9))));
+        assertEquals("No space left on device", full.getMessage());
+        assertEquals(fullAt, Files.size(file), "the zeros written before the failure are in the file");
+        log.close();
+        assertEquals(REGION, Files.size(file), "a closed log is exactly its appends");
+    }
+
+    /** A channel on a file system that refuses positional writes at and past {@code fullAt} bytes. */
+    private static final class DiskFullChannel extends FileChannel {
+        private final FileChannel file;
+        private final long fullAt;
+
+        DiskFullChannel(FileChannel file, long fullAt) {
+            this.file = file;
+            this.fullAt = fullAt;
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            if (position + src.remaining() > fullAt) {
+                throw new IOException("No space left on device");
+            }
+            return file.write(src, position);
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return file.read(dst);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            return file.read(dsts, offset, length);
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long position() throws IOException {
+            return file.position();
+        }
+
+        @Override
+        public FileChannel position(long newPosition) throws IOException {
+            file.position(newPosition);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return file.size();
+        }
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
+            file.truncate(size);
+            return this;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            file.force(metaData);
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            return file.transferTo(position, count, target);
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            return file.read(dst, position);
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return file.map(mode, position, size);
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            return file.lock(position, size, shared);
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return file.tryLock(position, size, shared);
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            file.close();
         }
     }
 
