@@ -75,7 +75,12 @@ final class MappedLogFile implements WritableFile {
             region.force(regionSynced, region.position() - regionSynced);
             regionSynced = region.position();
         }
-        channel.force(false);
+        boolean interrupted = InterruptShield.clear();
+        try {
+            channel.force(false);
+        } finally {
+            InterruptShield.restore(interrupted);
+        }
     }
 
     /** Shrinks the file to {@code size} bytes, preallocated zeros included; later appends continue from there. */
@@ -83,7 +88,12 @@ final class MappedLogFile implements WritableFile {
     public void truncate(long size) throws IOException {
         ensureOpen();
         unmapRegion();
-        channel.truncate(size);
+        boolean interrupted = InterruptShield.clear();
+        try {
+            channel.truncate(size);
+        } finally {
+            InterruptShield.restore(interrupted);
+        }
         allocated = Math.min(allocated, size);
         written = size;
     }
@@ -104,6 +114,7 @@ final class MappedLogFile implements WritableFile {
             return;
         }
         closed = true;
+        boolean interrupted = InterruptShield.clear();
         try {
             unmapRegion();
             if (allocated > written) {
@@ -112,12 +123,22 @@ final class MappedLogFile implements WritableFile {
             }
         } finally {
             channel.close();
+            InterruptShield.restore(interrupted);
         }
     }
 
     /** Maps the next region from the end of the log, preallocating it with zeros first. */
     private void nextRegion() throws IOException {
         unmapRegion();
+        boolean interrupted = InterruptShield.clear();
+        try {
+            preallocateAndMap();
+        } finally {
+            InterruptShield.restore(interrupted);
+        }
+    }
+
+    private void preallocateAndMap() throws IOException {
         long start = written;
         long end = start + REGION_BYTES;
         // allocated follows each write, so that a write failing part way (a full disk) leaves it

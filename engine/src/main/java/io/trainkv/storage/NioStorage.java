@@ -92,7 +92,12 @@ public final class NioStorage implements Storage {
     @Override
     public WritableFile openAppend(String name) throws IOException {
         FileChannel channel = FileChannel.open(path(name), StandardOpenOption.WRITE);
-        channel.position(channel.size());
+        boolean interrupted = InterruptShield.clear();
+        try {
+            channel.position(channel.size());
+        } finally {
+            InterruptShield.restore(interrupted);
+        }
         return new ChannelWritableFile(channel);
     }
 
@@ -143,8 +148,11 @@ public final class NioStorage implements Storage {
         if (directory.getFileSystem() != FileSystems.getDefault()) {
             return; // in-memory file systems have nothing to make durable
         }
+        boolean interrupted = InterruptShield.clear();
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
             channel.force(true);
+        } finally {
+            InterruptShield.restore(interrupted);
         }
     }
 
@@ -252,20 +260,35 @@ public final class NioStorage implements Storage {
 
         @Override
         public void append(ByteBuffer data) throws IOException {
-            while (data.hasRemaining()) {
-                channel.write(data);
+            boolean interrupted = InterruptShield.clear();
+            try {
+                while (data.hasRemaining()) {
+                    channel.write(data);
+                }
+            } finally {
+                InterruptShield.restore(interrupted);
             }
         }
 
         @Override
         public void sync() throws IOException {
-            channel.force(false);
+            boolean interrupted = InterruptShield.clear();
+            try {
+                channel.force(false);
+            } finally {
+                InterruptShield.restore(interrupted);
+            }
         }
 
         @Override
         public void truncate(long size) throws IOException {
-            channel.truncate(size);
-            channel.position(size);
+            boolean interrupted = InterruptShield.clear();
+            try {
+                channel.truncate(size);
+                channel.position(size);
+            } finally {
+                InterruptShield.restore(interrupted);
+            }
         }
 
         @Override
@@ -288,15 +311,20 @@ public final class NioStorage implements Storage {
 
         @Override
         public int read(long position, ByteBuffer dst) throws IOException {
-            int total = 0;
-            while (dst.hasRemaining()) {
-                int n = channel.read(dst, position + total);
-                if (n < 0) {
-                    break;
+            boolean interrupted = InterruptShield.clear();
+            try {
+                int total = 0;
+                while (dst.hasRemaining()) {
+                    int n = channel.read(dst, position + total);
+                    if (n < 0) {
+                        break;
+                    }
+                    total += n;
                 }
-                total += n;
+                return total;
+            } finally {
+                InterruptShield.restore(interrupted);
             }
-            return total;
         }
 
         @Override
@@ -306,7 +334,12 @@ public final class NioStorage implements Storage {
 
         @Override
         public ByteBuffer map(long position, long size) throws IOException {
-            return channel.map(FileChannel.MapMode.READ_ONLY, position, size);
+            boolean interrupted = InterruptShield.clear();
+            try {
+                return channel.map(FileChannel.MapMode.READ_ONLY, position, size);
+            } finally {
+                InterruptShield.restore(interrupted);
+            }
         }
 
         @Override
