@@ -1,5 +1,8 @@
 package io.trainkv.storage;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+
 /**
  * Keeps a caller's interrupt away from the file channels the engine shares between threads. A
  * {@link java.nio.channels.FileChannel} is an interruptible channel: an I/O call made by a thread
@@ -25,6 +28,16 @@ final class InterruptShield {
     static void restore(boolean wasInterrupted) {
         if (wasInterrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** {@link FileChannel#force(boolean)} (fdatasync, or fsync with {@code metaData}), shielded. */
+    static void force(FileChannel channel, boolean metaData) throws IOException {
+        boolean interrupted = clear();
+        try {
+            channel.force(metaData);
+        } finally {
+            restore(interrupted);
         }
     }
 }

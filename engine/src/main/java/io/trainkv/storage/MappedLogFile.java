@@ -75,12 +75,7 @@ final class MappedLogFile implements WritableFile {
             region.force(regionSynced, region.position() - regionSynced);
             regionSynced = region.position();
         }
-        boolean interrupted = InterruptShield.clear();
-        try {
-            channel.force(false);
-        } finally {
-            InterruptShield.restore(interrupted);
-        }
+        InterruptShield.force(channel, false);
     }
 
     /** Shrinks the file to {@code size} bytes, preallocated zeros included; later appends continue from there. */

@@ -272,12 +272,7 @@ public final class NioStorage implements Storage {
 
         @Override
         public void sync() throws IOException {
-            boolean interrupted = InterruptShield.clear();
-            try {
-                channel.force(false);
-            } finally {
-                InterruptShield.restore(interrupted);
-            }
+            InterruptShield.force(channel, false);
         }
 
         @Override
