@@ -41,18 +41,8 @@ final class ClusterInterpreter extends LineInterpreter {
     }
 
     @Override
-    boolean execute(String line, String where) {
-        List<Tokenizer.Word> words;
-        try {
-            words = Tokenizer.split(line);
-        } catch (IllegalArgumentException e) {
-            return fail(where, e.getMessage());
-        }
-        if (words.isEmpty()) {
-            return true;
-        }
-        String command = words.get(0).text().toLowerCase(Locale.ROOT);
-        List<Tokenizer.Word> args = words.subList(1, words.size());
+    boolean run(String name, List<Tokenizer.Word> args, String where) {
+        String command = name.toLowerCase(Locale.ROOT);
         try {
             switch (command) {
                 case "set" -> set(args);
@@ -67,7 +57,7 @@ final class ClusterInterpreter extends LineInterpreter {
                 case "exit", "quit" -> throw new CommandInterpreter.ExitRequested();
                 default -> throw new UsageException(CommandInterpreter.COMMANDS.containsKey(command)
                         ? command + " acts on one machine's files and is not offered against a cluster (try help)"
-                        : "unknown command '" + words.get(0).text() + "' (try help)");
+                        : "unknown command '" + name + "' (try help)");
             }
             return true;
         } catch (UsageException | IllegalArgumentException | IllegalStateException e) {
@@ -77,12 +67,6 @@ final class ClusterInterpreter extends LineInterpreter {
         } catch (TrainKVException e) {
             return fail(where, ErrorWords.of(e));
         }
-    }
-
-    private boolean fail(String where, String message) {
-        err.println((where == null ? "" : where + ": ") + "error: " + message);
-        err.flush();
-        return false;
     }
 
     private void ack(String text) {

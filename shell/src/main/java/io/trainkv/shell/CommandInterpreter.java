@@ -147,27 +147,17 @@ final class CommandInterpreter extends LineInterpreter {
         return txnBegunAt;
     }
 
-    /**
-     * Runs one line; returns false (after printing the reason to err, prefixed by
-     * {@code where}) if it failed.
-     *
-     * @throws ExitRequested on exit or quit
-     */
-    boolean execute(String line, String where) {
+    /** With {@code --echo}, prints each non-blank line as {@code > line} before it runs. */
+    @Override
+    void beforeLine(String line) {
         if (output == Output.ECHO && !line.isBlank()) {
             out.println("> " + line);
         }
-        List<Tokenizer.Word> words;
-        try {
-            words = Tokenizer.split(line);
-        } catch (IllegalArgumentException e) {
-            return fail(where, e.getMessage());
-        }
-        if (words.isEmpty()) {
-            return true;
-        }
-        String command = words.get(0).text().toLowerCase(Locale.ROOT);
-        List<Tokenizer.Word> args = words.subList(1, words.size());
+    }
+
+    @Override
+    boolean run(String name, List<Tokenizer.Word> args, String where) {
+        String command = name.toLowerCase(Locale.ROOT);
         try {
             if (!command.equals("set") || txn != null || isFileSet(args)) {
                 flushSets();
@@ -188,7 +178,7 @@ final class CommandInterpreter extends LineInterpreter {
                 case "source" -> source(args);
                 case "help" -> help(args);
                 case "exit", "quit" -> throw new ExitRequested();
-                default -> throw new UsageException("unknown command '" + words.get(0).text() + "' (try help)");
+                default -> throw new UsageException("unknown command '" + name + "' (try help)");
             }
             return true;
         } catch (UsageException | IllegalArgumentException | IllegalStateException e) {
@@ -218,12 +208,6 @@ final class CommandInterpreter extends LineInterpreter {
         if (output != Output.QUIET) {
             out.println(text);
         }
-    }
-
-    private boolean fail(String where, String message) {
-        err.println((where == null ? "" : where + ": ") + "error: " + message);
-        err.flush();
-        return false;
     }
 
     private static boolean isFileSet(List<Tokenizer.Word> args) {
