@@ -94,7 +94,6 @@ final class Flusher implements AutoCloseable {
             MemTable oldest;
             while (!stopped && (oldest = pipeline.oldestImmutable()) != null) {
                 flush(oldest);
-                afterFlush.run();
             }
         } catch (Throwable e) { // an Error too: nobody else would tell the writers waiting for this flush
             onFailure.accept(e);
@@ -130,6 +129,9 @@ final class Flusher implements AutoCloseable {
         versions.logAndApply(edit);
         String wal = FileNames.name(memtable.walNumber(), FileNames.Kind.WAL);
         versions.deleteAfterNextSnapshot(wal, storage.size(wal));
+        // before the memtable leaves the pipeline, which wakes WritePipeline.flush(): a caller that
+        // then waits for compaction and value-log GC finds the work this flush queued
+        afterFlush.run();
         pipeline.removeFlushed(memtable);
     }
 

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,10 +39,17 @@ class ValueLogGcTriggerTest {
         }
     }
 
+    private static String listing(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName() + "=" + p.toFile().length()).sorted().toList().toString();
+        }
+    }
+
     @Test
     void sustainedOverwritesTriggerGcByDiscardStatistics() throws Exception {
         Path dir = tempDir.resolve("db");
         long runs;
+        String stats;
         try (TrainKV db = TrainKV.open(options(dir))) {
             for (int round = 1; round <= ROUNDS; round++) {
                 for (int i = 0; i < KEYS; i++) {
@@ -50,6 +58,11 @@ class ValueLogGcTriggerTest {
             }
             db.waitForCompactions();
             runs = db.valueLogGcTrigger().runs();
+            List<Stats.ValueLogFile> files = db.stats().valueLogFiles();
+            stats = files.toString();
+            // waitForCompactions() also waits for the GC that the last flush or compaction queued
+            assertTrue(files.stream().noneMatch(f -> !f.active() && f.discardBytes() >= 0.5 * f.bytes()),
+                    "no sealed file is left at the discard ratio: " + stats);
             for (int i = 0; i < KEYS; i++) {
                 assertArrayEquals(ValueLogGcTest.value(i, ROUNDS), db.get(ValueLogGcTest.key(i)));
             }
@@ -61,7 +74,7 @@ class ValueLogGcTriggerTest {
         // at the 0.5 discard ratio a sealed file holds at most about as much garbage as live data;
         // add the active file (256 KiB) and the garbage compaction has not yet counted
         assertTrue(onDisk < 4 * live, "value log of " + onDisk + " bytes for " + live + " live bytes (" + written
-                + " written)");
+                + " written) stats " + stats + " disk " + listing(dir) + " runs " + runs);
         try (TrainKV db = TrainKV.open(options(dir))) {
             for (int i = 0; i < KEYS; i++) {
                 assertArrayEquals(ValueLogGcTest.value(i, ROUNDS), db.get(ValueLogGcTest.key(i)));

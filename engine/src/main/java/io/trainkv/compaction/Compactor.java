@@ -103,10 +103,22 @@ public final class Compactor implements AutoCloseable {
             onFailure.accept(e);
             LOG.log(System.Logger.Level.ERROR, "background " + compaction + " failed; the database refuses writes", e);
         } finally {
+            finish(compaction);
+        }
+        maybeSchedule();
+    }
+
+    /**
+     * Runs the progress callback, then stops counting the compaction as running: whoever
+     * {@link #awaitIdle() waits for idleness} also finds the work the callback queued (value-log GC
+     * of the discards this compaction recorded), instead of returning in between.
+     */
+    private void finish(Compaction compaction) {
+        try {
+            onProgress.run();
+        } finally {
             release(compaction);
         }
-        onProgress.run();
-        maybeSchedule();
     }
 
     private synchronized void release(Compaction compaction) {
@@ -192,9 +204,8 @@ public final class Compactor implements AutoCloseable {
                     onFailure.accept(e);
                     throw e;
                 } finally {
-                    release(compaction);
+                    finish(compaction);
                 }
-                onProgress.run();
             }
         } finally {
             synchronized (this) {
