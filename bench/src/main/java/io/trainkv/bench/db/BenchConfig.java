@@ -19,9 +19,12 @@ import java.util.List;
  * @param db         parent directory; each engine gets {@code db/<engine>}
  * @param cacheBytes block cache budget of engines that have one
  * @param heap       maximum heap of each child JVM ({@code -Xmx} value)
+ * @param writeRate  puts per second of readwhilewriting's writer, 0 for as fast as it can (db_bench's
+ *                   {@code --benchmark_write_rate_limit}, counted in puts)
  */
 record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, int ops, int keySize, int valueSize,
-                   int threads, boolean sync, long seed, Path db, long cacheBytes, String heap) {
+                   int threads, boolean sync, long seed, Path db, long cacheBytes, String heap,
+                   int writeRate) {
 
     BenchConfig {
         workloads = List.copyOf(workloads);
@@ -31,6 +34,9 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
         }
         if (num < 1 || ops < 1 || valueSize < 0 || threads < 1 || cacheBytes < (1 << 20)) {
             throw new IllegalArgumentException("need --num >= 1, --ops >= 1, --value-size >= 0, --threads >= 1, --cache-size >= 1 MiB");
+        }
+        if (writeRate < 0) {
+            throw new IllegalArgumentException("--write-rate must be 0 (unthrottled) or more puts per second");
         }
         if (keySize < KeySpace.MIN_KEY_SIZE) {
             throw new IllegalArgumentException("--key-size must be at least " + KeySpace.MIN_KEY_SIZE);
@@ -44,7 +50,7 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
      * @throws IllegalArgumentException if {@code num} is below 1
      */
     BenchConfig withNum(int num) {
-        return new BenchConfig(workloads, engines, num, ops == this.num ? num : ops, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap);
+        return new BenchConfig(workloads, engines, num, ops == this.num ? num : ops, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap, writeRate);
     }
 
     int entryBytes() {
@@ -69,6 +75,7 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
                 "--benchmarks", workload.id(), "--engine", engine.id(), "--num", Integer.toString(num), "--ops", Integer.toString(ops),
                 "--key-size", Integer.toString(keySize), "--value-size", Integer.toString(valueSize),
                 "--threads", Integer.toString(threads), "--sync=" + sync, "--seed", Long.toString(seed),
-                "--db", db.toString(), "--cache-size", Long.toString(cacheBytes), "--heap", heap);
+                "--db", db.toString(), "--cache-size", Long.toString(cacheBytes), "--heap", heap,
+                "--write-rate", Integer.toString(writeRate));
     }
 }

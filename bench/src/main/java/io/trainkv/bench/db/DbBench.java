@@ -77,6 +77,11 @@ public final class DbBench implements Callable<Integer> {
             description = "Block cache of every engine (MVStore: its page cache). Default: ${DEFAULT-VALUE}.")
     private long cacheBytes;
 
+    @Option(names = "--write-rate", paramLabel = "PUTS", defaultValue = "0",
+            description = "Puts per second of readwhilewriting's writer, the same for every engine (db_bench's"
+                    + " --benchmark_write_rate_limit); 0 writes as fast as it can. Default: ${DEFAULT-VALUE}.")
+    private int writeRate;
+
     @Option(names = "--heap", paramLabel = "SIZE", defaultValue = "1g", description = "-Xmx of each engine's JVM. Default: ${DEFAULT-VALUE}.")
     private String heap;
 
@@ -106,7 +111,7 @@ public final class DbBench implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchConfig config;
         try {
-            config = new BenchConfig(workloads, engines, num, ops == null ? num : ops, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap);
+            config = new BenchConfig(workloads, engines, num, ops == null ? num : ops, keySize, valueSize, threads, sync, seed, db, cacheBytes, heap, writeRate);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -69,7 +69,7 @@ final class EngineRun {
 
     private static WorkloadRunner runner(BenchConfig config, Engine engine) {
         return new WorkloadRunner(engine, config.keySpace(), new ValueSource(config.valueSize(), config.seed()),
-                config.threads(), config.ops());
+                config.threads(), config.ops(), config.writeRate());
     }
 
     /**

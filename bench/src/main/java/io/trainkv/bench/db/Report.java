@@ -40,8 +40,10 @@ final class Report {
 
     void printTable(PrintStream out) {
         out.printf(Locale.ROOT, "%,d keys of %d B, values of %d B, %d thread(s), sync %s, seed %d, heap -Xmx%s per engine"
-                + " process%n", config.num(), config.keySize(), config.valueSize(), config.threads(),
-                config.sync() ? "on" : "off", config.seed(), config.heap());
+                + " process%s%n", config.num(), config.keySize(), config.valueSize(), config.threads(),
+                config.sync() ? "on" : "off", config.seed(), config.heap(),
+                config.writeRate() > 0 ? String.format(Locale.ROOT, ", readwhilewriting's writer at %,d puts/s",
+                        config.writeRate()) : "");
         List<String[]> cells = new ArrayList<>();
         cells.add(HEADER);
         for (Result r : rows) {

@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
@@ -22,10 +23,15 @@ final class WorkloadRunner {
     private final ValueSource values;
     private final int threads;
     private final int ycsbOps;
+    private final int writeRate;
     private Zipfian zipfian;
 
-    /** {@code ycsbOps}: operations of ycsba, shared out among the threads. */
-    WorkloadRunner(Engine engine, KeySpace keys, ValueSource values, int threads, int ycsbOps) {
+    /**
+     * {@code ycsbOps}: operations of ycsba, shared out among the threads; {@code writeRate}: puts
+     * per second of readwhilewriting's writer, 0 for unthrottled.
+     */
+    WorkloadRunner(Engine engine, KeySpace keys, ValueSource values, int threads, int ycsbOps, int writeRate) {
+        this.writeRate = writeRate;
         this.engine = engine;
         this.keys = keys;
         this.values = values;
@@ -184,11 +190,20 @@ final class WorkloadRunner {
         }
     }
 
-    /** readwhilewriting's writer: overwrites random present keys (at least one) until the readers are done. */
+    /**
+     * readwhilewriting's writer: overwrites random present keys (at least one) until the readers
+     * are done, at most {@link #writeRate} puts per second when that is set ({@link PutSchedule}).
+     */
     private void writeUntil(AtomicBoolean readersDone, Recorder r) {
         SplittableRandom random = keys.random(Workload.READWHILEWRITING, threads);
+        PutSchedule schedule = new PutSchedule(System.nanoTime(), writeRate);
         do {
-            put(keys.key(keys.randomIndex(random)), random, r);
+            long wait = schedule.waitNanos(System.nanoTime());
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            } else {
+                put(keys.key(keys.randomIndex(random)), random, r);
+            }
         } while (!readersDone.get());
     }
 }

@@ -33,7 +33,7 @@ class DbBenchSmokeTest {
     void everyWorkloadOnEveryEngineReadsWhatWasWritten() throws Exception {
         assertDoesNotThrow(EngineKind.ROCKSDB::load, "RocksDB's native library must load on this machine");
         BenchConfig config = new BenchConfig(List.of(Workload.values()), List.of(EngineKind.values()), NUM, NUM, 16, 100, 2,
-                false, 7, tempDir, 8 << 20, "1g");
+                false, 7, tempDir, 8 << 20, "1g", 0);
         Map<EngineKind, Long> liveAfterDeletes = new HashMap<>();
         for (EngineKind engine : EngineKind.values()) {
             for (Workload workload : Workload.values()) {
