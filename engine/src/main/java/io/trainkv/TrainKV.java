@@ -18,19 +18,16 @@ import io.trainkv.txn.SnapshotRegistry;
 import io.trainkv.txn.VersionClock;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.InternalIterator;
-import io.trainkv.util.KeyFormat;
 import io.trainkv.util.MergingIterator;
 import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValueLog;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -422,36 +419,26 @@ public final class TrainKV implements AutoCloseable {
                 + " still points into it (version " + entry.version() + ", offset " + pointer.offset() + ")");
     }
 
+    /** Reads a merged view of every version of every key. */
+    interface AllVersionsReader<T> {
+        /**
+         * @param all memtables and tables merged, every version of every key, not yet positioned
+         * @param visibleVersion the newest version readers see as the view was taken
+         */
+        T read(MergingIterator all, long visibleVersion);
+    }
+
     /**
-     * The first pointer into value-log file {@code fileId} at or past {@code fromOffset} that is
-     * the newest live (not deleted, not expired) entry of its key at the visible version, or null.
-     * Walks the whole tree; value-log GC asks it only of a damaged file.
+     * Runs {@code reader} over the memtables and the current tables merged (for whole-tree walks
+     * of value-log GC and commit validation), holding the tables until it returns.
      */
-    ValuePointer firstLivePointerInto(long fileId, long fromOffset) {
+    <T> T readAllVersions(AllVersionsReader<T> reader) {
         checkOpen();
         List<MemTable> memtables = pipeline.memtables();
         Version version = versions.acquireCurrent();
-        long readVersion = pipeline.visibleVersion();
-        long now = options.clock().millis();
+        long visibleVersion = pipeline.visibleVersion();
         try (MergingIterator all = new MergingIterator(sources(memtables, version, false), false)) {
-            byte[] lastKey = null;
-            for (all.seekToFirst(); all.valid(); all.next()) {
-                byte[] buffer = all.keyBuffer();
-                int userLength = all.keyLength() - KeyFormat.VERSION_SIZE;
-                if (KeyFormat.getVersion(buffer, userLength) > readVersion
-                        || (lastKey != null && Arrays.equals(buffer, 0, userLength, lastKey, 0, lastKey.length))) {
-                    continue; // not visible yet, or an older version of a key already seen
-                }
-                lastKey = Arrays.copyOf(buffer, userLength);
-                ValueStruct newest = all.value();
-                if (newest.isValuePointer() && !newest.isExpiredAt(now)) {
-                    ValuePointer pointer = newest.pointer();
-                    if (pointer.fileId() == fileId && pointer.offset() >= fromOffset) {
-                        return pointer;
-                    }
-                }
-            }
-            return null;
+            return reader.read(all, visibleVersion);
         } finally {
             version.unref();
         }
@@ -599,93 +586,6 @@ public final class TrainKV implements AutoCloseable {
     void endTransaction(long readVersion) {
         snapshots.release(readVersion);
         valueLogGc.deleteRetired();
-    }
-
-    /**
-     * The first key among {@code keys}, or in one of {@code ranges} ({lower inclusive, upper
-     * exclusive}, null = unbounded), that has a committed version above {@code readVersion}, or
-     * null. Called by the write leader, when every earlier commit is applied.
-     */
-    String firstChangeSince(Set<ByteBuffer> keys, List<byte[][]> ranges, long readVersion) {
-        for (ByteBuffer key : keys) {
-            byte[] k = new byte[key.remaining()];
-            key.duplicate().get(k);
-            ValueStruct newest = newestEntry(k);
-            if (newest != null && newest.version() > readVersion && !movedButUnchanged(k, newest, readVersion)) {
-                return "key " + Bytes.escape(k);
-            }
-        }
-        for (byte[][] range : ranges) {
-            String changed = firstChangeInRange(range[0], range[1], readVersion);
-            if (changed != null) {
-                return changed;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Whether the key's newest entry is a value-log GC move and the key reads exactly as it did at
-     * {@code readVersion}: then the versions after it changed nothing a reader could see, and the
-     * read stays valid (value-based validation), so GC does not make transactions conflict.
-     */
-    private boolean movedButUnchanged(byte[] key, ValueStruct newest, long readVersion) {
-        if (!newest.isMoved()) {
-            return false;
-        }
-        ValueStruct then = lookup(key, readVersion);
-        if (then == null || then.isTombstone() || then.userMeta() != newest.userMeta()
-                || then.expiresAtMillis() != newest.expiresAtMillis()
-                || then.isValuePointer() && newest.isValuePointer() && then.pointer().length() != newest.pointer().length()) {
-            return false;
-        }
-        try {
-            byte[] before = resolve(then);
-            byte[] now = resolve(newest);
-            return before != null && now != null && Arrays.equals(before, now);
-        } catch (RuntimeException e) {
-            return false; // a value that cannot be read is not shown unchanged: the commit conflicts
-        }
-    }
-
-    /** Moves {@code all} to the first entry after every version of {@code userKey}. */
-    private static void skipVersionsOf(MergingIterator all, byte[] userKey) {
-        while (all.valid() && all.keyLength() - KeyFormat.VERSION_SIZE == userKey.length
-                && Arrays.equals(all.keyBuffer(), 0, userKey.length, userKey, 0, userKey.length)) {
-            all.next();
-        }
-    }
-
-    private String firstChangeInRange(byte[] lower, byte[] upper, long readVersion) {
-        List<MemTable> memtables = pipeline.memtables();
-        Version version = versions.acquireCurrent();
-        try (MergingIterator all = new MergingIterator(sources(memtables, version, false), false)) {
-            if (lower == null) {
-                all.seekToFirst();
-            } else {
-                all.seek(lower, Long.MAX_VALUE);
-            }
-            while (all.valid()) {
-                int userLength = all.keyLength() - KeyFormat.VERSION_SIZE;
-                byte[] key = all.keyBuffer();
-                if (upper != null && Arrays.compareUnsigned(key, 0, userLength, upper, 0, upper.length) >= 0) {
-                    return null;
-                }
-                if (KeyFormat.getVersion(key, userLength) <= readVersion) {
-                    all.next();
-                    continue;
-                }
-                byte[] userKey = Arrays.copyOf(key, userLength);
-                ValueStruct newest = newestEntry(userKey);
-                if (newest == null || !movedButUnchanged(userKey, newest, readVersion)) {
-                    return "key " + Bytes.escape(userKey) + " (in a range an iterator covered)";
-                }
-                skipVersionsOf(all, userKey);
-            }
-            return null;
-        } finally {
-            version.unref();
-        }
     }
 
     /** An ascending iterator over every key. */

@@ -203,7 +203,7 @@ public final class Transaction implements AutoCloseable {
             List<byte[][]> ranges = List.copyOf(readRanges);
             return db.commit(batch, written -> {
                 if (detectConflicts) {
-                    String conflict = db.firstChangeSince(keys, ranges, readVersion);
+                    String conflict = new CommitValidation(db).firstChangeSince(keys, ranges, readVersion);
                     if (conflict != null) {
                         throw new ConflictException("transaction at read version " + readVersion
                                 + " conflicts: " + conflict + " was committed after it began");

@@ -4,6 +4,7 @@ import io.trainkv.manifest.VersionEdit;
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.storage.FileNames;
 import io.trainkv.txn.SnapshotRegistry;
+import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValuePointer;
 import io.trainkv.util.ValueStruct;
 import io.trainkv.vlog.ValueLog;
@@ -11,6 +12,7 @@ import io.trainkv.vlog.VlogEntry;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -208,6 +210,35 @@ final class ValueLogGc {
     }
 
     /**
+     * The first pointer into value-log file {@code fileId} at or past {@code fromOffset} that is
+     * the newest live (not deleted, not expired) entry of its key at the visible version, or null.
+     * Walks the whole tree: asked only of a damaged file.
+     */
+    private ValuePointer firstLivePointerInto(long fileId, long fromOffset) {
+        long now = clock.millis();
+        return db.readAllVersions((all, readVersion) -> {
+            byte[] lastKey = null;
+            for (all.seekToFirst(); all.valid(); all.next()) {
+                byte[] buffer = all.keyBuffer();
+                int userLength = all.keyLength() - KeyFormat.VERSION_SIZE;
+                if (KeyFormat.getVersion(buffer, userLength) > readVersion
+                        || (lastKey != null && Arrays.equals(buffer, 0, userLength, lastKey, 0, lastKey.length))) {
+                    continue; // not visible yet, or an older version of a key already seen
+                }
+                lastKey = Arrays.copyOf(buffer, userLength);
+                ValueStruct newest = all.value();
+                if (newest.isValuePointer() && !newest.isExpiredAt(now)) {
+                    ValuePointer pointer = newest.pointer();
+                    if (pointer.fileId() == fileId && pointer.offset() >= fromOffset) {
+                        return pointer;
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
      * What a whole read of a file found: its entries end at its end ({@code tornTail} -1) or at a
      * torn tail, or, with a {@code refusal}, at damage after which live values may be unreadable.
      */
@@ -227,7 +258,7 @@ final class ValueLogGc {
         String name = damage.fileName();
         long at = damage.offset();
         long sound = valueLog.nextSoundEntry(fileId, at + 1);
-        ValuePointer reaching = sound >= 0 ? null : db.firstLivePointerInto(fileId, at);
+        ValuePointer reaching = sound >= 0 ? null : firstLivePointerInto(fileId, at);
         if (sound < 0 && reaching == null) {
             refusedFiles.remove(fileId);
             if (valueLog.isZeros(fileId, at)) {
