@@ -113,6 +113,10 @@ public final class WalBatchDecoder {
                 throw new IllegalArgumentException("entry " + i + " header truncated at payload offset " + at);
             }
             byte meta = payload.get();
+            if ((meta & ~ValueStruct.META_BITS) != 0) {
+                throw new IllegalArgumentException("entry " + i + " at payload offset " + at + " has meta byte "
+                        + (meta & 0xff) + " with bits outside the meta bits");
+            }
             byte userMeta = payload.get();
             long expiresAt = payload.getLong();
             int keyLength = payload.getInt();

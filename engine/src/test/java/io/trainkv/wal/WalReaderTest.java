@@ -418,6 +418,7 @@ class WalReaderTest {
                         rawEntry(payload(1), Integer.MAX_VALUE, Integer.MAX_VALUE, 30).array()),
                 Arguments.of("value overruns by one byte", cut(entry(payload(1), 0, Bytes.utf8("key"), new byte[10]), 1)),
                 Arguments.of("key overruns the payload", rawEntry(payload(1), 31, 0, 30).array()),
+                Arguments.of("meta byte with a bit outside the meta bits", entry(payload(1), 0x08, key40, new byte[0]).array()),
                 Arguments.of("trailing byte", concat(entry(payload(1), 0, Bytes.utf8("k"), Bytes.utf8("v")).array(),
                         new byte[1])));
     }
