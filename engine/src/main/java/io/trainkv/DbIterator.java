@@ -151,7 +151,8 @@ public final class DbIterator implements AutoCloseable {
         checkValid();
         ByteBuffer buffer = valueBuffer();
         int at = valueOffset();
-        return Entry.stored(Arrays.copyOf(key, keyLength), resolved(), buffer.get(at + 1), buffer.getLong(at + 2));
+        return Entry.stored(Arrays.copyOf(key, keyLength), resolved(), ValueStruct.userMeta(buffer, at),
+                ValueStruct.expiresAtMillis(buffer, at));
     }
 
     /** The current value's bytes, copied once from the block, memtable or value log. */
@@ -159,9 +160,11 @@ public final class DbIterator implements AutoCloseable {
         ByteBuffer buffer = valueBuffer();
         int at = valueOffset();
         int size = valueSize();
-        if ((buffer.get(at) & ValueStruct.META_VALUE_POINTER) == 0) {
-            byte[] bytes = new byte[size - ValueStruct.HEADER_SIZE];
-            buffer.get(at + ValueStruct.HEADER_SIZE, bytes);
+        byte flags = buffer.get(at);
+        if ((flags & ValueStruct.META_VALUE_POINTER) == 0) {
+            int header = ValueStruct.headerSize(flags);
+            byte[] bytes = new byte[size - header];
+            buffer.get(at + header, bytes);
             return bytes;
         }
         ValueStruct entry = ValueStruct.decode(currentVersion(), buffer, at, size);
@@ -232,7 +235,8 @@ public final class DbIterator implements AutoCloseable {
             merged.valueSize(); // checks that the stored value holds its header
             ByteBuffer value = merged.valueBuffer();
             int at = merged.valueOffset();
-            if (ValueStruct.isTombstone(value.get(at)) || ValueStruct.isExpired(value.getLong(at + 2), nowMillis)) {
+            if (ValueStruct.isTombstone(value.get(at))
+                    || ValueStruct.isExpired(ValueStruct.expiresAtMillis(value, at), nowMillis)) {
                 skipping = true;
                 merged.next();
                 continue;
@@ -265,7 +269,7 @@ public final class DbIterator implements AutoCloseable {
                 merged.next();
             }
             if (visible && !ValueStruct.isTombstone(staged[0])
-                    && !ValueStruct.isExpired(stagedView.getLong(2), nowMillis)) {
+                    && !ValueStruct.isExpired(ValueStruct.expiresAtMillis(stagedView, 0), nowMillis)) {
                 positioned = true;
                 return;
             }

@@ -101,7 +101,7 @@ public final class MemTable {
     /** Bytes an entry of these sizes takes in the arena at the tallest tower, for admission checks. */
     public static long maxEntryFootprint(int userKeyLength, int valueLength) {
         return TOWER + 4L * MAX_HEIGHT + userKeyLength + KeyFormat.VERSION_SIZE
-                + ValueStruct.HEADER_SIZE + valueLength + Arena.ALIGNMENT;
+                + ValueStruct.MAX_HEADER_SIZE + valueLength + Arena.ALIGNMENT;
     }
 
     /**
@@ -112,7 +112,7 @@ public final class MemTable {
     public boolean put(byte[] userKey, long version, byte meta, byte userMeta, long expiresAtMillis, byte[] value) {
         int height = randomHeight();
         int keyLength = userKey.length + KeyFormat.VERSION_SIZE;
-        int valueLength = ValueStruct.HEADER_SIZE + value.length;
+        int valueLength = ValueStruct.headerSize(meta, userMeta, expiresAtMillis) + value.length;
         int node = arena.allocate(TOWER + 4 * height + keyLength + valueLength);
         ByteBuffer buffer = arena.buffer(node);
         int p = arena.position(node);
@@ -124,10 +124,8 @@ public final class MemTable {
         System.arraycopy(userKey, 0, array, keyAt, userKey.length);
         KeyFormat.putVersion(array, keyAt + userKey.length, version);
         int valueAt = keyAt + keyLength;
-        array[valueAt] = meta;
-        array[valueAt + 1] = userMeta;
-        buffer.putLong(valueAt + 2, expiresAtMillis);
-        System.arraycopy(value, 0, array, valueAt + ValueStruct.HEADER_SIZE, value.length);
+        int valueBytesAt = ValueStruct.putHeader(array, valueAt, meta, userMeta, expiresAtMillis);
+        System.arraycopy(value, 0, array, valueBytesAt, value.length);
         return link(node, height, userKey, version);
     }
 

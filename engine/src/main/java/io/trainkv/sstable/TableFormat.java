@@ -15,7 +15,17 @@ public final class TableFormat {
     /** "TRAINKV1" in ASCII. */
     public static final long MAGIC = 0x5452_4149_4e4b_5631L;
 
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The format version this build writes: 2, values in the value encoding whose optional header
+     * fields may be omitted ({@link io.trainkv.util.ValueStruct}).
+     */
+    public static final int FORMAT_VERSION = 2;
+
+    /**
+     * The oldest format version this build reads: 1, every value with the fixed 10-byte header
+     * (meta, user meta, expiry), which the version-2 decoder reads as a header with every field present.
+     */
+    public static final int OLDEST_READABLE_FORMAT_VERSION = 1;
 
     /** Bytes of a block handle: offset then size. */
     public static final int HANDLE_SIZE = 12;

@@ -125,8 +125,9 @@ public final class TableReader implements Closeable {
                 throw corrupt(fileName, footerOffset, "footer checksum mismatch");
             }
             int version = footer.getInt(3 * TableFormat.HANDLE_SIZE);
-            if (version != TableFormat.FORMAT_VERSION) {
-                throw corrupt(fileName, footerOffset, "unknown table format version " + version);
+            if (version < TableFormat.OLDEST_READABLE_FORMAT_VERSION || version > TableFormat.FORMAT_VERSION) {
+                throw corrupt(fileName, footerOffset, "unknown table format version " + version + " (this build reads "
+                        + TableFormat.OLDEST_READABLE_FORMAT_VERSION + " to " + TableFormat.FORMAT_VERSION + ")");
             }
             long filterOffset = footer.getLong(0);
             int filterSize = footer.getInt(8);
@@ -402,14 +403,18 @@ public final class TableReader implements Closeable {
     }
 
     /**
-     * Bytes of the encoded value at the iterator.
+     * Bytes of the encoded value at the iterator (a version-1 value reads as a version-2 one, see
+     * {@link TableFormat#OLDEST_READABLE_FORMAT_VERSION}).
      *
-     * @throws CorruptionException if they are fewer than the value header
+     * @throws CorruptionException if they are not a value encoding: unknown flag bits, or fewer
+     *     bytes than the header its flags describe
      */
     int valueSize(BlockIterator data) {
         int length = data.valueLength();
-        if (length < ValueStruct.HEADER_SIZE) {
-            throw corrupt(fileName, indexOffset, "value of " + length + " bytes is shorter than its header");
+        if (ValueStruct.checkedHeaderSize(data.data(), data.valueOffset(), length) < 0) {
+            throw corrupt(fileName, indexOffset, "value of " + length + " bytes is not a value encoding"
+                    + (length == 0 ? "" : " (flags byte " + (data.data().get(data.valueOffset()) & 0xff)
+                    + ": unknown bits or a header longer than the value)"));
         }
         return length;
     }

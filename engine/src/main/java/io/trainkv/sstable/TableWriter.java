@@ -47,7 +47,7 @@ public final class TableWriter {
     private final BlockBuilder dataBlock = new BlockBuilder(TableFormat.DATA_RESTART_INTERVAL);
     private final BlockBuilder indexBlock = new BlockBuilder(TableFormat.INDEX_RESTART_INTERVAL);
     private final CRC32C crc = new CRC32C();
-    private final byte[] valueHeader = new byte[ValueStruct.HEADER_SIZE];
+    private final byte[] valueHeader = new byte[ValueStruct.MAX_HEADER_SIZE];
     private final byte[] handle = new byte[TableFormat.HANDLE_SIZE];
     private final Map<Long, Long> valueLogBytes = new HashMap<>();
 
@@ -118,7 +118,7 @@ public final class TableWriter {
                         + "@" + value.version() + " after the previous key");
             }
         }
-        long entrySize = 3L * Varint.MAX_LENGTH + keyLength + ValueStruct.HEADER_SIZE + value.value().length + 4;
+        long entrySize = 3L * Varint.MAX_LENGTH + keyLength + ValueStruct.MAX_HEADER_SIZE + value.value().length + 4;
         if (entrySize + EMPTY_BLOCK_SIZE > maxBlockSize) {
             throw new IllegalArgumentException("an entry with a " + userLength + "-byte key and a "
                     + value.value().length + "-byte value does not fit in a table block of at most "
@@ -138,10 +138,8 @@ public final class TableWriter {
             ValuePointer pointer = value.pointer();
             addValueLogReference(pointer.fileId(), pointer.length());
         }
-        valueHeader[0] = value.meta();
-        valueHeader[1] = value.userMeta();
-        ByteBuffer.wrap(valueHeader).putLong(2, value.expiresAtMillis());
-        dataBlock.add(key, keyLength, valueHeader, ValueStruct.HEADER_SIZE, value.value());
+        int headerLength = ValueStruct.putHeader(valueHeader, 0, value.meta(), value.userMeta(), value.expiresAtMillis());
+        dataBlock.add(key, keyLength, valueHeader, headerLength, value.value());
 
         if (entries == 0) {
             smallestKey = Arrays.copyOf(key, keyLength);

@@ -54,8 +54,9 @@ public interface InternalIterator extends AutoCloseable {
     ValueStruct value();
 
     /**
-     * The buffer holding the current entry's encoded value (the {@link ValueStruct#HEADER_SIZE}-byte
-     * header, then the value bytes) at {@link #valueOffset()}, {@link #valueSize()} bytes long: a
+     * The buffer holding the current entry's value in the value encoding ({@link ValueStruct}: a
+     * header of 1 to {@link ValueStruct#MAX_HEADER_SIZE} bytes, then the value bytes) at
+     * {@link #valueOffset()}, {@link #valueSize()} bytes long: a
      * view that callers read with absolute gets and do not change, valid until the iterator moves.
      * Lets a reader test meta and expiry, and copy the value once, without {@link #value()}'s
      * allocations. The default encodes {@link #value()} into a new buffer.
@@ -72,10 +73,11 @@ public interface InternalIterator extends AutoCloseable {
     /**
      * Bytes of the current entry's encoded value, header included.
      *
-     * @throws io.trainkv.CorruptionException if the stored value is shorter than its header
+     * @throws io.trainkv.CorruptionException if the stored value is not a value encoding (unknown
+     *     flag bits, or shorter than its header)
      */
     default int valueSize() {
-        return ValueStruct.HEADER_SIZE + value().value().length;
+        return value().encodedSize();
     }
 
     /** Releases what the iterator holds; the default holds nothing. */

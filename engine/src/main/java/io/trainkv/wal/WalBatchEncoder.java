@@ -1,11 +1,14 @@
 package io.trainkv.wal;
 
+import io.trainkv.util.ValueStruct;
+import io.trainkv.util.Varint;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
 /**
  * Encodes batches into WAL records in a reusable in-memory buffer, so that a group commit can
- * write the records of many batches with one append. Not thread-safe.
+ * write the records of many batches with one append. Batches are written in the compact encoding
+ * ({@link WalFormat#COMPACT_BATCH_TAG}), durable marks in their one fixed layout. Not thread-safe.
  */
 public final class WalBatchEncoder {
 
@@ -73,38 +76,63 @@ public final class WalBatchEncoder {
     private void writeDurableMark(int at, long fileId, long durableLength) {
         buffer.putLong(at + WalFormat.HEADER_SIZE, WalFormat.DURABLE_MARK_VERSION)
                 .putInt(at + WalFormat.HEADER_SIZE + 8, 0)
-                .putLong(at + WalFormat.HEADER_SIZE + WalFormat.BATCH_HEADER_SIZE, fileId)
-                .putLong(at + WalFormat.HEADER_SIZE + WalFormat.BATCH_HEADER_SIZE + 8, durableLength);
+                .putLong(at + WalFormat.HEADER_SIZE + WalFormat.LEGACY_BATCH_HEADER_SIZE, fileId)
+                .putLong(at + WalFormat.HEADER_SIZE + WalFormat.LEGACY_BATCH_HEADER_SIZE + 8, durableLength);
         RecordFraming.seal(buffer.array(), at, WalFormat.DURABLE_MARK_PAYLOAD_SIZE, crc);
     }
 
-    /** Starts a record for a batch written at {@code version}. */
+    /**
+     * Starts a record for a batch written at {@code version} (1..2^63-2).
+     *
+     * @throws IllegalArgumentException if {@code version} is negative
+     */
     public void beginBatch(long version) {
         if (recordStart >= 0) {
             throw new IllegalStateException("previous batch not finished");
         }
-        ensure(WalFormat.HEADER_SIZE + WalFormat.BATCH_HEADER_SIZE);
+        ensure(WalFormat.HEADER_SIZE + WalFormat.MAX_COMPACT_BATCH_HEADER_SIZE);
         recordStart = buffer.position();
-        buffer.position(recordStart + WalFormat.HEADER_SIZE);
-        buffer.putLong(version);
-        countAt = buffer.position();
-        buffer.putInt(0);
+        byte[] array = buffer.array();
+        int at = recordStart + WalFormat.HEADER_SIZE;
+        array[at++] = WalFormat.COMPACT_BATCH_TAG;
+        at = Varint.putLong(array, at, version);
+        countAt = at;
+        array[at++] = 0; // one byte for the count varint: endBatch widens it for 128 entries or more
+        buffer.position(at);
         count = 0;
     }
 
-    /** Adds an entry to the current batch. */
+    /**
+     * Adds an entry to the current batch: its value header (1 to {@link ValueStruct#MAX_HEADER_SIZE}
+     * bytes), the key and value lengths as varints, the key and the value.
+     *
+     * @throws IllegalArgumentException if {@code meta} has a bit outside {@link ValueStruct#META_BITS}
+     */
     public void addEntry(byte meta, byte userMeta, long expiresAtMillis, byte[] key, byte[] value) {
-        ensure(WalFormat.ENTRY_HEADER_SIZE + key.length + value.length);
-        buffer.put(meta).put(userMeta).putLong(expiresAtMillis).putInt(key.length).putInt(value.length);
-        buffer.put(key).put(value);
+        ensure(ValueStruct.MAX_HEADER_SIZE + 2 * Varint.MAX_LENGTH + key.length + value.length);
+        byte[] array = buffer.array();
+        int at = ValueStruct.putHeader(array, buffer.position(), meta, userMeta, expiresAtMillis);
+        at = Varint.put(array, at, key.length);
+        at = Varint.put(array, at, value.length);
+        System.arraycopy(key, 0, array, at, key.length);
+        at += key.length;
+        System.arraycopy(value, 0, array, at, value.length);
+        buffer.position(at + value.length);
         count++;
     }
 
     /** Completes the current record: fills in its entry count, length and checksum. */
     public void endBatch() {
-        int end = buffer.position();
-        int length = end - recordStart - WalFormat.HEADER_SIZE;
-        buffer.putInt(countAt, count);
+        int countLength = Varint.length(count);
+        if (countLength > 1) {
+            int entriesAt = countAt + 1;
+            int entriesLength = buffer.position() - entriesAt;
+            ensure(countLength - 1);
+            System.arraycopy(buffer.array(), entriesAt, buffer.array(), entriesAt + countLength - 1, entriesLength);
+            buffer.position(buffer.position() + countLength - 1);
+        }
+        Varint.put(buffer.array(), countAt, count);
+        int length = buffer.position() - recordStart - WalFormat.HEADER_SIZE;
         RecordFraming.seal(buffer.array(), recordStart, length, crc);
         recordStart = -1;
     }

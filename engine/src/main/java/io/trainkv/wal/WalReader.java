@@ -205,7 +205,7 @@ public final class WalReader {
      * looks like it held, for the warning that reports it.
      */
     private void measureTornTail(long from) throws IOException {
-        ByteBuffer frame = ByteBuffer.allocate(WalFormat.HEADER_SIZE + WalFormat.BATCH_HEADER_SIZE);
+        ByteBuffer frame = ByteBuffer.allocate(WalFormat.HEADER_SIZE + WalFormat.MAX_COMPACT_BATCH_HEADER_SIZE);
         for (long at = from; size - at >= WalFormat.HEADER_SIZE; ) {
             frame.clear().limit((int) Math.min(frame.capacity(), size - at));
             readFully(at, frame);
@@ -214,12 +214,9 @@ public final class WalReader {
                 return;
             }
             tornTailRecords++;
-            if (frame.limit() == frame.capacity() && frame.getLong(WalFormat.HEADER_SIZE) != WalFormat.DURABLE_MARK_VERSION) {
-                int count = frame.getInt(WalFormat.HEADER_SIZE + 8);
-                if (count > 0 && (long) count * WalFormat.ENTRY_HEADER_SIZE <= length - WalFormat.BATCH_HEADER_SIZE) {
-                    tornTailEntries += count;
-                }
-            }
+            ByteBuffer payloadStart = frame.flip().position(WalFormat.HEADER_SIZE)
+                    .limit((int) Math.min(frame.limit(), (long) WalFormat.HEADER_SIZE + length));
+            tornTailEntries += WalBatchDecoder.claimedEntries(payloadStart, length);
             at += WalFormat.HEADER_SIZE + (long) length;
         }
     }

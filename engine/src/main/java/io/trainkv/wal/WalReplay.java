@@ -396,10 +396,7 @@ public final class WalReplay {
         try {
             while ((payload = reader.next()) != null) {
                 dropped[0]++;
-                long version = payload.getLong(0);
-                if (version != WalFormat.DURABLE_MARK_VERSION) {
-                    dropped[1] += Math.max(0, payload.getInt(8));
-                }
+                dropped[1] += WalBatchDecoder.claimedEntries(payload, payload.remaining());
             }
         } catch (WalCorruptionException e) {
             // the open never reads past the dropped batch, so damage further on changes nothing

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.util.Bytes;
@@ -168,7 +169,10 @@ class MemTableTest {
         MemTable table = new MemTable(1);
         table.put(b("dead"), 9, ValueStruct.META_TOMBSTONE, (byte) 0xAB, 1_700_000_000_123L, new byte[0]);
         table.put(b("live"), 9, NONE, (byte) 0x7F, Long.MAX_VALUE, new byte[] {0, (byte) 0xff, 1});
-        table.put(b("flags"), 9, (byte) 0xFE, (byte) 0x80, -1L, b("v"));
+        table.put(b("flags"), 9, (byte) ValueStruct.META_BITS, (byte) 0x80, -1L, b("v"));
+        assertThrows(IllegalArgumentException.class, () -> table.put(b("bad"), 9, (byte) 0x08, NONE, NEVER, b("v")),
+                "a meta byte with a bit the value encoding uses for its own flags");
+        assertNull(table.get(b("bad"), 9));
 
         ValueStruct dead = table.get(b("dead"), 9);
         assertTrue(dead.isTombstone());
@@ -188,8 +192,8 @@ class MemTableTest {
         assertArrayEquals(new byte[] {0, (byte) 0xff, 1}, live.value());
 
         ValueStruct flags = table.get(b("flags"), 9);
-        assertEquals((byte) 0xFE, flags.meta());
-        assertFalse(flags.isTombstone());
+        assertEquals((byte) ValueStruct.META_BITS, flags.meta());
+        assertTrue(flags.isTombstone() && flags.isValuePointer() && flags.isMoved());
         assertEquals((byte) 0x80, flags.userMeta());
         assertEquals(-1L, flags.expiresAtMillis());
     }
@@ -265,7 +269,7 @@ class MemTableTest {
             long start = table.sizeBytes();
             assertTrue(table.put(key, i + 1, NONE, NONE, NEVER, value));
             long grew = table.sizeBytes() - start;
-            assertTrue(grew >= KeyFormat.VERSION_SIZE + ValueStruct.HEADER_SIZE + key.length + value.length,
+            assertTrue(grew >= KeyFormat.VERSION_SIZE + 1 + key.length + value.length,
                     "an entry takes at least its key and value bytes");
             assertTrue(grew <= MemTable.maxEntryFootprint(key.length, value.length),
                     "entry took " + grew + " bytes, more than maxEntryFootprint");

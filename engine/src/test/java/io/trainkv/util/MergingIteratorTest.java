@@ -374,9 +374,10 @@ class MergingIteratorTest {
                 ByteBuffer view = merged.valueBuffer();
                 int at = merged.valueOffset();
                 Entry expected = rest.firstEntry().getValue();
-                assertEquals(ValueStruct.HEADER_SIZE + expected.value().value().length, merged.valueSize());
-                assertEquals(expected.value().meta(), view.get(at));
-                assertEquals(expected.value().userMeta(), view.get(at + 1), "the view shows the winning child's entry");
+                assertEquals(expected.value().encodedSize(), merged.valueSize());
+                assertEquals(expected.value().meta(), ValueStruct.meta(view, at));
+                assertEquals(expected.value().userMeta(), ValueStruct.userMeta(view, at),
+                        "the view shows the winning child's entry");
             }
             assertWalk(rest, merged, 25, (reverse ? "reverse" : "forward") + " seek " + Bytes.escape(userKey) + "@" + version);
         }

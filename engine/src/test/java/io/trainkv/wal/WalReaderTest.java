@@ -78,20 +78,46 @@ class WalReaderTest {
     @Test
     void aRecordIsLaidOutAsDocumented() {
         WalBatchEncoder encoder = new WalBatchEncoder();
-        encoder.beginBatch(0x0102030405060708L);
+        encoder.beginBatch(300);
         encoder.addEntry((byte) 1, (byte) 0x7f, 0x1122334455667788L, Bytes.utf8("k"), Bytes.utf8("vv"));
+        encoder.addEntry((byte) 0, (byte) 0, 0, Bytes.utf8("k2"), Bytes.utf8("v"));
         encoder.endBatch();
         byte[] record = toArray(encoder.records());
 
-        ByteBuffer expected = ByteBuffer.allocate(8 + 33);
-        expected.putInt(0).putInt(33);
-        expected.putLong(0x0102030405060708L).putInt(1);
-        expected.put((byte) 1).put((byte) 0x7f).putLong(0x1122334455667788L).putInt(1).putInt(2);
+        ByteBuffer expected = ByteBuffer.allocate(8 + 25);
+        expected.putInt(0).putInt(25);
+        expected.put((byte) 0x82).put((byte) 0xac).put((byte) 0x02).put((byte) 2); // tag, varint 300, count 2
+        expected.put((byte) 0x01).put((byte) 0x7f).putLong(0x1122334455667788L).put((byte) 1).put((byte) 2);
         expected.put((byte) 'k').put((byte) 'v').put((byte) 'v');
+        expected.put((byte) 0x18).put((byte) 2).put((byte) 1); // no user meta, no expiry: the flags alone
+        expected.put((byte) 'k').put((byte) '2').put((byte) 'v');
         CRC32C crc = new CRC32C();
-        crc.update(expected.array(), 4, 4 + 33);
+        crc.update(expected.array(), 4, 4 + 25);
         expected.putInt(0, (int) crc.getValue());
         assertArrayEquals(expected.array(), record);
+    }
+
+    @Test
+    void aLegacyRecordAsBuildsBeforeTheCompactEncodingWroteItStillDecodes() throws IOException {
+        ByteBuffer legacy = ByteBuffer.allocate(8 + 33);
+        legacy.putInt(0).putInt(33);
+        legacy.putLong(0x0102030405060708L).putInt(1);
+        legacy.put((byte) 1).put((byte) 0x7f).putLong(0x1122334455667788L).putInt(1).putInt(2);
+        legacy.put((byte) 'k').put((byte) 'v').put((byte) 'v');
+        CRC32C crc = new CRC32C();
+        crc.update(legacy.array(), 4, 4 + 33);
+        legacy.putInt(0, (int) crc.getValue());
+        Log compact = encodeLog(List.of(new TestBatch(9, List.of(
+                new TestEntry((byte) 0, (byte) 0, 0, Bytes.utf8("new"), Bytes.utf8("x"))))));
+        write(concat(legacy.array(), compact.bytes()));
+
+        ReadResult result = read(false);
+        assertEquals(List.of(0L, 41L), result.offsets);
+        assertBatchesEqual(List.of(
+                new TestBatch(0x0102030405060708L, List.of(
+                        new TestEntry((byte) 1, (byte) 0x7f, 0x1122334455667788L, Bytes.utf8("k"), Bytes.utf8("vv")))),
+                new TestBatch(9, List.of(new TestEntry((byte) 0, (byte) 0, 0, Bytes.utf8("new"), Bytes.utf8("x"))))),
+                result.batches);
     }
 
     @Test
@@ -162,7 +188,7 @@ class WalReaderTest {
         assertThrows(IllegalStateException.class, () -> encoder.beginBatch(2));
         assertThrows(IllegalStateException.class, encoder::records);
         encoder.endBatch();
-        assertEquals(WalFormat.HEADER_SIZE + WalFormat.BATCH_HEADER_SIZE, encoder.records().remaining());
+        assertEquals(WalFormat.HEADER_SIZE + 3, encoder.records().remaining(), "tag, one-byte version and count varints");
     }
 
     @Test
@@ -357,7 +383,7 @@ class WalReaderTest {
 
     @Test
     void aChecksummedRecordWithAMalformedPayloadIsRejectedByTheDecoder() throws IOException {
-        byte[] payload = ByteBuffer.allocate(WalFormat.BATCH_HEADER_SIZE).putLong(5).putInt(3).array();
+        byte[] payload = ByteBuffer.allocate(WalFormat.LEGACY_BATCH_HEADER_SIZE).putLong(5).putInt(3).array();
         ByteBuffer record = ByteBuffer.allocate(WalFormat.HEADER_SIZE + payload.length);
         record.putInt(0).putInt(payload.length).put(payload);
         CRC32C crc = new CRC32C();
@@ -377,7 +403,7 @@ class WalReaderTest {
         byte[] key40 = new byte[40];
         return Stream.of(
                 Arguments.of("empty payload", new byte[0]),
-                Arguments.of("batch header cut short", new byte[WalFormat.BATCH_HEADER_SIZE - 1]),
+                Arguments.of("batch header cut short", new byte[WalFormat.LEGACY_BATCH_HEADER_SIZE - 1]),
                 Arguments.of("negative count", payload(-1).array()),
                 Arguments.of("count Integer.MAX_VALUE", payload(Integer.MAX_VALUE).array()),
                 Arguments.of("count Integer.MIN_VALUE", payload(Integer.MIN_VALUE).array()),
@@ -392,6 +418,7 @@ class WalReaderTest {
                         rawEntry(payload(1), Integer.MAX_VALUE, Integer.MAX_VALUE, 30).array()),
                 Arguments.of("value overruns by one byte", cut(entry(payload(1), 0, Bytes.utf8("key"), new byte[10]), 1)),
                 Arguments.of("key overruns the payload", rawEntry(payload(1), 31, 0, 30).array()),
+                Arguments.of("meta byte with a bit outside the meta bits", entry(payload(1), 0x08, key40, new byte[0]).array()),
                 Arguments.of("trailing byte", concat(entry(payload(1), 0, Bytes.utf8("k"), Bytes.utf8("v")).array(),
                         new byte[1])));
     }
@@ -429,23 +456,24 @@ class WalReaderTest {
         assertArrayEquals(Bytes.utf8("22"), seen.get(1).value());
     }
 
-    /** A payload header with version 77 and the given count, with room for entries appended later. */
+    /** A legacy payload header with version 77 and the given count, with room for entries appended later. */
     private static ByteBuffer payload(int count) {
-        ByteBuffer buffer = ByteBuffer.allocate(WalFormat.BATCH_HEADER_SIZE);
+        ByteBuffer buffer = ByteBuffer.allocate(WalFormat.LEGACY_BATCH_HEADER_SIZE);
         buffer.putLong(77).putInt(count);
         return buffer;
     }
 
+    /** Appends a legacy entry (user meta 9, expiry 123). */
     private static ByteBuffer entry(ByteBuffer payload, int meta, byte[] key, byte[] value) {
-        ByteBuffer grown = ByteBuffer.allocate(payload.position() + WalFormat.ENTRY_HEADER_SIZE + key.length + value.length);
+        ByteBuffer grown = ByteBuffer.allocate(payload.position() + WalFormat.LEGACY_ENTRY_HEADER_SIZE + key.length + value.length);
         grown.put(payload.array(), 0, payload.position());
         grown.put((byte) meta).put((byte) 9).putLong(123).putInt(key.length).putInt(value.length).put(key).put(value);
         return grown;
     }
 
-    /** An entry header claiming the given lengths, followed by {@code bodyBytes} bytes. */
+    /** A legacy entry header claiming the given lengths, followed by {@code bodyBytes} bytes. */
     private static ByteBuffer rawEntry(ByteBuffer payload, int keyLength, int valueLength, int bodyBytes) {
-        ByteBuffer grown = ByteBuffer.allocate(payload.position() + WalFormat.ENTRY_HEADER_SIZE + bodyBytes);
+        ByteBuffer grown = ByteBuffer.allocate(payload.position() + WalFormat.LEGACY_ENTRY_HEADER_SIZE + bodyBytes);
         grown.put(payload.array(), 0, payload.position());
         grown.put((byte) 0).put((byte) 0).putLong(0).putInt(keyLength).putInt(valueLength);
         return grown;
