@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * background thread ({@link Prepared}): a fresh chunk costs its zeroing and the page faults of
  * its first touch, as much as thousands of inserts, and the writer should not pay for them.
  * Chunks are never reused: a chunk is reachable from the arena's memtable for as long as any
- * reader holds it, and garbage after that.
+ * reader holds it, and garbage after that (as is the chunk allocated ahead when the memtable
+ * stops growing).
  *
  * <p>Allocation is thread-safe and lock-free within a chunk. Reads need no lock: a reader reaches an offset only through a link
  * published with release semantics after the bytes and the slot table were written.

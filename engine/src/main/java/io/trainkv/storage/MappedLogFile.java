@@ -20,7 +20,8 @@ import java.util.concurrent.ExecutionException;
  * a mapped hole of a full disk would raise SIGBUS instead). When the appender moves into a region,
  * the region after it is preallocated, mapped and its pages touched on a background thread
  * ({@link Prepared}), so that the appender pays neither the system calls nor the page faults of
- * first touches (a fault per 4 KiB page, as much as the copies themselves). That thread writes
+ * first touches (a fault per page or per page-cache folio; in a profile of small appends, more
+ * than the copies themselves), nor the unmap of the region it leaves. That thread writes
  * only zeros over zeros, into a region the appender reaches only after taking it from the
  * preparation (which waits for it, or does it on the appender's thread if it has not started), so
  * it never touches a byte the appender wrote. So while the file is open, and after a crash, it
@@ -162,6 +163,9 @@ final class MappedLogFile implements WritableFile {
             boolean interrupted = InterruptShield.clear();
             try {
                 next = preallocateAndMap(start);
+            } catch (IOException | RuntimeException e) {
+                unmap(left);
+                throw e;
             } finally {
                 InterruptShield.restore(interrupted);
             }
