@@ -123,6 +123,11 @@ public final class Entry {
         return ttlMillis == 0 ? null : Duration.ofMillis(ttlMillis);
     }
 
+    /** Whether the expiry depends on the time of the write: a TTL was set. */
+    boolean hasTtl() {
+        return ttlMillis != 0;
+    }
+
     /**
      * Expiry in epoch milliseconds when written at {@code nowMillis}; 0 means never.
      *

@@ -3,10 +3,8 @@ package io.trainkv;
 import io.trainkv.memtable.MemTable;
 import io.trainkv.util.Bytes;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,8 +21,17 @@ public final class WriteBatch {
     /** Up to this many keys, a batch finds a repeated key by scanning instead of through a map. */
     private static final int LINEAR_SCAN_LIMIT = 8;
 
-    private final List<Entry> entries = new ArrayList<>();
-    private final List<Boolean> tombstones = new ArrayList<>();
+    private static final Entry[] NO_ENTRIES = {};
+    private static final boolean[] NO_TOMBSTONES = {};
+
+    /**
+     * The operations, in the order their keys were first added: {@code size} entries, each a set
+     * or (flagged in {@code tombstones}) a delete. Plain arrays that grow from one element: a
+     * single set, the most common batch, costs two small arrays, not two lists of ten.
+     */
+    private Entry[] entries = NO_ENTRIES;
+    private boolean[] tombstones = NO_TOMBSTONES;
+    private int size;
     /**
      * Positions by key, built once the batch outgrows a linear scan: a single set or delete, the
      * most common batch, allocates no map.
@@ -76,39 +83,39 @@ public final class WriteBatch {
      * (replicated, logged) and written there as the same batch.
      */
     public void forEach(Visitor visitor) {
-        for (int i = 0; i < entries.size(); i++) {
-            if (tombstones.get(i)) {
-                visitor.delete(entries.get(i).key());
+        for (int i = 0; i < size; i++) {
+            if (tombstones[i]) {
+                visitor.delete(entries[i].key());
             } else {
-                visitor.set(entries.get(i));
+                visitor.set(entries[i]);
             }
         }
     }
 
     /** The number of distinct keys in the batch. */
     public int size() {
-        return entries.size();
+        return size;
     }
 
     public boolean isEmpty() {
-        return entries.isEmpty();
+        return size == 0;
     }
 
     /** Removes every operation so the batch can be reused. */
     public void clear() {
-        entries.clear();
-        tombstones.clear();
+        Arrays.fill(entries, 0, size, null);
+        size = 0;
         indexByKey = null;
         valueLogMoves = false;
         footprint = 0;
     }
 
     Entry entry(int i) {
-        return entries.get(i);
+        return entries[i];
     }
 
     boolean isTombstone(int i) {
-        return tombstones.get(i);
+        return tombstones[i];
     }
 
     /** Marks every entry of this batch as a value-log GC move (see {@link ValueStruct#META_MOVED}). */
@@ -127,25 +134,32 @@ public final class WriteBatch {
     }
 
     private WriteBatch add(Entry entry, boolean tombstone) {
-        long size = MemTable.maxEntryFootprint(entry.key().length, entry.value().length);
+        long bytes = MemTable.maxEntryFootprint(entry.key().length, entry.value().length);
         int existing = indexOf(entry.key());
         if (existing < 0) {
-            entries.add(entry);
-            tombstones.add(tombstone);
+            if (size == entries.length) {
+                int capacity = Math.max(1, 2 * size);
+                entries = Arrays.copyOf(entries, capacity);
+                tombstones = Arrays.copyOf(tombstones, capacity);
+            }
+            entries[size] = entry;
+            tombstones[size] = tombstone;
+            size++;
             if (indexByKey != null) {
-                indexByKey.put(ByteBuffer.wrap(entry.key()), entries.size() - 1);
-            } else if (entries.size() > LINEAR_SCAN_LIMIT) {
+                indexByKey.put(ByteBuffer.wrap(entry.key()), size - 1);
+            } else if (size > LINEAR_SCAN_LIMIT) {
                 indexByKey = new HashMap<>();
-                for (int i = 0; i < entries.size(); i++) {
-                    indexByKey.put(ByteBuffer.wrap(entries.get(i).key()), i);
+                for (int i = 0; i < size; i++) {
+                    indexByKey.put(ByteBuffer.wrap(entries[i].key()), i);
                 }
             }
         } else {
-            Entry replaced = entries.set(existing, entry);
-            tombstones.set(existing, tombstone);
+            Entry replaced = entries[existing];
+            entries[existing] = entry;
+            tombstones[existing] = tombstone;
             footprint -= MemTable.maxEntryFootprint(replaced.key().length, replaced.value().length);
         }
-        footprint += size;
+        footprint += bytes;
         return this;
     }
 
@@ -155,8 +169,8 @@ public final class WriteBatch {
             Integer found = indexByKey.get(ByteBuffer.wrap(key));
             return found == null ? -1 : found;
         }
-        for (int i = 0; i < entries.size(); i++) {
-            if (Arrays.equals(entries.get(i).key(), key)) {
+        for (int i = 0; i < size; i++) {
+            if (Arrays.equals(entries[i].key(), key)) {
                 return i;
             }
         }
@@ -193,6 +207,6 @@ public final class WriteBatch {
 
     @Override
     public String toString() {
-        return "WriteBatch[" + entries.size() + " keys]";
+        return "WriteBatch[" + size + " keys]";
     }
 }

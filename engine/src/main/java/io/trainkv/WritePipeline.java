@@ -553,7 +553,7 @@ final class WritePipeline {
                 throttleForLevel0();
                 makeRoom(footprint);
             }
-            long nowMillis = options.clock().millis();
+            long nowMillis = anyTtl(group) ? options.clock().millis() : 0;
             group.removeIf(w -> !prepare(w, nowMillis));
             for (PendingWrite w : group) {
                 if (!w.batch.isEmpty()) {
@@ -628,6 +628,19 @@ final class WritePipeline {
         for (PendingWrite w : inserters) {
             w.applyingGroup = applyingGroup;
         }
+    }
+
+    /** Whether an entry of {@code writes} has a TTL: only then do their expiries need the clock. */
+    private static boolean anyTtl(List<PendingWrite> writes) {
+        for (int w = 0; w < writes.size(); w++) {
+            WriteBatch batch = writes.get(w).batch;
+            for (int i = 0; i < batch.size(); i++) {
+                if (batch.entry(i).hasTtl()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.trainkv.memtable;
 
+import io.trainkv.util.Prepared;
 import java.nio.ByteBuffer;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -11,6 +13,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * buffers: when it does not fit in the current chunk, allocation moves to the next slot. An
  * allocation larger than a chunk gets a buffer of its own that covers several consecutive slots.
  * Offset {@link #NULL} is never handed out.
+ *
+ * <p>Once allocation has moved past the first chunk, the next chunk is allocated ahead on a
+ * background thread ({@link Prepared}): a fresh chunk costs its zeroing and the page faults of
+ * its first touch, as much as thousands of inserts, and the writer should not pay for them.
+ * Chunks are never reused: a chunk is reachable from the arena's memtable for as long as any
+ * reader holds it, and garbage after that (as is the chunk allocated ahead when the memtable
+ * stops growing).
  *
  * <p>Allocation is thread-safe and lock-free within a chunk. Reads need no lock: a reader reaches an offset only through a link
  * published with release semantics after the bytes and the slot table were written.
@@ -33,6 +42,8 @@ public final class Arena {
     private final AtomicLong nextAndEnd = new AtomicLong();
     private final AtomicLong usedBytes = new AtomicLong();
     private volatile long allocatedBytes;
+    /** The next chunk, being allocated ahead; null until the first chunk switch. Guarded by this. */
+    private Prepared<ByteBuffer> nextChunk;
 
     /** An arena of chunks of {@code 2^chunkBits} bytes. */
     public Arena(int chunkBits) {
@@ -43,7 +54,7 @@ public final class Arena {
         int slotCount = 1 << (31 - chunkBits);
         this.slots = new ByteBuffer[slotCount];
         this.slotBase = new int[slotCount];
-        newBuffer(0, 1 << chunkBits);
+        installBuffer(0, ByteBuffer.allocate(1 << chunkBits));
         nextAndEnd.set(pack(ALIGNMENT, 1L << chunkBits)); // offset 0 stays NULL
     }
 
@@ -92,7 +103,7 @@ public final class Arena {
         if (base + capacity > Integer.MAX_VALUE) {
             throw new ArenaFullException("memtable arena is full (2 GiB of offsets used)");
         }
-        newBuffer((int) base, (int) capacity);
+        installBuffer((int) base, capacity == chunkSize ? takeChunk() : ByteBuffer.allocate((int) capacity));
         nextAndEnd.set(pack(base + aligned, base + capacity)); // allocations in the old chunk now fail their CAS
         usedBytes.addAndGet(aligned);
         return (int) base;
@@ -102,8 +113,29 @@ public final class Arena {
         return end << 32 | next;
     }
 
-    private void newBuffer(int base, int capacity) {
-        ByteBuffer buffer = ByteBuffer.allocate(capacity);
+    /**
+     * A chunk-sized buffer: the one allocated ahead if there is one (allocated here if the
+     * background thread has not started on it, or failed), and starts allocating the next.
+     */
+    private ByteBuffer takeChunk() {
+        int size = 1 << chunkBits;
+        ByteBuffer chunk = null;
+        if (nextChunk != null) {
+            try {
+                chunk = nextChunk.take();
+            } catch (ExecutionException e) {
+                // an OutOfMemoryError on the background thread: the allocation below throws its own
+            }
+        }
+        if (chunk == null) {
+            chunk = ByteBuffer.allocate(size);
+        }
+        nextChunk = Prepared.start(() -> ByteBuffer.allocate(size));
+        return chunk;
+    }
+
+    private void installBuffer(int base, ByteBuffer buffer) {
+        int capacity = buffer.capacity();
         int first = base >>> chunkBits;
         int count = (int) ((capacity + (1L << chunkBits) - 1) >>> chunkBits);
         for (int s = first; s < first + count; s++) {
@@ -111,6 +143,11 @@ public final class Arena {
             slots[s] = buffer;
         }
         allocatedBytes += capacity;
+    }
+
+    /** Whether the next chunk has been allocated ahead and is waiting for the next chunk switch. */
+    synchronized boolean nextChunkReady() {
+        return nextChunk != null && nextChunk.isDone();
     }
 
     /** The buffer holding {@code offset}. */

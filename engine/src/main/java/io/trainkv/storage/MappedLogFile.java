@@ -1,10 +1,12 @@
 package io.trainkv.storage;
 
+import io.trainkv.util.Prepared;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.ExecutionException;
 
 /**
  * A log file appended to through a shared memory mapping, so that an append is a copy into the
@@ -15,10 +17,17 @@ import java.nio.channels.FileChannel;
  * <p>The file is mapped one region of {@link #REGION_BYTES} at a time. Before a region is mapped,
  * the file is extended over it by writing zeros through the channel, so that the file system
  * reserves its blocks then (a full disk fails that write with an {@link IOException}; a store into
- * a mapped hole of a full disk would raise SIGBUS instead). So while the file is open, and after a
- * crash, it ends in up to one region of zeros past the last record (the log formats read a zero
- * tail as the end of the log); {@link #close()} truncates it to the bytes appended and fsyncs the
- * cut, so a closed log is exactly its records.
+ * a mapped hole of a full disk would raise SIGBUS instead). When the appender moves into a region,
+ * the region after it is preallocated, mapped and its pages touched on a background thread
+ * ({@link Prepared}), so that the appender pays neither the system calls nor the page faults of
+ * first touches (a fault per page or per page-cache folio; in a profile of small appends, more
+ * than the copies themselves), nor the unmap of the region it leaves. That thread writes
+ * only zeros over zeros, into a region the appender reaches only after taking it from the
+ * preparation (which waits for it, or does it on the appender's thread if it has not started), so
+ * it never touches a byte the appender wrote. So while the file is open, and after a crash, it
+ * ends in up to two regions of zeros past the last record (the log formats read a zero tail as
+ * the end of the log); {@link #close()} truncates it to the bytes appended and fsyncs the cut, so
+ * a closed log is exactly its records.
  */
 final class MappedLogFile implements WritableFile {
 
@@ -28,14 +37,24 @@ final class MappedLogFile implements WritableFile {
     /** Zeros written to preallocate a region, a chunk at a time; never written to. */
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 << 10);
 
+    /** Bytes between two touches that fault a region's pages in: the smallest page size. */
+    private static final int PAGE_BYTES = 4096;
+
     private final FileChannel channel;
     private MappedByteBuffer region;
     /** Bytes at the start of {@link #region} already forced by {@link #sync()}. */
     private int regionSynced;
     /** Bytes appended: the length of the log. Read by other threads ({@link #size()}). */
     private volatile long written;
-    /** Bytes the file holds on disk: {@link #written} plus the preallocated zeros. */
+    /**
+     * Bytes the file holds on disk: {@link #written} plus the preallocated zeros. Written by the
+     * preparation of the next region while it runs: read only after {@link #settleNextRegion()}.
+     */
     private long allocated;
+    /** The region after {@link #region}, being prepared; null if none. */
+    private Prepared<MappedByteBuffer> ahead;
+    /** The file offset {@link #ahead} starts at. */
+    private long aheadStart;
     private boolean closed;
 
     /** Takes ownership of {@code channel}, open for reading and writing on a new, empty file. */
@@ -83,6 +102,7 @@ final class MappedLogFile implements WritableFile {
     public void truncate(long size) throws IOException {
         ensureOpen();
         unmapRegion();
+        unmap(settleNextRegion());
         boolean interrupted = InterruptShield.clear();
         try {
             channel.truncate(size);
@@ -99,9 +119,9 @@ final class MappedLogFile implements WritableFile {
     }
 
     /**
-     * Unmaps the region and cuts the preallocated zeros off, fsyncing the cut (metadata included)
-     * so that the file never again ends in zeros, even after a power cut; then closes the channel,
-     * whatever failed.
+     * Unmaps the regions (after the next region's preparation, if one runs) and cuts the
+     * preallocated zeros off, fsyncing the cut (metadata included) so that the file never again
+     * ends in zeros, even after a power cut; then closes the channel, whatever failed.
      */
     @Override
     public void close() throws IOException {
@@ -112,6 +132,7 @@ final class MappedLogFile implements WritableFile {
         boolean interrupted = InterruptShield.clear();
         try {
             unmapRegion();
+            unmap(settleNextRegion());
             if (allocated > written) {
                 channel.truncate(written);
                 channel.force(true);
@@ -122,19 +143,75 @@ final class MappedLogFile implements WritableFile {
         }
     }
 
-    /** Maps the next region from the end of the log, preallocating it with zeros first. */
+    /**
+     * Moves to the region that starts at the end of the log: the one prepared ahead if it starts
+     * there (else it prepares it now, on this thread), then starts preparing the one after it;
+     * that preparation also unmaps the region left (an unmap costs as much as a page fault per
+     * page), which nothing touches any more.
+     */
     private void nextRegion() throws IOException {
-        unmapRegion();
-        boolean interrupted = InterruptShield.clear();
+        MappedByteBuffer left = region;
+        region = null;
+        long start = written;
+        boolean usable = ahead != null && aheadStart == start;
+        MappedByteBuffer next = settleNextRegion();
+        if (!usable) {
+            unmap(next);
+            next = null;
+        }
+        if (next == null) {
+            boolean interrupted = InterruptShield.clear();
+            try {
+                next = preallocateAndMap(start);
+            } catch (IOException | RuntimeException e) {
+                unmap(left);
+                throw e;
+            } finally {
+                InterruptShield.restore(interrupted);
+            }
+        }
+        region = next;
+        regionSynced = 0;
+        long after = start + REGION_BYTES;
+        aheadStart = after;
+        ahead = Prepared.start(() -> {
+            unmap(left);
+            return faultIn(preallocateAndMap(after));
+        });
+    }
+
+    /** Whether the region after the current one is prepared and waiting for the appender. */
+    boolean nextRegionReady() {
+        return ahead != null && ahead.isDone();
+    }
+
+    /**
+     * Waits for the next region's preparation (doing it on this thread if it has not started) and
+     * returns its region, or null if there is none or it failed (the appender then prepares the
+     * region itself and meets the failure, a full disk, in its own call); after it, the
+     * preparation has ended and {@link #allocated} holds what it wrote.
+     */
+    private MappedByteBuffer settleNextRegion() {
+        Prepared<MappedByteBuffer> pending = ahead;
+        if (pending == null) {
+            return null;
+        }
+        ahead = null;
+        boolean interrupted = InterruptShield.clear(); // the preparation may run here, on the channel
         try {
-            preallocateAndMap();
+            return pending.take();
+        } catch (ExecutionException e) {
+            return null;
         } finally {
             InterruptShield.restore(interrupted);
         }
     }
 
-    private void preallocateAndMap() throws IOException {
-        long start = written;
+    /**
+     * Maps the region of {@link #REGION_BYTES} from {@code start}, extending the file with zeros
+     * up to its end first.
+     */
+    private MappedByteBuffer preallocateAndMap(long start) throws IOException {
         long end = start + REGION_BYTES;
         // allocated follows each write, so that a write failing part way (a full disk) leaves it
         // covering the zeros already in the file, and close() cuts them
@@ -143,8 +220,19 @@ final class MappedLogFile implements WritableFile {
             zeros.limit((int) Math.min(zeros.capacity(), end - allocated));
             allocated += channel.write(zeros, allocated);
         }
-        region = channel.map(FileChannel.MapMode.READ_WRITE, start, REGION_BYTES);
-        regionSynced = 0;
+        return channel.map(FileChannel.MapMode.READ_WRITE, start, REGION_BYTES);
+    }
+
+    /**
+     * Stores a zero into every page of {@code mapped}, which holds only the preallocated zeros and
+     * is not yet the appender's, so that its pages are mapped writable before the appender's
+     * copies reach them.
+     */
+    private static MappedByteBuffer faultIn(MappedByteBuffer mapped) {
+        for (int at = 0; at < mapped.capacity(); at += PAGE_BYTES) {
+            mapped.put(at, (byte) 0);
+        }
+        return mapped;
     }
 
     /**
@@ -152,10 +240,14 @@ final class MappedLogFile implements WritableFile {
      * into it stay in the page cache.
      */
     private void unmapRegion() {
-        if (region != null) {
-            MappedByteBuffer unmapped = region;
-            region = null;
-            MappedBuffers.unmap(unmapped);
+        MappedByteBuffer unmapped = region;
+        region = null;
+        unmap(unmapped);
+    }
+
+    private static void unmap(MappedByteBuffer mapped) {
+        if (mapped != null) {
+            MappedBuffers.unmap(mapped);
         }
     }
 

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -232,6 +234,43 @@ class ArenaTest {
         } finally {
             executor.shutdownNow();
         }
+    }
+
+    /**
+     * After the first chunk switch the next chunk is allocated on another thread: the writer's
+     * switch to it allocates no chunk on the writer's thread (measured with the JVM's per-thread
+     * allocation counter), and the chunk it gets is fresh (zeros) and its own.
+     */
+    @Test
+    void theChunkAfterTheFirstSwitchIsAllocatedAheadOffTheWritersThread() throws InterruptedException {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
+                "needs the JVM's per-thread allocation counter");
+        int chunkBits = 20;
+        int chunk = 1 << chunkBits;
+        Arena arena = new Arena(chunkBits);
+        Block first = new Block(arena.allocate(chunk - 64), chunk - 64, (byte) 1);
+        Block second = new Block(arena.allocate(chunk - 64), chunk - 64, (byte) 2); // the first switch
+        assertEquals(chunk, second.offset());
+        while (!arena.nextChunkReady()) { // the background thread allocates the third chunk
+            Thread.sleep(1);
+        }
+        long writerId = Thread.currentThread().getId();
+        long allocatedBefore = threads.getThreadAllocatedBytes(writerId);
+        int third = arena.allocate(100); // the second switch takes the chunk allocated ahead
+        long writerAllocated = threads.getThreadAllocatedBytes(writerId) - allocatedBefore;
+        assertEquals(2 * chunk, third);
+        assertTrue(writerAllocated < chunk / 4, "the writer allocated " + writerAllocated + " bytes switching chunks");
+        assertEquals(3L * chunk, arena.allocatedBytes());
+        ByteBuffer buffer = arena.buffer(third);
+        assertEquals(chunk, buffer.capacity());
+        for (int i = 0; i < chunk; i += 509) {
+            assertEquals(0, buffer.get(i), "byte " + i + " of a fresh chunk");
+        }
+        Block thirdBlock = new Block(third, 100, (byte) 3);
+        List<Block> blocks = List.of(first, second, thirdBlock);
+        writeAll(arena, blocks);
+        verifyAll(arena, blocks);
     }
 
     private static void writeAll(Arena arena, List<Block> blocks) {

@@ -58,16 +58,65 @@ class MappedLogFileTest {
                 expected.write(record);
                 assertEquals(expected.size(), log.size());
             }
+            awaitNextRegion((MappedLogFile) log);
             byte[] onDisk = Files.readAllBytes(file); // another reader sees the appends before any sync
-            assertEquals(3L * REGION, onDisk.length, "preallocated in whole regions ahead of the appends");
+            assertEquals(4L * REGION, onDisk.length, "preallocated in whole regions, one past the appends' region");
             assertArrayEquals(expected.toByteArray(), Arrays.copyOf(onDisk, expected.size()));
             for (int i = expected.size(); i < onDisk.length; i++) {
                 assertEquals(0, onDisk[i], "preallocated byte " + i);
             }
             log.sync();
-            assertEquals(3L * REGION, Files.size(file), "a sync keeps the preallocation");
+            assertEquals(4L * REGION, Files.size(file), "a sync keeps the preallocation");
         }
         assertArrayEquals(expected.toByteArray(), Files.readAllBytes(file));
+    }
+
+    /**
+     * The region after the one being appended to is preallocated, mapped and its pages faulted in
+     * on another thread before the appender reaches it (the file's length, and the resident
+     * bytes of its mappings in /proc/self/smaps), and the appender's bytes are exact across it.
+     */
+    @Test
+    void theNextRegionIsPreallocatedMappedAndFaultedInAheadOfTheAppender() throws IOException {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "needs /proc/self/smaps");
+        NioStorage storage = NioStorage.open(tempDir);
+        Path file = tempDir.toRealPath().resolve("000007.log");
+        byte[] first = filled(REGION, (byte) 5);
+        byte[] second = filled(REGION, (byte) 6);
+        byte[] third = filled(REGION, (byte) 7);
+        try (WritableFile log = storage.createLog("000007.log")) {
+            log.append(ByteBuffer.wrap(first));
+            log.append(ByteBuffer.wrap(second, 0, 1)); // moves into the second region: the third is prepared
+            awaitNextRegion((MappedLogFile) log);
+            assertEquals(3L * REGION, Files.size(file), "the region after the appends' region is preallocated");
+            long resident = residentMappedBytes(file);
+            assertTrue(resident >= REGION, "only " + resident + " bytes of the file's mappings are resident");
+            log.append(ByteBuffer.wrap(second, 1, second.length - 1));
+            log.append(ByteBuffer.wrap(third));
+        }
+        byte[] onDisk = Files.readAllBytes(file);
+        assertEquals(3L * REGION, onDisk.length);
+        assertArrayEquals(first, Arrays.copyOfRange(onDisk, 0, REGION));
+        assertArrayEquals(second, Arrays.copyOfRange(onDisk, REGION, 2 * REGION));
+        assertArrayEquals(third, Arrays.copyOfRange(onDisk, 2 * REGION, 3 * REGION));
+    }
+
+    /** A truncate back into an earlier region drops the region prepared ahead; appends then land at the cut. */
+    @Test
+    void aTruncateWhileTheNextRegionIsPreparedKeepsTheAppendsExact() throws IOException {
+        NioStorage storage = NioStorage.open(tempDir);
+        byte[] first = filled(REGION + 100, (byte) 1);
+        byte[] second = filled(2 * REGION, (byte) 2);
+        try (WritableFile log = storage.createLog("000008.log")) {
+            log.append(ByteBuffer.wrap(first));
+            awaitNextRegion((MappedLogFile) log);
+            log.truncate(REGION - 50);
+            log.append(ByteBuffer.wrap(second));
+            assertEquals(3L * REGION - 50, log.size());
+        }
+        byte[] expected = Arrays.copyOf(first, 3 * REGION - 50);
+        System.arraycopy(second, 0, expected, REGION - 50, second.length);
+        assertArrayEquals(expected, Files.readAllBytes(tempDir.resolve("000008.log")));
     }
 
     @Test
@@ -237,6 +286,26 @@ class MappedLogFileTest {
         protected void implCloseChannel() throws IOException {
             file.close();
         }
+    }
+
+    private static void awaitNextRegion(MappedLogFile log) {
+        while (!log.nextRegionReady()) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** The bytes of this process's mappings of {@code file} that are in its page tables ({@code Rss} in smaps). */
+    private static long residentMappedBytes(Path file) throws IOException {
+        long kilobytes = 0;
+        boolean inFile = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("[0-9a-f]+-[0-9a-f]+ .*")) { // a mapping's header: addresses, ..., path
+                inFile = line.endsWith(file.toString());
+            } else if (inFile && line.startsWith("Rss:")) {
+                kilobytes += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return kilobytes * 1024;
     }
 
     private static boolean mapped(Path file) throws IOException {
