@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link Storage#createLog} on the default file system: appends through a mapping read back
- * through the file, the file is preallocated with zeros ahead of the appends while open, and
- * closing cuts it to exactly the appended bytes and releases the mapping.
+ * through the file, the file is preallocated with zeros ahead of the appends while open (the
+ * region after the current one prepared in the background), and closing cuts it to exactly the
+ * appended bytes and releases the mappings.
  */
 class MappedLogFileTest {
 
@@ -51,21 +52,28 @@ class MappedLogFileTest {
             while (expected.size() < 2 * REGION + 12_345) {
                 byte[] record = new byte[1 + random.nextInt(random.nextBoolean() ? 300 : 70_000)];
                 random.nextBytes(record);
-                ByteBuffer data = ByteBuffer.allocate(record.length + 7).position(7);
-                data.put(record).position(7);
-                log.append(data);
-                assertFalse(data.hasRemaining());
+                if (random.nextBoolean()) {
+                    ByteBuffer data = ByteBuffer.allocate(record.length + 7).position(7);
+                    data.put(record).position(7);
+                    log.append(data);
+                    assertFalse(data.hasRemaining());
+                } else {
+                    byte[] padded = new byte[record.length + 5];
+                    System.arraycopy(record, 0, padded, 3, record.length);
+                    log.append(padded, 3, record.length);
+                }
                 expected.write(record);
                 assertEquals(expected.size(), log.size());
             }
+            ((MappedLogFile) log).awaitPreparedAhead();
             byte[] onDisk = Files.readAllBytes(file); // another reader sees the appends before any sync
-            assertEquals(3L * REGION, onDisk.length, "preallocated in whole regions ahead of the appends");
+            assertEquals(4L * REGION, onDisk.length, "preallocated in whole regions, one ahead of the current one");
             assertArrayEquals(expected.toByteArray(), Arrays.copyOf(onDisk, expected.size()));
             for (int i = expected.size(); i < onDisk.length; i++) {
                 assertEquals(0, onDisk[i], "preallocated byte " + i);
             }
             log.sync();
-            assertEquals(3L * REGION, Files.size(file), "a sync keeps the preallocation");
+            assertEquals(4L * REGION, Files.size(file), "a sync keeps the preallocation");
         }
         assertArrayEquals(expected.toByteArray(), Files.readAllBytes(file));
     }
@@ -75,6 +83,8 @@ class MappedLogFileTest {
         NioStorage storage = NioStorage.open(tempDir);
         byte[] first = filled(REGION - 10, (byte) 1);
         byte[] second = filled(40, (byte) 2);
+        byte[] third = new byte[2 * REGION + 77];
+        new Random(5).nextBytes(third);
         try (WritableFile log = storage.createLog("000002.log")) {
             log.append(ByteBuffer.wrap(first));
             log.append(ByteBuffer.wrap(second)); // crosses into a second region
@@ -82,10 +92,34 @@ class MappedLogFileTest {
             assertEquals(first.length - 5, log.size());
             log.append(ByteBuffer.wrap(second));
             assertEquals(first.length - 5 + second.length, log.size());
+            // regions now start mid-page: the ones prepared ahead are touched from a page boundary
+            log.append(third, 0, third.length);
         }
-        byte[] expected = Arrays.copyOf(first, first.length - 5 + second.length);
+        byte[] expected = Arrays.copyOf(first, first.length - 5 + second.length + third.length);
         System.arraycopy(second, 0, expected, first.length - 5, second.length);
+        System.arraycopy(third, 0, expected, first.length - 5 + second.length, third.length);
         assertArrayEquals(expected, Files.readAllBytes(tempDir.resolve("000002.log")));
+    }
+
+    @Test
+    void theRegionPreparedAheadHoldsZerosUntilAppendsReachIt() throws IOException {
+        NioStorage storage = NioStorage.open(tempDir);
+        Path file = tempDir.resolve("000007.log");
+        try (WritableFile log = storage.createLog("000007.log")) {
+            MappedLogFile mapped = (MappedLogFile) log;
+            mapped.awaitPreparedAhead();
+            assertEquals(0, Files.size(file), "nothing is preallocated before the first append");
+            byte[] data = filled(REGION + 100, (byte) 0x5a);
+            log.append(data, 0, data.length);
+            mapped.awaitPreparedAhead();
+            byte[] onDisk = Files.readAllBytes(file);
+            assertEquals(3L * REGION, onDisk.length, "the region after the current one is preallocated");
+            assertArrayEquals(data, Arrays.copyOf(onDisk, data.length));
+            for (int i = data.length; i < onDisk.length; i++) {
+                assertEquals(0, onDisk[i], "byte " + i + " past the appends");
+            }
+        }
+        assertEquals(REGION + 100, Files.size(file));
     }
 
     @Test
@@ -95,9 +129,11 @@ class MappedLogFileTest {
         Path file = tempDir.toRealPath().resolve("000003.log");
         WritableFile log = storage.createLog("000003.log");
         log.append(ByteBuffer.wrap(filled(100, (byte) 7)));
+        ((MappedLogFile) log).awaitPreparedAhead();
+        assertEquals(2L * REGION, Files.size(file), "the second region is prepared ahead");
         assertTrue(mapped(file), "the open log is mapped");
         log.close();
-        assertFalse(mapped(file), "close unmaps the log");
+        assertFalse(mapped(file), "close unmaps the log and the region prepared ahead");
         assertEquals(100, Files.size(file));
         assertThrows(ClosedChannelException.class, () -> log.append(ByteBuffer.wrap(new byte[1])));
         assertThrows(ClosedChannelException.class, log::sync);
@@ -130,7 +166,7 @@ class MappedLogFileTest {
                 StandardOpenOption.WRITE);
         long fullAt = REGION + (128 << 10); // the disk fills part way through the second region's zeros
         MappedLogFile log = new MappedLogFile(new DiskFullChannel(channel, fullAt));
-        log.append(ByteBuffer.wrap(filled(REGION, (byte) 9)));
+        log.append(ByteBuffer.wrap(filled(REGION, (byte) 9))); // the second region is prepared in the background
         IOException full = assertThrows(IOException.class, () -> log.append(ByteBuffer.wrap(filled(1, (byte) 9))));
         assertEquals("No space left on device", full.getMessage());
         assertEquals(fullAt, Files.size(file), "the zeros written before the failure are in the file");
