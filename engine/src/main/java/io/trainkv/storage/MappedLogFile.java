@@ -9,6 +9,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -216,7 +217,11 @@ final class MappedLogFile implements WritableFile {
      */
     private void prepareAhead(long start, MappedByteBuffer retired) {
         next = new Preparation(start, retired);
-        PREPARER.execute(next);
+        try {
+            PREPARER.execute(next);
+        } catch (RejectedExecutionException e) {
+            // no thread could be started: the preparation stays pending, and the appender runs it
+        }
     }
 
     /** Cancels the preparation ahead, or waits for it and unmaps what it mapped. */
