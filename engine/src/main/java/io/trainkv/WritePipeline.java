@@ -696,10 +696,9 @@ final class WritePipeline {
     }
 
     /**
-     * Appends and syncs the group without holding the lock; returns the error, if any.
-     * On an error the value-log entries the group buffered are dropped: no WAL record points at
-     * them, and {@link ValueLog#close()} must not retry the write that failed. An {@link Error}
-     * is rethrown (the lock held again).
+     * Appends and syncs the group without holding the lock; returns the error, if any. The
+     * value-log entries a failed group appended are dead bytes: no WAL record points at them. An
+     * {@link Error} is rethrown (the lock held again).
      */
     private RuntimeException commitUnlocked(boolean syncGroup) {
         WalWriter log = wal;
@@ -720,7 +719,7 @@ final class WritePipeline {
                     batchRecords = true;
                 }
             }
-            valueLog.writePending();
+            valueLog.publishAppended();
             if (syncGroup) {
                 valueLog.sync();
                 marked = durableMarkDue();
@@ -741,7 +740,6 @@ final class WritePipeline {
             }
         } catch (IOException | RuntimeException | Error e) {
             error = e;
-            valueLog.discardPending();
         } finally {
             lock.lock();
         }

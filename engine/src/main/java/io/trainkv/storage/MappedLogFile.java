@@ -80,6 +80,23 @@ final class MappedLogFile implements WritableFile {
         }
     }
 
+    /** Copies {@code length} bytes of {@code array} from {@code offset} into the mapping (one copy). */
+    @Override
+    public void append(byte[] array, int offset, int length) throws IOException {
+        ensureOpen();
+        int at = offset;
+        int end = offset + length;
+        while (at < end) {
+            if (region == null || !region.hasRemaining()) {
+                nextRegion();
+            }
+            int n = Math.min(end - at, region.remaining());
+            region.put(array, at, n);
+            at += n;
+            written += n;
+        }
+    }
+
     /**
      * Forces the appended bytes of the current region (msync) and then the file (fdatasync): the
      * latter makes durable the file length a preallocation changed, and the pages of regions

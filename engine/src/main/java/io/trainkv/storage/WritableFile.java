@@ -10,6 +10,15 @@ public interface WritableFile extends Closeable {
     /** Appends every remaining byte of {@code data}; the data is durable only after {@link #sync()}. */
     void append(ByteBuffer data) throws IOException;
 
+    /**
+     * Appends {@code length} bytes of {@code array} from {@code offset}; the same as appending
+     * {@code ByteBuffer.wrap(array, offset, length)}, which is what it does unless the file can
+     * copy from the array directly.
+     */
+    default void append(byte[] array, int offset, int length) throws IOException {
+        append(ByteBuffer.wrap(array, offset, length));
+    }
+
     /** Forces every appended byte to stable storage. */
     void sync() throws IOException;
 

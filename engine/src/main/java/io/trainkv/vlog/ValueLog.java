@@ -31,17 +31,16 @@ import java.util.zip.CRC32C;
  * the bytes the file holds for readers ({@link VlogFile#readableBytes()}), never by what a read
  * source saw when it was opened. Reads verify each entry's checksum and report damage with file
  * and offset; a read that finds the log closed throws {@link IllegalStateException}.
- * Thread-safe for readers; {@link #add}, {@link #writePending}, {@link #discardPending} and
- * {@link #sync} belong to the single write leader.
+ * Thread-safe for readers; {@link #add}, {@link #publishAppended} and {@link #sync} belong to the
+ * single write leader.
  */
 public final class ValueLog implements Closeable {
 
     private static final System.Logger LOG = System.getLogger(ValueLog.class.getName());
     /** Header starts examined per read of {@link #nextSoundEntry(ReadSource, String, long, long)}. */
     private static final int SOUND_ENTRY_WINDOW = 1 << 20;
-    /** Buffered entry bytes at which {@link #add} appends the buffer to the file (16 MiB). */
-    static final int PENDING_WRITE_BYTES = 16 << 20;
-    private static final int INITIAL_PENDING_BYTES = 64 * 1024;
+    /** Key bytes {@link #head} has room for at first; it grows to the longest key added. */
+    private static final int INITIAL_KEY_BYTES = 64;
 
     private final Storage storage;
     private final long fileSizeLimit;
@@ -52,11 +51,10 @@ public final class ValueLog implements Closeable {
     /** Files GC has collected, now or in an earlier session: pointers into them are superseded. */
     private final Set<Long> collected = ConcurrentHashMap.newKeySet();
     /**
-     * Entries not yet appended, in a direct buffer: the file channel writes it as it is, where a
-     * heap buffer would be copied once more into a temporary direct one, so each value is copied
-     * once on its way to the file (from the caller's array into this buffer). Grows by doubling.
+     * The header and key of the entry {@link #add} is appending, written in front of its value;
+     * reused, so that adding an entry allocates nothing but its pointer.
      */
-    private ByteBuffer pending = ByteBuffer.allocateDirect(INITIAL_PENDING_BYTES);
+    private byte[] head = new byte[VlogFormat.HEADER_SIZE + INITIAL_KEY_BYTES];
     private final CRC32C crc = new CRC32C();
     /** Written by the leader, read by readers and GC to tell the active file from sealed ones. */
     private volatile VlogFile active;
@@ -127,72 +125,46 @@ public final class ValueLog implements Closeable {
     }
 
     /**
-     * Buffers an entry for the active file and returns its pointer; {@link #writePending()} must
-     * run before any reader can see the pointer. Rotates to a new file when the active one is full.
-     * The buffer is appended to the file whenever it holds {@value #PENDING_WRITE_BYTES} bytes, so
-     * a batch of any number of large values never grows it past that plus one entry (entries no
-     * WAL record points to yet are dead bytes if the write then fails).
+     * Appends an entry to the active file and returns its pointer; {@link #publishAppended()}
+     * must run before any reader can see the pointer. Rotates to a new file when the active one
+     * is full. The value is copied once, from {@code value} into the file (into its mapping on
+     * the default file system), and nothing is buffered: an entry no WAL record comes to point
+     * to (the write then failed) is dead bytes, as after a crash.
+     *
+     * @throws IOException if the append fails; the file may then end in part of the entry
      */
     public ValuePointer add(byte[] key, long version, byte[] value) throws IOException {
         int length = VlogFormat.entryLength(key.length, value.length);
-        if (pending.position() >= PENDING_WRITE_BYTES) {
-            writePending();
-        }
-        long end = writtenSize + pending.position();
-        if (end > 0 && end + length > fileSizeLimit) {
+        if (writtenSize > 0 && writtenSize + length > fileSizeLimit) {
             rotate();
         }
-        long offset = writtenSize + pending.position();
-        reservePending(length);
-        int start = pending.position();
-        pending.putInt(0).putLong(version).putInt(key.length).putInt(value.length).put(key).put(value);
+        int headLength = VlogFormat.HEADER_SIZE + key.length;
+        if (head.length < headLength) {
+            head = new byte[headLength];
+        }
+        ByteBuffer header = ByteBuffer.wrap(head);
+        header.putLong(4, version).putInt(12, key.length).putInt(16, value.length);
+        System.arraycopy(key, 0, head, VlogFormat.HEADER_SIZE, key.length);
         crc.reset();
-        pending.limit(start + length).position(start + 4);
-        crc.update(pending); // the entry after its checksum field; leaves the position at its end
-        pending.limit(pending.capacity());
-        pending.putInt(start, (int) crc.getValue());
+        crc.update(head, 4, headLength - 4); // everything after the checksum field
+        crc.update(value);
+        header.putInt(0, (int) crc.getValue());
+        long offset = writtenSize;
+        writer.append(head, 0, headLength);
+        writer.append(value, 0, value.length);
+        writtenSize += length;
+        dirty = true;
         return new ValuePointer(active.id, offset, length);
     }
 
-    /** Appends the buffered entries to the active file. */
-    public void writePending() throws IOException {
-        if (pending.position() == 0) {
-            return;
-        }
-        int size = pending.position();
-        pending.flip();
-        writer.append(pending);
-        pending.clear();
-        writtenSize += size;
+    /** Lets readers read every entry {@link #add} appended so far; no I/O. */
+    public void publishAppended() {
         active.appendedTo(writtenSize);
-        dirty = true;
-    }
-
-    /**
-     * Drops the entries buffered by {@link #add} that {@link #writePending()} has not written: the
-     * write they belong to failed before any WAL record could point at them, and closing must
-     * not retry it.
-     */
-    public void discardPending() {
-        pending.clear();
-    }
-
-    /** Makes room for {@code bytes} more in {@link #pending}, keeping what it holds. */
-    private void reservePending(int bytes) {
-        if (pending.remaining() >= bytes) {
-            return;
-        }
-        long needed = (long) pending.position() + bytes;
-        ByteBuffer larger = ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE - 8,
-                Math.max(needed, 2L * pending.capacity())));
-        pending.flip();
-        larger.put(pending);
-        pending = larger;
     }
 
     /** Fsyncs the active file if anything was appended since the last sync. */
     public void sync() throws IOException {
-        writePending();
+        publishAppended();
         if (dirty) {
             writer.sync();
             dirty = false;
@@ -209,7 +181,7 @@ public final class ValueLog implements Closeable {
     }
 
     private void rotate() throws IOException {
-        writePending();
+        publishAppended();
         writer.sync();
         writer.close();
         VlogFile sealed = active;

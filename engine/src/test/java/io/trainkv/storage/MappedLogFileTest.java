@@ -51,10 +51,16 @@ class MappedLogFileTest {
             while (expected.size() < 2 * REGION + 12_345) {
                 byte[] record = new byte[1 + random.nextInt(random.nextBoolean() ? 300 : 70_000)];
                 random.nextBytes(record);
-                ByteBuffer data = ByteBuffer.allocate(record.length + 7).position(7);
-                data.put(record).position(7);
-                log.append(data);
-                assertFalse(data.hasRemaining());
+                if (random.nextBoolean()) {
+                    ByteBuffer data = ByteBuffer.allocate(record.length + 7).position(7);
+                    data.put(record).position(7);
+                    log.append(data);
+                    assertFalse(data.hasRemaining());
+                } else {
+                    byte[] padded = new byte[record.length + 5];
+                    System.arraycopy(record, 0, padded, 3, record.length);
+                    log.append(padded, 3, record.length);
+                }
                 expected.write(record);
                 assertEquals(expected.size(), log.size());
             }
@@ -124,6 +130,8 @@ class MappedLogFileTest {
         NioStorage storage = NioStorage.open(tempDir);
         byte[] first = filled(REGION - 10, (byte) 1);
         byte[] second = filled(40, (byte) 2);
+        byte[] third = new byte[2 * REGION + 77];
+        new Random(5).nextBytes(third);
         try (WritableFile log = storage.createLog("000002.log")) {
             log.append(ByteBuffer.wrap(first));
             log.append(ByteBuffer.wrap(second)); // crosses into a second region
@@ -131,9 +139,12 @@ class MappedLogFileTest {
             assertEquals(first.length - 5, log.size());
             log.append(ByteBuffer.wrap(second));
             assertEquals(first.length - 5 + second.length, log.size());
+            // regions now start mid-page: the ones prepared ahead are touched from a page boundary
+            log.append(third, 0, third.length);
         }
-        byte[] expected = Arrays.copyOf(first, first.length - 5 + second.length);
+        byte[] expected = Arrays.copyOf(first, first.length - 5 + second.length + third.length);
         System.arraycopy(second, 0, expected, first.length - 5, second.length);
+        System.arraycopy(third, 0, expected, first.length - 5 + second.length, third.length);
         assertArrayEquals(expected, Files.readAllBytes(tempDir.resolve("000002.log")));
     }
 
