@@ -9,10 +9,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * Bump allocator over heap {@code ByteBuffer} chunks, addressed by {@code int} offsets, so that a
  * memtable of millions of entries costs a handful of objects instead of millions.
  *
- * <p>The offset space is cut into slots of {@code chunkSize} bytes. An allocation never spans two
- * buffers: when it does not fit in the current chunk, allocation moves to the next slot. An
- * allocation larger than a chunk gets a buffer of its own that covers several consecutive slots.
- * Offset {@link #NULL} is never handed out.
+ * <p>The offset space is cut into slots of {@code chunkSize} bytes. A chunk's buffer holds
+ * {@link #HEADROOM} bytes less than its slot, so that the array and its header fit a heap region
+ * of the slot's size: G1 allocates an array of half a region or more in whole regions of its own
+ * (a humongous object), and an array of exactly 1 MiB with its 16-byte header would take two
+ * 1 MiB regions, doubling the heap a memtable holds. An allocation never spans two buffers: when
+ * it does not fit in the current chunk, allocation moves to the next slot. An allocation larger
+ * than a chunk's buffer gets a buffer of its own that covers several consecutive slots. Offset
+ * {@link #NULL} is never handed out.
  *
  * <p>Once allocation has moved past the first chunk, the next chunk is allocated ahead on a
  * background thread ({@link Prepared}): a fresh chunk costs its zeroing and the page faults of
@@ -31,6 +35,9 @@ public final class Arena {
 
     /** Every allocation is aligned to this many bytes so that int links can be updated by CAS. */
     static final int ALIGNMENT = 4;
+
+    /** Bytes of each slot a chunk's buffer leaves unused (room for the array's header). */
+    static final int HEADROOM = 64;
 
     private final int chunkBits;
     private final ByteBuffer[] slots;
@@ -54,8 +61,8 @@ public final class Arena {
         int slotCount = 1 << (31 - chunkBits);
         this.slots = new ByteBuffer[slotCount];
         this.slotBase = new int[slotCount];
-        installBuffer(0, ByteBuffer.allocate(1 << chunkBits));
-        nextAndEnd.set(pack(ALIGNMENT, 1L << chunkBits)); // offset 0 stays NULL
+        installBuffer(0, ByteBuffer.allocate(chunkCapacity()));
+        nextAndEnd.set(pack(ALIGNMENT, chunkCapacity())); // offset 0 stays NULL
     }
 
     /**
@@ -99,14 +106,20 @@ public final class Arena {
         }
         long chunkSize = 1L << chunkBits;
         long base = (end + chunkSize - 1) & -chunkSize;
-        long capacity = Math.max(chunkSize, aligned);
+        boolean fitsAChunk = aligned <= chunkCapacity();
+        long capacity = fitsAChunk ? chunkCapacity() : aligned;
         if (base + capacity > Integer.MAX_VALUE) {
             throw new ArenaFullException("memtable arena is full (2 GiB of offsets used)");
         }
-        installBuffer((int) base, capacity == chunkSize ? takeChunk() : ByteBuffer.allocate((int) capacity));
+        installBuffer((int) base, fitsAChunk ? takeChunk() : ByteBuffer.allocate((int) capacity));
         nextAndEnd.set(pack(base + aligned, base + capacity)); // allocations in the old chunk now fail their CAS
         usedBytes.addAndGet(aligned);
         return (int) base;
+    }
+
+    /** Bytes of a chunk's buffer: its slot less {@link #HEADROOM}. */
+    int chunkCapacity() {
+        return (1 << chunkBits) - HEADROOM;
     }
 
     private static long pack(long next, long end) {
@@ -118,7 +131,7 @@ public final class Arena {
      * background thread has not started on it, or failed), and starts allocating the next.
      */
     private ByteBuffer takeChunk() {
-        int size = 1 << chunkBits;
+        int size = chunkCapacity();
         ByteBuffer chunk = null;
         if (nextChunk != null) {
             try {

@@ -25,6 +25,8 @@ class ArenaTest {
 
     private static final int CHUNK_BITS = 12;
     private static final int CHUNK = 1 << CHUNK_BITS;
+    /** Bytes of a chunk's buffer (the slot less the headroom for the array's header). */
+    private static final int CAPACITY = CHUNK - Arena.HEADROOM;
 
     /** One allocation and the pattern written into it. */
     private record Block(int offset, int size, byte seed) {
@@ -48,7 +50,7 @@ class ArenaTest {
     void aFreshArenaHasOneChunkAndNothingUsed() {
         Arena arena = new Arena(CHUNK_BITS);
         assertEquals(0, arena.usedBytes());
-        assertEquals(CHUNK, arena.allocatedBytes());
+        assertEquals(CAPACITY, arena.allocatedBytes());
     }
 
     @Test
@@ -76,7 +78,7 @@ class ArenaTest {
         }
         assertEquals(expectedUsed, arena.usedBytes());
         assertTrue(arena.allocatedBytes() >= arena.usedBytes());
-        assertEquals(0, arena.allocatedBytes() % CHUNK, "only whole chunks for allocations below the chunk size");
+        assertEquals(0, arena.allocatedBytes() % CAPACITY, "only whole chunks for allocations below the chunk size");
         writeAll(arena, blocks);
         verifyAll(arena, blocks);
     }
@@ -90,15 +92,15 @@ class ArenaTest {
         assertEquals(12, arena.usedBytes());
         arena.allocate(8);
         assertEquals(20, arena.usedBytes());
-        assertEquals(CHUNK, arena.allocatedBytes());
+        assertEquals(CAPACITY, arena.allocatedBytes());
 
-        int rest = CHUNK - 4 - 20;
+        int rest = CAPACITY - 4 - 20;
         int filler = arena.allocate(rest);
-        assertEquals(CHUNK - rest, filler, "the last bytes of the first chunk are handed out");
-        assertEquals(CHUNK, arena.allocatedBytes());
+        assertEquals(CAPACITY - rest, filler, "the last bytes of the first chunk are handed out");
+        assertEquals(CAPACITY, arena.allocatedBytes());
         int next = arena.allocate(4);
         assertEquals(CHUNK, next, "a full chunk moves allocation to the next slot");
-        assertEquals(2L * CHUNK, arena.allocatedBytes());
+        assertEquals(2L * CAPACITY, arena.allocatedBytes());
         assertEquals(20 + rest + 4, arena.usedBytes());
     }
 
@@ -168,7 +170,7 @@ class ArenaTest {
         for (int i = 0; i < 5_000; i++) {
             blocks.add(new Block(arena.allocate(1_000), 1_000, (byte) i));
         }
-        int chunks = (int) (arena.allocatedBytes() / CHUNK);
+        int chunks = (int) (arena.allocatedBytes() / CAPACITY);
         assertEquals(1_250, chunks, "four 1000-byte blocks fit a 4 KiB chunk (the first after the NULL word)");
         assertEquals(5_000L * 1_000, arena.usedBytes());
         writeAll(arena, blocks);
@@ -182,7 +184,7 @@ class ArenaTest {
         assertThrows(ArenaFullException.class, () -> arena.allocate(Integer.MAX_VALUE));
         assertThrows(ArenaFullException.class, () -> arena.allocate(Integer.MAX_VALUE - CHUNK));
         assertEquals(16, arena.usedBytes());
-        assertEquals(CHUNK, arena.allocatedBytes());
+        assertEquals(CAPACITY, arena.allocatedBytes());
         int second = arena.allocate(16);
         assertEquals(first + 16, second);
     }
@@ -249,8 +251,9 @@ class ArenaTest {
         int chunkBits = 20;
         int chunk = 1 << chunkBits;
         Arena arena = new Arena(chunkBits);
-        Block first = new Block(arena.allocate(chunk - 64), chunk - 64, (byte) 1);
-        Block second = new Block(arena.allocate(chunk - 64), chunk - 64, (byte) 2); // the first switch
+        int capacity = chunk - Arena.HEADROOM;
+        Block first = new Block(arena.allocate(capacity - 64), capacity - 64, (byte) 1);
+        Block second = new Block(arena.allocate(capacity - 64), capacity - 64, (byte) 2); // the first switch
         assertEquals(chunk, second.offset());
         while (!arena.nextChunkReady()) { // the background thread allocates the third chunk
             Thread.sleep(1);
@@ -261,10 +264,10 @@ class ArenaTest {
         long writerAllocated = threads.getThreadAllocatedBytes(writerId) - allocatedBefore;
         assertEquals(2 * chunk, third);
         assertTrue(writerAllocated < chunk / 4, "the writer allocated " + writerAllocated + " bytes switching chunks");
-        assertEquals(3L * chunk, arena.allocatedBytes());
+        assertEquals(3L * capacity, arena.allocatedBytes());
         ByteBuffer buffer = arena.buffer(third);
-        assertEquals(chunk, buffer.capacity());
-        for (int i = 0; i < chunk; i += 509) {
+        assertEquals(capacity, buffer.capacity());
+        for (int i = 0; i < capacity; i += 509) {
             assertEquals(0, buffer.get(i), "byte " + i + " of a fresh chunk");
         }
         Block thirdBlock = new Block(third, 100, (byte) 3);
