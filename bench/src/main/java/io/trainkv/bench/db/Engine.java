@@ -9,6 +9,16 @@ interface Engine extends AutoCloseable {
 
     void put(byte[] key, byte[] value);
 
+    /**
+     * Whether {@link #put} keeps the caller's value array (the engine stores the array object, so
+     * the caller must never change it): then every put gets a fresh array. Engines that copy the
+     * value get one reused array per thread, as a program using them would do (db_bench passes
+     * slices of one buffer).
+     */
+    default boolean keepsValueArrays() {
+        return true;
+    }
+
     /** The value, or null when the key is absent. */
     byte[] get(byte[] key);
 

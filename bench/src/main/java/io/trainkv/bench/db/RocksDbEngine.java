@@ -83,6 +83,12 @@ final class RocksDbEngine implements Engine {
         }
     }
 
+    /** JNI copies the value into RocksDB's write batch before put returns. */
+    @Override
+    public boolean keepsValueArrays() {
+        return false;
+    }
+
     @Override
     public void put(byte[] key, byte[] value) {
         try {

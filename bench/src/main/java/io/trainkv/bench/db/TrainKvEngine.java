@@ -24,6 +24,12 @@ final class TrainKvEngine implements Engine {
                 .blockCacheBytes(settings.cacheBytes())));
     }
 
+    /** The value is copied into the write-ahead log and the memtable or value log before put returns. */
+    @Override
+    public boolean keepsValueArrays() {
+        return false;
+    }
+
     @Override
     public void put(byte[] key, byte[] value) {
         db.set(key, value);

@@ -26,4 +26,16 @@ final class ValueSource {
         int offset = random.nextInt(buffer.length - valueSize + 1);
         return Arrays.copyOfRange(buffer, offset, offset + valueSize);
     }
+
+    /** The next value (the same bytes {@link #next} would give) copied into {@code into}, which it returns. */
+    byte[] next(SplittableRandom random, byte[] into) {
+        int offset = random.nextInt(buffer.length - valueSize + 1);
+        System.arraycopy(buffer, offset, into, 0, valueSize);
+        return into;
+    }
+
+    /** An array for {@link #next(SplittableRandom, byte[])}. */
+    byte[] newValueArray() {
+        return new byte[valueSize];
+    }
 }

@@ -24,6 +24,8 @@ final class WorkloadRunner {
     private final int threads;
     private final int ycsbOps;
     private final int writeRate;
+    /** Each thread's value array, for engines that copy values; null for engines that keep them. */
+    private final ThreadLocal<byte[]> reusedValue;
     private Zipfian zipfian;
 
     /**
@@ -32,6 +34,7 @@ final class WorkloadRunner {
      */
     WorkloadRunner(Engine engine, KeySpace keys, ValueSource values, int threads, int ycsbOps, int writeRate) {
         this.writeRate = writeRate;
+        this.reusedValue = engine.keepsValueArrays() ? null : ThreadLocal.withInitial(values::newValueArray);
         this.engine = engine;
         this.keys = keys;
         this.values = values;
@@ -149,7 +152,7 @@ final class WorkloadRunner {
     }
 
     private void put(byte[] key, SplittableRandom random, Recorder r) {
-        byte[] value = values.next(random);
+        byte[] value = reusedValue == null ? values.next(random) : values.next(random, reusedValue.get());
         long t0 = System.nanoTime();
         engine.put(key, value);
         r.write(t0, key.length + value.length);
