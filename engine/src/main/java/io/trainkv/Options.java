@@ -62,6 +62,7 @@ public final class Options {
     private boolean detectConflicts = true;
     private long blockCacheBytes = 64L * 1024 * 1024;
     private long indexCacheBytes = 32L * 1024 * 1024;
+    private Duration blockRecheckInterval = Duration.ofSeconds(1);
     private int maxOpenFiles = UNLIMITED_OPEN_FILES;
     private boolean readOnly;
 
@@ -302,6 +303,26 @@ public final class Options {
     }
 
     /**
+     * How long a table data block read in place through a memory mapping (see {@link #mmap(boolean)})
+     * is trusted after its CRC32C matched: reads within the interval skip the checksum, the first
+     * read after it checks the block again. So a mapped page whose bytes change after the check (the
+     * kernel re-read it from a failing disk, another process wrote the file) is served unchecked for
+     * at most this long after the block's last check, then reported as {@link CorruptionException}
+     * with file and offset. Blocks read with positional reads are checked whenever they are read
+     * from the file (the block cache holds checked copies), and compaction checks every block it
+     * reads. Default 1 second; {@link Duration#ZERO} checks every read.
+     *
+     * @throws IllegalArgumentException if {@code interval} is negative
+     */
+    public Options blockRecheckInterval(Duration interval) {
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("blockRecheckInterval must be zero or positive: " + interval);
+        }
+        this.blockRecheckInterval = interval;
+        return this;
+    }
+
+    /**
      * Bytes of table index and bloom-filter blocks kept in their own W-TinyLFU cache, so that
      * memory stays bounded however many tables there are. Default 32 MiB; 0 keeps every table's
      * index and filter in memory for the table's life instead.
@@ -465,6 +486,10 @@ public final class Options {
 
     public long indexCacheBytes() {
         return indexCacheBytes;
+    }
+
+    public Duration blockRecheckInterval() {
+        return blockRecheckInterval;
     }
 
     public boolean readOnly() {

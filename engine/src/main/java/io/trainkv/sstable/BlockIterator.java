@@ -126,6 +126,11 @@ final class BlockIterator {
         return keyLength;
     }
 
+    /** The restart point at or before the current entry (its ordinal in a block of one entry per restart). */
+    int restartIndex() {
+        return restartIndex;
+    }
+
     /** The current value bytes as a buffer over the block (shared, position 0). */
     ByteBuffer value() {
         return data.duplicate().position(valueAt).limit(valueAt + valueLength).slice();

@@ -13,12 +13,15 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32C;
 
 /**
  * Reads one table file. Opening checks the footer (size, magic, checksum, format version, handle
  * ranges) and loads the filter, properties and index blocks, verifying their checksums; data
- * blocks are checksummed on every read. Any failed check is a {@link CorruptionException} naming
+ * blocks are checksummed when read, except that a mapped table trusts a block whose checksum
+ * matched within the {@link BlockChecks} recheck interval (reads that fill no cache, such as
+ * compaction's, check every block). Any failed check is a {@link CorruptionException} naming
  * the file and the offset of the block. Thread-safe: each read and iterator decodes independently.
  *
  * <p>{@link #close()} releases the file and, for a mapped table, unmaps it at once; the owner
@@ -47,10 +50,19 @@ public final class TableReader implements Closeable {
     /** The filter and index, held by the reader when there is no index cache. */
     private final byte[] residentFilter;
     private final ByteBuffer residentIndex;
+    private final BlockChecks checks;
+    /**
+     * For a mapped table whose file stays open, per data block (by index entry), when its checksum
+     * last matched: {@code checks.now() - clockOrigin}, at least 1; 0 for never. Null when every
+     * read checks: the policy trusts no mapping, the file is not mapped, or it may be closed and
+     * mapped again between reads (a table cache), or the index is not one restart per entry.
+     */
+    private final AtomicLongArray checkedAt;
+    private final long clockOrigin;
 
     private TableReader(String fileName, long fileNumber, TableFile file, ReadSource source,
                         TableProperties properties, long filterOffset, byte[] filter, long indexOffset, ByteBuffer index,
-                        BlockCache blockCache, BlockCache indexCache) {
+                        BlockCache blockCache, BlockCache indexCache, BlockChecks checks, int trustedBlocks) {
         this.fileName = fileName;
         this.fileNumber = fileNumber;
         this.file = file;
@@ -63,6 +75,9 @@ public final class TableReader implements Closeable {
         this.indexSize = index.limit();
         this.blockCache = source.isMapped() ? null : blockCache;
         this.indexCache = indexCache;
+        this.checks = checks;
+        this.checkedAt = trustedBlocks > 0 ? new AtomicLongArray(trustedBlocks) : null;
+        this.clockOrigin = checks.now() - 1;
         if (indexCache == null) {
             this.residentFilter = filter;
             this.residentIndex = index;
@@ -83,6 +98,12 @@ public final class TableReader implements Closeable {
         return open(file, fileName, fileNumber, mmap, null, null);
     }
 
+    /** Opens a table as {@link #open(ReadableFile, String, long, boolean)} does, checking data blocks as {@code checks} says. */
+    static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap, BlockChecks checks)
+            throws IOException {
+        return open(file, fileName, fileNumber, mmap, null, null, null, checks);
+    }
+
     /**
      * Opens a table whose data blocks go through {@code blockCache} and whose index and filter go
      * through {@code indexCache} (each null for none: then the index and filter stay in memory
@@ -90,17 +111,19 @@ public final class TableReader implements Closeable {
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap,
                                    BlockCache blockCache, BlockCache indexCache) throws IOException {
-        return open(file, fileName, fileNumber, mmap, blockCache, indexCache, null);
+        return open(file, fileName, fileNumber, mmap, blockCache, indexCache, null, BlockChecks.EVERY_READ);
     }
 
     /**
      * Opens a table as {@link #open(ReadableFile, String, long, boolean, BlockCache, BlockCache)}
      * does; with a {@code tableCache}, the file (named {@code fileName} in the cache's storage) is
-     * then open only while pinned or while the cache keeps it, and reopened on demand.
+     * then open only while pinned or while the cache keeps it, and reopened on demand. Data blocks
+     * are checked as {@code checks} says (a table under a table cache checks every read: its file
+     * may be closed and mapped again between reads).
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap,
-                                   BlockCache blockCache, BlockCache indexCache, TableCache tableCache)
-            throws IOException {
+                                   BlockCache blockCache, BlockCache indexCache, TableCache tableCache,
+                                   BlockChecks checks) throws IOException {
         ReadSource source;
         try {
             source = ReadSource.open(file, mmap);
@@ -144,7 +167,8 @@ public final class TableReader implements Closeable {
             TableProperties properties = TableProperties.decode(
                     readBlock(source, fileName, propertiesOffset, propertiesSize), fileName, propertiesOffset);
             ByteBuffer index = readBlock(source, fileName, indexOffset, indexSize);
-            new BlockIterator(index, fileName, indexOffset);
+            int trustedBlocks = source.isMapped() && tableCache == null && checks.trustsMappings()
+                    ? entriesIfOnePerRestart(new BlockIterator(index, fileName, indexOffset)) : 0;
             TableFile tableFile;
             if (tableCache == null) {
                 tableFile = new TableFile.Resident(source);
@@ -153,11 +177,26 @@ public final class TableReader implements Closeable {
                 tableFile = tableCache.add(fileName, mmap, source);
             }
             return new TableReader(fileName, fileNumber, tableFile, source, properties, filterOffset, filter,
-                    indexOffset, index, blockCache, indexCache);
+                    indexOffset, index, blockCache, indexCache, checks, trustedBlocks);
         } catch (IOException | RuntimeException | Error e) {
             source.close();
             throw e;
         }
+    }
+
+    /**
+     * The index's entry count if every entry is a restart point (the writer's layout), so that an
+     * iterator's restart index names its entry; otherwise 0.
+     */
+    private static int entriesIfOnePerRestart(BlockIterator index) {
+        int entries = 0;
+        for (index.seekToFirst(); index.valid(); index.next()) {
+            if (index.restartIndex() != entries) {
+                return 0;
+            }
+            entries++;
+        }
+        return entries;
     }
 
     private static ByteBuffer heapCopy(ByteBuffer block) {
@@ -369,8 +408,10 @@ public final class TableReader implements Closeable {
     }
 
     /**
-     * Opens the data block the index iterator points at, verifying its checksum; {@code source} is
-     * the caller's pin, which must outlive the block.
+     * Opens the data block the index iterator points at, verifying its checksum unless the block
+     * is mapped and its checksum matched within the recheck interval ({@link BlockChecks}) and
+     * {@code fillCache} (reads that fill no cache check every block); {@code source} is the
+     * caller's pin, which must outlive the block.
      */
     BlockIterator dataBlock(ReadSource source, BlockIterator indexIterator, boolean fillCache) {
         if (indexIterator.valueLength() != TableFormat.HANDLE_SIZE) {
@@ -384,7 +425,9 @@ public final class TableReader implements Closeable {
         try {
             ByteBuffer block = blockCache == null ? null : blockCache.get(fileNumber, offset);
             if (block == null) {
-                block = readBlock(source, fileName, offset, size);
+                block = checkedAt != null && fillCache
+                        ? mappedDataBlock(source, indexIterator.restartIndex(), offset, size)
+                        : checkedDataBlock(source, offset, size);
                 if (blockCache != null && fillCache) {
                     blockCache.put(fileNumber, offset, block);
                 }
@@ -393,6 +436,26 @@ public final class TableReader implements Closeable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + fileName + " at offset " + offset, e);
         }
+    }
+
+    /**
+     * The mapped data block of index entry {@code entry}: in place, checked unless its checksum
+     * matched within the recheck interval.
+     */
+    private ByteBuffer mappedDataBlock(ReadSource source, int entry, long offset, int size) throws IOException {
+        long now = checks.now() - clockOrigin;
+        long checked = checkedAt.get(entry);
+        if (checked != 0 && now - checked < checks.recheckNanos()) {
+            return source.read(offset, size);
+        }
+        ByteBuffer block = checkedDataBlock(source, offset, size);
+        checkedAt.lazySet(entry, Math.max(1, now));
+        return block;
+    }
+
+    private ByteBuffer checkedDataBlock(ReadSource source, long offset, int size) throws IOException {
+        checks.counted();
+        return readBlock(source, fileName, offset, size);
     }
 
     /** Decodes the value at the iterator: meta, user meta, expiry and value bytes. */
