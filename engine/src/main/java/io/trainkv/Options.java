@@ -61,7 +61,7 @@ public final class Options {
     private double gcDiscardRatio = 0.5;
     private boolean detectConflicts = true;
     private long blockCacheBytes = 64L * 1024 * 1024;
-    private long indexCacheBytes = 32L * 1024 * 1024;
+    private long indexCacheBytes = 0;
     private Duration blockRecheckInterval = Duration.ofSeconds(1);
     private int maxOpenFiles = UNLIMITED_OPEN_FILES;
     private boolean readOnly;
@@ -324,8 +324,12 @@ public final class Options {
 
     /**
      * Bytes of table index and bloom-filter blocks kept in their own W-TinyLFU cache, so that
-     * memory stays bounded however many tables there are. Default 32 MiB; 0 keeps every table's
-     * index and filter in memory for the table's life instead.
+     * memory stays bounded however many tables there are (each table's index and filter take about
+     * 2% of its size with 100-byte values and the default 10 bloom bits per key). Default 0: each
+     * open table holds its index and filter in memory for its life, as RocksDB does by default
+     * ({@code cache_index_and_filter_blocks = false}), and a point read or seek costs no cache
+     * look-up for them (two per table, about a tenth of a random read when they went through the
+     * cache; docs/benchmarks.md).
      */
     public Options indexCacheBytes(long bytes) {
         if (bytes < 0) {
