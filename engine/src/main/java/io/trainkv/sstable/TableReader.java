@@ -50,6 +50,8 @@ public final class TableReader implements Closeable {
     /** The filter and index, held by the reader when there is no index cache. */
     private final byte[] residentFilter;
     private final ByteBuffer residentIndex;
+    /** The resident index decoded for look-ups; null with an index cache or an index not laid out by the writer. */
+    private final IndexEntries entries;
     private final BlockChecks checks;
     /**
      * For a mapped table whose file stays open, per data block (by index entry), when its checksum
@@ -62,7 +64,8 @@ public final class TableReader implements Closeable {
 
     private TableReader(String fileName, long fileNumber, TableFile file, ReadSource source,
                         TableProperties properties, long filterOffset, byte[] filter, long indexOffset, ByteBuffer index,
-                        BlockCache blockCache, BlockCache indexCache, BlockChecks checks, int trustedBlocks) {
+                        IndexEntries entries, BlockCache blockCache, BlockCache indexCache, BlockChecks checks,
+                        int trustedBlocks) {
         this.fileName = fileName;
         this.fileNumber = fileNumber;
         this.file = file;
@@ -75,6 +78,7 @@ public final class TableReader implements Closeable {
         this.indexSize = index.limit();
         this.blockCache = source.isMapped() ? null : blockCache;
         this.indexCache = indexCache;
+        this.entries = entries;
         this.checks = checks;
         this.checkedAt = trustedBlocks > 0 ? new AtomicLongArray(trustedBlocks) : null;
         this.clockOrigin = checks.now() - 1;
@@ -166,18 +170,19 @@ public final class TableReader implements Closeable {
             filterBlock.get(filter);
             TableProperties properties = TableProperties.decode(
                     readBlock(source, fileName, propertiesOffset, propertiesSize), fileName, propertiesOffset);
-            ByteBuffer index = readBlock(source, fileName, indexOffset, indexSize);
-            int trustedBlocks = source.isMapped() && tableCache == null && checks.trustsMappings()
-                    ? entriesIfOnePerRestart(new BlockIterator(index, fileName, indexOffset)) : 0;
-            TableFile tableFile;
-            if (tableCache == null) {
-                tableFile = new TableFile.Resident(source);
-            } else {
-                index = heapCopy(index); // a mapped index would not survive the file's closing
-                tableFile = tableCache.add(fileName, mmap, source);
+            // in the heap: a mapped index would not survive the file's closing, and its entries are decoded from it
+            ByteBuffer index = heapCopy(readBlock(source, fileName, indexOffset, indexSize));
+            IndexEntries entries = indexCache == null
+                    ? IndexEntries.decode(new BlockIterator(index, fileName, indexOffset), index.array(), indexOffset)
+                    : null;
+            int trustedBlocks = 0;
+            if (source.isMapped() && tableCache == null && checks.trustsMappings()) {
+                trustedBlocks = entries != null ? entries.count()
+                        : entriesIfOnePerRestart(new BlockIterator(index, fileName, indexOffset));
             }
+            TableFile tableFile = tableCache == null ? new TableFile.Resident(source) : tableCache.add(fileName, mmap, source);
             return new TableReader(fileName, fileNumber, tableFile, source, properties, filterOffset, filter,
-                    indexOffset, index, blockCache, indexCache, checks, trustedBlocks);
+                    indexOffset, index, entries, blockCache, indexCache, checks, trustedBlocks);
         } catch (IOException | RuntimeException | Error e) {
             source.close();
             throw e;
@@ -237,14 +242,25 @@ public final class TableReader implements Closeable {
         if (!mayContain(userKey)) {
             return null;
         }
-        BlockIterator indexIterator = new BlockIterator(index(), fileName, indexOffset);
-        indexIterator.seek(userKey, readVersion);
-        if (!indexIterator.valid()) {
-            return null;
+        BlockIterator indexIterator = null;
+        int entry = -1;
+        if (entries != null) {
+            entry = entries.find(userKey, readVersion);
+            if (entry == entries.count()) {
+                return null;
+            }
+        } else {
+            indexIterator = new BlockIterator(index(), fileName, indexOffset);
+            indexIterator.seek(userKey, readVersion);
+            if (!indexIterator.valid()) {
+                return null;
+            }
         }
         ReadSource source = pin();
         try {
-            BlockIterator data = dataBlock(source, indexIterator, true);
+            BlockIterator data = indexIterator == null
+                    ? dataBlock(source, entry, entries.offset(entry), entries.size(entry), true)
+                    : dataBlock(source, indexIterator, true);
             data.seek(userKey, readVersion);
             if (!data.valid()) {
                 return null;
@@ -265,6 +281,15 @@ public final class TableReader implements Closeable {
             return file.pin();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot reopen table " + fileName, e);
+        }
+    }
+
+    /** Positions {@code index}, an iterator over this table's index, at the first entry at or after {@code (userKey, version)}. */
+    void seekIndex(BlockIterator index, byte[] userKey, long version) {
+        if (entries != null) {
+            index.seekToEntry(entries.find(userKey, version));
+        } else {
+            index.seek(userKey, version);
         }
     }
 
@@ -422,11 +447,19 @@ public final class TableReader implements Closeable {
         long offset = index.getLong(indexIterator.valueOffset());
         int size = index.getInt(indexIterator.valueOffset() + 8);
         checkHandle(fileName, indexOffset, "data block", offset, size, indexOffset);
+        return dataBlock(source, indexIterator.restartIndex(), offset, size, fillCache);
+    }
+
+    /**
+     * Opens the data block of index entry {@code entry} (whose handle is {@code offset} and
+     * {@code size}, checked against the file) as {@link #dataBlock(ReadSource, BlockIterator, boolean)} does.
+     */
+    private BlockIterator dataBlock(ReadSource source, int entry, long offset, int size, boolean fillCache) {
         try {
             ByteBuffer block = blockCache == null ? null : blockCache.get(fileNumber, offset);
             if (block == null) {
                 block = checkedAt != null && fillCache
-                        ? mappedDataBlock(source, indexIterator.restartIndex(), offset, size)
+                        ? mappedDataBlock(source, entry, offset, size)
                         : checkedDataBlock(source, offset, size);
                 if (blockCache != null && fillCache) {
                     blockCache.put(fileNumber, offset, block);

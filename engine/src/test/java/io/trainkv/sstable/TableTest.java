@@ -381,6 +381,44 @@ class TableTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = Medium.class, names = "JIMFS_POSITIONAL")
+    void theDecodedIndexFindsTheBlockAnIndexSeekFinds(Medium medium) throws IOException {
+        NioStorage storage = storage(medium);
+        byte[] alphabet = {0x00, 0x01, 0x7f, (byte) 0x80, (byte) 0xff};
+        Random random = new Random(19);
+        TreeMap<byte[], ValueStruct> model = new TreeMap<>(KeyFormat::compare);
+        while (model.size() < 3000) {
+            byte[] userKey = randomKey(random, alphabet);
+            long version = 1 + random.nextInt(5);
+            model.put(KeyFormat.encode(userKey, version), new ValueStruct(version, (byte) 0, (byte) 0, 0, new byte[40]));
+        }
+        write(storage, model, 256);
+        BlockIterator index = indexBlock(storage);
+        IndexEntries entries = IndexEntries.decode(index, index.data().array(), Long.MAX_VALUE);
+        assertTrue(entries != null && entries.count() > 100, "decoded, many blocks");
+        for (int n = 0; n < 20_000; n++) {
+            byte[] userKey = randomKey(random, alphabet);
+            long version = random.nextInt(7);
+            index.seek(userKey, version);
+            int expected = index.valid() ? index.restartIndex() : entries.count();
+            assertEquals(expected, entries.find(userKey, version), () -> Arrays.toString(userKey) + " @" + version);
+            if (index.valid()) {
+                assertEquals(index.data().getLong(index.valueOffset()), entries.offset(expected));
+                assertEquals(index.data().getInt(index.valueOffset() + 8), entries.size(expected));
+            }
+        }
+    }
+
+    /** 1 to 12 bytes from {@code alphabet}: short keys, shared 8-byte prefixes, bytes above 0x7f. */
+    private static byte[] randomKey(Random random, byte[] alphabet) {
+        byte[] key = new byte[1 + random.nextInt(12)];
+        for (int i = 0; i < key.length; i++) {
+            key[i] = alphabet[random.nextInt(i < 6 ? 2 : alphabet.length)];
+        }
+        return key;
+    }
+
     private static void readAll(TableReader table, TreeMap<byte[], ValueStruct> model) {
         for (Map.Entry<byte[], ValueStruct> e : model.entrySet()) {
             assertSame(e.getValue(), table.get(KeyFormat.userKey(e.getKey()), e.getValue().version()), "read back");
