@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.trainkv.manifest.VersionSet;
-import io.trainkv.sstable.BlockChecks;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.wal.RecordFraming;
@@ -228,7 +227,7 @@ class CloseRaceTest {
     @Test
     void aVersionSetRefusesReadersAfterCloseInsteadOfSpinning() throws Exception {
         VersionSet versions = VersionSet.open(NioStorage.open(tempDir.resolve("vs")), 8, true, 1 << 20, 1, 1 << 20,
-                null, null, null, BlockChecks.EVERY_READ, false);
+                null, null, null, false);
         versions.close();
         IllegalStateException e = assertThrows(IllegalStateException.class, versions::acquireCurrent);
         assertEquals("database is closed", e.getMessage());

@@ -102,12 +102,23 @@ public final class VersionSet implements Closeable {
      * @param blockCache the data-block cache tables read through, or null
      * @param indexCache the cache of table index and filter blocks, or null to keep them resident
      * @param tableCache bounds the table files open at once, or null to keep every table's file open
-     * @param blockChecks when tables checksum their data blocks
      * @param readOnly recover in memory only: nothing is written or deleted, and no edit is
      *        accepted until {@link #startWriting()}
      * @throws CorruptionException if the manifest is damaged, or names a table that is missing,
      *         of the wrong size, or unreadable; or, naming {@code CURRENT}, if there is no
      *         {@code CURRENT} but the directory holds a database's files
+     */
+    public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
+                                  long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,
+                                  BlockCache indexCache, TableCache tableCache, boolean readOnly) throws IOException {
+        return open(storage, maxLevels, mmap, manifestRewriteBytes, minNextFileNumber, obsoleteBytesBeforeRewrite,
+                blockCache, indexCache, tableCache, BlockChecks.EVERY_READ, readOnly);
+    }
+
+    /**
+     * Recovers the version set as {@link #open(Storage, int, boolean, long, long, long, BlockCache,
+     * BlockCache, TableCache, boolean)} does, its tables checking their data blocks as
+     * {@code blockChecks} says.
      */
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
                                   long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,

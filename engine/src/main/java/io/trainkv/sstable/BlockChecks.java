@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  * no copy to hold: computing its CRC32C on every read cost about a quarter of a random point read
  * (docs/benchmarks.md), and a block-cache entry pointing into the mapping cost more than the
  * checksum it saved. So a mapped table remembers, per data block, when the block's checksum last
- * matched, and trusts the mapping's bytes for {@link #recheckInterval()} after that; the first read
+ * matched, and trusts the mapping's bytes for the recheck interval after that; the first read
  * after the interval checks the block again. A mapped page whose bytes change after the check (the
  * kernel dropped the page and read it back from a failing disk, or another process wrote the file)
  * is therefore served unchecked for at most the interval after the block's last check, and is
@@ -58,11 +58,6 @@ public final class BlockChecks {
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }
-    }
-
-    /** How long a mapped data block is trusted after its checksum matched; zero when every read checks. */
-    public Duration recheckInterval() {
-        return Duration.ofNanos(recheckNanos);
     }
 
     /** Data-block checksums computed so far, by every table opened with this policy. */
