@@ -61,7 +61,8 @@ public final class Options {
     private double gcDiscardRatio = 0.5;
     private boolean detectConflicts = true;
     private long blockCacheBytes = 64L * 1024 * 1024;
-    private long indexCacheBytes = 32L * 1024 * 1024;
+    private long indexCacheBytes = 0;
+    private Duration blockRecheckInterval = Duration.ofSeconds(1);
     private int maxOpenFiles = UNLIMITED_OPEN_FILES;
     private boolean readOnly;
 
@@ -302,9 +303,33 @@ public final class Options {
     }
 
     /**
+     * How long a table data block read in place through a memory mapping (see {@link #mmap(boolean)})
+     * is trusted after its CRC32C matched: reads within the interval skip the checksum, the first
+     * read after it checks the block again. So a mapped page whose bytes change after the check (the
+     * kernel re-read it from a failing disk, another process wrote the file) is served unchecked for
+     * at most this long after the block's last check, then reported as {@link CorruptionException}
+     * with file and offset. Blocks read with positional reads are checked whenever they are read
+     * from the file (the block cache holds checked copies), and compaction checks every block it
+     * reads. Default 1 second; {@link Duration#ZERO} checks every read.
+     *
+     * @throws IllegalArgumentException if {@code interval} is negative
+     */
+    public Options blockRecheckInterval(Duration interval) {
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("blockRecheckInterval must be zero or positive: " + interval);
+        }
+        this.blockRecheckInterval = interval;
+        return this;
+    }
+
+    /**
      * Bytes of table index and bloom-filter blocks kept in their own W-TinyLFU cache, so that
-     * memory stays bounded however many tables there are. Default 32 MiB; 0 keeps every table's
-     * index and filter in memory for the table's life instead.
+     * memory stays bounded however many tables there are (each table's index and filter take about
+     * 2% of its size with 100-byte values and the default 10 bloom bits per key). Default 0: each
+     * open table holds its index and filter in memory for its life, as RocksDB does by default
+     * ({@code cache_index_and_filter_blocks = false}), and a point read or seek costs no cache
+     * look-up for them (two per table, about a tenth of a random read when they went through the
+     * cache; docs/benchmarks.md).
      */
     public Options indexCacheBytes(long bytes) {
         if (bytes < 0) {
@@ -465,6 +490,10 @@ public final class Options {
 
     public long indexCacheBytes() {
         return indexCacheBytes;
+    }
+
+    public Duration blockRecheckInterval() {
+        return blockRecheckInterval;
     }
 
     public boolean readOnly() {

@@ -3,6 +3,7 @@ package io.trainkv;
 import io.trainkv.cache.BlockCache;
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.memtable.MemTable;
+import io.trainkv.sstable.BlockChecks;
 import io.trainkv.sstable.TableCache;
 import io.trainkv.storage.FileCopy;
 import io.trainkv.storage.FileNames;
@@ -70,7 +71,7 @@ final class Recovery {
                 options.manifestRewriteSize(), maxFileNumber + 1, Math.max(16L << 20, options.memtableSize()),
                 blockCache, indexCache,
                 options.maxOpenFiles() == Options.UNLIMITED_OPEN_FILES ? null : new TableCache(storage, options.maxOpenFiles()),
-                true);
+                BlockChecks.recheckingAfter(options.blockRecheckInterval()), true);
         ValueLog valueLog = null;
         try {
             List<Long> walNumbers = FileNames.numbers(names, FileNames.Kind.WAL, versions.logNumber());

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The block cache inside the engine: repeated reads of tables read with positional reads hit,
- * deleted tables leave it, mapped tables bypass it, and it can be off.
+ * deleted tables leave it, mapped tables bypass it, and it can be off; the index-and-filter cache
+ * is off by default and bounds index and filter memory when set.
  */
 class BlockCacheTest {
 
@@ -60,6 +61,16 @@ class BlockCacheTest {
             Stats.CacheStats index = db.stats().indexCache();
             assertTrue(index.evictions() > 0 && index.misses() > 0, "indexes and filters were evicted and reloaded: " + index);
             assertTrue(index.bytes() <= 8 * 1024, index.toString());
+        }
+    }
+
+    @Test
+    void byDefaultEachTableHoldsItsIndexAndFilterSoReadsLookNothingUp() {
+        try (TrainKV db = TrainKV.open(CompactionTest.smallTree(tempDir.resolve("db")))) {
+            load(db);
+            readAll(db);
+            Stats.CacheStats index = db.stats().indexCache();
+            assertEquals(0, index.hits() + index.misses() + index.bytes(), "no index-cache traffic: " + index);
         }
     }
 

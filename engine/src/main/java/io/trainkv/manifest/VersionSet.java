@@ -2,6 +2,7 @@ package io.trainkv.manifest;
 
 import io.trainkv.CorruptionException;
 import io.trainkv.cache.BlockCache;
+import io.trainkv.sstable.BlockChecks;
 import io.trainkv.sstable.TableCache;
 import io.trainkv.sstable.TableReader;
 import io.trainkv.storage.FileNames;
@@ -49,6 +50,7 @@ public final class VersionSet implements Closeable {
     private final BlockCache blockCache;
     private final BlockCache indexCache;
     private final TableCache tableCache;
+    private final BlockChecks blockChecks;
     private final List<String> deleteAfterSnapshot = new ArrayList<>();
     /** Obsolete files a manifest snapshot would have deleted while a {@link #holdObsoleteFiles() hold} was taken. */
     private final List<String> heldDeletions = new ArrayList<>();
@@ -73,7 +75,7 @@ public final class VersionSet implements Closeable {
 
     private VersionSet(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
                        long obsoleteBytesBeforeRewrite, BlockCache blockCache, BlockCache indexCache,
-                       TableCache tableCache) {
+                       TableCache tableCache, BlockChecks blockChecks) {
         this.storage = storage;
         this.maxLevels = maxLevels;
         this.mmap = mmap;
@@ -82,6 +84,7 @@ public final class VersionSet implements Closeable {
         this.blockCache = blockCache;
         this.indexCache = indexCache;
         this.tableCache = tableCache;
+        this.blockChecks = blockChecks;
     }
 
     /**
@@ -108,8 +111,21 @@ public final class VersionSet implements Closeable {
     public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
                                   long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,
                                   BlockCache indexCache, TableCache tableCache, boolean readOnly) throws IOException {
+        return open(storage, maxLevels, mmap, manifestRewriteBytes, minNextFileNumber, obsoleteBytesBeforeRewrite,
+                blockCache, indexCache, tableCache, BlockChecks.EVERY_READ, readOnly);
+    }
+
+    /**
+     * Recovers the version set as {@link #open(Storage, int, boolean, long, long, long, BlockCache,
+     * BlockCache, TableCache, boolean)} does, its tables checking their data blocks as
+     * {@code blockChecks} says.
+     */
+    public static VersionSet open(Storage storage, int maxLevels, boolean mmap, long manifestRewriteBytes,
+                                  long minNextFileNumber, long obsoleteBytesBeforeRewrite, BlockCache blockCache,
+                                  BlockCache indexCache, TableCache tableCache, BlockChecks blockChecks,
+                                  boolean readOnly) throws IOException {
         VersionSet set = new VersionSet(storage, maxLevels, mmap, manifestRewriteBytes, obsoleteBytesBeforeRewrite,
-                blockCache, indexCache, tableCache);
+                blockCache, indexCache, tableCache, blockChecks);
         ManifestLog.Replayed replayed = ManifestLog.replay(storage, maxLevels);
         if (replayed == null) {
             requireNoDatabase(storage, maxLevels);
@@ -208,7 +224,8 @@ public final class VersionSet implements Closeable {
                     + " bytes but the manifest recorded " + meta.fileSize());
         }
         ReadableFile file = storage.openRead(name);
-        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap, blockCache, indexCache, tableCache);
+        TableReader reader = TableReader.open(file, name, meta.fileNumber(), mmap, blockCache, indexCache, tableCache,
+                blockChecks);
         return new TableHandle(meta, reader, this);
     }
 

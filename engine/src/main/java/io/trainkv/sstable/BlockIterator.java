@@ -85,6 +85,20 @@ final class BlockIterator {
         }
     }
 
+    /**
+     * Positions at the entry of restart point {@code index} (in a block of one entry per restart,
+     * the entry of that ordinal); past the last entry if {@code index} is the restart count.
+     */
+    void seekToEntry(int index) {
+        if (index >= restartCount) {
+            current = restartsAt;
+            next = restartsAt;
+            return;
+        }
+        seekToRestart(index);
+        parseNext();
+    }
+
     /** Positions at the first entry whose key is at or after {@code (userKey, version)}. */
     void seek(byte[] userKey, long version) {
         int low = 0;
@@ -124,6 +138,11 @@ final class BlockIterator {
 
     int keyLength() {
         return keyLength;
+    }
+
+    /** The restart point at or before the current entry (its ordinal in a block of one entry per restart). */
+    int restartIndex() {
+        return restartIndex;
     }
 
     /** The current value bytes as a buffer over the block (shared, position 0). */

@@ -113,7 +113,7 @@ public final class TableIterator implements InternalIterator {
     }
 
     private void seekAtLeast(byte[] userKey, long version) {
-        index.seek(userKey, version);
+        table.seekIndex(index, userKey, version);
         if (!index.valid()) {
             data = null;
             return;

@@ -13,12 +13,15 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32C;
 
 /**
  * Reads one table file. Opening checks the footer (size, magic, checksum, format version, handle
  * ranges) and loads the filter, properties and index blocks, verifying their checksums; data
- * blocks are checksummed on every read. Any failed check is a {@link CorruptionException} naming
+ * blocks are checksummed when read, except that a mapped table trusts a block whose checksum
+ * matched within the {@link BlockChecks} recheck interval (reads that fill no cache, such as
+ * compaction's, check every block). Any failed check is a {@link CorruptionException} naming
  * the file and the offset of the block. Thread-safe: each read and iterator decodes independently.
  *
  * <p>{@link #close()} releases the file and, for a mapped table, unmaps it at once; the owner
@@ -47,10 +50,22 @@ public final class TableReader implements Closeable {
     /** The filter and index, held by the reader when there is no index cache. */
     private final byte[] residentFilter;
     private final ByteBuffer residentIndex;
+    /** The resident index decoded for look-ups; null with an index cache or an index not laid out by the writer. */
+    private final IndexEntries entries;
+    private final BlockChecks checks;
+    /**
+     * For a mapped table whose file stays open, per data block (by index entry), when its checksum
+     * last matched: {@code checks.now() - clockOrigin}, at least 1; 0 for never. Null when every
+     * read checks: the policy trusts no mapping, the file is not mapped, or it may be closed and
+     * mapped again between reads (a table cache), or the index is not one restart per entry.
+     */
+    private final AtomicLongArray checkedAt;
+    private final long clockOrigin;
 
     private TableReader(String fileName, long fileNumber, TableFile file, ReadSource source,
                         TableProperties properties, long filterOffset, byte[] filter, long indexOffset, ByteBuffer index,
-                        BlockCache blockCache, BlockCache indexCache) {
+                        IndexEntries entries, BlockCache blockCache, BlockCache indexCache, BlockChecks checks,
+                        int trustedBlocks) {
         this.fileName = fileName;
         this.fileNumber = fileNumber;
         this.file = file;
@@ -63,6 +78,10 @@ public final class TableReader implements Closeable {
         this.indexSize = index.limit();
         this.blockCache = source.isMapped() ? null : blockCache;
         this.indexCache = indexCache;
+        this.entries = entries;
+        this.checks = checks;
+        this.checkedAt = trustedBlocks > 0 ? new AtomicLongArray(trustedBlocks) : null;
+        this.clockOrigin = checks.now() - 1;
         if (indexCache == null) {
             this.residentFilter = filter;
             this.residentIndex = index;
@@ -83,6 +102,12 @@ public final class TableReader implements Closeable {
         return open(file, fileName, fileNumber, mmap, null, null);
     }
 
+    /** Opens a table as {@link #open(ReadableFile, String, long, boolean)} does, checking data blocks as {@code checks} says. */
+    static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap, BlockChecks checks)
+            throws IOException {
+        return open(file, fileName, fileNumber, mmap, null, null, null, checks);
+    }
+
     /**
      * Opens a table whose data blocks go through {@code blockCache} and whose index and filter go
      * through {@code indexCache} (each null for none: then the index and filter stay in memory
@@ -90,17 +115,19 @@ public final class TableReader implements Closeable {
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap,
                                    BlockCache blockCache, BlockCache indexCache) throws IOException {
-        return open(file, fileName, fileNumber, mmap, blockCache, indexCache, null);
+        return open(file, fileName, fileNumber, mmap, blockCache, indexCache, null, BlockChecks.EVERY_READ);
     }
 
     /**
      * Opens a table as {@link #open(ReadableFile, String, long, boolean, BlockCache, BlockCache)}
      * does; with a {@code tableCache}, the file (named {@code fileName} in the cache's storage) is
-     * then open only while pinned or while the cache keeps it, and reopened on demand.
+     * then open only while pinned or while the cache keeps it, and reopened on demand. Data blocks
+     * are checked as {@code checks} says (a table under a table cache checks every read: its file
+     * may be closed and mapped again between reads).
      */
     public static TableReader open(ReadableFile file, String fileName, long fileNumber, boolean mmap,
-                                   BlockCache blockCache, BlockCache indexCache, TableCache tableCache)
-            throws IOException {
+                                   BlockCache blockCache, BlockCache indexCache, TableCache tableCache,
+                                   BlockChecks checks) throws IOException {
         ReadSource source;
         try {
             source = ReadSource.open(file, mmap);
@@ -144,21 +171,38 @@ public final class TableReader implements Closeable {
             filterBlock.get(filter);
             TableProperties properties = TableProperties.decode(
                     readBlock(source, fileName, propertiesOffset, propertiesSize), fileName, propertiesOffset);
-            ByteBuffer index = readBlock(source, fileName, indexOffset, indexSize);
-            new BlockIterator(index, fileName, indexOffset);
-            TableFile tableFile;
-            if (tableCache == null) {
-                tableFile = new TableFile.Resident(source);
-            } else {
-                index = heapCopy(index); // a mapped index would not survive the file's closing
-                tableFile = tableCache.add(fileName, mmap, source);
+            // in the heap: a mapped index would not survive the file's closing, and its entries are decoded from it
+            ByteBuffer index = heapCopy(readBlock(source, fileName, indexOffset, indexSize));
+            IndexEntries entries = indexCache == null
+                    ? IndexEntries.decode(new BlockIterator(index, fileName, indexOffset), index.array(), indexOffset)
+                    : null;
+            int trustedBlocks = 0;
+            if (source.isMapped() && tableCache == null && checks.trustsMappings()) {
+                trustedBlocks = entries != null ? entries.count()
+                        : entriesIfOnePerRestart(new BlockIterator(index, fileName, indexOffset));
             }
+            TableFile tableFile = tableCache == null ? new TableFile.Resident(source) : tableCache.add(fileName, mmap, source);
             return new TableReader(fileName, fileNumber, tableFile, source, properties, filterOffset, filter,
-                    indexOffset, index, blockCache, indexCache);
+                    indexOffset, index, entries, blockCache, indexCache, checks, trustedBlocks);
         } catch (IOException | RuntimeException | Error e) {
             source.close();
             throw e;
         }
+    }
+
+    /**
+     * The index's entry count if every entry is a restart point (the writer's layout), so that an
+     * iterator's restart index names its entry; otherwise 0.
+     */
+    private static int entriesIfOnePerRestart(BlockIterator index) {
+        int entries = 0;
+        for (index.seekToFirst(); index.valid(); index.next()) {
+            if (index.restartIndex() != entries) {
+                return 0;
+            }
+            entries++;
+        }
+        return entries;
     }
 
     private static ByteBuffer heapCopy(ByteBuffer block) {
@@ -199,14 +243,25 @@ public final class TableReader implements Closeable {
         if (!mayContain(userKey)) {
             return null;
         }
-        BlockIterator indexIterator = new BlockIterator(index(), fileName, indexOffset);
-        indexIterator.seek(userKey, readVersion);
-        if (!indexIterator.valid()) {
-            return null;
+        BlockIterator indexIterator = null;
+        int entry = -1;
+        if (entries != null) {
+            entry = entries.find(userKey, readVersion);
+            if (entry == entries.count()) {
+                return null;
+            }
+        } else {
+            indexIterator = new BlockIterator(index(), fileName, indexOffset);
+            indexIterator.seek(userKey, readVersion);
+            if (!indexIterator.valid()) {
+                return null;
+            }
         }
         ReadSource source = pin();
         try {
-            BlockIterator data = dataBlock(source, indexIterator, true);
+            BlockIterator data = indexIterator == null
+                    ? dataBlock(source, entry, entries.offset(entry), entries.size(entry), true)
+                    : dataBlock(source, indexIterator, true);
             data.seek(userKey, readVersion);
             if (!data.valid()) {
                 return null;
@@ -227,6 +282,15 @@ public final class TableReader implements Closeable {
             return file.pin();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot reopen table " + fileName, e);
+        }
+    }
+
+    /** Positions {@code index}, an iterator over this table's index, at the first entry at or after {@code (userKey, version)}. */
+    void seekIndex(BlockIterator index, byte[] userKey, long version) {
+        if (entries != null) {
+            index.seekToEntry(entries.find(userKey, version));
+        } else {
+            index.seek(userKey, version);
         }
     }
 
@@ -370,8 +434,10 @@ public final class TableReader implements Closeable {
     }
 
     /**
-     * Opens the data block the index iterator points at, verifying its checksum; {@code source} is
-     * the caller's pin, which must outlive the block.
+     * Opens the data block the index iterator points at, verifying its checksum unless the block
+     * is mapped and its checksum matched within the recheck interval ({@link BlockChecks}) and
+     * {@code fillCache} (reads that fill no cache check every block); {@code source} is the
+     * caller's pin, which must outlive the block.
      */
     BlockIterator dataBlock(ReadSource source, BlockIterator indexIterator, boolean fillCache) {
         if (indexIterator.valueLength() != TableFormat.HANDLE_SIZE) {
@@ -382,10 +448,20 @@ public final class TableReader implements Closeable {
         long offset = index.getLong(indexIterator.valueOffset());
         int size = index.getInt(indexIterator.valueOffset() + 8);
         checkHandle(fileName, indexOffset, "data block", offset, size, indexOffset);
+        return dataBlock(source, indexIterator.restartIndex(), offset, size, fillCache);
+    }
+
+    /**
+     * Opens the data block of index entry {@code entry} (whose handle is {@code offset} and
+     * {@code size}, checked against the file) as {@link #dataBlock(ReadSource, BlockIterator, boolean)} does.
+     */
+    private BlockIterator dataBlock(ReadSource source, int entry, long offset, int size, boolean fillCache) {
         try {
             ByteBuffer block = blockCache == null ? null : blockCache.get(fileNumber, offset);
             if (block == null) {
-                block = readBlock(source, fileName, offset, size);
+                block = checkedAt != null && fillCache
+                        ? mappedDataBlock(source, entry, offset, size)
+                        : checkedDataBlock(source, offset, size);
                 if (blockCache != null && fillCache) {
                     blockCache.put(fileNumber, offset, block);
                 }
@@ -394,6 +470,26 @@ public final class TableReader implements Closeable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + fileName + " at offset " + offset, e);
         }
+    }
+
+    /**
+     * The mapped data block of index entry {@code entry}: in place, checked unless its checksum
+     * matched within the recheck interval.
+     */
+    private ByteBuffer mappedDataBlock(ReadSource source, int entry, long offset, int size) throws IOException {
+        long now = checks.now() - clockOrigin;
+        long checked = checkedAt.get(entry);
+        if (checked != 0 && now - checked < checks.recheckNanos()) {
+            return source.read(offset, size);
+        }
+        ByteBuffer block = checkedDataBlock(source, offset, size);
+        checkedAt.lazySet(entry, Math.max(1, now));
+        return block;
+    }
+
+    private ByteBuffer checkedDataBlock(ReadSource source, long offset, int size) throws IOException {
+        checks.counted();
+        return readBlock(source, fileName, offset, size);
     }
 
     /** Decodes the value at the iterator: meta, user meta, expiry and value bytes. */

@@ -87,7 +87,7 @@ public abstract class ReadSource implements Closeable {
             int at = (int) (offset % MAP_CHUNK);
             ByteBuffer first = chunks[chunk];
             if (at + (long) length <= first.capacity()) {
-                return first.duplicate().position(at).limit(at + length).slice();
+                return first.slice(at, length);
             }
             ByteBuffer copy = ByteBuffer.allocate(length);
             long position = offset;

@@ -19,12 +19,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -83,8 +85,13 @@ class TableTest {
         }
     }
 
+    /**
+     * Opens the table trusting a mapped block for an hour after its check, so that every test here
+     * also reads through the trusted path; a damaged block must still be reported on its first read.
+     */
     private TableReader open(NioStorage storage, Medium medium) throws IOException {
-        return TableReader.open(storage.openRead(NAME), NAME, 9, mmap(medium));
+        return TableReader.open(storage.openRead(NAME), NAME, 9, mmap(medium),
+                BlockChecks.recheckingAfter(Duration.ofHours(1)));
     }
 
     private static void assertSame(ValueStruct expected, ValueStruct actual, String where) {
@@ -282,6 +289,139 @@ class TableTest {
             }
             CorruptionException e = assertThrows(CorruptionException.class, () -> open(storage, medium));
             assertEquals(NAME, e.fileName(), e.getMessage());
+        }
+    }
+
+    /** A clock the test moves by hand, in nanoseconds. */
+    private static final class ManualClock implements LongSupplier {
+        long nanos = 1_000;
+
+        @Override
+        public long getAsLong() {
+            return nanos;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Medium.class)
+    void aMappedBlockIsCheckedOnceWithinTheRecheckIntervalPositionalReadsEveryTime(Medium medium) throws IOException {
+        NioStorage storage = storage(medium);
+        TreeMap<byte[], ValueStruct> model = model(16, 1000);
+        write(storage, model, 1024);
+        BlockChecks checks = BlockChecks.recheckingAfter(Duration.ofSeconds(1), new ManualClock());
+        try (TableReader table = TableReader.open(storage.openRead(NAME), NAME, 9, mmap(medium), checks)) {
+            int blocks = table.properties().dataBlockCount();
+            readAll(table, model);
+            long first = checks.checksums();
+            assertTrue(first >= blocks && first <= model.size(), first + " checks for " + blocks + " blocks");
+            readAll(table, model);
+            assertEquals(mmap(medium) ? first : 2 * first, checks.checksums(),
+                    "a mapped block checked within the interval is not checked again; a block read from the file is");
+            TableIterator compaction = table.iterator(false, false);
+            for (compaction.seekToFirst(); compaction.valid(); compaction.next()) {
+                compaction.value();
+            }
+            compaction.close();
+            assertEquals((mmap(medium) ? first : 2 * first) + blocks, checks.checksums(),
+                    "a read that fills no cache (compaction) checks every block");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Medium.class, names = "DISK_MMAP")
+    void aMappedBlockDamagedAfterItsCheckIsReportedByTheFirstReadAfterTheInterval(Medium medium) throws IOException {
+        NioStorage storage = storage(medium);
+        TreeMap<byte[], ValueStruct> model = model(17, 500);
+        write(storage, model, 1024);
+        BlockIterator index = indexBlock(storage);
+        index.seekToFirst();
+        index.next();
+        long secondBlock = index.value().getLong(0);
+        int secondSize = index.value().getInt(8);
+        byte[] key = KeyFormat.userKey(Arrays.copyOf(index.keyBuffer(), index.keyLength()));
+        ManualClock clock = new ManualClock();
+        BlockChecks checks = BlockChecks.recheckingAfter(Duration.ofSeconds(1), clock);
+        try (TableReader table = TableReader.open(storage.openRead(NAME), NAME, 9, true, checks)) {
+            ValueStruct before = table.get(key, Long.MAX_VALUE - 1);
+            flipByte(storage, medium, secondBlock + secondSize); // the block's stored checksum: contents intact
+            clock.nanos += Duration.ofMillis(999).toNanos();
+            assertSame(before, table.get(key, Long.MAX_VALUE - 1), "within the interval the checked block is trusted");
+            TableIterator compaction = table.iterator(false, false);
+            CorruptionException scan = assertThrows(CorruptionException.class, () -> {
+                for (compaction.seekToFirst(); compaction.valid(); compaction.next()) {
+                    compaction.value();
+                }
+            }, "compaction checks every block, trusted or not");
+            compaction.close();
+            assertEquals(secondBlock, scan.offset());
+            clock.nanos += Duration.ofMillis(1).toNanos();
+            CorruptionException e = assertThrows(CorruptionException.class, () -> table.get(key, Long.MAX_VALUE - 1));
+            assertEquals(NAME, e.fileName());
+            assertEquals(secondBlock, e.offset(), e.getMessage());
+            TableIterator it = table.iterator(false);
+            assertThrows(CorruptionException.class, () -> it.seek(key, Long.MAX_VALUE - 1),
+                    "a failed check leaves the block untrusted");
+            it.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Medium.class, names = "DISK_MMAP")
+    void aTableUnderATableCacheChecksEveryRead(Medium medium) throws IOException {
+        NioStorage storage = storage(medium);
+        TreeMap<byte[], ValueStruct> model = model(18, 300);
+        write(storage, model, 1024);
+        BlockChecks checks = BlockChecks.recheckingAfter(Duration.ofHours(1), new ManualClock());
+        try (TableReader table = TableReader.open(storage.openRead(NAME), NAME, 9, true, null, null,
+                new TableCache(storage, 1), checks)) {
+            readAll(table, model);
+            long first = checks.checksums();
+            readAll(table, model);
+            assertEquals(2 * first, checks.checksums(), "a file that may be closed and mapped again is checked each read");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Medium.class, names = "JIMFS_POSITIONAL")
+    void theDecodedIndexFindsTheBlockAnIndexSeekFinds(Medium medium) throws IOException {
+        NioStorage storage = storage(medium);
+        byte[] alphabet = {0x00, 0x01, 0x7f, (byte) 0x80, (byte) 0xff};
+        Random random = new Random(19);
+        TreeMap<byte[], ValueStruct> model = new TreeMap<>(KeyFormat::compare);
+        while (model.size() < 3000) {
+            byte[] userKey = randomKey(random, alphabet);
+            long version = 1 + random.nextInt(5);
+            model.put(KeyFormat.encode(userKey, version), new ValueStruct(version, (byte) 0, (byte) 0, 0, new byte[40]));
+        }
+        write(storage, model, 256);
+        BlockIterator index = indexBlock(storage);
+        IndexEntries entries = IndexEntries.decode(index, index.data().array(), Long.MAX_VALUE);
+        assertTrue(entries != null && entries.count() > 100, "decoded, many blocks");
+        for (int n = 0; n < 20_000; n++) {
+            byte[] userKey = randomKey(random, alphabet);
+            long version = random.nextInt(7);
+            index.seek(userKey, version);
+            int expected = index.valid() ? index.restartIndex() : entries.count();
+            assertEquals(expected, entries.find(userKey, version), () -> Arrays.toString(userKey) + " @" + version);
+            if (index.valid()) {
+                assertEquals(index.data().getLong(index.valueOffset()), entries.offset(expected));
+                assertEquals(index.data().getInt(index.valueOffset() + 8), entries.size(expected));
+            }
+        }
+    }
+
+    /** 1 to 12 bytes from {@code alphabet}: short keys, shared 8-byte prefixes, bytes above 0x7f. */
+    private static byte[] randomKey(Random random, byte[] alphabet) {
+        byte[] key = new byte[1 + random.nextInt(12)];
+        for (int i = 0; i < key.length; i++) {
+            key[i] = alphabet[random.nextInt(i < 6 ? 2 : alphabet.length)];
+        }
+        return key;
+    }
+
+    private static void readAll(TableReader table, TreeMap<byte[], ValueStruct> model) {
+        for (Map.Entry<byte[], ValueStruct> e : model.entrySet()) {
+            assertSame(e.getValue(), table.get(KeyFormat.userKey(e.getKey()), e.getValue().version()), "read back");
         }
     }
 

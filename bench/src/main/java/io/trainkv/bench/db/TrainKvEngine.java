@@ -9,7 +9,7 @@ import java.nio.file.Path;
 
 /**
  * TrainKV behind the harness's {@link Engine} interface: default options (tables read through
- * mmap, a 32 MiB index and filter cache) plus the shared block cache budget and sync setting.
+ * mmap, each table holding its index and filter) plus the shared block cache budget and sync setting.
  */
 final class TrainKvEngine implements Engine {
 
