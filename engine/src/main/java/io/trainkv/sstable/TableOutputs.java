@@ -4,6 +4,7 @@ import io.trainkv.manifest.TableMeta;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
+import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -16,7 +17,8 @@ import java.util.function.LongSupplier;
  * target file size or its writer says a block is near the reader's bound
  * ({@link TableWriter#isFull()}), and only between two user keys: all versions of a key land in
  * one table, so the tables' key ranges do not overlap and every table is complete for its range.
- * Each table is fsynced when finished; {@link #finish()} fsyncs the directory. Not thread-safe.
+ * An {@link OutputCuts} may end a table earlier, also only between two user keys (compaction cuts
+ * at the next level's table boundaries). Each table is fsynced when finished; {@link #finish()} fsyncs the directory. Not thread-safe.
  */
 public final class TableOutputs {
 
@@ -26,6 +28,7 @@ public final class TableOutputs {
     private final int blockSize;
     private final int bloomBitsPerKey;
     private final int maxBlockSize;
+    private final OutputCuts cuts;
     private final List<TableMeta> finished = new ArrayList<>();
     private long openNumber;
     private WritableFile openFile;
@@ -39,29 +42,45 @@ public final class TableOutputs {
      */
     public TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize,
                         int bloomBitsPerKey) {
-        this(storage, newFileNumber, targetFileSize, blockSize, bloomBitsPerKey, TableFormat.MAX_BLOCK_SIZE);
+        this(storage, newFileNumber, targetFileSize, blockSize, bloomBitsPerKey, OutputCuts.NONE);
+    }
+
+    /** As above, with tables also cut where {@code cuts} says. */
+    public TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize,
+                        int bloomBitsPerKey, OutputCuts cuts) {
+        this(storage, newFileNumber, targetFileSize, blockSize, bloomBitsPerKey, TableFormat.MAX_BLOCK_SIZE, cuts);
     }
 
     /** As above, with blocks bounded by {@code maxBlockSize} bytes instead of the reader's bound (tests). */
     TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize, int bloomBitsPerKey,
                  int maxBlockSize) {
+        this(storage, newFileNumber, targetFileSize, blockSize, bloomBitsPerKey, maxBlockSize, OutputCuts.NONE);
+    }
+
+    private TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize,
+                         int bloomBitsPerKey, int maxBlockSize, OutputCuts cuts) {
         this.storage = storage;
         this.newFileNumber = newFileNumber;
         this.targetFileSize = targetFileSize;
         this.blockSize = blockSize;
         this.bloomBitsPerKey = bloomBitsPerKey;
         this.maxBlockSize = maxBlockSize;
+        this.cuts = cuts;
     }
 
     /**
      * Adds the entry whose internal key is {@code key[0, keyLength)}, after every entry added so
-     * far in internal-key order; starts a new table first if the open one is full.
+     * far in internal-key order; before a new user key, starts a new table first if the open one
+     * is full or the {@link OutputCuts} say so.
      *
      * @throws IllegalArgumentException if the entry alone is larger than a table block may be
      */
     public void add(byte[] key, int keyLength, ValueStruct value) throws IOException {
-        if (openWriter != null && (openWriter.estimatedSize() >= targetFileSize || openWriter.isFull())
-                && !openWriter.continuesUserKey(key, keyLength)) {
+        int userKeyLength = keyLength - KeyFormat.VERSION_SIZE;
+        boolean openHasEntries = openWriter != null && openWriter.entryCount() > 0;
+        boolean newUserKey = !openHasEntries || !openWriter.continuesUserKey(key, keyLength);
+        if (openHasEntries && newUserKey && (openWriter.estimatedSize() >= targetFileSize || openWriter.isFull()
+                || cuts.cutBefore(key, userKeyLength, openWriter.estimatedSize()))) {
             finishOpenTable();
         }
         if (openWriter == null) {
@@ -69,7 +88,11 @@ public final class TableOutputs {
             openFile = storage.create(FileNames.name(openNumber, FileNames.Kind.TABLE));
             openWriter = new TableWriter(openFile, blockSize, bloomBitsPerKey, maxBlockSize);
         }
+        boolean startsTable = openWriter.entryCount() == 0;
         openWriter.add(key, keyLength, value);
+        if (newUserKey) {
+            cuts.added(key, userKeyLength, startsTable);
+        }
     }
 
     /**
