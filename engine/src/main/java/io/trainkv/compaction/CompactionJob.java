@@ -53,8 +53,8 @@ final class CompactionJob {
 
     /** Merges and writes the outputs; returns the edit that replaces the inputs with them. */
     VersionEdit run() throws IOException {
-        TableOutputs writer = new TableOutputs(storage, versions::newFileNumber, targetFileSize, blockSize,
-                bloomBitsPerKey, new GrandparentCuts(grandparents(), targetFileSize));
+        TableOutputs writer = new TableOutputs(storage, versions::newFileNumber,
+                new GrandparentCuts(grandparents(), targetFileSize), blockSize, bloomBitsPerKey);
         List<TableMeta> outputs;
         try (InternalIterator merged = inputIterator()) {
             writeOutputs(merged, writer);

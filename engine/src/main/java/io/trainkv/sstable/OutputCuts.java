@@ -1,32 +1,24 @@
 package io.trainkv.sstable;
 
 /**
- * Where a stream of {@link TableOutputs} is cut besides its own size bounds. Exists so that
- * compaction can end an output table at places chosen by the level below its output level (see
- * {@code io.trainkv.compaction.GrandparentCuts}) while flushes cut by size alone ({@link #NONE}).
- * Both methods see user keys only, in ascending order, once per user key, so a cut never falls
- * between two versions of one user key.
+ * Where a stream of {@link TableOutputs} is cut, short of the writer's own block bounds
+ * ({@link TableWriter#isFull()}). Exists so that compaction can end an output table at places
+ * chosen by the level below its output level (see {@code io.trainkv.compaction.GrandparentCuts})
+ * while flushes cut at the target file size alone ({@link #bySize}). Both methods see user keys
+ * only, in ascending order, once per user key, so a cut never falls between two versions of one
+ * user key.
  */
 public interface OutputCuts {
 
-    /** Cuts by size alone. */
-    OutputCuts NONE = new OutputCuts() {
-        @Override
-        public boolean cutBefore(byte[] key, int userKeyLength, long openTableBytes) {
-            return false;
-        }
-
-        @Override
-        public void added(byte[] key, int userKeyLength, boolean startsTable) {
-        }
-    };
+    /** Cuts a table once it holds at least {@code targetFileSize} bytes. */
+    static OutputCuts bySize(long targetFileSize) {
+        return (key, userKeyLength, openTableBytes) -> openTableBytes >= targetFileSize;
+    }
 
     /**
-     * Whether the open table should end before the user key {@code key[0, userKeyLength)}.
-     * Asked only while a table is open and below its size bounds; may be followed by
-     * {@link #added} with either answer, for the same key.
-     *
-     * @param openTableBytes estimated bytes of the open table so far
+     * Whether the open table, holding about {@code openTableBytes} bytes, should end before the
+     * user key {@code key[0, userKeyLength)}. Asked only while a table is open and not full; may
+     * be followed by {@link #added} with either answer, for the same key.
      */
     boolean cutBefore(byte[] key, int userKeyLength, long openTableBytes);
 
@@ -34,5 +26,6 @@ public interface OutputCuts {
      * The user key {@code key[0, userKeyLength)} went into a table; {@code startsTable} says
      * whether it is the first key of that table.
      */
-    void added(byte[] key, int userKeyLength, boolean startsTable);
+    default void added(byte[] key, int userKeyLength, boolean startsTable) {
+    }
 }

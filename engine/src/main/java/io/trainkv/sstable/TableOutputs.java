@@ -13,18 +13,16 @@ import java.util.function.LongSupplier;
 
 /**
  * Writes a stream of entries in internal-key order to as many new table files as it takes; flush
- * and compaction both write their output through it. A table is finished once it reaches the
- * target file size or its writer says a block is near the reader's bound
- * ({@link TableWriter#isFull()}), and only between two user keys: all versions of a key land in
- * one table, so the tables' key ranges do not overlap and every table is complete for its range.
- * An {@link OutputCuts} may end a table earlier, also only between two user keys (compaction cuts
- * at the next level's table boundaries). Each table is fsynced when finished; {@link #finish()} fsyncs the directory. Not thread-safe.
+ * and compaction both write their output through it. A table is finished where its
+ * {@link OutputCuts} say (flushes: at the target file size; compaction: also by the next level's
+ * tables) or once its writer says a block is near the reader's bound ({@link TableWriter#isFull()}),
+ * and only between two user keys: all versions of a key land in one table, so the tables' key
+ * ranges do not overlap and every table is complete for its range. Each table is fsynced when finished; {@link #finish()} fsyncs the directory. Not thread-safe.
  */
 public final class TableOutputs {
 
     private final Storage storage;
     private final LongSupplier newFileNumber;
-    private final long targetFileSize;
     private final int blockSize;
     private final int bloomBitsPerKey;
     private final int maxBlockSize;
@@ -42,30 +40,29 @@ public final class TableOutputs {
      */
     public TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize,
                         int bloomBitsPerKey) {
-        this(storage, newFileNumber, targetFileSize, blockSize, bloomBitsPerKey, OutputCuts.NONE);
+        this(storage, newFileNumber, OutputCuts.bySize(targetFileSize), blockSize, bloomBitsPerKey);
     }
 
-    /** As above, with tables also cut where {@code cuts} says. */
-    public TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize,
-                        int bloomBitsPerKey, OutputCuts cuts) {
-        this(storage, newFileNumber, targetFileSize, blockSize, bloomBitsPerKey, TableFormat.MAX_BLOCK_SIZE, cuts);
+    /** As above, with tables cut where {@code cuts} says instead of at a target size. */
+    public TableOutputs(Storage storage, LongSupplier newFileNumber, OutputCuts cuts, int blockSize,
+                        int bloomBitsPerKey) {
+        this(storage, newFileNumber, cuts, blockSize, bloomBitsPerKey, TableFormat.MAX_BLOCK_SIZE);
     }
 
     /** As above, with blocks bounded by {@code maxBlockSize} bytes instead of the reader's bound (tests). */
     TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize, int bloomBitsPerKey,
                  int maxBlockSize) {
-        this(storage, newFileNumber, targetFileSize, blockSize, bloomBitsPerKey, maxBlockSize, OutputCuts.NONE);
+        this(storage, newFileNumber, OutputCuts.bySize(targetFileSize), blockSize, bloomBitsPerKey, maxBlockSize);
     }
 
-    private TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize,
-                         int bloomBitsPerKey, int maxBlockSize, OutputCuts cuts) {
+    private TableOutputs(Storage storage, LongSupplier newFileNumber, OutputCuts cuts, int blockSize,
+                         int bloomBitsPerKey, int maxBlockSize) {
         this.storage = storage;
         this.newFileNumber = newFileNumber;
-        this.targetFileSize = targetFileSize;
+        this.cuts = cuts;
         this.blockSize = blockSize;
         this.bloomBitsPerKey = bloomBitsPerKey;
         this.maxBlockSize = maxBlockSize;
-        this.cuts = cuts;
     }
 
     /**
@@ -79,8 +76,8 @@ public final class TableOutputs {
         int userKeyLength = keyLength - KeyFormat.VERSION_SIZE;
         boolean openHasEntries = openWriter != null && openWriter.entryCount() > 0;
         boolean newUserKey = !openHasEntries || !openWriter.continuesUserKey(key, keyLength);
-        if (openHasEntries && newUserKey && (openWriter.estimatedSize() >= targetFileSize || openWriter.isFull()
-                || cuts.cutBefore(key, userKeyLength, openWriter.estimatedSize()))) {
+        if (openHasEntries && newUserKey
+                && (openWriter.isFull() || cuts.cutBefore(key, userKeyLength, openWriter.estimatedSize()))) {
             finishOpenTable();
         }
         if (openWriter == null) {

@@ -48,8 +48,8 @@ class GrandparentCutsTest {
     /** Writes user keys {@code keys}, each with {@link #VERSIONS} versions of 40 bytes, cut by {@code grandparents}. */
     private List<TableMeta> write(List<String> keys, List<TableMeta> grandparents, long targetFileSize)
             throws IOException {
-        TableOutputs outputs = new TableOutputs(storage, fileNumbers::incrementAndGet, targetFileSize, 256, 10,
-                new GrandparentCuts(grandparents, targetFileSize));
+        TableOutputs outputs = new TableOutputs(storage, fileNumbers::incrementAndGet,
+                new GrandparentCuts(grandparents, targetFileSize), 256, 10);
         for (String userKey : keys) {
             for (int v = VERSIONS; v >= 1; v--) {
                 byte[] key = KeyFormat.encode(Bytes.utf8(userKey), v);
@@ -104,6 +104,31 @@ class GrandparentCutsTest {
             assertArrayEquals(grandparents.get(i).largestUserKey(), outputs.get(i).largestUserKey(), "output " + i);
             assertEquals(4 * KIB, overlapBytes(outputs.get(i), grandparents), "no grandparent table is shared");
             assertTrue(outputs.get(i).fileSize() >= target / 2, "not cut below half the target: " + outputs.get(i));
+        }
+    }
+
+    @Test
+    void pastTheTargetAnOutputGrowsToTheNextGrandparentBoundaryUpToTwiceTheTarget() throws IOException {
+        long target = 8 * KIB; // about 45 user keys
+        List<TableMeta> grandparents = new ArrayList<>();
+        for (int g = 0; g < 10; g++) { // 60 user keys each: past the target, short of twice it
+            grandparents.add(table(g + 1, 4 * KIB, key(60 * g), key(60 * g + 59)));
+        }
+        for (int g = 0; g < 2; g++) { // then 400 user keys each: far past twice the target
+            grandparents.add(table(g + 11, 4 * KIB, key(600 + 400 * g), key(600 + 400 * g + 399)));
+        }
+        List<TableMeta> outputs = write(keys(0, 1_400), grandparents, target);
+
+        assertWholeUserKeys(outputs);
+        for (int i = 0; i < 10; i++) {
+            assertArrayEquals(grandparents.get(i).smallestUserKey(), outputs.get(i).smallestUserKey(), "output " + i);
+            assertArrayEquals(grandparents.get(i).largestUserKey(), outputs.get(i).largestUserKey(), "output " + i);
+            assertTrue(outputs.get(i).fileSize() > target, "past the target: " + outputs.get(i));
+        }
+        List<TableMeta> stretched = outputs.subList(10, outputs.size());
+        assertTrue(stretched.size() >= 800 / 90, "cut at twice the target inside wide grandparents: " + stretched.size());
+        for (TableMeta output : stretched) {
+            assertTrue(output.fileSize() < 2 * target + KIB, "at most about twice the target: " + output);
         }
     }
 
@@ -164,7 +189,7 @@ class GrandparentCutsTest {
         List<TableMeta> outputs = write(keys(0, 400), List.of(), target);
         assertWholeUserKeys(outputs);
         for (TableMeta output : outputs.subList(0, outputs.size() - 1)) {
-            assertTrue(output.fileSize() >= target, "full size: " + output);
+            assertTrue(output.fileSize() >= target && output.fileSize() < target + KIB, "at the target: " + output);
         }
     }
 }
