@@ -3,8 +3,8 @@ package io.trainkv.compaction;
 import io.trainkv.manifest.LevelIterator;
 import io.trainkv.manifest.TableHandle;
 import io.trainkv.manifest.TableMeta;
-import io.trainkv.manifest.VersionEdit;
 import io.trainkv.manifest.Version;
+import io.trainkv.manifest.VersionEdit;
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.sstable.TableOutputs;
 import io.trainkv.storage.Storage;
@@ -17,8 +17,8 @@ import java.util.List;
 
 /**
  * Runs one compaction: merges the input tables in internal-key order and writes what survives to
- * new tables at the output level through {@link TableOutputs}, cut near the target file size, and
- * earlier where the next level's tables say ({@link GrandparentCuts}), but never between two
+ * new tables at the output level through {@link TableOutputs}, cut near the target file size at
+ * the boundaries of the next level's tables ({@link GrandparentCuts}), but never between two
  * versions of one user key (so a level holds each user key in one table).
  *
  * <p>What is dropped, given the oldest version any reader may still read at ({@code smallestSnapshot}),

@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
  * {@link OutputCuts} say (flushes: at the target file size; compaction: also by the next level's
  * tables) or once its writer says a block is near the reader's bound ({@link TableWriter#isFull()}),
  * and only between two user keys: all versions of a key land in one table, so the tables' key
- * ranges do not overlap and every table is complete for its range. Each table is fsynced when finished; {@link #finish()} fsyncs the directory. Not thread-safe.
+ * ranges do not overlap and every table is complete for its range. Each table is fsynced when
+ * finished; {@link #finish()} fsyncs the directory. Not thread-safe.
  */
 public final class TableOutputs {
 
