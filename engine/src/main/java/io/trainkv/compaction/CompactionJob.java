@@ -3,6 +3,7 @@ package io.trainkv.compaction;
 import io.trainkv.manifest.LevelIterator;
 import io.trainkv.manifest.TableHandle;
 import io.trainkv.manifest.TableMeta;
+import io.trainkv.manifest.Version;
 import io.trainkv.manifest.VersionEdit;
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.sstable.TableOutputs;
@@ -16,8 +17,9 @@ import java.util.List;
 
 /**
  * Runs one compaction: merges the input tables in internal-key order and writes what survives to
- * new tables at the output level through {@link TableOutputs}, cut near the target file size but
- * never between two versions of one user key (so a level holds each user key in one table).
+ * new tables at the output level through {@link TableOutputs}, cut near the target file size at
+ * the boundaries of the next level's tables ({@link GrandparentCuts}), but never between two
+ * versions of one user key (so a level holds each user key in one table).
  *
  * <p>What is dropped, given the oldest version any reader may still read at ({@code smallestSnapshot}),
  * is what {@link ObsoleteVersionFilter} finds obsolete: a version shadowed by a newer version at
@@ -51,8 +53,8 @@ final class CompactionJob {
 
     /** Merges and writes the outputs; returns the edit that replaces the inputs with them. */
     VersionEdit run() throws IOException {
-        TableOutputs writer = new TableOutputs(storage, versions::newFileNumber, targetFileSize, blockSize,
-                bloomBitsPerKey);
+        TableOutputs writer = new TableOutputs(storage, versions::newFileNumber,
+                new GrandparentCuts(grandparents(), targetFileSize), blockSize, bloomBitsPerKey);
         List<TableMeta> outputs;
         try (InternalIterator merged = inputIterator()) {
             writeOutputs(merged, writer);
@@ -75,6 +77,18 @@ final class CompactionJob {
         obsolete.valueLogDiscard().forEach(edit::addValueLogDiscard);
         edit.droppedDeletion(obsolete.droppedDeletionVersion());
         return edit;
+    }
+
+    /** The tables of the level below the output level (none when the output level is the bottom one). */
+    private List<TableMeta> grandparents() {
+        List<TableMeta> grandparents = new ArrayList<>();
+        Version version = compaction.version();
+        if (compaction.outputLevel() + 1 < version.levelCount()) {
+            for (TableHandle t : version.tables(compaction.outputLevel() + 1)) {
+                grandparents.add(t.meta());
+            }
+        }
+        return grandparents;
     }
 
     long bytesWritten() {

@@ -4,6 +4,7 @@ import io.trainkv.manifest.TableMeta;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
+import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -12,20 +13,21 @@ import java.util.function.LongSupplier;
 
 /**
  * Writes a stream of entries in internal-key order to as many new table files as it takes; flush
- * and compaction both write their output through it. A table is finished once it reaches the
- * target file size or its writer says a block is near the reader's bound
- * ({@link TableWriter#isFull()}), and only between two user keys: all versions of a key land in
- * one table, so the tables' key ranges do not overlap and every table is complete for its range.
- * Each table is fsynced when finished; {@link #finish()} fsyncs the directory. Not thread-safe.
+ * and compaction both write their output through it. A table is finished where its
+ * {@link OutputCuts} say (flushes: at the target file size; compaction: also by the next level's
+ * tables) or once its writer says a block is near the reader's bound ({@link TableWriter#isFull()}),
+ * and only between two user keys: all versions of a key land in one table, so the tables' key
+ * ranges do not overlap and every table is complete for its range. Each table is fsynced when
+ * finished; {@link #finish()} fsyncs the directory. Not thread-safe.
  */
 public final class TableOutputs {
 
     private final Storage storage;
     private final LongSupplier newFileNumber;
-    private final long targetFileSize;
     private final int blockSize;
     private final int bloomBitsPerKey;
     private final int maxBlockSize;
+    private final OutputCuts cuts;
     private final List<TableMeta> finished = new ArrayList<>();
     private long openNumber;
     private WritableFile openFile;
@@ -39,15 +41,26 @@ public final class TableOutputs {
      */
     public TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize,
                         int bloomBitsPerKey) {
-        this(storage, newFileNumber, targetFileSize, blockSize, bloomBitsPerKey, TableFormat.MAX_BLOCK_SIZE);
+        this(storage, newFileNumber, OutputCuts.bySize(targetFileSize), blockSize, bloomBitsPerKey);
+    }
+
+    /** As above, with tables cut where {@code cuts} says instead of at a target size. */
+    public TableOutputs(Storage storage, LongSupplier newFileNumber, OutputCuts cuts, int blockSize,
+                        int bloomBitsPerKey) {
+        this(storage, newFileNumber, cuts, blockSize, bloomBitsPerKey, TableFormat.MAX_BLOCK_SIZE);
     }
 
     /** As above, with blocks bounded by {@code maxBlockSize} bytes instead of the reader's bound (tests). */
     TableOutputs(Storage storage, LongSupplier newFileNumber, long targetFileSize, int blockSize, int bloomBitsPerKey,
                  int maxBlockSize) {
+        this(storage, newFileNumber, OutputCuts.bySize(targetFileSize), blockSize, bloomBitsPerKey, maxBlockSize);
+    }
+
+    private TableOutputs(Storage storage, LongSupplier newFileNumber, OutputCuts cuts, int blockSize,
+                         int bloomBitsPerKey, int maxBlockSize) {
         this.storage = storage;
         this.newFileNumber = newFileNumber;
-        this.targetFileSize = targetFileSize;
+        this.cuts = cuts;
         this.blockSize = blockSize;
         this.bloomBitsPerKey = bloomBitsPerKey;
         this.maxBlockSize = maxBlockSize;
@@ -55,13 +68,17 @@ public final class TableOutputs {
 
     /**
      * Adds the entry whose internal key is {@code key[0, keyLength)}, after every entry added so
-     * far in internal-key order; starts a new table first if the open one is full.
+     * far in internal-key order; before a new user key, starts a new table first if the open one
+     * is full or the {@link OutputCuts} say so.
      *
      * @throws IllegalArgumentException if the entry alone is larger than a table block may be
      */
     public void add(byte[] key, int keyLength, ValueStruct value) throws IOException {
-        if (openWriter != null && (openWriter.estimatedSize() >= targetFileSize || openWriter.isFull())
-                && !openWriter.continuesUserKey(key, keyLength)) {
+        int userKeyLength = keyLength - KeyFormat.VERSION_SIZE;
+        boolean openHasEntries = openWriter != null && openWriter.entryCount() > 0;
+        boolean newUserKey = !openHasEntries || !openWriter.continuesUserKey(key, keyLength);
+        if (openHasEntries && newUserKey
+                && (openWriter.isFull() || cuts.cutBefore(key, userKeyLength, openWriter.estimatedSize()))) {
             finishOpenTable();
         }
         if (openWriter == null) {
@@ -69,7 +86,11 @@ public final class TableOutputs {
             openFile = storage.create(FileNames.name(openNumber, FileNames.Kind.TABLE));
             openWriter = new TableWriter(openFile, blockSize, bloomBitsPerKey, maxBlockSize);
         }
+        boolean startsTable = openWriter.entryCount() == 0;
         openWriter.add(key, keyLength, value);
+        if (newUserKey) {
+            cuts.added(key, userKeyLength, startsTable);
+        }
     }
 
     /**
