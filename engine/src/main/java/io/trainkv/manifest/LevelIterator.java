@@ -80,6 +80,20 @@ public final class LevelIterator implements InternalIterator {
             seek(userKey, version);
             return;
         }
+        defer(userKey, version);
+    }
+
+    /** Forward only; a level that turns out to hold nothing at or past the key resolves to invalid. */
+    @Override
+    public void deferSeekBehindNewerVersion(byte[] userKey, long version, long newerVersion) {
+        if (reverse) {
+            seekOrDefer(userKey, version);
+        } else {
+            defer(userKey, Math.min(version, newerVersion - 1));
+        }
+    }
+
+    private void defer(byte[] userKey, long version) {
         placeholderLength = userKey.length + KeyFormat.VERSION_SIZE;
         if (placeholder.length < placeholderLength) {
             placeholder = new byte[Math.max(placeholderLength, 2 * placeholder.length)];

@@ -33,6 +33,22 @@ public interface InternalIterator extends AutoCloseable {
         seek(userKey, version);
     }
 
+    /**
+     * A forward seek to {@code (userKey, version)} that a merge asks of an older source once a
+     * newer source already stands on {@code (userKey, newerVersion)}: what this source holds from
+     * the seek on is versions of {@code userKey} below {@code newerVersion} (sources of an LSM
+     * tree hold a key's newer versions in its newer sources), a copy of {@code newerVersion}
+     * itself (while a flush installs its table) and later keys, so it may put the seek off behind
+     * the placeholder of {@link #seekOrDefer} whatever it holds, and resolve it as a seek to
+     * {@code (userKey, newerVersion - 1)}, past the copy. Its older versions then sort before the
+     * placeholder, but after every entry the merge emits first (the newer sources' versions of
+     * the key), so the merge still resolves the seek in time. The default behaves as
+     * {@link #seekOrDefer}.
+     */
+    default void deferSeekBehindNewerVersion(byte[] userKey, long version, long newerVersion) {
+        seekOrDefer(userKey, version);
+    }
+
     /** Whether the last {@link #seekOrDefer} was put off and not yet resolved. */
     default boolean seekDeferred() {
         return false;

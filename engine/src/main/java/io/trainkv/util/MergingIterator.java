@@ -1,6 +1,7 @@
 package io.trainkv.util;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -25,6 +26,8 @@ public final class MergingIterator implements InternalIterator {
     private int size;
     /** Children whose seek is put off and not yet resolved (none but after a seek). */
     private int deferred;
+    /** Whether the last seek put children off behind a newer child's version of the sought key. */
+    private boolean deferredBehindNewerVersion;
 
     public MergingIterator(List<InternalIterator> children, boolean reverse) {
         this.children = children.toArray(new InternalIterator[0]);
@@ -40,6 +43,7 @@ public final class MergingIterator implements InternalIterator {
     @Override
     public void seekToFirst() {
         deferred = 0;
+        deferredBehindNewerVersion = false;
         for (InternalIterator child : children) {
             child.seekToFirst();
         }
@@ -50,14 +54,31 @@ public final class MergingIterator implements InternalIterator {
      * Seeks every child, letting each put its seek off ({@link InternalIterator#seekOrDefer}):
      * a deferred child's placeholder sorts after every entry of the sought key, so only the
      * children that hold the key read a block now, and the rest when the walk gets past it.
+     * Forward, once a child (children are listed newest first) stands on a version of the sought
+     * key, every later child puts its seek off too
+     * ({@link InternalIterator#deferSeekBehindNewerVersion}): a point-like seek of a key that
+     * every level holds (after overwrites) then reads one block, not one per level. Those
+     * children are resolved together at the first {@link #next()}, so that a copy of one version
+     * in two of them is skipped as a duplicate like any other.
      */
     @Override
     public void seek(byte[] userKey, long version) {
         deferred = 0;
+        deferredBehindNewerVersion = false;
+        long newestFound = -1; // the version of the sought key a newer child stands on, if any
         for (InternalIterator child : children) {
-            child.seekOrDefer(userKey, version);
+            if (newestFound >= 0) {
+                child.deferSeekBehindNewerVersion(userKey, version, newestFound);
+                deferredBehindNewerVersion |= child.seekDeferred();
+            } else {
+                child.seekOrDefer(userKey, version);
+            }
             if (child.seekDeferred()) {
                 deferred++;
+            } else if (newestFound < 0 && !reverse && child.valid()
+                    && child.keyLength() - KeyFormat.VERSION_SIZE == userKey.length
+                    && Arrays.equals(child.keyBuffer(), 0, userKey.length, userKey, 0, userKey.length)) {
+                newestFound = KeyFormat.getVersion(child.keyBuffer(), userKey.length);
             }
         }
         rebuild();
@@ -65,6 +86,9 @@ public final class MergingIterator implements InternalIterator {
 
     @Override
     public void next() {
+        if (deferredBehindNewerVersion) {
+            resolveEveryDeferred();
+        }
         InternalIterator top = children[heap[0]];
         skipDuplicatesOf(top);
         top.next();
@@ -144,6 +168,18 @@ public final class MergingIterator implements InternalIterator {
             siftDown(at);
         }
         resolveFront();
+    }
+
+    /** Resolves every deferred seek and orders the heap again (the front stays where it was). */
+    private void resolveEveryDeferred() {
+        deferredBehindNewerVersion = false;
+        for (InternalIterator child : children) {
+            if (child.seekDeferred()) {
+                child.resolveSeek();
+            }
+        }
+        deferred = 0;
+        rebuild();
     }
 
     /** Resolves deferred seeks while a placeholder is at the front, so that the front is a real entry. */

@@ -387,6 +387,155 @@ class MergingIteratorTest {
         }
     }
 
+    /**
+     * A source that, asked to put a seek off behind a newer version, stands on the placeholder
+     * and counts the seeks it really does (each would read a block of a table).
+     */
+    private static final class DeferringIterator implements InternalIterator {
+        private final ListIterator inner;
+        private byte[] placeholder;
+        private long deferredVersion;
+        int seeks;
+
+        DeferringIterator(List<Entry> entries) {
+            this.inner = new ListIterator(entries, false);
+        }
+
+        @Override
+        public boolean valid() {
+            return placeholder != null || inner.valid();
+        }
+
+        @Override
+        public void seekToFirst() {
+            placeholder = null;
+            inner.seekToFirst();
+        }
+
+        @Override
+        public void seek(byte[] userKey, long version) {
+            placeholder = null;
+            seeks++;
+            inner.seek(userKey, version);
+        }
+
+        @Override
+        public void deferSeekBehindNewerVersion(byte[] userKey, long version, long newerVersion) {
+            placeholder = KeyFormat.encode(userKey, 0);
+            deferredVersion = Math.min(version, newerVersion - 1);
+        }
+
+        @Override
+        public boolean seekDeferred() {
+            return placeholder != null;
+        }
+
+        @Override
+        public void resolveSeek() {
+            byte[] userKey = Arrays.copyOf(placeholder, placeholder.length - KeyFormat.VERSION_SIZE);
+            seek(userKey, deferredVersion);
+        }
+
+        @Override
+        public void next() {
+            inner.next();
+        }
+
+        @Override
+        public byte[] keyBuffer() {
+            return placeholder != null ? placeholder : inner.keyBuffer();
+        }
+
+        @Override
+        public int keyLength() {
+            return placeholder != null ? placeholder.length : inner.keyLength();
+        }
+
+        @Override
+        public ValueStruct value() {
+            return inner.value();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
+     * Sources shaped as an LSM tree's (a key's newer versions in newer sources, and copies of one
+     * version in two adjacent sources as while a flush installs its table): a forward seek reads
+     * only the sources down to the newest holding the sought key, the rest when the walk reaches
+     * them, and the walk is the union's all the same.
+     */
+    @Test
+    void aSeekPutsOffTheSourcesOlderThanTheNewestHoldingTheKey() {
+        Random random = new Random(0x5EED_4010L);
+        for (int round = 0; round < 200; round++) {
+            int count = 2 + random.nextInt(5);
+            List<List<Entry>> sources = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                sources.add(new ArrayList<>());
+            }
+            java.util.Set<String> drawn = new java.util.HashSet<>();
+            for (int k = 0; k < 60; k++) {
+                byte[] userKey = randomUserKey(random);
+                if (!drawn.add(Bytes.escape(userKey))) {
+                    continue; // each key's versions are laid out once, oldest source first
+                }
+                long version = 1 + random.nextInt(3);
+                for (int i = count - 1; i >= 0; i--) { // oldest source first: versions grow towards the newest
+                    if (random.nextInt(3) == 0) {
+                        version += 1 + random.nextInt(3);
+                        byte[] internalKey = KeyFormat.encode(userKey, version);
+                        Entry entry = new Entry(internalKey, new ValueStruct(version, NONE, (byte) i,
+                                ValueStruct.NO_EXPIRY, Bytes.utf8("s" + i)));
+                        sources.get(i).add(entry);
+                        if (i > 0 && random.nextInt(4) == 0) {
+                            sources.get(i - 1).add(entry); // the newer source's copy of the same version
+                        }
+                    }
+                }
+            }
+            for (List<Entry> source : sources) { // a key drawn twice: keep each internal key once per source
+                TreeMap<byte[], Entry> distinct = new TreeMap<>(KeyFormat::compare);
+                source.forEach(e -> distinct.putIfAbsent(e.internalKey(), e));
+                source.clear();
+                source.addAll(distinct.values());
+            }
+            TreeMap<byte[], Entry> model = union(sources);
+            List<DeferringIterator> children = new ArrayList<>();
+            for (List<Entry> source : sources) {
+                children.add(new DeferringIterator(source));
+            }
+            MergingIterator merged = new MergingIterator(new ArrayList<>(children), false);
+            for (int s = 0; s < 30; s++) {
+                byte[] userKey = randomUserKey(random);
+                long version = random.nextBoolean() ? Long.MAX_VALUE - 1 : random.nextInt(12);
+                children.forEach(c -> c.seeks = 0);
+                merged.seek(userKey, version);
+                int newestHolding = -1;
+                byte[] from = KeyFormat.encode(userKey, version);
+                for (int i = 0; i < count && newestHolding < 0; i++) {
+                    for (Entry e : sources.get(i)) {
+                        if (KeyFormat.compare(e.internalKey(), from) >= 0 && Arrays.equals(
+                                Arrays.copyOf(e.internalKey(), e.internalKey().length - KeyFormat.VERSION_SIZE), userKey)) {
+                            newestHolding = i;
+                            break;
+                        }
+                    }
+                }
+                if (newestHolding >= 0) {
+                    for (int i = newestHolding + 1; i < count; i++) {
+                        assertEquals(0, children.get(i).seeks, "source " + i + " is older than source " + newestHolding
+                                + ", which holds the key: its seek waits");
+                    }
+                }
+                assertWalk(model.tailMap(KeyFormat.encode(userKey, version), true), merged, Integer.MAX_VALUE,
+                        "round " + round + ", seek " + Bytes.escape(userKey) + "@" + version);
+            }
+        }
+    }
+
     /** Checks that {@code it} yields {@code expected}'s entries in order (at most {@code limit} of them), then ends. */
     private static void assertWalk(Map<byte[], Entry> expected, InternalIterator it, int limit, String what) {
         Iterator<Entry> entries = expected.values().iterator();
