@@ -3,13 +3,8 @@ package io.trainkv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,51 +17,22 @@ class WriteClockTest {
     @TempDir
     Path tempDir;
 
-    /** A hand-moved clock that counts the reads made by the thread that made it. */
-    private static final class CountingClock extends Clock {
-        final Thread counted = Thread.currentThread();
-        final AtomicInteger reads = new AtomicInteger();
-        final AtomicLong millis;
-
-        CountingClock(long startMillis) {
-            this.millis = new AtomicLong(startMillis);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            if (Thread.currentThread() == counted) {
-                reads.incrementAndGet();
-            }
-            return Instant.ofEpochMilli(millis.get());
-        }
-    }
-
     @Test
     void onlyWritesWithATtlReadTheClockAndTheirExpiryComesFromIt() {
-        CountingClock clock = new CountingClock(1_700_000_000_000L);
+        TestClock clock = new TestClock(1_700_000_000_000L);
         try (TrainKV db = TrainKV.open(Options.at(tempDir.resolve("db")).clock(clock))) {
-            int before = clock.reads.get();
+            int before = clock.readsByCreator.get();
             for (int i = 0; i < 100; i++) {
                 db.set(("plain-" + i).getBytes(), new byte[] {(byte) i});
                 db.set(Entry.of(("fixed-" + i).getBytes(), new byte[] {1})
                         .withExpiresAt(Instant.ofEpochMilli(1_800_000_000_000L)));
                 db.delete(("plain-" + i).getBytes());
             }
-            assertEquals(0, clock.reads.get() - before, "writes without a TTL read the clock");
+            assertEquals(0, clock.readsByCreator.get() - before, "writes without a TTL read the clock");
 
-            before = clock.reads.get();
+            before = clock.readsByCreator.get();
             db.set(Entry.of("short".getBytes(), new byte[] {2}).withTtl(Duration.ofSeconds(10)));
-            assertEquals(1, clock.reads.get() - before, "a write with a TTL reads the clock once");
+            assertEquals(1, clock.readsByCreator.get() - before, "a write with a TTL reads the clock once");
             clock.millis.addAndGet(5_000);
             assertEquals(Instant.ofEpochMilli(1_700_000_010_000L), db.getEntry("short".getBytes()).expiresAt());
             assertEquals(Instant.ofEpochMilli(1_800_000_000_000L), db.getEntry("fixed-7".getBytes()).expiresAt());
