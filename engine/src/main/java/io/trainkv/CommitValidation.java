@@ -100,8 +100,7 @@ final class CommitValidation {
 
     /** Moves {@code all} to the first entry after every version of {@code userKey}. */
     private static void skipVersionsOf(MergingIterator all, byte[] userKey) {
-        while (all.valid() && all.keyLength() - KeyFormat.VERSION_SIZE == userKey.length
-                && Arrays.equals(all.keyBuffer(), 0, userKey.length, userKey, 0, userKey.length)) {
+        while (all.standsOn(userKey)) {
             all.next();
         }
     }

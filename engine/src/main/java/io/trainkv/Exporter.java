@@ -57,7 +57,7 @@ final class Exporter {
             long newestVersion = 0;
             boolean olderInRange = false;
             boolean hasOlder = false;
-            for (; all.valid() && sameUserKey(all, key); all.next()) {
+            for (; all.standsOn(key); all.next()) {
                 long version = KeyFormat.getVersion(all.keyBuffer(), userLength);
                 if (version > untilVersion) {
                     continue;
@@ -85,10 +85,5 @@ final class Exporter {
             }
         }
         return writer.finish();
-    }
-
-    private static boolean sameUserKey(MergingIterator all, byte[] key) {
-        return all.keyLength() - KeyFormat.VERSION_SIZE == key.length
-                && Arrays.equals(all.keyBuffer(), 0, key.length, key, 0, key.length);
     }
 }

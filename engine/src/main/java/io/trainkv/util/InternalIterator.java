@@ -1,6 +1,7 @@
 package io.trainkv.util;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * A cursor over versioned entries in internal-key order, or in exactly the reverse order for a
@@ -47,6 +48,12 @@ public interface InternalIterator extends AutoCloseable {
      */
     default void deferSeekBehindNewerVersion(byte[] userKey, long version, long newerVersion) {
         seekOrDefer(userKey, version);
+    }
+
+    /** Whether the iterator is valid and stands on a version of {@code userKey}. */
+    default boolean standsOn(byte[] userKey) {
+        return valid() && keyLength() - KeyFormat.VERSION_SIZE == userKey.length
+                && Arrays.equals(keyBuffer(), 0, userKey.length, userKey, 0, userKey.length);
     }
 
     /** Whether the last {@link #seekOrDefer} was put off and not yet resolved. */

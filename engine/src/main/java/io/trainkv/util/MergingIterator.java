@@ -1,7 +1,6 @@
 package io.trainkv.util;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -75,9 +74,7 @@ public final class MergingIterator implements InternalIterator {
             }
             if (child.seekDeferred()) {
                 deferred++;
-            } else if (newestFound < 0 && !reverse && child.valid()
-                    && child.keyLength() - KeyFormat.VERSION_SIZE == userKey.length
-                    && Arrays.equals(child.keyBuffer(), 0, userKey.length, userKey, 0, userKey.length)) {
+            } else if (newestFound < 0 && !reverse && child.standsOn(userKey)) {
                 newestFound = KeyFormat.getVersion(child.keyBuffer(), userKey.length);
             }
         }
