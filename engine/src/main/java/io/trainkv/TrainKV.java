@@ -351,7 +351,7 @@ public final class TrainKV implements AutoCloseable {
         ValueStruct previous = null;
         while (true) {
             ValueStruct found = newestEntry(key);
-            if (found == null || found.isTombstone() || found.isExpiredAt(options.clock().millis())) {
+            if (found == null || found.isTombstone() || found.isExpiredBy(options.clock())) {
                 return null;
             }
             byte[] value = resolve(found);

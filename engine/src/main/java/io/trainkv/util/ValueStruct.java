@@ -1,6 +1,7 @@
 package io.trainkv.util;
 
 import java.nio.ByteBuffer;
+import java.time.Clock;
 
 /**
  * What a versioned key maps to: a meta byte (tombstone, value-pointer and moved flags), the user's
@@ -224,5 +225,13 @@ public final class ValueStruct {
     /** Whether the entry has expired at {@code nowMillis}. */
     public boolean isExpiredAt(long nowMillis) {
         return isExpired(expiresAtMillis, nowMillis);
+    }
+
+    /**
+     * Whether the entry has expired by {@code clock}'s time, reading the clock only for an entry
+     * with an expiry: a point read of an entry without one pays no clock read.
+     */
+    public boolean isExpiredBy(Clock clock) {
+        return expiresAtMillis != NO_EXPIRY && expiresAtMillis <= clock.millis();
     }
 }
