@@ -55,10 +55,20 @@ public final class WriteBatch {
 
     /** Adds a set with the entry's TTL and user meta. */
     public WriteBatch set(Entry entry) {
+        return add(checkSet(entry), false);
+    }
+
+    /**
+     * Checks a set's entry as {@link #set(Entry)} does: returns it if it can be written.
+     *
+     * @throws IllegalArgumentException if it is null, or its key or value is null, empty (a key)
+     *         or too long
+     */
+    static Entry checkSet(Entry entry) {
         checkNotNull(entry, "entry");
         checkKey(entry.key());
         checkValue(entry.value());
-        return add(entry, false);
+        return entry;
     }
 
     /** Adds a delete of {@code key}. */

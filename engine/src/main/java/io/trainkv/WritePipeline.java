@@ -181,6 +181,8 @@ final class WritePipeline {
         int stored;
         /** Whether a write is using this request: a reused request is taken only when it is free. */
         boolean inUse;
+        /** The batch of a single set ({@link WritePipeline#set}), reused. */
+        final WriteBatch ownBatch = new WriteBatch();
         /** This request's conditions, made once: a wait allocates nothing. */
         final BooleanSupplier turnCame = () -> done || leading;
         final BooleanSupplier groupSettled = () -> applyingGroup.settled();
@@ -196,7 +198,6 @@ final class WritePipeline {
             this.version = 0;
             this.error = null;
             this.done = false;
-            this.inUse = true;
             return this;
         }
 
@@ -208,6 +209,7 @@ final class WritePipeline {
             Arrays.fill(storedValues, 0, stored, null);
             stored = 0;
             batch = null;
+            ownBatch.clear();
             atApply = null;
             applyingGroup = null;
             error = null;
@@ -362,6 +364,41 @@ final class WritePipeline {
      *     {@link Options#memtableSize(long)} ({@link #memtableFootprint}); nothing is written
      */
     void write(WriteBatch batch, boolean sync) {
+        PendingWrite write = reusedRequest();
+        try {
+            write(write, batch, sync);
+        } finally {
+            write.release();
+        }
+    }
+
+    /**
+     * Writes a set of {@code entry} alone, as {@link #write} writes a batch of that one set, through
+     * the calling thread's reused batch, so that a put allocates no batch.
+     *
+     * @throws IllegalArgumentException if {@link WriteBatch#set(Entry)} refuses the entry, or it
+     *     needs more memtable bytes than {@link Options#memtableSize(long)}; nothing is written
+     */
+    void set(Entry entry, boolean sync) {
+        PendingWrite write = reusedRequest();
+        try {
+            write(write, write.ownBatch.set(entry), sync);
+        } finally {
+            write.release();
+        }
+    }
+
+    /** The calling thread's request, for an ordinary write; {@link PendingWrite#release()} it after. */
+    private static PendingWrite reusedRequest() {
+        PendingWrite write = REUSED.get();
+        if (write.inUse) { // not expected: a thread has one write at a time
+            write = new PendingWrite();
+        }
+        write.inUse = true;
+        return write;
+    }
+
+    private void write(PendingWrite write, WriteBatch batch, boolean sync) {
         long footprint = memtableFootprint(batch);
         if (footprint > options.memtableSize()) {
             throw new IllegalArgumentException("batch needs about " + footprint + " bytes of memtable, more than"
@@ -370,16 +407,7 @@ final class WritePipeline {
                     + Options.MAX_VALUE_SIZE + "-byte value limit fit any memtableSize only when they go to the"
                     + " value log (a " + ValuePointer.SIZE + "-byte pointer in the memtable)");
         }
-        PendingWrite write = REUSED.get();
-        if (write.inUse) { // not expected: a thread has one write at a time
-            write = new PendingWrite();
-        }
-        write.start(batch, sync || options.syncWrites(), false, null);
-        try {
-            submit(write);
-        } finally {
-            write.release();
-        }
+        submit(write.start(batch, sync || options.syncWrites(), false, null));
     }
 
     /**
