@@ -206,7 +206,14 @@ final class WritePipeline {
          * (and the pipeline no longer reads them), so that a thread's request keeps nothing alive.
          */
         void release() {
-            Arrays.fill(storedValues, 0, stored, null);
+            if (expiresAt.length > RETAINED_ENTRIES) {
+                expiresAt = NO_EXPIRIES;
+                storedValues = NO_VALUES;
+                storedMeta = NO_META;
+                pointers = NO_VALUES;
+            } else {
+                Arrays.fill(storedValues, 0, stored, null);
+            }
             stored = 0;
             batch = null;
             ownBatch.clear();
@@ -247,6 +254,11 @@ final class WritePipeline {
         }
     }
 
+    /**
+     * Entries a reused request keeps its per-entry arrays for between writes: after a larger
+     * batch they are dropped, so that one large batch does not hold memory for the thread's life.
+     */
+    private static final int RETAINED_ENTRIES = 1024;
     private static final long[] NO_EXPIRIES = {};
     private static final byte[][] NO_VALUES = {};
     private static final byte[] NO_META = {};

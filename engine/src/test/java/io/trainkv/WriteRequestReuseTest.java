@@ -122,6 +122,32 @@ class WriteRequestReuseTest {
     }
 
     @Test
+    void writesBeforeAndAfterABatchTooLargeForTheReusedArraysReadBack() throws Exception {
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        try (TrainKV db = TrainKV.open(options())) {
+            for (int round = 0; round < 2; round++) {
+                WriteBatch large = new WriteBatch();
+                for (int i = 0; i < 1500; i++) { // past the 1,024 entries a reused request keeps arrays for
+                    keys.add(key(keys.size()));
+                    values.add(value(values.size(), i % 3 == 0 ? 100 + i : i % 50));
+                    large.set(keys.get(keys.size() - 1), values.get(values.size() - 1));
+                }
+                db.write(large);
+                for (int length : new int[] {300, 5, 64}) {
+                    keys.add(key(keys.size()));
+                    values.add(value(values.size(), length));
+                    db.set(keys.get(keys.size() - 1), values.get(values.size() - 1));
+                }
+            }
+            checkReads(db, keys, values, "from the memtable");
+        }
+        try (TrainKV db = TrainKV.open(options())) {
+            checkReads(db, keys, values, "after a reopen");
+        }
+    }
+
+    @Test
     void aWriteKeepsNoReferenceToItsValuesOnceItReturns() throws Exception {
         try (TrainKV db = TrainKV.open(options())) {
             byte[] separated = value(1, 10_000);
