@@ -326,7 +326,9 @@ public final class TrainKV implements AutoCloseable {
 
     /** Sets an entry with its TTL and user meta. */
     public void set(Entry entry) {
-        write(new WriteBatch().set(entry));
+        WriteBatch.checkSet(entry);
+        checkWritable();
+        pipeline.set(entry, false);
     }
 
     /** The value of {@code key}, or null if it is absent, deleted or expired. */

@@ -26,9 +26,12 @@ public final class WriteBatch {
 
     /**
      * The operations, in the order their keys were first added: {@code size} entries, each a set
-     * or (flagged in {@code tombstones}) a delete. Plain arrays that grow from one element: a
-     * single set, the most common batch, costs two small arrays, not two lists of ten.
+     * or (flagged in {@code tombstones}) a delete. The first one is held in {@code first} until a
+     * second key comes, and only then go they into plain arrays that grow from two elements: a
+     * single set, the most common batch, costs no array at all.
      */
+    private Entry first;
+    private boolean firstTombstone;
     private Entry[] entries = NO_ENTRIES;
     private boolean[] tombstones = NO_TOMBSTONES;
     private int size;
@@ -52,10 +55,20 @@ public final class WriteBatch {
 
     /** Adds a set with the entry's TTL and user meta. */
     public WriteBatch set(Entry entry) {
+        return add(checkSet(entry), false);
+    }
+
+    /**
+     * Checks a set's entry as {@link #set(Entry)} does: returns it if it can be written.
+     *
+     * @throws IllegalArgumentException if it is null, or its key or value is null, empty (a key)
+     *         or too long
+     */
+    static Entry checkSet(Entry entry) {
         checkNotNull(entry, "entry");
         checkKey(entry.key());
         checkValue(entry.value());
-        return add(entry, false);
+        return entry;
     }
 
     /** Adds a delete of {@code key}. */
@@ -84,10 +97,10 @@ public final class WriteBatch {
      */
     public void forEach(Visitor visitor) {
         for (int i = 0; i < size; i++) {
-            if (tombstones[i]) {
-                visitor.delete(entries[i].key());
+            if (isTombstone(i)) {
+                visitor.delete(entry(i).key());
             } else {
-                visitor.set(entries[i]);
+                visitor.set(entry(i));
             }
         }
     }
@@ -103,19 +116,22 @@ public final class WriteBatch {
 
     /** Removes every operation so the batch can be reused. */
     public void clear() {
-        Arrays.fill(entries, 0, size, null);
+        Arrays.fill(entries, 0, Math.min(size, entries.length), null);
+        first = null;
         size = 0;
         indexByKey = null;
         valueLogMoves = false;
         footprint = 0;
     }
 
+    /** The {@code i}th operation's entry (a delete's has an empty value); {@code i} below {@link #size()}. */
     Entry entry(int i) {
-        return entries[i];
+        return entries.length == 0 ? first : entries[i];
     }
 
+    /** Whether the {@code i}th operation is a delete; {@code i} below {@link #size()}. */
     boolean isTombstone(int i) {
-        return tombstones[i];
+        return entries.length == 0 ? firstTombstone : tombstones[i];
     }
 
     /** Marks every entry of this batch as a value-log GC move (see {@link ValueStruct#META_MOVED}). */
@@ -137,8 +153,21 @@ public final class WriteBatch {
         long bytes = MemTable.maxEntryFootprint(entry.key().length, entry.value().length);
         int existing = indexOf(entry.key());
         if (existing < 0) {
-            if (size == entries.length) {
-                int capacity = Math.max(1, 2 * size);
+            if (size == 0 && entries.length == 0) {
+                first = entry;
+                firstTombstone = tombstone;
+                size = 1;
+                footprint += bytes;
+                return this;
+            }
+            if (entries.length == 0) { // the second key: the first one moves into the arrays
+                entries = new Entry[2];
+                tombstones = new boolean[2];
+                entries[0] = first;
+                tombstones[0] = firstTombstone;
+                first = null;
+            } else if (size == entries.length) {
+                int capacity = 2 * size;
                 entries = Arrays.copyOf(entries, capacity);
                 tombstones = Arrays.copyOf(tombstones, capacity);
             }
@@ -154,9 +183,14 @@ public final class WriteBatch {
                 }
             }
         } else {
-            Entry replaced = entries[existing];
-            entries[existing] = entry;
-            tombstones[existing] = tombstone;
+            Entry replaced = entry(existing);
+            if (entries.length == 0) {
+                first = entry;
+                firstTombstone = tombstone;
+            } else {
+                entries[existing] = entry;
+                tombstones[existing] = tombstone;
+            }
             footprint -= MemTable.maxEntryFootprint(replaced.key().length, replaced.value().length);
         }
         footprint += bytes;
@@ -170,7 +204,7 @@ public final class WriteBatch {
             return found == null ? -1 : found;
         }
         for (int i = 0; i < size; i++) {
-            if (Arrays.equals(entries[i].key(), key)) {
+            if (Arrays.equals(entry(i).key(), key)) {
                 return i;
             }
         }

@@ -15,6 +15,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -130,17 +132,24 @@ final class WritePipeline {
     private long writeStalls;
     private long writeSlowdowns;
 
-    /** A batch waiting in the queue, and how its write ended. */
-    private final class PendingWrite {
+    /**
+     * A batch waiting in the queue, and how its write ended. An ordinary write uses its thread's
+     * own request ({@link #REUSED}), reset for each write, so that a put allocates no request, no
+     * waiter, no per-entry arrays and no value pointers; other requests (flush, sync, checked
+     * writes) are made for the occasion. Holds no reference to the pipeline, so that a thread's
+     * request never keeps a closed database alive, and none to the batch or its values once the
+     * write returned ({@link #release()}).
+     */
+    private static final class PendingWrite {
         WriteBatch batch;
-        final boolean sync;
-        final boolean rotate;
+        boolean sync;
+        boolean rotate;
         /**
          * Run by the leader when this request reaches the head of the queue alone, with every
          * earlier write applied: returns the batch to write (possibly filtered), or throws to
          * refuse it. Null for ordinary writes.
          */
-        final UnaryOperator<WriteBatch> atApply;
+        UnaryOperator<WriteBatch> atApply;
         /** The writer's thread waits through it for its turn, its group's append and publication. */
         final HandOffWaiter waiter = new HandOffWaiter();
         /** Set when this request reaches the head of the queue and is to lead a group. */
@@ -154,15 +163,85 @@ final class WritePipeline {
          */
         volatile boolean done;
         RuntimeException error;
-        long[] expiresAt;
-        byte[][] storedValues;
-        byte[] storedMeta;
+        /**
+         * Per entry of the batch, from index 0 (the arrays may be longer, and are kept across the
+         * writes of a reused request): expiry (epoch ms, 0 for none), the value the WAL and the
+         * memtable store (the caller's value, or one of {@link #pointers}), and its meta.
+         */
+        long[] expiresAt = NO_EXPIRIES;
+        byte[][] storedValues = NO_VALUES;
+        byte[] storedMeta = NO_META;
+        /**
+         * The encoded value pointers of the entries that went to the value log, one
+         * {@link ValuePointer#SIZE}-byte array per entry index, made on first use and reused: the
+         * WAL encoder and the memtable copy them before the write returns.
+         */
+        byte[][] pointers = NO_VALUES;
+        /** Entries of {@link #storedValues} set by the current write, cleared by {@link #release()}. */
+        int stored;
+        /** Whether a write is using this request: a reused request is taken only when it is free. */
+        boolean inUse;
+        /** The batch of a single set ({@link WritePipeline#set}), reused. */
+        final WriteBatch ownBatch = new WriteBatch();
+        /** This request's conditions, made once: a wait allocates nothing. */
+        final BooleanSupplier turnCame = () -> done || leading;
+        final BooleanSupplier groupSettled = () -> applyingGroup.settled();
 
-        PendingWrite(WriteBatch batch, boolean sync, boolean rotate, UnaryOperator<WriteBatch> atApply) {
+        /** Readies this request for a write of {@code batch}; every field a write changes is reset. */
+        PendingWrite start(WriteBatch batch, boolean sync, boolean rotate, UnaryOperator<WriteBatch> atApply) {
             this.batch = batch;
             this.sync = sync;
             this.rotate = rotate;
             this.atApply = atApply;
+            this.leading = false;
+            this.applyingGroup = null;
+            this.version = 0;
+            this.error = null;
+            this.done = false;
+            return this;
+        }
+
+        /**
+         * Drops the references to the batch, its values and its group once the write has returned
+         * (and the pipeline no longer reads them), so that a thread's request keeps nothing alive.
+         */
+        void release() {
+            if (expiresAt.length > RETAINED_ENTRIES) {
+                expiresAt = NO_EXPIRIES;
+                storedValues = NO_VALUES;
+                storedMeta = NO_META;
+                pointers = NO_VALUES;
+            } else {
+                Arrays.fill(storedValues, 0, stored, null);
+            }
+            stored = 0;
+            batch = null;
+            ownBatch.clear();
+            atApply = null;
+            applyingGroup = null;
+            error = null;
+            inUse = false;
+        }
+
+        /** Makes the per-entry arrays hold at least {@code entries} entries. */
+        void ensureEntries(int entries) {
+            if (expiresAt.length < entries) {
+                int capacity = Math.max(entries, 2 * expiresAt.length);
+                expiresAt = new long[capacity];
+                storedValues = new byte[capacity][];
+                storedMeta = new byte[capacity];
+                pointers = Arrays.copyOf(pointers, capacity);
+            }
+        }
+
+        /** The reused array entry {@code i}'s value pointer is encoded into. */
+        byte[] pointer(int i) {
+            byte[] pointer = pointers[i];
+            if (pointer == null) {
+                pointer = new byte[ValuePointer.SIZE];
+                pointers[i] = pointer;
+            }
+            return pointer;
         }
 
         /** Requests that must lead a group of their own. */
@@ -176,12 +255,37 @@ final class WritePipeline {
     }
 
     /**
+     * Entries a reused request keeps its per-entry arrays for between writes: after a larger
+     * batch they are dropped, so that one large batch does not hold memory for the thread's life.
+     */
+    private static final int RETAINED_ENTRIES = 1024;
+    private static final long[] NO_EXPIRIES = {};
+    private static final byte[][] NO_VALUES = {};
+    private static final byte[] NO_META = {};
+
+    /**
+     * Each thread's request for its ordinary writes (a thread has one write in flight at a time):
+     * shared by every pipeline of the JVM, and holding none of them.
+     */
+    private static final ThreadLocal<PendingWrite> REUSED = ThreadLocal.withInitial(PendingWrite::new);
+
+    /**
      * A group whose records are in the WAL while its writers insert their batches into
      * {@code target}; published (the visible version moved from {@code previousVersion} to
      * {@code lastVersion}) once every insert is done and the group before it is published.
      * Shared by its writers without a lock: the mutable fields are volatile or atomic.
      */
     private static final class ApplyingGroup {
+        private static final VarHandle INSERTING;
+
+        static {
+            try {
+                INSERTING = MethodHandles.lookup().findVarHandle(ApplyingGroup.class, "inserting", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         final MemTable target;
         /** The last version of the group before this one: the visible version it is published after. */
         final long previousVersion;
@@ -192,8 +296,10 @@ final class WritePipeline {
          * publisher clears the entries once it has woken them (a failed group is never published).
          */
         final PendingWrite[] inserters;
-        /** Inserts not done yet. */
-        final AtomicInteger inserting;
+        /** Inserts not done yet; changed through {@link #INSERTING} only. */
+        private volatile int inserting;
+        /** Set by the writer that published the group (moved the visible version to {@link #lastVersion}), before it wakes the inserters. */
+        volatile boolean published;
         /**
          * The next newer group, set by its leader if this one is not published yet; cleared by
          * the writer that publishes this one.
@@ -208,12 +314,22 @@ final class WritePipeline {
             this.lastVersion = lastVersion;
             this.footprint = footprint;
             this.inserters = inserters;
-            this.inserting = new AtomicInteger(inserters.length);
+            this.inserting = inserters.length;
+        }
+
+        /** Counts one insert done; returns how many are left. */
+        int insertDone() {
+            return (int) INSERTING.getAndAdd(this, -1) - 1;
+        }
+
+        /** Inserts not done yet. */
+        int inserting() {
+            return inserting;
         }
 
         /** Whether its writers may return: published, or failed. */
-        boolean settled(long visibleVersion) {
-            return visibleVersion >= lastVersion || error != null;
+        boolean settled() {
+            return published || error != null;
         }
     }
 
@@ -260,6 +376,41 @@ final class WritePipeline {
      *     {@link Options#memtableSize(long)} ({@link #memtableFootprint}); nothing is written
      */
     void write(WriteBatch batch, boolean sync) {
+        PendingWrite write = reusedRequest();
+        try {
+            write(write, batch, sync);
+        } finally {
+            write.release();
+        }
+    }
+
+    /**
+     * Writes a set of {@code entry} alone, as {@link #write} writes a batch of that one set, through
+     * the calling thread's reused batch, so that a put allocates no batch.
+     *
+     * @throws IllegalArgumentException if {@link WriteBatch#set(Entry)} refuses the entry, or it
+     *     needs more memtable bytes than {@link Options#memtableSize(long)}; nothing is written
+     */
+    void set(Entry entry, boolean sync) {
+        PendingWrite write = reusedRequest();
+        try {
+            write(write, write.ownBatch.set(entry), sync);
+        } finally {
+            write.release();
+        }
+    }
+
+    /** The calling thread's request, for an ordinary write; {@link PendingWrite#release()} it after. */
+    private static PendingWrite reusedRequest() {
+        PendingWrite write = REUSED.get();
+        if (write.inUse) { // not expected: a thread has one write at a time
+            write = new PendingWrite();
+        }
+        write.inUse = true;
+        return write;
+    }
+
+    private void write(PendingWrite write, WriteBatch batch, boolean sync) {
         long footprint = memtableFootprint(batch);
         if (footprint > options.memtableSize()) {
             throw new IllegalArgumentException("batch needs about " + footprint + " bytes of memtable, more than"
@@ -268,7 +419,7 @@ final class WritePipeline {
                     + Options.MAX_VALUE_SIZE + "-byte value limit fit any memtableSize only when they go to the"
                     + " value log (a " + ValuePointer.SIZE + "-byte pointer in the memtable)");
         }
-        submit(new PendingWrite(batch, sync || options.syncWrites(), false, null));
+        submit(write.start(batch, sync || options.syncWrites(), false, null));
     }
 
     /**
@@ -283,7 +434,7 @@ final class WritePipeline {
             if (queue.peekFirst() != write) {
                 lock.unlock();
                 locked = false;
-                write.waiter.await(() -> write.done || write.leading);
+                write.waiter.await(write.turnCame);
                 if (!write.done) {
                     lockSpinning();
                     locked = true;
@@ -339,7 +490,7 @@ final class WritePipeline {
             error = e;
             failInserts(group, e); // before the count drops, so that nobody publishes the group
         }
-        if (group.inserting.decrementAndGet() == 0) {
+        if (group.insertDone() == 0) {
             publishFrom(group);
             if (unfinishedGroups.decrementAndGet() == 0) {
                 HandOffWaiter drain = drainWaiter;
@@ -348,7 +499,7 @@ final class WritePipeline {
                 }
             }
         }
-        w.waiter.await(() -> group.settled(visibleVersion));
+        w.waiter.await(w.groupSettled);
         if (error instanceof Error fatal) {
             throw fatal;
         }
@@ -371,8 +522,9 @@ final class WritePipeline {
      */
     private void publishFrom(ApplyingGroup group) {
         ApplyingGroup g = group;
-        while (g.inserting.get() == 0 && g.error == null
+        while (g.inserting() == 0 && g.error == null
                 && VISIBLE_VERSION.compareAndSet(this, g.previousVersion, g.lastVersion)) {
+            g.published = true;
             applyingFootprint.addAndGet(-g.footprint);
             PendingWrite[] inserters = g.inserters;
             for (int i = 0; i < inserters.length; i++) {
@@ -436,7 +588,7 @@ final class WritePipeline {
      * group is being applied to it, then waits until every frozen memtable is flushed.
      */
     void flush() {
-        submit(new PendingWrite(new WriteBatch(), false, true, null));
+        submit(new PendingWrite().start(new WriteBatch(), false, true, null));
         lock.lock();
         try {
             while (memtables.size() > 1 && failure == null && !closed) {
@@ -458,7 +610,7 @@ final class WritePipeline {
      * @return the version the batch was written at, or 0 if nothing was written
      */
     long writeChecked(WriteBatch batch, UnaryOperator<WriteBatch> atApply, boolean sync) {
-        PendingWrite write = new PendingWrite(batch, sync || options.syncWrites(), false, atApply);
+        PendingWrite write = new PendingWrite().start(batch, sync || options.syncWrites(), false, atApply);
         submit(write);
         return write.batch.isEmpty() ? 0 : write.version;
     }
@@ -496,7 +648,7 @@ final class WritePipeline {
                 lock.unlock();
             }
         }
-        submit(new PendingWrite(new WriteBatch(), false, false, atApply));
+        submit(new PendingWrite().start(new WriteBatch(), false, false, atApply));
         return result.get(0);
     }
 
@@ -512,7 +664,7 @@ final class WritePipeline {
 
     /** Makes every acknowledged write durable. */
     void sync() {
-        submit(new PendingWrite(new WriteBatch(), true, false, null));
+        submit(new PendingWrite().start(new WriteBatch(), true, false, null));
     }
 
     /**
@@ -538,7 +690,8 @@ final class WritePipeline {
         }
         boolean syncGroup = false;
         long footprint = 0;
-        for (PendingWrite w : group) {
+        for (int i = 0; i < group.size(); i++) {
+            PendingWrite w = group.get(i);
             syncGroup |= w.sync;
             footprint += memtableFootprint(w.batch);
         }
@@ -554,8 +707,18 @@ final class WritePipeline {
                 makeRoom(footprint);
             }
             long nowMillis = anyTtl(group) ? options.clock().millis() : 0;
-            group.removeIf(w -> !prepare(w, nowMillis));
-            for (PendingWrite w : group) {
+            int kept = 0;
+            for (int i = 0; i < group.size(); i++) {
+                PendingWrite w = group.get(i);
+                if (prepare(w, nowMillis)) {
+                    group.set(kept++, w);
+                }
+            }
+            while (group.size() > kept) {
+                group.remove(group.size() - 1);
+            }
+            for (int i = 0; i < group.size(); i++) {
+                PendingWrite w = group.get(i);
                 if (!w.batch.isEmpty()) {
                     w.version = clock.next();
                 }
@@ -591,7 +754,8 @@ final class WritePipeline {
     private void startInserting(MemTable target, long footprint) {
         int inserting = 0;
         long lastVersion = 0;
-        for (PendingWrite w : group) {
+        for (int i = 0; i < group.size(); i++) {
+            PendingWrite w = group.get(i);
             if (!w.batch.isEmpty()) {
                 inserting++;
                 lastVersion = w.version;
@@ -602,7 +766,8 @@ final class WritePipeline {
         }
         PendingWrite[] inserters = new PendingWrite[inserting];
         int at = 0;
-        for (PendingWrite w : group) {
+        for (int i = 0; i < group.size(); i++) {
+            PendingWrite w = group.get(i);
             if (!w.batch.isEmpty()) {
                 inserters[at++] = w;
             }
@@ -651,7 +816,7 @@ final class WritePipeline {
     private static boolean prepare(PendingWrite w, long nowMillis) {
         WriteBatch batch = w.batch;
         try {
-            w.expiresAt = new long[batch.size()];
+            w.ensureEntries(batch.size());
             for (int i = 0; i < batch.size(); i++) {
                 w.expiresAt[i] = batch.entry(i).expiresAtMillis(nowMillis);
             }
@@ -712,7 +877,8 @@ final class WritePipeline {
             if (syncGroup) {
                 encoder.reserveDurableMark();
             }
-            for (PendingWrite w : group) {
+            for (int i = 0; i < group.size(); i++) {
+                PendingWrite w = group.get(i);
                 if (!w.batch.isEmpty()) {
                     separateValues(w);
                     encode(w);
@@ -727,11 +893,7 @@ final class WritePipeline {
                     encoder.fillDurableMark(valueLog.activeFileId(), valueLog.syncedBytes());
                 }
             }
-            var records = encoder.records();
-            bytes = records.remaining();
-            if (bytes > 0) {
-                log.append(records);
-            }
+            bytes = encoder.appendTo(log);
             if (marked) {
                 markWritten();
             }
@@ -753,8 +915,8 @@ final class WritePipeline {
             writeGroups++;
         }
         walBytes += bytes;
-        for (PendingWrite w : group) {
-            if (!w.batch.isEmpty()) {
+        for (int i = 0; i < group.size(); i++) {
+            if (!group.get(i).batch.isEmpty()) {
                 batchesWritten++;
             }
         }
@@ -771,8 +933,7 @@ final class WritePipeline {
     private void separateValues(PendingWrite w) throws IOException {
         WriteBatch batch = w.batch;
         int n = batch.size();
-        w.storedValues = new byte[n][];
-        w.storedMeta = new byte[n];
+        w.stored = n;
         byte moved = batch.isValueLogMoves() ? ValueStruct.META_MOVED : 0;
         for (int i = 0; i < n; i++) {
             Entry e = batch.entry(i);
@@ -781,7 +942,9 @@ final class WritePipeline {
                 w.storedValues[i] = e.value();
             } else if (goesToValueLog(e.value().length, options.valueThreshold())) {
                 w.storedMeta[i] = (byte) (ValueStruct.META_VALUE_POINTER | moved);
-                w.storedValues[i] = valueLog.add(e.key(), w.version, e.value()).encode();
+                byte[] pointer = w.pointer(i);
+                valueLog.add(e.key(), w.version, e.value(), pointer);
+                w.storedValues[i] = pointer;
             } else {
                 w.storedMeta[i] = moved;
                 w.storedValues[i] = e.value();
@@ -923,9 +1086,7 @@ final class WritePipeline {
         }
         encoder.reset();
         encoder.addDurableMark(valueLog.activeFileId(), valueLog.syncedBytes());
-        var records = encoder.records();
-        walBytes += records.remaining();
-        wal.append(records);
+        walBytes += encoder.appendTo(wal);
         markWritten();
     }
 

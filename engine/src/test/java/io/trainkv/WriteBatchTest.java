@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** A batch keeps one operation per key, the last, whether it finds repeats by scanning or by its map. */
@@ -56,5 +58,34 @@ class WriteBatchTest {
         assertEquals(2, batch.size());
         assertFalse(batch.isTombstone(0));
         assertArrayEquals(new byte[] {2}, batch.entry(0).value());
+    }
+
+    @Test
+    void aBatchOfOneOperationIsVisitedAndReplacedLikeAnyOther() {
+        List<String> visited = new ArrayList<>();
+        WriteBatch.Visitor visitor = new WriteBatch.Visitor() {
+            @Override
+            public void set(Entry entry) {
+                visited.add("set " + new String(entry.key()) + "=" + entry.valueAsString());
+            }
+
+            @Override
+            public void delete(byte[] key) {
+                visited.add("delete " + new String(key));
+            }
+        };
+        WriteBatch batch = new WriteBatch().set("a", "1");
+        batch.forEach(visitor);
+        batch.delete("a".getBytes());
+        batch.forEach(visitor);
+        batch.set("a", "2");
+        assertEquals(1, batch.size());
+        batch.set("b", "3"); // the single operation moves to the arrays
+        batch.forEach(visitor);
+        batch.clear();
+        batch.delete("c".getBytes());
+        batch.forEach(visitor);
+        assertEquals(List.of("set a=1", "delete a", "set a=2", "set b=3", "delete c"), visited);
+        assertEquals(new WriteBatch().delete("c".getBytes()).memtableFootprint(), batch.memtableFootprint());
     }
 }

@@ -1,5 +1,8 @@
 package io.trainkv.util;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -7,6 +10,8 @@ import java.util.Arrays;
 public final class Bytes {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final VarHandle LONG_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
     private Bytes() {
     }
@@ -14,6 +19,25 @@ public final class Bytes {
     /** Unsigned lexicographic comparison, the order of user keys everywhere in the engine. */
     public static int compare(byte[] a, byte[] b) {
         return Arrays.compareUnsigned(a, b);
+    }
+
+    /**
+     * Writes {@code value} big-endian into the 8 bytes of {@code dst} at {@code offset}, with no
+     * buffer around the array.
+     *
+     * @throws IndexOutOfBoundsException if the 8 bytes are not all inside {@code dst}
+     */
+    public static void putLongBigEndian(byte[] dst, int offset, long value) {
+        LONG_BIG_ENDIAN.set(dst, offset, value);
+    }
+
+    /**
+     * Writes {@code value} big-endian into the 4 bytes of {@code dst} at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the 4 bytes are not all inside {@code dst}
+     */
+    public static void putIntBigEndian(byte[] dst, int offset, int value) {
+        INT_BIG_ENDIAN.set(dst, offset, value);
     }
 
     /** The bytes as text where printable ASCII, with other bytes escaped as {@code \xNN}. */

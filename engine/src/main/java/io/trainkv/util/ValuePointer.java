@@ -13,7 +13,22 @@ public record ValuePointer(long fileId, long offset, int length) {
     public static final int SIZE = 20;
 
     public byte[] encode() {
-        return ByteBuffer.allocate(SIZE).putLong(fileId).putLong(offset).putInt(length).array();
+        byte[] bytes = new byte[SIZE];
+        encode(fileId, offset, length, bytes);
+        return bytes;
+    }
+
+    /**
+     * Writes the pointer to the entry of {@code length} bytes at {@code offset} of value-log file
+     * {@code fileId} into the first {@link #SIZE} bytes of {@code dst}, allocating nothing: the
+     * write path encodes its pointers into reused arrays.
+     *
+     * @throws IndexOutOfBoundsException if {@code dst} is shorter than {@link #SIZE} bytes
+     */
+    public static void encode(long fileId, long offset, int length, byte[] dst) {
+        Bytes.putLongBigEndian(dst, 0, fileId);
+        Bytes.putLongBigEndian(dst, 8, offset);
+        Bytes.putIntBigEndian(dst, 16, length);
     }
 
     /**

@@ -6,6 +6,7 @@ import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
+import io.trainkv.util.Bytes;
 import io.trainkv.util.ValuePointer;
 import java.io.Closeable;
 import java.io.IOException;
@@ -52,7 +53,7 @@ public final class ValueLog implements Closeable {
     private final Set<Long> collected = ConcurrentHashMap.newKeySet();
     /**
      * The header and key of the entry {@link #add} is appending, written in front of its value;
-     * reused, so that adding an entry allocates nothing but its pointer.
+     * reused, so that adding an entry allocates nothing.
      */
     private byte[] head = new byte[VlogFormat.HEADER_SIZE + INITIAL_KEY_BYTES];
     private final CRC32C crc = new CRC32C();
@@ -125,15 +126,18 @@ public final class ValueLog implements Closeable {
     }
 
     /**
-     * Appends an entry to the active file and returns its pointer; {@link #publishAppended()}
-     * must run before any reader can see the pointer. Rotates to a new file when the active one
-     * is full. The value is copied once, from {@code value} into the file (into its mapping on
-     * the default file system), and nothing is buffered: an entry no WAL record comes to point
-     * to (the write then failed) is dead bytes, as after a crash.
+     * Appends an entry to the active file and writes its pointer ({@link ValuePointer#SIZE}
+     * bytes, {@link ValuePointer#encode(long, long, int, byte[])}) into {@code pointer};
+     * {@link #publishAppended()} must run before any reader can see the pointer. Rotates to a new
+     * file when the active one is full. The value is copied once, from {@code value} into the
+     * file (into its mapping on the default file system), nothing is buffered and nothing is
+     * allocated: an entry no WAL record comes to point to (the write then failed) is dead bytes,
+     * as after a crash.
      *
      * @throws IOException if the append fails; the file may then end in part of the entry
+     * @throws IndexOutOfBoundsException if {@code pointer} is shorter than {@link ValuePointer#SIZE}
      */
-    public ValuePointer add(byte[] key, long version, byte[] value) throws IOException {
+    public void add(byte[] key, long version, byte[] value, byte[] pointer) throws IOException {
         int length = VlogFormat.entryLength(key.length, value.length);
         if (writtenSize > 0 && writtenSize + length > fileSizeLimit) {
             rotate();
@@ -142,19 +146,20 @@ public final class ValueLog implements Closeable {
         if (head.length < headLength) {
             head = new byte[headLength];
         }
-        ByteBuffer header = ByteBuffer.wrap(head);
-        header.putLong(4, version).putInt(12, key.length).putInt(16, value.length);
+        Bytes.putLongBigEndian(head, 4, version);
+        Bytes.putIntBigEndian(head, 12, key.length);
+        Bytes.putIntBigEndian(head, 16, value.length);
         System.arraycopy(key, 0, head, VlogFormat.HEADER_SIZE, key.length);
         crc.reset();
         crc.update(head, 4, headLength - 4); // everything after the checksum field
-        crc.update(value);
-        header.putInt(0, (int) crc.getValue());
+        crc.update(value, 0, value.length);
+        Bytes.putIntBigEndian(head, 0, (int) crc.getValue());
         long offset = writtenSize;
         writer.append(head, 0, headLength);
         writer.append(value, 0, value.length);
         writtenSize += length;
         dirty = true;
-        return new ValuePointer(active.id, offset, length);
+        ValuePointer.encode(active.id, offset, length, pointer);
     }
 
     /** Lets readers read every entry {@link #add} appended so far; no I/O. */

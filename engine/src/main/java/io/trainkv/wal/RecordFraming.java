@@ -1,5 +1,6 @@
 package io.trainkv.wal;
 
+import io.trainkv.util.Bytes;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
@@ -18,11 +19,10 @@ public final class RecordFraming {
      * the {@link WalFormat#HEADER_SIZE} reserved bytes at {@code recordStart}.
      */
     public static void seal(byte[] buffer, int recordStart, int payloadLength, CRC32C crc) {
-        ByteBuffer view = ByteBuffer.wrap(buffer);
-        view.putInt(recordStart + 4, payloadLength);
+        Bytes.putIntBigEndian(buffer, recordStart + 4, payloadLength);
         crc.reset();
         crc.update(buffer, recordStart + 4, 4 + payloadLength);
-        view.putInt(recordStart, (int) crc.getValue());
+        Bytes.putIntBigEndian(buffer, recordStart, (int) crc.getValue());
     }
 
     /** One framed record holding {@code payload[0, length)}. */

@@ -2,6 +2,7 @@ package io.trainkv.wal;
 
 import io.trainkv.util.ValueStruct;
 import io.trainkv.util.Varint;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
@@ -143,6 +144,24 @@ public final class WalBatchEncoder {
             throw new IllegalStateException("batch not finished");
         }
         return ByteBuffer.wrap(buffer.array(), firstRecord, buffer.position() - firstRecord);
+    }
+
+    /**
+     * Appends the encoded records (what {@link #records()} returns) to {@code log} straight from
+     * this encoder's array; returns their length in bytes, 0 if there were none (nothing is
+     * appended then).
+     *
+     * @throws IOException if the append fails
+     */
+    public int appendTo(WalWriter log) throws IOException {
+        if (recordStart >= 0) {
+            throw new IllegalStateException("batch not finished");
+        }
+        int length = buffer.position() - firstRecord;
+        if (length > 0) {
+            log.append(buffer.array(), firstRecord, length);
+        }
+        return length;
     }
 
     private void ensure(int extra) {

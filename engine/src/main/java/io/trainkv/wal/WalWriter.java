@@ -34,6 +34,16 @@ public final class WalWriter implements Closeable {
         file.append(records);
     }
 
+    /**
+     * Appends {@code length} bytes of encoded records from {@code array} at {@code offset}, copied
+     * from the array into the file with no buffer around it.
+     *
+     * @throws IOException if the append fails; the log may then end in part of the records
+     */
+    public void append(byte[] array, int offset, int length) throws IOException {
+        file.append(array, offset, length);
+    }
+
     public void sync() throws IOException {
         file.sync();
     }

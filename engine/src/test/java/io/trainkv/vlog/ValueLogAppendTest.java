@@ -57,7 +57,9 @@ class ValueLogAppendTest {
                 Arrays.fill(key, (byte) ('k' + i));
                 byte[] value = new byte[(3 << 20) + i];
                 Arrays.fill(value, (byte) i);
-                ValuePointer pointer = log.add(key, i + 1, value);
+                byte[] encoded = new byte[ValuePointer.SIZE];
+                log.add(key, i + 1, value, encoded);
+                ValuePointer pointer = ValuePointer.decode(encoded);
                 pointers.add(pointer);
                 values.add(value);
                 try (ReadSource file = ReadSource.open(storage.openRead(name), false)) {
