@@ -162,7 +162,7 @@ class CompactionTest {
                 for (int flush = 0; flush < 2; flush++) {
                     for (int i = 0; i < 200; i++) {
                         byte[] key = key(random.nextInt(keySpace));
-                        if (round == 4 && i % 4 == 0) { // an older key, in level 1 or 2
+                        if (round == 4 && i % 4 == 0) { // a key written before, most in level 1 or 2
                             ByteBuffer older = model.ceilingKey(ByteBuffer.wrap(key));
                             key = (older == null ? model.firstKey() : older).array();
                             if (i % 8 == 0) {
