@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,6 +136,69 @@ class CompactionTest {
                     }
                 }
                 assertShapeWithinTargets(db);
+            }
+        }
+    }
+
+    /**
+     * A scripted growth, two flushes per level-0 compaction: level 0 into the bottom twice (the
+     * bottom then passes the 64 KiB base level size, so level 1 becomes the base level), into the
+     * empty level 1, and then level 0 plus level 1 would leave level 1 as large as the bottom: that
+     * compaction passes through level 1 into the bottom, written once, with overwrites and deletes
+     * of keys in every level resolved newest first.
+     */
+    @Test
+    void aLevel0CompactionPassesThroughABaseLevelAsLargeAsTheBottom() throws Exception {
+        Path dir = tempDir.resolve("db");
+        Options options = Options.at(dir).memtableSize(64 * 1024).baseLevelSize(64 * 1024).maxLevels(3)
+                .level0Triggers(2, 8, 12).blockSize(1024);
+        Random random = new Random(5);
+        TreeMap<ByteBuffer, byte[]> model = new TreeMap<>();
+        Set<ByteBuffer> deleted = new HashSet<>();
+        int keySpace = 1_000_000;
+        try (TrainKV db = TrainKV.open(options)) {
+            long writtenBeforeLast = 0;
+            for (int round = 1; round <= 4; round++) {
+                for (int flush = 0; flush < 2; flush++) {
+                    for (int i = 0; i < 200; i++) {
+                        byte[] key = key(random.nextInt(keySpace));
+                        if (round == 4 && i % 4 == 0) { // a key written before, most in level 1 or 2
+                            ByteBuffer older = model.ceilingKey(ByteBuffer.wrap(key));
+                            key = (older == null ? model.firstKey() : older).array();
+                            if (i % 8 == 0) {
+                                db.delete(key);
+                                model.remove(ByteBuffer.wrap(key));
+                                deleted.add(ByteBuffer.wrap(key));
+                                continue;
+                            }
+                        }
+                        byte[] value = new byte[80];
+                        random.nextBytes(value);
+                        db.set(key, value);
+                        model.put(ByteBuffer.wrap(key), value);
+                    }
+                    db.flush();
+                }
+                db.waitForCompactions();
+                Stats stats = db.stats();
+                assertEquals(round, stats.compactions(), "one level-0 compaction per round: " + stats.levels());
+                if (round == 3) {
+                    assertTrue(stats.levels().get(1).tables() > 0, "round 3 stops in the base level: " + stats.levels());
+                    writtenBeforeLast = stats.compactionWriteBytes();
+                }
+            }
+            Stats stats = db.stats();
+            assertEquals(0, stats.levels().get(0).tables(), stats.levels().toString());
+            assertEquals(0, stats.levels().get(1).tables(), "the base level passed through: " + stats.levels());
+            assertEquals(writtenBeforeLast + stats.levels().get(2).bytes(), stats.compactionWriteBytes(),
+                    "the last compaction wrote the bottom level once and nothing else");
+            for (var entry : model.entrySet()) {
+                assertArrayEquals(entry.getValue(), db.get(entry.getKey().array()));
+            }
+            for (ByteBuffer key : deleted) {
+                if (!model.containsKey(key)) {
+                    assertNull(db.get(key.array()), "a deleted key came back");
+                }
             }
         }
     }

@@ -10,7 +10,9 @@ import java.util.List;
 /**
  * One unit of compaction work: input tables of one level, the overlapping tables of the output
  * level, and the version they were picked from (held referenced until the work is done, so the
- * inputs stay readable).
+ * inputs stay readable). A level-0 compaction may also pass through the base level
+ * ({@link #passedThrough()}): it then takes the base level's overlapping tables too and writes into
+ * the level below it.
  */
 public final class Compaction {
 
@@ -19,12 +21,23 @@ public final class Compaction {
     private final int outputLevel;
     private final List<TableHandle> inputs;
     private final List<TableHandle> overlaps;
+    private final List<TableHandle> passedThrough;
 
     Compaction(Version version, int level, int outputLevel, List<TableHandle> inputs, List<TableHandle> overlaps) {
+        this(version, level, outputLevel, inputs, List.of(), overlaps);
+    }
+
+    /**
+     * A compaction from {@code level} into {@code outputLevel} that also takes {@code passedThrough},
+     * tables of level {@code outputLevel - 1}, when that level lies between the two.
+     */
+    Compaction(Version version, int level, int outputLevel, List<TableHandle> inputs,
+               List<TableHandle> passedThrough, List<TableHandle> overlaps) {
         this.version = version;
         this.level = level;
         this.outputLevel = outputLevel;
         this.inputs = List.copyOf(inputs);
+        this.passedThrough = List.copyOf(passedThrough);
         this.overlaps = List.copyOf(overlaps);
     }
 
@@ -50,16 +63,26 @@ public final class Compaction {
         return overlaps;
     }
 
+    /**
+     * Tables of level {@code outputLevel() - 1} taken on the way down when that level lies between
+     * {@link #level()} and the output level (a level-0 compaction through the base level); empty
+     * otherwise.
+     */
+    public List<TableHandle> passedThrough() {
+        return passedThrough;
+    }
+
     /** Every table the compaction reads. */
     public List<TableHandle> allTables() {
         List<TableHandle> all = new ArrayList<>(inputs);
+        all.addAll(passedThrough);
         all.addAll(overlaps);
         return all;
     }
 
     /** A single input that overlaps nothing below can move down without being rewritten. */
     public boolean isTrivialMove() {
-        return inputs.size() == 1 && overlaps.isEmpty();
+        return inputs.size() == 1 && passedThrough.isEmpty() && overlaps.isEmpty();
     }
 
     public long inputBytes() {
@@ -103,7 +126,8 @@ public final class Compaction {
 
     @Override
     public String toString() {
-        return "compaction L" + level + " -> L" + outputLevel + " (" + inputs.size() + " + " + overlaps.size()
+        return "compaction L" + level + " -> L" + outputLevel + " (" + inputs.size() + " + "
+                + (passedThrough.isEmpty() ? "" : passedThrough.size() + " + ") + overlaps.size()
                 + " tables, " + inputBytes() + " bytes)";
     }
 }

@@ -68,6 +68,9 @@ final class CompactionJob {
         for (TableHandle t : compaction.inputs()) {
             edit.deleteTable(compaction.level(), t.meta().fileNumber());
         }
+        for (TableHandle t : compaction.passedThrough()) {
+            edit.deleteTable(compaction.outputLevel() - 1, t.meta().fileNumber());
+        }
         for (TableHandle t : compaction.overlaps()) {
             edit.deleteTable(compaction.outputLevel(), t.meta().fileNumber());
         }
@@ -104,6 +107,9 @@ final class CompactionJob {
             }
         } else {
             children.add(new LevelIterator(compaction.inputs(), false, false));
+        }
+        if (!compaction.passedThrough().isEmpty()) {
+            children.add(new LevelIterator(compaction.passedThrough(), false, false));
         }
         children.add(new LevelIterator(compaction.overlaps(), false, false));
         return new MergingIterator(children, false);

@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * Chooses the next compaction: the level with the highest score (see {@link LevelTargets}) of at
  * least 1 whose tables are not already being compacted. Level 0 compacts all its tables into the
- * base level (level-0 tables overlap, so taking them all keeps newer data above older data).
+ * base level (level-0 tables overlap, so taking them all keeps newer data above older data), or
+ * through it into the level below when that writes fewer bytes (see {@link #passingThroughSaves}).
  * Deeper levels compact one table at a time into the next level, the one with the smallest ratio
  * of overlapping next-level bytes to its own size (see {@link #pickLevel}). Also builds the forced compactions of {@code compactRange}.
  */
@@ -43,7 +44,7 @@ final class CompactionPicker {
         order.sort((a, b) -> Double.compare(targets.score(version, b, level0Trigger),
                 targets.score(version, a, level0Trigger)));
         for (int level : order) {
-            Compaction c = level == 0 ? pickLevel0(version, targets.baseLevel(), busy) : pickLevel(version, level, busy);
+            Compaction c = level == 0 ? pickLevel0(version, targets, busy) : pickLevel(version, level, busy);
             if (c != null) {
                 return c;
             }
@@ -51,7 +52,13 @@ final class CompactionPicker {
         return null;
     }
 
-    private Compaction pickLevel0(Version version, int baseLevel, Set<Long> busy) {
+    /**
+     * All of level 0 into the base level with the base level's overlapping tables; or, when
+     * {@link #passingThroughSaves} says so, all of those and the overlapping tables of the level
+     * below the base level into that lower level ({@link Compaction#passedThrough()}).
+     */
+    private Compaction pickLevel0(Version version, LevelTargets targets, Set<Long> busy) {
+        int baseLevel = targets.baseLevel();
         List<TableHandle> inputs = version.tables(0);
         if (inputs.isEmpty() || anyBusy(inputs, busy)) {
             return null;
@@ -60,7 +67,43 @@ final class CompactionPicker {
         if (anyBusy(overlaps, busy)) {
             return null;
         }
+        if (baseLevel + 1 < version.levelCount()) {
+            List<TableHandle> upper = new ArrayList<>(inputs);
+            upper.addAll(overlaps);
+            List<TableHandle> below = overlapping(version.tables(baseLevel + 1), Compaction.userRange(upper));
+            if (!anyBusy(below, busy) && passingThroughSaves(bytes(upper), bytes(below), targets.target(baseLevel))) {
+                return new Compaction(version, 0, baseLevel + 1, inputs, overlaps, below);
+            }
+        }
         return new Compaction(version, 0, baseLevel, inputs, overlaps);
+    }
+
+    /**
+     * Whether a level-0 compaction should go through the base level into the level below it, by
+     * the bytes each choice writes. Passing through writes the {@code below} bytes of the lower
+     * level's overlapping tables on top of the {@code upper} bytes (level 0 and the base level's
+     * overlapping tables) that either choice writes. Stopping in the base level writes, within one
+     * round, what the merge leads to: the part of the merged base level over its {@code target}
+     * (bytes) moves down file by file, each byte rewriting {@code below / upper} bytes of the lower
+     * level (the file pick's overlap ratio, for keys spread like these), and what stays is
+     * rewritten by the next level-0 merge. So pass through when
+     * {@code below <= max(0, upper - target) * (1 + below / upper) + min(upper, target)}, which is
+     * {@code upper >= below} while the base level stays under its target and
+     * {@code upper * upper >= below * target} once it goes over.
+     *
+     * <p>It fires where the tree is shaped against leveled compaction's size ratio (each level a
+     * multiplier times larger than the one above: LevelDB, RocksDB's "Leveled Compaction" and its
+     * dynamic level sizes, the size ratio T of the Monkey and Dostoevsky analyses): after the base
+     * level moved up, a base level about as large as the level below it, whose bytes would move
+     * down at nearly one lower-level byte rewritten per byte moved and be rewritten again by every
+     * level-0 merge meanwhile. Once the lower level is a few times larger it never fires. Adding
+     * the next level to a compaction when that writes fewer bytes per byte moved is Pebble's
+     * multilevel compaction. The lower level's share is bounded: at most {@code upper} bytes while
+     * the base level stays under its target, at most {@code upper * upper / target} once it goes over.
+     */
+    static boolean passingThroughSaves(long upper, long below, long target) {
+        double stopping = Math.max(0, upper - target) * (1 + below / (double) upper) + Math.min(upper, target);
+        return below <= stopping;
     }
 
     /**
@@ -130,6 +173,14 @@ final class CompactionPicker {
             }
         }
         return result;
+    }
+
+    private static long bytes(List<TableHandle> tables) {
+        long bytes = 0;
+        for (TableHandle t : tables) {
+            bytes += t.meta().fileSize();
+        }
+        return bytes;
     }
 
     private static boolean anyBusy(List<TableHandle> tables, Set<Long> busy) {
