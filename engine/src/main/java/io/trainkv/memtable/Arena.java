@@ -11,27 +11,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * reachable as its array ({@link #array(int)}, what the memtable reads and writes) and as a
  * {@code ByteBuffer} wrapping it ({@link #buffer(int)}, what iterators hand to value decoding).
  *
- * <p>The offset space is cut into slots of {@code chunkSize} bytes. A chunk's buffer holds
+ * <p>The offset space is cut into slots of {@code chunkSize} bytes. A chunk's array holds
  * {@link #HEADROOM} bytes less than its slot, so that the array and its header fit a heap region
  * of the slot's size: G1 allocates an array of half a region or more in whole regions of its own
  * (a humongous object), and an array of exactly 1 MiB with its 16-byte header would take two
- * 1 MiB regions, doubling the heap a memtable holds. An allocation never spans two buffers: when
+ * 1 MiB regions, doubling the heap a memtable holds. An allocation never spans two arrays: when
  * it does not fit in the current chunk, allocation moves to the next slot. An allocation larger
- * than a chunk's buffer gets a buffer of its own that covers several consecutive slots. Offset
+ * than a chunk's array gets an array of its own that covers several consecutive slots. Offset
  * {@link #NULL} is never handed out.
  *
  * <p>Once allocation has moved past the first chunk, the next chunk is allocated ahead on a
  * background thread ({@link Prepared}): a fresh chunk costs its zeroing and the page faults of
  * its first touch, as much as thousands of inserts, and the writer should not pay for them.
+ * Chunks are never reused: a chunk is reachable from the arena's memtable for as long as any
+ * reader holds it, and garbage after that (as is the chunk allocated ahead when the memtable
+ * stops growing).
  *
  * <p>An allocation can ask for an aligned point inside it ({@link #allocate(int, int, int)}): the
  * memtable places the bytes a skip-list comparison reads in one aligned 16-byte window so that
  * they never straddle a cache line. Alignment is of offsets within a chunk's array; a chunk of
  * half a G1 region or more is a humongous object that starts at a region boundary, so its
  * elements are aligned in memory as their offsets are (shifted by the array header's 16 bytes).
- * Chunks are never reused: a chunk is reachable from the arena's memtable for as long as any
- * reader holds it, and garbage after that (as is the chunk allocated ahead when the memtable
- * stops growing).
+ * Elsewhere (a smaller chunk, another collector) the window is still 8-aligned, and 16-aligned
+ * when the array happens to be: fewer windows straddle a line than without alignment, never more.
  *
  * <p>Allocation is thread-safe and lock-free within a chunk. Reads need no lock: a reader reaches an offset only through a link
  * published with release semantics after the bytes and the slot table were written.
@@ -44,7 +46,7 @@ public final class Arena {
     /** Every allocation is aligned to this many bytes so that int links can be updated by CAS. */
     static final int ALIGNMENT = 4;
 
-    /** Bytes of each slot a chunk's buffer leaves unused (room for the array's header). */
+    /** Bytes of each slot a chunk's array leaves unused (room for the array's header). */
     static final int HEADROOM = 64;
 
     private final int chunkBits;
@@ -219,7 +221,7 @@ public final class Arena {
         return usedBytes.get();
     }
 
-    /** Bytes of buffers allocated from the heap. */
+    /** Bytes of chunk arrays allocated from the heap. */
     public long allocatedBytes() {
         return allocatedBytes;
     }
