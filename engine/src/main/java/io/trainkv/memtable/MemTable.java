@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *   +k+12  value bytes
  * </pre>
  * The offset is {@value #WINDOW_ALIGNMENT}-aligned plus 8, so the 16 bytes from {@code -8}
- * ({@code tower[0]}, {@code userKeyLength} and the first 8 key bytes) share an aligned window and
- * never straddle a cache line. A comparison first compares the key's <em>prefix</em> (its first 8
+ * ({@code tower[0]}, {@code userKeyLength} and the first 8 key bytes) share an aligned window,
+ * which never straddles a cache line in a chunk placed as {@link Arena} describes. A comparison first compares the key's <em>prefix</em> (its first 8
  * bytes read as a big-endian unsigned long, zero-padded past a shorter key) with the searched
  * key's prefix, computed once per search: random keys almost always differ there, so visiting a
  * node usually costs one cache line. Equal prefixes fall back to the rest of the key (a zero-padded
