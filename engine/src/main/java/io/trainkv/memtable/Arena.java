@@ -6,16 +6,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Bump allocator over heap {@code ByteBuffer} chunks, addressed by {@code int} offsets, so that a
- * memtable of millions of entries costs a handful of objects instead of millions.
+ * Bump allocator over heap {@code byte[]} chunks, addressed by {@code int} offsets, so that a
+ * memtable of millions of entries costs a handful of objects instead of millions. Each chunk is
+ * reachable as its array ({@link #array(int)}, what the memtable reads and writes) and as a
+ * {@code ByteBuffer} wrapping it ({@link #buffer(int)}, what iterators hand to value decoding).
  *
- * <p>The offset space is cut into slots of {@code chunkSize} bytes. A chunk's buffer holds
+ * <p>The offset space is cut into slots of {@code chunkSize} bytes. A chunk's array holds
  * {@link #HEADROOM} bytes less than its slot, so that the array and its header fit a heap region
  * of the slot's size: G1 allocates an array of half a region or more in whole regions of its own
  * (a humongous object), and an array of exactly 1 MiB with its 16-byte header would take two
- * 1 MiB regions, doubling the heap a memtable holds. An allocation never spans two buffers: when
+ * 1 MiB regions, doubling the heap a memtable holds. An allocation never spans two arrays: when
  * it does not fit in the current chunk, allocation moves to the next slot. An allocation larger
- * than a chunk's buffer gets a buffer of its own that covers several consecutive slots. Offset
+ * than a chunk's array gets an array of its own that covers several consecutive slots. Offset
  * {@link #NULL} is never handed out.
  *
  * <p>Once allocation has moved past the first chunk, the next chunk is allocated ahead on a
@@ -24,6 +26,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * Chunks are never reused: a chunk is reachable from the arena's memtable for as long as any
  * reader holds it, and garbage after that (as is the chunk allocated ahead when the memtable
  * stops growing).
+ *
+ * <p>An allocation can ask for an aligned point inside it ({@link #allocate(int, int, int)}): the
+ * memtable places the bytes a skip-list comparison reads in one aligned 16-byte window so that
+ * they never straddle a cache line. Alignment is of offsets within a chunk's array; a chunk of
+ * half a G1 region or more is a humongous object that starts at a region boundary, so its
+ * elements are aligned in memory as their offsets are (shifted by the array header's 16 bytes).
+ * Elsewhere (a smaller chunk, another collector) the window is still 8-aligned, and 16-aligned
+ * when the array happens to be: fewer windows straddle a line than without alignment, never more.
  *
  * <p>Allocation is thread-safe and lock-free within a chunk. Reads need no lock: a reader reaches an offset only through a link
  * published with release semantics after the bytes and the slot table were written.
@@ -36,11 +46,13 @@ public final class Arena {
     /** Every allocation is aligned to this many bytes so that int links can be updated by CAS. */
     static final int ALIGNMENT = 4;
 
-    /** Bytes of each slot a chunk's buffer leaves unused (room for the array's header). */
+    /** Bytes of each slot a chunk's array leaves unused (room for the array's header). */
     static final int HEADROOM = 64;
 
     private final int chunkBits;
-    private final ByteBuffer[] slots;
+    private final byte[][] slots;
+    /** A {@code ByteBuffer} wrapping each slot's array, one per chunk. */
+    private final ByteBuffer[] buffers;
     private final int[] slotBase;
     /**
      * The bump pointer and the end of the current chunk, packed as {@code end << 32 | next} so that
@@ -50,7 +62,7 @@ public final class Arena {
     private final AtomicLong usedBytes = new AtomicLong();
     private volatile long allocatedBytes;
     /** The next chunk, being allocated ahead; null until the first chunk switch. Guarded by this. */
-    private Prepared<ByteBuffer> nextChunk;
+    private Prepared<byte[]> nextChunk;
 
     /** An arena of chunks of {@code 2^chunkBits} bytes. */
     public Arena(int chunkBits) {
@@ -59,9 +71,10 @@ public final class Arena {
         }
         this.chunkBits = chunkBits;
         int slotCount = 1 << (31 - chunkBits);
-        this.slots = new ByteBuffer[slotCount];
+        this.slots = new byte[slotCount][];
+        this.buffers = new ByteBuffer[slotCount];
         this.slotBase = new int[slotCount];
-        installBuffer(0, ByteBuffer.allocate(chunkCapacity()));
+        installChunk(0, new byte[chunkCapacity()]);
         nextAndEnd.set(pack(ALIGNMENT, chunkCapacity())); // offset 0 stays NULL
     }
 
@@ -73,21 +86,42 @@ public final class Arena {
      * @throws ArenaFullException when the 2 GiB offset space is exhausted
      */
     public int allocate(int size) {
+        return allocate(size, ALIGNMENT, 0);
+    }
+
+    /**
+     * Reserves {@code size} bytes at an offset {@code o} such that {@code o + alignedAt} is a
+     * multiple of {@code alignment}, and returns {@code o}. The bytes skipped to get there (at
+     * most {@code alignment - }{@value #ALIGNMENT}) count as used. Thread-safety as for
+     * {@link #allocate(int)}.
+     *
+     * @param alignment a power of two from {@value #ALIGNMENT} to 64 (bytes)
+     * @param alignedAt a multiple of {@value #ALIGNMENT} below {@code size} (bytes)
+     * @throws ArenaFullException when the 2 GiB offset space is exhausted
+     * @throws IllegalArgumentException if {@code size} is not positive or the alignment arguments
+     *     are out of range
+     */
+    public int allocate(int size, int alignment, int alignedAt) {
         if (size <= 0) {
             throw new IllegalArgumentException("allocation size must be positive: " + size);
+        }
+        if (alignment < ALIGNMENT || alignment > 64 || Integer.bitCount(alignment) != 1
+                || alignedAt < 0 || alignedAt >= size || alignedAt % ALIGNMENT != 0) {
+            throw new IllegalArgumentException("bad alignment " + alignment + " at " + alignedAt + " of " + size);
         }
         long aligned = ((long) size + ALIGNMENT - 1) & -ALIGNMENT;
         while (true) {
             long current = nextAndEnd.get();
             long next = current & 0xFFFF_FFFFL;
             long end = current >>> 32;
-            if (next + aligned <= end) {
-                if (nextAndEnd.compareAndSet(current, pack(next + aligned, end))) {
-                    usedBytes.addAndGet(aligned);
-                    return (int) next;
+            long start = next + (-(next + alignedAt) & (alignment - 1));
+            if (start + aligned <= end) {
+                if (nextAndEnd.compareAndSet(current, pack(start + aligned, end))) {
+                    usedBytes.addAndGet(start + aligned - next);
+                    return (int) start;
                 }
             } else {
-                int offset = allocateInNewChunk(current, aligned);
+                int offset = allocateInNewChunk(current, aligned, -alignedAt & (alignment - 1));
                 if (offset != NULL) {
                     return offset;
                 }
@@ -96,28 +130,30 @@ public final class Arena {
     }
 
     /**
-     * Starts a new chunk holding the {@code aligned} bytes, unless another thread switched chunks
-     * since {@code seen} was read; then returns {@link Arena#NULL} and the caller tries again.
+     * Starts a new chunk holding the {@code aligned} bytes after {@code padding} bytes (the new
+     * chunk's base is a multiple of every alignment), unless another thread switched chunks since
+     * {@code seen} was read; then returns {@link Arena#NULL} and the caller tries again.
      */
-    private synchronized int allocateInNewChunk(long seen, long aligned) {
+    private synchronized int allocateInNewChunk(long seen, long aligned, long padding) {
         long end = seen >>> 32;
         if (nextAndEnd.get() >>> 32 != end) {
             return NULL;
         }
         long chunkSize = 1L << chunkBits;
         long base = (end + chunkSize - 1) & -chunkSize;
-        boolean fitsAChunk = aligned <= chunkCapacity();
-        long capacity = fitsAChunk ? chunkCapacity() : aligned;
+        long needed = padding + aligned;
+        boolean fitsAChunk = needed <= chunkCapacity();
+        long capacity = fitsAChunk ? chunkCapacity() : needed;
         if (base + capacity > Integer.MAX_VALUE) {
             throw new ArenaFullException("memtable arena is full (2 GiB of offsets used)");
         }
-        installBuffer((int) base, fitsAChunk ? takeChunk() : ByteBuffer.allocate((int) capacity));
-        nextAndEnd.set(pack(base + aligned, base + capacity)); // allocations in the old chunk now fail their CAS
-        usedBytes.addAndGet(aligned);
-        return (int) base;
+        installChunk((int) base, fitsAChunk ? takeChunk() : new byte[(int) capacity]);
+        nextAndEnd.set(pack(base + needed, base + capacity)); // allocations in the old chunk now fail their CAS
+        usedBytes.addAndGet(needed);
+        return (int) (base + padding);
     }
 
-    /** Bytes of a chunk's buffer: its slot less {@link #HEADROOM}. */
+    /** Bytes of a chunk's array: its slot less {@link #HEADROOM}. */
     int chunkCapacity() {
         return (1 << chunkBits) - HEADROOM;
     }
@@ -127,12 +163,12 @@ public final class Arena {
     }
 
     /**
-     * A chunk-sized buffer: the one allocated ahead if there is one (allocated here if the
+     * A chunk-sized array: the one allocated ahead if there is one (allocated here if the
      * background thread has not started on it, or failed), and starts allocating the next.
      */
-    private ByteBuffer takeChunk() {
+    private byte[] takeChunk() {
         int size = chunkCapacity();
-        ByteBuffer chunk = null;
+        byte[] chunk = null;
         if (nextChunk != null) {
             try {
                 chunk = nextChunk.take();
@@ -141,19 +177,21 @@ public final class Arena {
             }
         }
         if (chunk == null) {
-            chunk = ByteBuffer.allocate(size);
+            chunk = new byte[size];
         }
-        nextChunk = Prepared.start(() -> ByteBuffer.allocate(size));
+        nextChunk = Prepared.start(() -> new byte[size]);
         return chunk;
     }
 
-    private void installBuffer(int base, ByteBuffer buffer) {
-        int capacity = buffer.capacity();
+    private void installChunk(int base, byte[] chunk) {
+        int capacity = chunk.length;
+        ByteBuffer buffer = ByteBuffer.wrap(chunk);
         int first = base >>> chunkBits;
         int count = (int) ((capacity + (1L << chunkBits) - 1) >>> chunkBits);
         for (int s = first; s < first + count; s++) {
             slotBase[s] = base;
-            slots[s] = buffer;
+            buffers[s] = buffer;
+            slots[s] = chunk;
         }
         allocatedBytes += capacity;
     }
@@ -163,12 +201,17 @@ public final class Arena {
         return nextChunk != null && nextChunk.isDone();
     }
 
-    /** The buffer holding {@code offset}. */
-    ByteBuffer buffer(int offset) {
+    /** The array holding {@code offset}. */
+    byte[] array(int offset) {
         return slots[offset >>> chunkBits];
     }
 
-    /** The position of {@code offset} inside {@link #buffer(int)}. */
+    /** A buffer wrapping {@link #array(int)} (position 0, the whole array). */
+    ByteBuffer buffer(int offset) {
+        return buffers[offset >>> chunkBits];
+    }
+
+    /** The position of {@code offset} inside {@link #array(int)} and {@link #buffer(int)}. */
     int position(int offset) {
         return offset - slotBase[offset >>> chunkBits];
     }
@@ -178,7 +221,7 @@ public final class Arena {
         return usedBytes.get();
     }
 
-    /** Bytes of buffers allocated from the heap. */
+    /** Bytes of chunk arrays allocated from the heap. */
     public long allocatedBytes() {
         return allocatedBytes;
     }

@@ -16,19 +16,34 @@ import java.util.concurrent.atomic.AtomicReference;
  * The in-memory write buffer: a concurrent skip list of versioned keys whose nodes, keys and values
  * all live in an {@link Arena}, in the manner of LevelDB's and Badger's arena skip lists.
  *
- * <p>Node layout, at a 4-aligned arena offset (ints big-endian):
+ * <p>Node layout. A node's offset points at its key; the tower and the key length lie before it,
+ * so that the key is at a fixed place whatever the tower's height (ints in native order, the
+ * version big-endian as {@link KeyFormat} has it):
  * <pre>
- *   +0   keyLength     internal key length (user key + 8-byte version)
- *   +4   valueLength   encoded {@link ValueStruct} length
- *   +8   height        tower height, 1..{@value #MAX_HEIGHT}
- *   +12  tower[height] offsets of the next node at each level ({@link Arena#NULL} at the end)
- *   ...  key bytes, then value bytes
+ *   -4-4h  tower[h-1]    ... down to
+ *   -8     tower[0]      offsets of the next node at each level ({@link Arena#NULL} at the end)
+ *   -4     userKeyLength bytes
+ *   +0     user key, then the 8-byte version
+ *   +k+8   valueLength   encoded {@link ValueStruct} length (k = userKeyLength)
+ *   +k+12  value bytes
  * </pre>
+ * The offset is {@value #WINDOW_ALIGNMENT}-aligned plus 8, so the 16 bytes from {@code -8}
+ * ({@code tower[0]}, {@code userKeyLength} and the first 8 key bytes) share an aligned window,
+ * which never straddles a cache line in a chunk placed as {@link Arena} describes. A comparison first compares the key's <em>prefix</em> (its first 8
+ * bytes read as a big-endian unsigned long, zero-padded past a shorter key) with the searched
+ * key's prefix, computed once per search: random keys almost always differ there, so visiting a
+ * node usually costs one cache line. Equal prefixes fall back to the rest of the key (a zero-padded
+ * short key can tie with a longer one: the rest decides, shorter first) and then the version.
  * Entries order by {@link KeyFormat}: user key ascending, version descending.
+ *
+ * <p>Searches descend from the top level and, when the node after the current one at the next
+ * level down is the one that ended the level above, reuse that comparison (it is after the key)
+ * instead of repeating it.
  *
  * <p>Concurrency: readers never lock; inserts link nodes bottom-up with CAS on tower links through a
  * {@link VarHandle}, so concurrent inserts are safe. A node becomes visible at level 0 only after
- * its key and value bytes are written. Entries are never removed; a memtable is dropped whole.
+ * its key and value bytes are written (links are written with release and read with acquire
+ * semantics). Entries are never removed; a memtable is dropped whole.
  *
  * <p>Insert hint: the memtable keeps the splice (the nodes before and after, at every level) of
  * its last insert. When the new key falls between the splice's two level-0 nodes (keys written
@@ -46,12 +61,23 @@ public final class MemTable {
     static final int MAX_HEIGHT = 16;
     private static final int BRANCHING = 4;
 
-    private static final int KEY_LENGTH = 0;
-    private static final int VALUE_LENGTH = 4;
-    private static final int HEIGHT = 8;
-    private static final int TOWER = 12;
+    /** Alignment (bytes) of the window holding {@code tower[0]}, the key length and the prefix. */
+    static final int WINDOW_ALIGNMENT = 16;
+    /** Bytes of the user key compared as one unsigned long before the rest. */
+    static final int PREFIX_SIZE = 8;
 
-    private static final VarHandle LINK = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    /** Offsets relative to a node's offset (the start of its key). */
+    private static final int USER_KEY_LENGTH = -4;
+    private static final int TOWER = -8;
+    /** Bytes of a node before its key: the tower and the key length. */
+    private static final int BEFORE_KEY_PER_LEVEL = 4;
+    private static final int BEFORE_KEY_FIXED = 4;
+    /** Bytes of the value length after the version. */
+    private static final int VALUE_LENGTH_SIZE = 4;
+
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
+    private static final VarHandle LONG_BIG_ENDIAN =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     /** Per-thread scratch arrays for inserts, so that a put allocates nothing but arena bytes. */
     private static final ThreadLocal<Splice> SPLICES = ThreadLocal.withInitial(Splice::new);
@@ -75,12 +101,7 @@ public final class MemTable {
     public MemTable(long walNumber, int chunkBits) {
         this.walNumber = walNumber;
         this.arena = new Arena(chunkBits);
-        this.head = arena.allocate(TOWER + 4 * MAX_HEIGHT);
-        ByteBuffer buffer = arena.buffer(head);
-        int p = arena.position(head);
-        buffer.putInt(p + KEY_LENGTH, 0);
-        buffer.putInt(p + VALUE_LENGTH, 0);
-        buffer.putInt(p + HEIGHT, MAX_HEIGHT);
+        this.head = allocateNode(MAX_HEIGHT, 0, 0); // a fresh arena is zeros: empty key, null links
     }
 
     /** The number of the write-ahead log file that holds this memtable's writes. */
@@ -98,10 +119,24 @@ public final class MemTable {
         return arena.usedBytes();
     }
 
-    /** Bytes an entry of these sizes takes in the arena at the tallest tower, for admission checks. */
+    /**
+     * Bytes an entry of these sizes (user key and value bytes) takes in the arena at the tallest
+     * tower, with the most alignment padding, for admission checks.
+     */
     public static long maxEntryFootprint(int userKeyLength, int valueLength) {
-        return TOWER + 4L * MAX_HEIGHT + userKeyLength + KeyFormat.VERSION_SIZE
-                + ValueStruct.MAX_HEADER_SIZE + valueLength + Arena.ALIGNMENT;
+        return BEFORE_KEY_FIXED + (long) BEFORE_KEY_PER_LEVEL * MAX_HEIGHT + userKeyLength + KeyFormat.VERSION_SIZE
+                + VALUE_LENGTH_SIZE + ValueStruct.MAX_HEADER_SIZE + valueLength + WINDOW_ALIGNMENT;
+    }
+
+    /**
+     * Allocates a node of tower {@code height} for a key and an encoded value of these lengths
+     * (bytes), placed so that its window is aligned (see the class comment); returns its offset.
+     */
+    private int allocateNode(int height, int userKeyLength, int valueLength) {
+        int beforeKey = BEFORE_KEY_FIXED + BEFORE_KEY_PER_LEVEL * height;
+        int size = beforeKey + userKeyLength + KeyFormat.VERSION_SIZE + VALUE_LENGTH_SIZE + valueLength;
+        int start = arena.allocate(size, WINDOW_ALIGNMENT, beforeKey + TOWER);
+        return start + beforeKey;
     }
 
     /**
@@ -111,28 +146,26 @@ public final class MemTable {
      */
     public boolean put(byte[] userKey, long version, byte meta, byte userMeta, long expiresAtMillis, byte[] value) {
         int height = randomHeight();
-        int keyLength = userKey.length + KeyFormat.VERSION_SIZE;
+        int userKeyLength = userKey.length;
         int valueLength = ValueStruct.headerSize(meta, userMeta, expiresAtMillis) + value.length;
-        int node = arena.allocate(TOWER + 4 * height + keyLength + valueLength);
-        ByteBuffer buffer = arena.buffer(node);
+        int node = allocateNode(height, userKeyLength, valueLength);
+        byte[] array = arena.array(node);
         int p = arena.position(node);
-        buffer.putInt(p + KEY_LENGTH, keyLength);
-        buffer.putInt(p + VALUE_LENGTH, valueLength);
-        buffer.putInt(p + HEIGHT, height);
-        int keyAt = p + TOWER + 4 * height;
-        byte[] array = buffer.array();
-        System.arraycopy(userKey, 0, array, keyAt, userKey.length);
-        KeyFormat.putVersion(array, keyAt + userKey.length, version);
-        int valueAt = keyAt + keyLength;
-        int valueBytesAt = ValueStruct.putHeader(array, valueAt, meta, userMeta, expiresAtMillis);
+        INT.set(array, p + USER_KEY_LENGTH, userKeyLength);
+        System.arraycopy(userKey, 0, array, p, userKeyLength);
+        int versionAt = p + userKeyLength;
+        LONG_BIG_ENDIAN.set(array, versionAt, version);
+        INT.set(array, versionAt + KeyFormat.VERSION_SIZE, valueLength);
+        int valueBytesAt = ValueStruct.putHeader(array, versionAt + KeyFormat.VERSION_SIZE + VALUE_LENGTH_SIZE,
+                meta, userMeta, expiresAtMillis);
         System.arraycopy(value, 0, array, valueBytesAt, value.length);
-        return link(node, height, userKey, version);
+        return link(node, height, userKey, prefix(userKey), version);
     }
 
-    private boolean link(int node, int height, byte[] userKey, long version) {
+    private boolean link(int node, int height, byte[] userKey, long prefix, long version) {
         Splice shared = hint.getAndSet(null);
         Splice splice = shared != null ? shared : SPLICES.get().invalidated();
-        boolean inserted = link(node, height, userKey, version, splice);
+        boolean inserted = link(node, height, userKey, prefix, version, splice);
         if (shared != null) {
             hint.set(shared);
         }
@@ -144,7 +177,7 @@ public final class MemTable {
      * not bracket the key at level 0; afterwards {@code splice} brackets the position just after
      * the new node.
      */
-    private boolean link(int node, int height, byte[] userKey, long version, Splice splice) {
+    private boolean link(int node, int height, byte[] userKey, long prefix, long version, Splice splice) {
         int currentHeight = raiseHeight(height);
         int[] prev = splice.prev;
         int[] next = splice.next;
@@ -152,12 +185,13 @@ public final class MemTable {
             splice.height = 0; // the list grew since: descend from the head at every level
         }
         int searchFrom = 0;
-        if (splice.height == 0 || !bracketsAtLevel0(splice, userKey, version)) {
+        if (splice.height == 0 || !bracketsAtLevel0(splice, userKey, prefix, version)) {
             searchFrom = currentHeight;
             prev[currentHeight] = head;
+            next[currentHeight] = Arena.NULL;
         }
         for (int level = searchFrom - 1; level >= 0; level--) {
-            if (findSplice(userKey, version, prev[level + 1], level, prev, next)) {
+            if (findSplice(userKey, prefix, version, prev[level + 1], level, prev, next, next[level + 1])) {
                 splice.height = 0;
                 return false;
             }
@@ -169,7 +203,7 @@ public final class MemTable {
                 if (casLink(prev[level], level, next[level], node)) {
                     break;
                 }
-                if (findSplice(userKey, version, prev[level], level, prev, next) && level == 0) {
+                if (findSplice(userKey, prefix, version, prev[level], level, prev, next, Arena.NULL) && level == 0) {
                     splice.height = 0;
                     return false; // a concurrent writer inserted the same key and version first
                 }
@@ -184,11 +218,11 @@ public final class MemTable {
      * brackets a key at every level above one that brackets it, so the splice is then right at
      * every level as it is (links made since are caught by the CAS that links each level).
      */
-    private boolean bracketsAtLevel0(Splice splice, byte[] userKey, long version) {
+    private boolean bracketsAtLevel0(Splice splice, byte[] userKey, long prefix, long version) {
         int before = splice.prev[0];
         int after = splice.next[0];
-        return (before == head || compareNodeTo(before, userKey, version) < 0)
-                && (after == Arena.NULL || compareNodeTo(after, userKey, version) > 0);
+        return (before == head || compareNodeTo(before, userKey, prefix, version) < 0)
+                && (after == Arena.NULL || compareNodeTo(after, userKey, prefix, version) > 0);
     }
 
     private int raiseHeight(int height) {
@@ -204,20 +238,23 @@ public final class MemTable {
 
     /**
      * Finds, at {@code level} and starting from {@code start}, the nodes between which the key
-     * belongs: {@code prev[level] < key <= next[level]}.
+     * belongs: {@code prev[level] < key <= next[level]}. {@code knownAfter} is a node known to be
+     * after the key (the one that ended the search a level up), or {@link Arena#NULL}: reaching
+     * it ends the search without comparing it again.
      *
      * @return true if {@code next[level]} holds exactly this key and version
      */
-    private boolean findSplice(byte[] userKey, long version, int start, int level, int[] prev, int[] next) {
+    private boolean findSplice(byte[] userKey, long prefix, long version, int start, int level, int[] prev, int[] next,
+            int knownAfter) {
         int before = start;
         while (true) {
             int after = getLink(before, level);
-            if (after == Arena.NULL) {
+            if (after == Arena.NULL || after == knownAfter) {
                 prev[level] = before;
-                next[level] = Arena.NULL;
+                next[level] = after;
                 return false;
             }
-            int c = compareNodeTo(after, userKey, version);
+            int c = compareNodeTo(after, userKey, prefix, version);
             if (c >= 0) {
                 prev[level] = before;
                 next[level] = after;
@@ -232,7 +269,7 @@ public final class MemTable {
      * Tombstones and expired entries are returned as they are; callers decide what they mean.
      */
     public ValueStruct get(byte[] userKey, long readVersion) {
-        int node = seekAtLeast(userKey, readVersion);
+        int node = seekAtLeast(userKey, prefix(userKey), readVersion);
         if (node == Arena.NULL || !userKeyEquals(node, userKey)) {
             return null;
         }
@@ -245,50 +282,75 @@ public final class MemTable {
      * afterwards (as a descent shared with {@link #findLessThan} would) can return a node that a
      * concurrent insert put before the target, and a lookup would then miss the key.
      */
-    private int seekAtLeast(byte[] userKey, long version) {
+    private int seekAtLeast(byte[] userKey, long prefix, long version) {
         int x = head;
         int level = listHeight.get() - 1;
+        int atLeast = Arena.NULL; // the node that ended the level above: at or after the key
         while (true) {
             int next = getLink(x, level);
-            if (next != Arena.NULL && compareNodeTo(next, userKey, version) < 0) {
+            if (next != Arena.NULL && next != atLeast && compareNodeTo(next, userKey, prefix, version) < 0) {
                 x = next;
             } else if (level == 0) {
                 return next;
             } else {
+                atLeast = next;
                 level--;
             }
         }
     }
 
-    /** Compares the key of {@code node} with {@code (userKey, version)} in internal-key order. */
-    private int compareNodeTo(int node, byte[] userKey, long version) {
-        ByteBuffer buffer = arena.buffer(node);
+    /**
+     * The prefix of {@code userKey}: its first {@value #PREFIX_SIZE} bytes as a big-endian
+     * unsigned long, zero-padded past the end of a shorter key.
+     */
+    static long prefix(byte[] userKey) {
+        if (userKey.length >= PREFIX_SIZE) {
+            return (long) LONG_BIG_ENDIAN.get(userKey, 0);
+        }
+        long prefix = 0;
+        for (int i = 0; i < userKey.length; i++) {
+            prefix |= (userKey[i] & 0xFFL) << (56 - 8 * i);
+        }
+        return prefix;
+    }
+
+    /**
+     * Compares the key of {@code node} with {@code (userKey, version)} in internal-key order;
+     * {@code prefix} is {@link #prefix(byte[]) prefix(userKey)}.
+     */
+    private int compareNodeTo(int node, byte[] userKey, long prefix, long version) {
+        byte[] array = arena.array(node);
         int p = arena.position(node);
-        int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
-        int userKeyLength = buffer.getInt(p + KEY_LENGTH) - KeyFormat.VERSION_SIZE;
-        int c = Arrays.compareUnsigned(buffer.array(), keyAt, keyAt + userKeyLength, userKey, 0, userKey.length);
+        int userKeyLength = (int) INT.get(array, p + USER_KEY_LENGTH);
+        long nodePrefix = (long) LONG_BIG_ENDIAN.get(array, p); // past a short key: its version, masked off
+        if (userKeyLength < PREFIX_SIZE) {
+            nodePrefix &= ~(-1L >>> (8 * userKeyLength));
+        }
+        if (nodePrefix != prefix) {
+            return Long.compareUnsigned(nodePrefix, prefix);
+        }
+        int from = Math.min(PREFIX_SIZE, Math.min(userKeyLength, userKey.length)); // bytes the prefixes compared
+        int c = Arrays.compareUnsigned(array, p + from, p + userKeyLength, userKey, from, userKey.length);
         if (c != 0) {
             return c;
         }
-        return Long.compare(version, buffer.getLong(keyAt + userKeyLength));
+        return Long.compare(version, (long) LONG_BIG_ENDIAN.get(array, p + userKeyLength));
     }
 
     private boolean userKeyEquals(int node, byte[] userKey) {
-        ByteBuffer buffer = arena.buffer(node);
+        byte[] array = arena.array(node);
         int p = arena.position(node);
-        int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
-        int userKeyLength = buffer.getInt(p + KEY_LENGTH) - KeyFormat.VERSION_SIZE;
-        return Arrays.equals(buffer.array(), keyAt, keyAt + userKeyLength, userKey, 0, userKey.length);
+        int userKeyLength = (int) INT.get(array, p + USER_KEY_LENGTH);
+        return Arrays.equals(array, p, p + userKeyLength, userKey, 0, userKey.length);
     }
 
     private ValueStruct valueOf(int node) {
-        ByteBuffer buffer = arena.buffer(node);
+        byte[] array = arena.array(node);
         int p = arena.position(node);
-        int keyLength = buffer.getInt(p + KEY_LENGTH);
-        int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
-        int valueAt = keyAt + keyLength;
-        int valueLength = buffer.getInt(p + VALUE_LENGTH);
-        return ValueStruct.decode(buffer.getLong(valueAt - KeyFormat.VERSION_SIZE), buffer, valueAt, valueLength);
+        int versionAt = p + (int) INT.get(array, p + USER_KEY_LENGTH);
+        int valueLengthAt = versionAt + KeyFormat.VERSION_SIZE;
+        return ValueStruct.decode((long) LONG_BIG_ENDIAN.get(array, versionAt), arena.buffer(node),
+                valueLengthAt + VALUE_LENGTH_SIZE, (int) INT.get(array, valueLengthAt));
     }
 
     /** An iterator over every entry, in internal-key order or its reverse; not yet positioned. */
@@ -298,15 +360,18 @@ public final class MemTable {
 
     /** The last node whose key is before {@code (userKey, version)}, or {@link Arena#NULL}. */
     private int findLessThan(byte[] userKey, long version) {
+        long prefix = prefix(userKey);
         int x = head;
         int level = listHeight.get() - 1;
+        int atLeast = Arena.NULL; // the node that ended the level above: at or after the key
         while (true) {
             int next = getLink(x, level);
-            if (next != Arena.NULL && compareNodeTo(next, userKey, version) < 0) {
+            if (next != Arena.NULL && next != atLeast && compareNodeTo(next, userKey, prefix, version) < 0) {
                 x = next;
             } else if (level == 0) {
                 return x == head ? Arena.NULL : x;
             } else {
+                atLeast = next;
                 level--;
             }
         }
@@ -329,15 +394,15 @@ public final class MemTable {
     }
 
     private int getLink(int node, int level) {
-        return (int) LINK.getAcquire(arena.buffer(node), arena.position(node) + TOWER + 4 * level);
+        return (int) INT.getAcquire(arena.array(node), arena.position(node) + TOWER - 4 * level);
     }
 
     private void setLink(int node, int level, int target) {
-        LINK.setRelease(arena.buffer(node), arena.position(node) + TOWER + 4 * level, target);
+        INT.setRelease(arena.array(node), arena.position(node) + TOWER - 4 * level, target);
     }
 
     private boolean casLink(int node, int level, int expected, int target) {
-        return LINK.compareAndSet(arena.buffer(node), arena.position(node) + TOWER + 4 * level, expected, target);
+        return INT.compareAndSet(arena.array(node), arena.position(node) + TOWER - 4 * level, expected, target);
     }
 
     private static int randomHeight() {
@@ -379,8 +444,9 @@ public final class MemTable {
 
         @Override
         public void seek(byte[] userKey, long version) {
-            int atLeast = seekAtLeast(userKey, version);
-            if (!reverse || (atLeast != Arena.NULL && compareNodeTo(atLeast, userKey, version) == 0)) {
+            long prefix = prefix(userKey);
+            int atLeast = seekAtLeast(userKey, prefix, version);
+            if (!reverse || (atLeast != Arena.NULL && compareNodeTo(atLeast, userKey, prefix, version) == 0)) {
                 position(atLeast);
             } else {
                 position(findLessThan(userKey, version));
@@ -434,17 +500,16 @@ public final class MemTable {
             if (target == Arena.NULL) {
                 return;
             }
-            ByteBuffer buffer = arena.buffer(target);
+            byte[] array = arena.array(target);
             int p = arena.position(target);
-            keyLength = buffer.getInt(p + KEY_LENGTH);
+            keyLength = (int) INT.get(array, p + USER_KEY_LENGTH) + KeyFormat.VERSION_SIZE;
             if (key.length < keyLength) {
                 key = new byte[Math.max(keyLength, 2 * key.length)];
             }
-            int keyAt = p + TOWER + 4 * buffer.getInt(p + HEIGHT);
-            System.arraycopy(buffer.array(), keyAt, key, 0, keyLength);
-            valueBuffer = buffer;
-            valueAt = keyAt + keyLength;
-            valueSize = buffer.getInt(p + VALUE_LENGTH);
+            System.arraycopy(array, p, key, 0, keyLength);
+            valueBuffer = arena.buffer(target);
+            valueSize = (int) INT.get(array, p + keyLength);
+            valueAt = p + keyLength + VALUE_LENGTH_SIZE;
         }
     }
 

@@ -145,6 +145,57 @@ class ArenaTest {
     }
 
     @Test
+    void alignedAllocationsPutTheirAlignedPointOnTheAlignmentAndCountTheirPadding() {
+        Arena arena = new Arena(20); // one chunk holds them all, so the bytes used run from 4 to the last end
+        Random random = new Random(0x5EED_1003L);
+        List<Block> blocks = new ArrayList<>();
+        int end = Arena.ALIGNMENT;
+        for (int i = 0; i < 3_000; i++) {
+            int size = 4 + random.nextInt(300);
+            int alignment = 4 << random.nextInt(5);
+            int alignedAt = Arena.ALIGNMENT * random.nextInt(size / Arena.ALIGNMENT);
+            int offset = arena.allocate(size, alignment, alignedAt);
+            assertEquals(0, (offset + alignedAt) % alignment,
+                    "offset " + offset + " + " + alignedAt + " is not " + alignment + "-aligned");
+            assertTrue(offset >= end && offset - end < alignment, "padding of " + (offset - end) + " bytes");
+            end = offset + ((size + 3) & ~3);
+            blocks.add(new Block(offset, size, (byte) random.nextInt()));
+        }
+        assertEquals(end - Arena.ALIGNMENT, arena.usedBytes(), "the padding counts as used");
+        writeAll(arena, blocks);
+        verifyAll(arena, blocks);
+    }
+
+    @Test
+    void anAlignedAllocationInANewChunkOrOfItsOwnIsPaddedFromTheSlotStart() {
+        Arena arena = new Arena(CHUNK_BITS);
+        arena.allocate(CAPACITY - 100);
+        long used = arena.usedBytes();
+        int next = arena.allocate(200, 16, 4); // does not fit: the next chunk, 12 bytes in
+        assertEquals(CHUNK + 12, next);
+        assertEquals(used + 12 + 200, arena.usedBytes());
+        int big = arena.allocate(CAPACITY, 64, 8); // with its padding, more than a chunk: a buffer of its own
+        assertEquals(2 * CHUNK + 56, big);
+        assertEquals(56 + CAPACITY, arena.buffer(big).capacity());
+        assertEquals(used + 12 + 200 + 56 + CAPACITY, arena.usedBytes());
+        List<Block> blocks = List.of(new Block(next, 200, (byte) 1), new Block(big, CAPACITY, (byte) 2));
+        writeAll(arena, blocks);
+        verifyAll(arena, blocks);
+    }
+
+    @Test
+    void rejectsAlignmentsOutsideTheSupportedRange() {
+        Arena arena = new Arena(CHUNK_BITS);
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(64, 2, 0));
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(64, 24, 0));
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(64, 128, 0));
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(64, 16, 6));
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(64, 16, 64));
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(64, 16, -4));
+        assertEquals(0, arena.usedBytes());
+    }
+
+    @Test
     void mixedSmallAndOversizedAllocationsStayIntact() {
         Arena arena = new Arena(CHUNK_BITS);
         Random random = new Random(0x5EED_1002L);
