@@ -1107,7 +1107,7 @@ final class WritePipeline {
         wal = new WalWriter(storage.createLog(name), number, name);
         storage.syncDirectory();
         List<MemTable> next = new ArrayList<>(memtables.size() + 1);
-        next.add(new MemTable(number));
+        next.add(new MemTable(number, MemTable.DEFAULT_CHUNK_BITS, options.memtableSize()));
         next.addAll(memtables);
         memtables = List.copyOf(next);
     }

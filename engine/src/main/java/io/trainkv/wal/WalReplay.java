@@ -217,7 +217,9 @@ public final class WalReplay {
             if (result.walDamage != null) {
                 break;
             }
-            MemTable memtable = new MemTable(number);
+            // A replayed memtable's arena takes about as many bytes as its log's records; the log
+            // may end in up to a region of zeros, so its size bounds the filter's capacity.
+            MemTable memtable = new MemTable(number, MemTable.DEFAULT_CHUNK_BITS, storage.size(name));
             boolean newest = i == walNumbers.size() - 1;
             try (ReadableFile file = storage.openRead(name)) {
                 WalReader reader = new WalReader(file, name, newest);
