@@ -29,12 +29,14 @@ import java.util.Locale;
  * @param blockCache           the data-block cache's counters (all zero when it is off)
  * @param indexCache           the index-and-filter cache's counters (all zero when it is off)
  * @param valueLogGcFilesExamined sealed value-log files GC runs have estimated (and collected or not)
+ * @param valueLogWriteBytes   bytes of entries appended to value-log files (writes and GC rewrites,
+ *                             also in files deleted since)
  */
 public record Stats(long batchesWritten, long writeGroups, long walSyncs, long walBytes, long writeStalls,
                     long writeSlowdowns, int memtables, long memtableBytes, long lastVersion, List<LevelStats> levels,
                     long flushedBytes, long compactionReadBytes, long compactionWriteBytes, long compactions,
                     long trivialMoves, List<ValueLogFile> valueLogFiles, CacheStats blockCache, CacheStats indexCache,
-                    long valueLogGcFilesExamined) {
+                    long valueLogGcFilesExamined, long valueLogWriteBytes) {
 
     /** A cache's counters: lookups that hit and missed, entries evicted, bytes held and allowed. */
     public record CacheStats(long hits, long misses, long evictions, long bytes, long maximumBytes) {

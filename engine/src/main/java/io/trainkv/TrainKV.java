@@ -670,7 +670,7 @@ public final class TrainKV implements AutoCloseable {
                 c.writeSlowdowns(), c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels),
                 flusher.flushedBytes(), compactor.readBytes(), compactor.writeBytes(), compactor.completed(),
                 compactor.trivialMoves(), List.copyOf(valueLogFiles), cacheStats(blockCache), cacheStats(indexCache),
-                valueLogGc.filesExamined());
+                valueLogGc.filesExamined(), valueLog.appendedBytes());
     }
 
     private static Stats.CacheStats cacheStats(BlockCache cache) {

@@ -55,6 +55,31 @@ class ValueLogTest {
         return value;
     }
 
+    @Test
+    void valueLogWriteBytesCountsTheEntriesAppendedSinceOpenNotTheFilesOnDisk() throws Exception {
+        Path dir = tempDir.resolve("written");
+        long entries = 0;
+        try (TrainKV db = TrainKV.open(separated(dir, 64))) {
+            assertEquals(0, db.stats().valueLogWriteBytes());
+            for (int i = 0; i < 300; i++) {
+                byte[] key = ("key-" + i).getBytes();
+                db.set(key, new byte[1000 + i]);
+                entries += io.trainkv.vlog.VlogFormat.entryLength(key.length, 1000 + i);
+            }
+            db.set("small".getBytes(), new byte[10]); // under the threshold: stays in the tree
+            Stats stats = db.stats();
+            assertEquals(entries, stats.valueLogWriteBytes());
+            assertTrue(valueLogs(dir).size() > 1, "the appends span several files: " + valueLogs(dir));
+        }
+        try (TrainKV db = TrainKV.open(separated(dir, 64))) {
+            assertTrue(db.stats().valueLogBytes() >= entries, "the files are still there");
+            assertEquals(0, db.stats().valueLogWriteBytes(), "nothing appended since this open");
+            assertEquals(1299, db.get("key-299".getBytes()).length);
+            db.set("key-0".getBytes(), new byte[2000]);
+            assertEquals(io.trainkv.vlog.VlogFormat.entryLength(5, 2000), db.stats().valueLogWriteBytes());
+        }
+    }
+
     @ParameterizedTest(name = "valueThreshold {0}")
     @ValueSource(ints = {0, 1024, Integer.MAX_VALUE})
     void mixedSmallAndLargeValuesMatchAModelAcrossReopens(int threshold) throws Exception {

@@ -61,6 +61,10 @@ public final class ValueLog implements Closeable {
     private volatile VlogFile active;
     private WritableFile writer;
     private long writtenSize;
+    /** Entry bytes {@link #add} appended since open, all files together; written by the leader. */
+    private long appendedBytes;
+    /** {@link #appendedBytes} as of the last {@link #publishAppended()}, for {@link #appendedBytes()}. */
+    private volatile long publishedAppendedBytes;
     /** Bytes of the active file known fsynced: what a WAL's value-log durable mark records. */
     private long syncedSize;
     private boolean dirty;
@@ -158,6 +162,7 @@ public final class ValueLog implements Closeable {
         writer.append(head, 0, headLength);
         writer.append(value, 0, value.length);
         writtenSize += length;
+        appendedBytes += length;
         dirty = true;
         ValuePointer.encode(active.id, offset, length, pointer);
     }
@@ -165,6 +170,15 @@ public final class ValueLog implements Closeable {
     /** Lets readers read every entry {@link #add} appended so far; no I/O. */
     public void publishAppended() {
         active.appendedTo(writtenSize);
+        publishedAppendedBytes = appendedBytes;
+    }
+
+    /**
+     * Bytes of entries appended since open and published, writes and GC rewrites alike, also
+     * those in files deleted since: the value log's part of the bytes the database wrote.
+     */
+    public long appendedBytes() {
+        return publishedAppendedBytes;
     }
 
     /** Fsyncs the active file if anything was appended since the last sync. */

@@ -1,5 +1,6 @@
 package io.trainkv.bench.db;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -32,14 +33,25 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
         if (workloads.isEmpty() || engines.isEmpty()) {
             throw new IllegalArgumentException("name at least one benchmark and one engine");
         }
-        if (num < 1 || ops < 1 || valueSize < 0 || threads < 1 || cacheBytes < (1 << 20)) {
-            throw new IllegalArgumentException("need --num >= 1, --ops >= 1, --value-size >= 0, --threads >= 1, --cache-size >= 1 MiB");
+        atLeast("--num (and each of --sizes)", num, 1);
+        atLeast("--ops", ops, 1);
+        atLeast("--value-size", valueSize, 0);
+        atLeast("--threads", threads, 1);
+        atLeast("--cache-size", cacheBytes, 1 << 20);
+        if (Files.exists(db) && !Files.isDirectory(db)) {
+            throw new IllegalArgumentException("--db " + db + " is not a directory");
         }
         if (writeRate < 0) {
             throw new IllegalArgumentException("--write-rate must be 0 (unthrottled) or more puts per second");
         }
         if (keySize < KeySpace.MIN_KEY_SIZE) {
             throw new IllegalArgumentException("--key-size must be at least " + KeySpace.MIN_KEY_SIZE);
+        }
+    }
+
+    private static void atLeast(String flag, long value, long minimum) {
+        if (value < minimum) {
+            throw new IllegalArgumentException(flag + " must be at least " + minimum + ", got " + value);
         }
     }
 

@@ -20,7 +20,22 @@ import picocli.CommandLine.Spec;
 @Command(name = "scripts/bench", sortOptions = false, usageHelpWidth = 100,
         description = {"Runs db_bench-style workloads on TrainKV and peer engines, one engine process at a time,"
                 + " and prints ops/s, MiB/s, latency percentiles, bytes written, write and space amplification"
-                + " and peak memory side by side."})
+                + " and peak memory side by side."},
+        footerHeading = "%nWorkloads:%n",
+        footer = {"  fillseq, fillrandom   load --num keys into an emptied database, in key order or at random",
+                "  overwrite, readrandom, readmissing, readseq, readreverse, seekrandom, readwhilewriting, ycsba,",
+                "  deleterandom          run on the database a fill left in --db: run a fill before them",
+                "  readwhilewriting      --num random gets on --threads readers, beside one writer (--write-rate)",
+                "  ycsba                 YCSB workload A: --ops operations, 50% reads and 50% updates of keys drawn",
+                "                        from a scrambled Zipfian distribution",
+                "  open                  untimed fillrandom of --num keys left in the WAL, then the timed open of a",
+                "                        second session (its seconds in the p50 column as us, and in --json/--csv)",
+                "Engines: rocksdb-tuned is RocksDB with a 10 bits/key bloom filter, no compression and dynamic",
+                "  level sizes (level_compaction_dynamic_level_bytes).",
+                "%nExit codes:",
+                "  0  every workload ran on every engine",
+                "  1  some workload failed on some engine (its row says why)",
+                "  2  usage error: an unknown flag or a bad value"})
 public final class DbBench implements Callable<Integer> {
 
     static final String CHILD_FLAG = "--child";
@@ -122,8 +137,7 @@ public final class DbBench implements Callable<Integer> {
             return runChild(config, workloads.get(0), engines.get(0));
         }
         if (sizes == null || sizes.isEmpty()) {
-            runAndReport(config, csv, json);
-            return 0;
+            return runAndReport(config, csv, json).anyFailed() ? 1 : 0;
         }
         List<Report> reports = new ArrayList<>();
         for (int size : sizes) {
@@ -136,7 +150,7 @@ public final class DbBench implements Callable<Integer> {
             reports.add(runAndReport(sized, suffixed(csv, size), suffixed(json, size)));
         }
         Report.printGrowth(System.out, reports);
-        return 0;
+        return reports.stream().anyMatch(Report::anyFailed) ? 1 : 0;
     }
 
     /** Runs every workload on every engine with {@code config}, prints the table and writes the files asked for. */
@@ -169,7 +183,6 @@ public final class DbBench implements Callable<Integer> {
         try {
             result = EngineRun.run(config, workload, engine);
         } catch (RuntimeException e) {
-            e.printStackTrace();
             result = Result.failed(workload, engine, e);
         }
         System.out.println(result.toJson());

@@ -26,6 +26,11 @@ final class Report {
     private final BenchConfig config;
     private final List<Result> rows;
 
+    /** Whether some workload failed on some engine (its row then says why). */
+    boolean anyFailed() {
+        return rows.stream().anyMatch(Result::failed);
+    }
+
     /** Orders {@code results} by workload, then engine, as the command line named them. */
     Report(BenchConfig config, List<Result> results) {
         this.config = config;
@@ -74,7 +79,7 @@ final class Report {
                 mib(config.cacheBytes()));
         out.println("settle s: untimed flush and wait for compactions after a writing workload; written MiB:"
                 + " /proc/self/io write_bytes from open to close, settling included; engine MiB: the engine's own count"
-                + " of WAL and table bytes ('-': it keeps none)");
+                + " of WAL, table and value-log bytes written ('-': it keeps none)");
         out.println("w-amp: written / key+value bytes the workload wrote; s-amp: directory size / live key+value bytes;"
                 + " trainkv/this: TrainKV ops/s divided by this engine's (above 1: TrainKV is faster)");
     }

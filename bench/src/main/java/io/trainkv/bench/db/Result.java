@@ -34,6 +34,7 @@ record Result(String workload, String engine, String note, long ops, long found,
               long peakRssBytes, double openSeconds, double openCpuSeconds) {
 
     private static final double MIB = 1 << 20;
+    private static final String FAILED = "failed: ";
 
     /** The row for a workload the engine cannot run. */
     static Result unsupported(Workload workload, EngineKind engine) {
@@ -46,7 +47,7 @@ record Result(String workload, String engine, String note, long ops, long found,
         while (cause.getCause() != null) {
             cause = cause.getCause();
         }
-        return notRun(workload, engine, "failed: " + cause);
+        return notRun(workload, engine, FAILED + cause);
     }
 
     private static Result notRun(Workload workload, EngineKind engine, String note) {
@@ -55,6 +56,11 @@ record Result(String workload, String engine, String note, long ops, long found,
 
     boolean ran() {
         return note.isEmpty();
+    }
+
+    /** Whether the workload failed on the engine (not run because unsupported does not count). */
+    boolean failed() {
+        return note.startsWith(FAILED);
     }
 
     double opsPerSecond() {

@@ -91,11 +91,11 @@ final class TrainKvEngine implements Engine {
         db.waitForCompactions();
     }
 
-    /** WAL, flushed and compacted tables, and the value log (all counted since open). */
+    /** WAL, flushed and compacted tables, and value-log appends (all counted since open). */
     @Override
     public long bytesWritten() {
         Stats stats = db.stats();
-        return stats.walBytes() + stats.flushedBytes() + stats.compactionWriteBytes() + stats.valueLogBytes();
+        return stats.walBytes() + stats.flushedBytes() + stats.compactionWriteBytes() + stats.valueLogWriteBytes();
     }
 
     @Override

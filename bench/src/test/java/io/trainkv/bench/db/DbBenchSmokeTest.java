@@ -112,6 +112,17 @@ class DbBenchSmokeTest {
     }
 
     @Test
+    void aFailedWorkloadExitsWithOneAndABadValueWithTwo() throws Exception {
+        int failed = DbBench.run("--num", "100", "--benchmarks", "readrandom", "--engine", "trainkv",
+                "--db", tempDir.resolve("empty").toString(), "--cache-size", "8388608", "--heap", "256m");
+        assertEquals(1, failed, "readrandom without a fill before it fails, and the exit code says so");
+        Path file = Files.writeString(tempDir.resolve("a-file"), "x");
+        assertEquals(2, DbBench.run("--num", "100", "--benchmarks", "fillrandom", "--db", file.toString()));
+        assertEquals(2, DbBench.run("--num", "0", "--benchmarks", "fillrandom", "--db", tempDir.toString()));
+        assertEquals(2, DbBench.run("--sizes", "0,100", "--benchmarks", "fillrandom", "--db", tempDir.toString()));
+    }
+
+    @Test
     void sizesRunEachKeyCountAndWriteOneFilePerCount() throws Exception {
         Path csv = tempDir.resolve("growth.csv");
         int exit = DbBench.run("--sizes", "300,600", "--benchmarks", "fillrandom", "--engine", "trainkv,rocksdb-tuned",
