@@ -1,5 +1,6 @@
 package io.trainkv.bench.db;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Spec;
                 "%nExit codes:",
                 "  0  every workload ran on every engine",
                 "  1  some workload failed on some engine (its row says why)",
-                "  2  usage error: an unknown flag or a bad value"})
+                "  2  usage or I/O error: an unknown flag, a bad value, a --db that cannot be used or that another",
+                "     run is using"})
 public final class DbBench implements Callable<Integer> {
 
     static final String CHILD_FLAG = "--child";
@@ -136,6 +138,23 @@ public final class DbBench implements Callable<Integer> {
             }
             return runChild(config, workloads.get(0), engines.get(0));
         }
+        BenchDirectoryLock lock;
+        try {
+            lock = BenchDirectoryLock.take(db);
+        } catch (IllegalStateException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("cannot use --db " + db + ": " + e);
+            return 2;
+        }
+        try (lock) {
+            return runAll(config);
+        }
+    }
+
+    /** Runs the table, or one table per --sizes count and the growth table; 1 if any workload failed. */
+    private int runAll(BenchConfig config) throws Exception {
         if (sizes == null || sizes.isEmpty()) {
             return runAndReport(config, csv, json).anyFailed() ? 1 : 0;
         }

@@ -123,6 +123,18 @@ class DbBenchSmokeTest {
     }
 
     @Test
+    void aSecondRunOnADbInUseStopsBeforeTouchingIt() throws Exception {
+        Path db = tempDir.resolve("shared");
+        try (BenchDirectoryLock held = BenchDirectoryLock.take(db)) {
+            assertEquals(2, DbBench.run("--num", "100", "--benchmarks", "fillrandom", "--engine", "trainkv",
+                    "--db", db.toString()));
+            assertFalse(Files.exists(db.resolve("trainkv")), "the run stopped before creating its database");
+        }
+        assertEquals(0, DbBench.run("--num", "100", "--benchmarks", "fillrandom", "--engine", "trainkv",
+                "--db", db.toString(), "--cache-size", "8388608", "--heap", "256m"), "the lock is free again");
+    }
+
+    @Test
     void sizesRunEachKeyCountAndWriteOneFilePerCount() throws Exception {
         Path csv = tempDir.resolve("growth.csv");
         int exit = DbBench.run("--sizes", "300,600", "--benchmarks", "fillrandom", "--engine", "trainkv,rocksdb-tuned",
