@@ -1,5 +1,6 @@
 package io.trainkv.memtable;
 
+import io.trainkv.util.Bytes;
 import io.trainkv.util.InternalIterator;
 import io.trainkv.util.KeyFormat;
 import io.trainkv.util.ValueStruct;
@@ -183,7 +184,7 @@ public final class MemTable {
                 meta, userMeta, expiresAtMillis);
         System.arraycopy(value, 0, array, valueBytesAt, value.length);
         filter.add(userKey); // before the node is reachable: the filter never hides a linked key
-        return link(node, height, userKey, prefix(userKey), version);
+        return link(node, height, userKey, Bytes.keyPrefix(userKey, 0, userKey.length), version);
     }
 
     private boolean link(int node, int height, byte[] userKey, long prefix, long version) {
@@ -297,7 +298,7 @@ public final class MemTable {
         if (!filter.mightContain(userKey)) {
             return null;
         }
-        int node = seekAtLeast(userKey, prefix(userKey), readVersion);
+        int node = seekAtLeast(userKey, Bytes.keyPrefix(userKey, 0, userKey.length), readVersion);
         if (node == Arena.NULL || !userKeyEquals(node, userKey)) {
             return null;
         }
@@ -328,23 +329,8 @@ public final class MemTable {
     }
 
     /**
-     * The prefix of {@code userKey}: its first {@value #PREFIX_SIZE} bytes as a big-endian
-     * unsigned long, zero-padded past the end of a shorter key.
-     */
-    static long prefix(byte[] userKey) {
-        if (userKey.length >= PREFIX_SIZE) {
-            return (long) LONG_BIG_ENDIAN.get(userKey, 0);
-        }
-        long prefix = 0;
-        for (int i = 0; i < userKey.length; i++) {
-            prefix |= (userKey[i] & 0xFFL) << (56 - 8 * i);
-        }
-        return prefix;
-    }
-
-    /**
      * Compares the key of {@code node} with {@code (userKey, version)} in internal-key order;
-     * {@code prefix} is {@link #prefix(byte[]) prefix(userKey)}.
+     * {@code prefix} is {@link Bytes#keyPrefix Bytes.keyPrefix(userKey, 0, userKey.length)}.
      */
     private int compareNodeTo(int node, byte[] userKey, long prefix, long version) {
         byte[] array = arena.array(node);
@@ -388,7 +374,7 @@ public final class MemTable {
 
     /** The last node whose key is before {@code (userKey, version)}, or {@link Arena#NULL}. */
     private int findLessThan(byte[] userKey, long version) {
-        long prefix = prefix(userKey);
+        long prefix = Bytes.keyPrefix(userKey, 0, userKey.length);
         int x = head;
         int level = listHeight.get() - 1;
         int atLeast = Arena.NULL; // the node that ended the level above: at or after the key
@@ -472,7 +458,7 @@ public final class MemTable {
 
         @Override
         public void seek(byte[] userKey, long version) {
-            long prefix = prefix(userKey);
+            long prefix = Bytes.keyPrefix(userKey, 0, userKey.length);
             int atLeast = seekAtLeast(userKey, prefix, version);
             if (!reverse || (atLeast != Arena.NULL && compareNodeTo(atLeast, userKey, prefix, version) == 0)) {
                 position(atLeast);

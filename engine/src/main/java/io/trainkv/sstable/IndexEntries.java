@@ -1,5 +1,6 @@
 package io.trainkv.sstable;
 
+import io.trainkv.util.Bytes;
 import io.trainkv.util.KeyFormat;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -70,7 +71,7 @@ final class IndexEntries {
                 offsets = Arrays.copyOf(offsets, capacity);
                 sizes = Arrays.copyOf(sizes, capacity);
             }
-            prefixes[count] = prefix(index, at, length - KeyFormat.VERSION_SIZE);
+            prefixes[count] = Bytes.keyPrefix(index, at, length - KeyFormat.VERSION_SIZE);
             keyAt[count] = at;
             keyLengths[count] = length;
             offsets[count] = offset;
@@ -102,7 +103,7 @@ final class IndexEntries {
      * if every separator is before it.
      */
     int find(byte[] userKey, long version) {
-        long prefix = prefix(userKey, 0, userKey.length);
+        long prefix = Bytes.keyPrefix(userKey, 0, userKey.length);
         int low = 0;
         int high = prefixes.length;
         while (low < high) {
@@ -140,20 +141,5 @@ final class IndexEntries {
         int userLength = keyLengths[i] - KeyFormat.VERSION_SIZE;
         int c = Arrays.compareUnsigned(block, at, at + userLength, userKey, 0, userKey.length);
         return c != 0 ? c : Long.compare(version, KeyFormat.getVersion(block, at + userLength));
-    }
-
-    /**
-     * The first 8 bytes of a user key as an unsigned big-endian number, zeros past its end: two
-     * keys whose prefixes differ are in the order of their prefixes.
-     */
-    private static long prefix(byte[] key, int from, int length) {
-        if (length >= 8) {
-            return (long) LONG_BIG_ENDIAN.get(key, from);
-        }
-        long prefix = 0;
-        for (int i = 0; i < 8; i++) {
-            prefix = prefix << 8 | (i < length ? key[from + i] & 0xff : 0);
-        }
-        return prefix;
     }
 }

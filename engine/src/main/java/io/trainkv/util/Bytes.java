@@ -32,6 +32,22 @@ public final class Bytes {
     }
 
     /**
+     * The first 8 bytes of the key in {@code key[from, from + length)} as an unsigned big-endian
+     * number, zeros past its end: two keys whose prefixes differ are in the order of their
+     * prefixes (the memtable's comparisons and a table's decoded index decide on it first).
+     */
+    public static long keyPrefix(byte[] key, int from, int length) {
+        if (length >= 8) {
+            return (long) LONG_BIG_ENDIAN.get(key, from);
+        }
+        long prefix = 0;
+        for (int i = 0; i < length; i++) {
+            prefix |= (key[from + i] & 0xFFL) << (56 - 8 * i);
+        }
+        return prefix;
+    }
+
+    /**
      * Writes {@code value} big-endian into the 4 bytes of {@code dst} at {@code offset}.
      *
      * @throws IndexOutOfBoundsException if the 4 bytes are not all inside {@code dst}

@@ -64,12 +64,18 @@ class MemTableKeyPrefixTest {
 
     @Test
     void prefixIsTheFirstEightBytesBigEndianZeroPadded() {
-        assertEquals(0L, MemTable.prefix(new byte[0]));
-        assertEquals(0L, MemTable.prefix(new byte[] {0, 0, 0}));
-        assertEquals(0xFF00_0000_0000_0000L, MemTable.prefix(new byte[] {(byte) 0xFF}));
-        assertEquals(0x0102_0300_0000_0000L, MemTable.prefix(new byte[] {1, 2, 3}));
-        assertEquals(0x0102_0304_0506_0708L, MemTable.prefix(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
-        assertEquals(0x8000_0000_0000_007FL, MemTable.prefix(new byte[] {(byte) 0x80, 0, 0, 0, 0, 0, 0, 0x7F}));
+        assertEquals(0L, prefix(new byte[0]));
+        assertEquals(0L, prefix(new byte[] {0, 0, 0}));
+        assertEquals(0xFF00_0000_0000_0000L, prefix(new byte[] {(byte) 0xFF}));
+        assertEquals(0x0102_0300_0000_0000L, prefix(new byte[] {1, 2, 3}));
+        assertEquals(0x0102_0304_0506_0708L, prefix(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+        assertEquals(0x8000_0000_0000_007FL, prefix(new byte[] {(byte) 0x80, 0, 0, 0, 0, 0, 0, 0x7F}));
+        byte[] inBlock = {9, 9, 1, 2, 3, 9};
+        assertEquals(0x0102_0300_0000_0000L, Bytes.keyPrefix(inBlock, 2, 3), "a key inside a longer array");
+    }
+
+    private static long prefix(byte[] userKey) {
+        return Bytes.keyPrefix(userKey, 0, userKey.length);
     }
 
     /** Every key of {@link #prefixHeavyKeys()} at every version, inserted in several orders. */
