@@ -3,7 +3,6 @@ package io.trainkv.wal;
 import io.trainkv.storage.WritableFile;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
 /**
  * Appends encoded records to one WAL file. The caller serializes calls (the group-commit leader is
@@ -27,11 +26,6 @@ public final class WalWriter implements Closeable {
 
     public String name() {
         return name;
-    }
-
-    /** Appends records produced by {@link WalBatchEncoder}. */
-    public void append(ByteBuffer records) throws IOException {
-        file.append(records);
     }
 
     /**
