@@ -5,8 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.Options;
 import io.trainkv.TrainKV;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -66,5 +73,32 @@ class TrainKvCommandTest {
         for (String name : names) {
             assertTrue(run.out().lines().anyMatch(line -> line.strip().startsWith(name + " ")), name + " in\n" + run.out());
         }
+    }
+
+    /**
+     * Every command's and subcommand's help formats without picocli warnings: a bare '%' in a
+     * description or footer is a format error, which picocli reports as a WARN before the help.
+     */
+    @Test
+    void everyHelpFormatsWithoutWarnings() {
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
+        int helps = 0;
+        try {
+            Deque<picocli.CommandLine> commands = new ArrayDeque<>();
+            commands.add(TrainKvCommand.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter())));
+            while (!commands.isEmpty()) {
+                picocli.CommandLine command = commands.poll();
+                String usage = command.getUsageMessage();
+                assertTrue(!usage.contains("%n"), command.getCommandName() + ":\n" + usage);
+                helps++;
+                commands.addAll(command.getSubcommands().values());
+            }
+        } finally {
+            System.setErr(stderr);
+        }
+        assertEquals("", warnings.toString(StandardCharsets.UTF_8));
+        assertTrue(helps > 19, "the top command and every subcommand: " + helps);
     }
 }

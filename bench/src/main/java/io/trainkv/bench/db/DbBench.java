@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
                 "  overwrite, readrandom, readmissing, readseq, readreverse, seekrandom, readwhilewriting, ycsba,",
                 "  deleterandom          run on the database a fill left in --db: run a fill before them",
                 "  readwhilewriting      --num random gets on --threads readers, beside one writer (--write-rate)",
-                "  ycsba                 YCSB workload A: --ops operations, 50% reads and 50% updates of keys drawn",
+                "  ycsba                 YCSB workload A: --ops operations, 50%% reads and 50%% updates of keys drawn",
                 "                        from a scrambled Zipfian distribution",
                 "  open                  untimed fillrandom of --num keys left in the WAL, then the timed open of a",
                 "                        second session (its seconds in the p50 column as us, and in --json/--csv)",

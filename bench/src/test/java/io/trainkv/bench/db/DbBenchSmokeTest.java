@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -152,6 +155,23 @@ class DbBenchSmokeTest {
                 assertEquals(size, cells[header.indexOf("liveKeys")], line);
             }
         }
+    }
+
+    /** Every line of --help formats: a bare '%' in it made picocli print a WARN before the help. */
+    @Test
+    void helpFormatsEveryLineWithoutWarnings() {
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+        String usage;
+        System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
+        try {
+            usage = new picocli.CommandLine(new DbBench()).getUsageMessage();
+        } finally {
+            System.setErr(stderr);
+        }
+        assertEquals("", warnings.toString(StandardCharsets.UTF_8));
+        assertTrue(usage.contains("50% reads and 50% updates"), usage);
+        assertFalse(usage.contains("%n"), usage);
     }
 
     @Test
