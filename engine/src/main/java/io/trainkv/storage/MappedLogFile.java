@@ -114,6 +114,18 @@ final class MappedLogFile implements WritableFile {
         InterruptShield.force(channel, false);
     }
 
+    /**
+     * Fdatasyncs the file from the calling thread, which need not be the appender's: the pages
+     * copied into mappings are in the page cache and written with the rest. Pages it writes back
+     * become read-only to the mappings until stored into again (a fault each, also for the zeros
+     * of the region prepared ahead), so it suits a log whose written pages the appender has left
+     * for good, as a value log's are.
+     */
+    @Override
+    public void writeBack() throws IOException {
+        InterruptShield.force(channel, false);
+    }
+
     /** Shrinks the file to {@code size} bytes, preallocated zeros included; later appends continue from there. */
     @Override
     public void truncate(long size) throws IOException {

@@ -276,6 +276,11 @@ public final class NioStorage implements Storage {
         }
 
         @Override
+        public void writeBack() throws IOException {
+            InterruptShield.force(channel, false);
+        }
+
+        @Override
         public void truncate(long size) throws IOException {
             boolean interrupted = InterruptShield.clear();
             try {

@@ -22,6 +22,15 @@ public interface WritableFile extends Closeable {
     /** Forces every appended byte to stable storage. */
     void sync() throws IOException;
 
+    /**
+     * Writes the bytes appended so far back to disk (at least starts to), so that a later
+     * {@link #sync()} has less to write; it promises nothing a crash could tell. Unlike the other
+     * methods it may be called from another thread while the writer appends, and it may fail
+     * with an {@link IOException} if the file is closed meanwhile. Does nothing by default.
+     */
+    default void writeBack() throws IOException {
+    }
+
     /** Shrinks the file to {@code size} bytes; later appends continue from there. */
     void truncate(long size) throws IOException;
 

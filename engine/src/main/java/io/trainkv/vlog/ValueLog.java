@@ -68,6 +68,8 @@ public final class ValueLog implements Closeable {
     /** Bytes of the active file known fsynced: what a WAL's value-log durable mark records. */
     private long syncedSize;
     private boolean dirty;
+    /** The active file's early writeback, once it is three quarters full; null before. */
+    private EarlyWriteBack earlyWriteBack;
     private volatile boolean closed;
 
     private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber,
@@ -164,6 +166,9 @@ public final class ValueLog implements Closeable {
         writtenSize += length;
         appendedBytes += length;
         dirty = true;
+        if (earlyWriteBack == null && EarlyWriteBack.due(writtenSize, fileSizeLimit)) {
+            earlyWriteBack = EarlyWriteBack.start(writer);
+        }
         ValuePointer.encode(active.id, offset, length, pointer);
     }
 
@@ -201,6 +206,7 @@ public final class ValueLog implements Closeable {
 
     private void rotate() throws IOException {
         publishAppended();
+        settleEarlyWriteBack();
         writer.sync();
         writer.close();
         VlogFile sealed = active;
@@ -208,6 +214,14 @@ public final class ValueLog implements Closeable {
             sealed.seal(ReadSource.open(storage.openRead(sealed.name), true));
         }
         startNewFile();
+    }
+
+    /** Waits for the active file's early writeback, if one was started, so that the file can close. */
+    private void settleEarlyWriteBack() {
+        if (earlyWriteBack != null) {
+            earlyWriteBack.await();
+            earlyWriteBack = null;
+        }
     }
 
     /**
@@ -556,6 +570,7 @@ public final class ValueLog implements Closeable {
         closed = true;
         try {
             if (writer != null) {
+                settleEarlyWriteBack();
                 sync();
                 writer.close();
             }

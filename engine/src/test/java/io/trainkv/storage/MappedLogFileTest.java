@@ -125,6 +125,42 @@ class MappedLogFileTest {
         assertArrayEquals(expected, Files.readAllBytes(tempDir.resolve("000008.log")));
     }
 
+    /**
+     * {@link WritableFile#writeBack()} from another thread while the appender crosses regions
+     * leaves the appended bytes exact (it writes pages back; it never writes bytes).
+     */
+    @Test
+    void writeBacksFromAnotherThreadWhileAppendingKeepTheBytesExact() throws Exception {
+        NioStorage storage = NioStorage.open(tempDir);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        Random random = new Random(23);
+        java.util.concurrent.atomic.AtomicBoolean appending = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger writeBacks = new java.util.concurrent.atomic.AtomicInteger();
+        try (WritableFile log = storage.createLog("000009.log")) {
+            Thread writeBack = new Thread(() -> {
+                while (appending.get() || writeBacks.get() == 0) {
+                    try {
+                        log.writeBack();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    writeBacks.incrementAndGet();
+                }
+            });
+            writeBack.start();
+            while (expected.size() < 3 * REGION + 777) {
+                byte[] record = new byte[1 + random.nextInt(5_000)];
+                random.nextBytes(record);
+                log.append(record, 0, record.length);
+                expected.write(record);
+            }
+            appending.set(false);
+            writeBack.join();
+        }
+        assertTrue(writeBacks.get() > 0);
+        assertArrayEquals(expected.toByteArray(), Files.readAllBytes(tempDir.resolve("000009.log")));
+    }
+
     @Test
     void truncateCutsTheLogAndLaterAppendsContinueFromThere() throws IOException {
         NioStorage storage = NioStorage.open(tempDir);

@@ -1,0 +1,105 @@
+package io.trainkv.vlog;
+
+import io.trainkv.storage.WritableFile;
+import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Writes the active value-log file back to disk ({@link WritableFile#writeBack()}) on a
+ * background thread once it is three quarters full. Every value-log file is fsynced in full when
+ * it is sealed, on the write leader's thread (only the newest log may end torn, so the sealed one
+ * must be durable before entries go to the next); without this, that fsync wrote the whole
+ * 64 MiB file then: 50-76 ms per rotation in a 300,000 × 1 KiB fill, a sixth of its time. Begun
+ * early, it leaves the rotation's fsync the last quarter: 16-17 ms (the first rotation of a
+ * process, 40 ms). Earlier or more often would make the appender re-fault more pages (a
+ * writeback write-protects the pages it writes, the zeros of the region prepared ahead among
+ * them) and had the kernel's writeback compete with the appender's page faults: a writeback of
+ * every 1 MiB region as the appender left it made the same fill 50% slower.
+ *
+ * <p>Its own thread: the writeback waits for the disk, and neither the writer nor the
+ * preparation of its next regions ({@code Prepared}) must wait behind it. All value logs of the
+ * JVM share the one daemon thread, started on demand and stopped after 10 s without work.
+ */
+final class EarlyWriteBack {
+
+    /** Smallest file size limit for which it runs: below 8 MiB the rotation's fsync is short anyway. */
+    static final long MIN_FILE_SIZE_LIMIT = 8L << 20;
+
+    private static final ThreadPoolExecutor BACKGROUND = background();
+
+    private final FutureTask<Void> task;
+    /** Taken by whichever comes first: the writeback starting, or {@link #await()} calling it off. */
+    private final AtomicBoolean claimed = new AtomicBoolean();
+
+    private EarlyWriteBack(WritableFile file) {
+        this.task = new FutureTask<>(() -> {
+            if (!claimed.compareAndSet(false, true)) {
+                return null; // called off before it started
+            }
+            try {
+                file.writeBack();
+            } catch (IOException e) {
+                // the file's next sync meets the same failure and reports it
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Whether a file of {@code writtenBytes}, rotated at {@code fileSizeLimit} bytes, has reached
+     * the point at which this starts.
+     */
+    static boolean due(long writtenBytes, long fileSizeLimit) {
+        return fileSizeLimit >= MIN_FILE_SIZE_LIMIT && writtenBytes >= fileSizeLimit - fileSizeLimit / 4;
+    }
+
+    /** Starts writing {@code file} back; {@link #await()} before closing it. */
+    static EarlyWriteBack start(WritableFile file) {
+        EarlyWriteBack writeBack = new EarlyWriteBack(file);
+        BACKGROUND.execute(writeBack.task);
+        return writeBack;
+    }
+
+    /**
+     * Waits for the writeback to end, or calls it off if it has not started (the file's sync then
+     * does all of it); keeps the caller's interrupt.
+     */
+    void await() {
+        if (claimed.compareAndSet(false, true)) {
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    task.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    return; // the work catches what the writeback throws
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static ThreadPoolExecutor background() {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                runnable -> {
+                    Thread thread = new Thread(runnable, "trainkv-writeback");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
+    }
+}
