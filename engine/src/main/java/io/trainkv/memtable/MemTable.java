@@ -63,8 +63,13 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class MemTable {
 
-    /** Tallest tower; with branching factor 2 this suits about 2^24 (16 million) entries. */
-    static final int MAX_HEIGHT = 24;
+    /**
+     * Tallest tower: with branching factor 2 this suits about 2^20 (a million) entries, a 64 MiB
+     * memtable of small entries; a bigger one only has more nodes at the top level, which stay
+     * in the cache. Not more, because admission checks count each entry at the tallest tower
+     * ({@link #maxEntryFootprint}): 80 bytes of tower here, 64 at branching 4 and 16 levels.
+     */
+    static final int MAX_HEIGHT = 20;
     /**
      * One node in {@value} rises a level. Two rather than LevelDB's and RocksDB's four, because a
      * search here does not compare again the node that ended the level above (see the class

@@ -25,8 +25,12 @@ public interface WritableFile extends Closeable {
     /**
      * Writes the bytes appended so far back to disk (at least starts to), so that a later
      * {@link #sync()} has less to write; it promises nothing a crash could tell. Unlike the other
-     * methods it may be called from another thread while the writer appends, and it may fail
-     * with an {@link IOException} if the file is closed meanwhile. Does nothing by default.
+     * methods it may be called from another thread while the writer appends. Does nothing by
+     * default.
+     *
+     * @throws IOException if writing back failed; the caller must count it as a failed
+     *         {@link #sync()}, since a later sync may not report the same failure again (Linux
+     *         reports a failed writeback to one fsync of a file)
      */
     default void writeBack() throws IOException {
     }

@@ -35,6 +35,8 @@ final class EarlyWriteBack {
     private final FutureTask<Void> task;
     /** Taken by whichever comes first: the writeback starting, or {@link #await()} calling it off. */
     private final AtomicBoolean claimed = new AtomicBoolean();
+    /** Why the writeback failed, or null; written before the task completes. */
+    private volatile IOException failure;
 
     private EarlyWriteBack(WritableFile file) {
         this.task = new FutureTask<>(() -> {
@@ -44,7 +46,7 @@ final class EarlyWriteBack {
             try {
                 file.writeBack();
             } catch (IOException e) {
-                // the file's next sync meets the same failure and reports it
+                failure = e; // reported by await(): a later fsync of the file may not see it again
             }
             return null;
         });
@@ -67,9 +69,13 @@ final class EarlyWriteBack {
 
     /**
      * Waits for the writeback to end, or calls it off if it has not started (the file's sync then
-     * does all of it); keeps the caller's interrupt.
+     * does all of it); keeps the caller's interrupt. Call it before every sync of the file.
+     *
+     * @throws IOException if the writeback failed, every time it is called: the caller's sync has
+     *         failed. Linux reports a failed writeback to one fsync of the file only and may count
+     *         the pages as clean afterwards, so the file's next fsync can succeed without them.
      */
-    void await() {
+    void await() throws IOException {
         if (claimed.compareAndSet(false, true)) {
             return;
         }
@@ -78,17 +84,22 @@ final class EarlyWriteBack {
             while (true) {
                 try {
                     task.get();
-                    return;
+                    break;
                 } catch (InterruptedException e) {
                     interrupted = true;
                 } catch (ExecutionException e) {
-                    return; // the work catches what the writeback throws
+                    throw new IllegalStateException("the writeback task catches what it throws", e);
                 }
             }
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+        IOException failed = failure;
+        if (failed != null) {
+            throw new IOException("the early writeback of the value-log file failed, so its data may not be on disk: "
+                    + failed.getMessage(), failed);
         }
     }
 

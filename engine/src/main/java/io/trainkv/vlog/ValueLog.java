@@ -68,8 +68,13 @@ public final class ValueLog implements Closeable {
     /** Bytes of the active file known fsynced: what a WAL's value-log durable mark records. */
     private long syncedSize;
     private boolean dirty;
-    /** The active file's early writeback, once it is three quarters full; null before. */
+    /**
+     * The active file's early writeback, started once the file is three quarters full and settled
+     * before any sync of the file; null before, and again after one that succeeded.
+     */
     private EarlyWriteBack earlyWriteBack;
+    /** Whether the active file's early writeback was started (it runs at most once per file). */
+    private boolean earlyWriteBackStarted;
     private volatile boolean closed;
 
     private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber,
@@ -124,6 +129,8 @@ public final class ValueLog implements Closeable {
         storage.syncDirectory();
         VlogFile vlogFile = new VlogFile(id, name, ReadSource.open(storage.openRead(name), false), 0, this::released);
         writer = file;
+        earlyWriteBack = null;
+        earlyWriteBackStarted = false;
         writtenSize = 0;
         syncedSize = 0;
         dirty = false;
@@ -166,8 +173,9 @@ public final class ValueLog implements Closeable {
         writtenSize += length;
         appendedBytes += length;
         dirty = true;
-        if (earlyWriteBack == null && EarlyWriteBack.due(writtenSize, fileSizeLimit)) {
+        if (!earlyWriteBackStarted && EarlyWriteBack.due(writtenSize, fileSizeLimit)) {
             earlyWriteBack = EarlyWriteBack.start(writer);
+            earlyWriteBackStarted = true;
         }
         ValuePointer.encode(active.id, offset, length, pointer);
     }
@@ -186,9 +194,16 @@ public final class ValueLog implements Closeable {
         return publishedAppendedBytes;
     }
 
-    /** Fsyncs the active file if anything was appended since the last sync. */
+    /**
+     * Fsyncs the active file if anything was appended since the last sync, after its early
+     * writeback if one runs.
+     *
+     * @throws IOException if the fsync or the file's early writeback failed (again at every later
+     *         sync of the file, for the writeback: see {@link EarlyWriteBack#await()})
+     */
     public void sync() throws IOException {
         publishAppended();
+        settleEarlyWriteBack();
         if (dirty) {
             writer.sync();
             dirty = false;
@@ -216,8 +231,11 @@ public final class ValueLog implements Closeable {
         startNewFile();
     }
 
-    /** Waits for the active file's early writeback, if one was started, so that the file can close. */
-    private void settleEarlyWriteBack() {
+    /**
+     * Waits for the active file's early writeback, if one runs, before the file is synced; a
+     * failed one stays, failing every later sync of the file.
+     */
+    private void settleEarlyWriteBack() throws IOException {
         if (earlyWriteBack != null) {
             earlyWriteBack.await();
             earlyWriteBack = null;
@@ -570,9 +588,9 @@ public final class ValueLog implements Closeable {
         closed = true;
         try {
             if (writer != null) {
-                settleEarlyWriteBack();
-                sync();
-                writer.close();
+                try (WritableFile closing = writer) {
+                    sync();
+                }
             }
         } finally {
             for (VlogFile file : List.copyOf(files.values())) {
