@@ -2,6 +2,7 @@ package io.trainkv;
 
 import io.trainkv.manifest.VersionSet;
 import io.trainkv.memtable.MemTable;
+import io.trainkv.storage.EarlyWriteBack;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.txn.VersionClock;
@@ -705,6 +706,9 @@ final class WritePipeline {
             } else {
                 throttleForLevel0();
                 makeRoom(footprint);
+                if (EarlyWriteBack.due(memtables.get(0).sizeBytes(), options.memtableSize())) {
+                    wal.startEarlyWriteBack(); // its rotation comes with the memtable's
+                }
             }
             long nowMillis = anyTtl(group) ? options.clock().millis() : 0;
             int kept = 0;

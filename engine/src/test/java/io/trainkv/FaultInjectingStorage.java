@@ -22,7 +22,7 @@ import java.util.function.Predicate;
 public final class FaultInjectingStorage implements Storage {
 
     /** The operations a hook can intercept. */
-    public enum Op { CREATE, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
+    public enum Op { CREATE, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, WRITE_BACK, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
 
     /** Runs on the calling thread before the real operation; {@code name} is the file (the source, for a rename). */
     public interface Hook {
@@ -137,7 +137,8 @@ public final class FaultInjectingStorage implements Storage {
 
             @Override
             public void writeBack() throws IOException {
-                file.writeBack(); // promises nothing a crash could tell: not a hooked operation
+                before(Op.WRITE_BACK, name); // on the writeback's thread
+                file.writeBack();
             }
 
             @Override

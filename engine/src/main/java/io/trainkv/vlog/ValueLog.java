@@ -2,6 +2,7 @@ package io.trainkv.vlog;
 
 import io.trainkv.CorruptionException;
 import io.trainkv.Options;
+import io.trainkv.storage.EarlyWriteBack;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.ReadSource;
 import io.trainkv.storage.Storage;

@@ -1,5 +1,6 @@
 package io.trainkv.wal;
 
+import io.trainkv.storage.EarlyWriteBack;
 import io.trainkv.storage.WritableFile;
 import java.io.Closeable;
 import java.io.IOException;
@@ -13,6 +14,9 @@ public final class WalWriter implements Closeable {
     private final WritableFile file;
     private final long number;
     private final String name;
+    /** The early writeback, once started; null before, and again after one that succeeded. */
+    private EarlyWriteBack earlyWriteBack;
+    private boolean earlyWriteBackStarted;
 
     public WalWriter(WritableFile file, long number, String name) {
         this.file = file;
@@ -38,7 +42,25 @@ public final class WalWriter implements Closeable {
         file.append(array, offset, length);
     }
 
+    /**
+     * Starts writing the log back to disk on a background thread ({@link EarlyWriteBack}), unless
+     * that was done before, so that the fsync at its rotation has less to write.
+     */
+    public void startEarlyWriteBack() {
+        if (!earlyWriteBackStarted) {
+            earlyWriteBackStarted = true;
+            earlyWriteBack = EarlyWriteBack.start(file);
+        }
+    }
+
+    /**
+     * Makes every appended record durable, after the early writeback if one runs.
+     *
+     * @throws IOException if the fsync or the early writeback failed (again at every later sync,
+     *         for the writeback: see {@link EarlyWriteBack#await()})
+     */
     public void sync() throws IOException {
+        settleEarlyWriteBack();
         file.sync();
     }
 
@@ -46,8 +68,18 @@ public final class WalWriter implements Closeable {
         return file.size();
     }
 
+    /** Closes the file, after the early writeback if one runs; throws its failure after closing. */
     @Override
     public void close() throws IOException {
-        file.close();
+        try (WritableFile closing = file) {
+            settleEarlyWriteBack();
+        }
+    }
+
+    private void settleEarlyWriteBack() throws IOException {
+        if (earlyWriteBack != null) {
+            earlyWriteBack.await();
+            earlyWriteBack = null;
+        }
     }
 }

@@ -3,15 +3,15 @@ package io.trainkv.vlog;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.trainkv.storage.DirectoryLock;
+import io.trainkv.storage.EarlyWriteBack;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadableFile;
 import io.trainkv.storage.Storage;
-import io.trainkv.storage.DirectoryLock;
 import io.trainkv.storage.WritableFile;
 import io.trainkv.util.ValuePointer;
 import java.io.IOException;
@@ -22,20 +22,17 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A value-log file of at least {@link EarlyWriteBack#MIN_FILE_SIZE_LIMIT} is written back once,
+ * A value-log file of a size limit of at least {@link EarlyWriteBack#MIN_ROTATION_BYTES} is written back once,
  * on another thread, when three quarters full; that writeback has ended (or was called off before
  * it started) before the file is synced, and if it failed, every later sync of the file fails.
  */
-class EarlyWriteBackTest {
+class ValueLogEarlyWriteBackTest {
 
     private static final int VALUE_BYTES = 256 << 10;
 
@@ -44,7 +41,7 @@ class EarlyWriteBackTest {
 
     @Test
     void aFileIsWrittenBackWhenThreeQuartersFullAndBeforeItsRotationSyncs() throws Exception {
-        long limit = EarlyWriteBack.MIN_FILE_SIZE_LIMIT;
+        long limit = EarlyWriteBack.MIN_ROTATION_BYTES;
         Recording storage = new Recording(NioStorage.open(tempDir), false);
         List<byte[]> values = new ArrayList<>();
         List<ValuePointer> pointers = new ArrayList<>();
@@ -76,7 +73,7 @@ class EarlyWriteBackTest {
 
     @Test
     void smallFilesAreNotWrittenBackEarly() throws Exception {
-        long limit = EarlyWriteBack.MIN_FILE_SIZE_LIMIT / 2;
+        long limit = EarlyWriteBack.MIN_ROTATION_BYTES / 2;
         Recording storage = new Recording(NioStorage.open(tempDir), false);
         try (ValueLog log = open(storage, limit)) {
             while (storage.files().size() < 3) {
@@ -91,7 +88,7 @@ class EarlyWriteBackTest {
 
     @Test
     void aFailedWriteBackFailsEveryLaterSyncOfTheFile() throws Exception {
-        long limit = EarlyWriteBack.MIN_FILE_SIZE_LIMIT;
+        long limit = EarlyWriteBack.MIN_ROTATION_BYTES;
         Recording storage = new Recording(NioStorage.open(tempDir), true);
         List<byte[]> values = new ArrayList<>();
         List<ValuePointer> pointers = new ArrayList<>();
@@ -116,67 +113,12 @@ class EarlyWriteBackTest {
         assertEquals("close", storage.eventsOf(first).get(storage.eventsOf(first).size() - 1), "closed all the same");
     }
 
-    /** A writeback not started yet when awaited is called off: it never runs, and await returns at once. */
-    @Test
-    void awaitCallsOffAWriteBackThatHasNotStarted() throws Exception {
-        Blocking busy = new Blocking();
-        EarlyWriteBack running = EarlyWriteBack.start(busy); // occupies the one background thread
-        assertTrue(busy.entered.await(1, TimeUnit.MINUTES), "the background thread took the first writeback");
-        Blocking queued = new Blocking();
-        EarlyWriteBack calledOff = EarlyWriteBack.start(queued);
-        calledOff.await();
-        busy.release.countDown();
-        running.await();
-        Blocking after = new Blocking();
-        after.release.countDown();
-        EarlyWriteBack last = EarlyWriteBack.start(after); // queued behind the called-off one
-        assertTrue(after.entered.await(1, TimeUnit.MINUTES), "the thread reached the writeback queued last");
-        last.await();
-        assertEquals(0, queued.calls.get(), "the called-off writeback, queued before it, never ran");
-    }
-
-    /** A writeback already running when awaited is waited for: await returns only after it ends. */
-    @Test
-    void awaitWaitsForAWriteBackThatIsRunning() throws Exception {
-        Blocking file = new Blocking();
-        EarlyWriteBack writeBack = EarlyWriteBack.start(file);
-        assertTrue(file.entered.await(1, TimeUnit.MINUTES), "the writeback started");
-        List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
-        AtomicReference<Throwable> failed = new AtomicReference<>();
-        Thread waiter = new Thread(() -> {
-            try {
-                writeBack.await();
-                order.add("returned");
-            } catch (Throwable e) {
-                failed.set(e);
-            }
-        });
-        waiter.start();
-        awaitWaiting(waiter);
-        order.add("released");
-        file.release.countDown();
-        waiter.join();
-        assertNull(failed.get());
-        assertEquals(List.of("released", "returned"), order);
-    }
-
     /** Waits for a background event; a minute without it fails the test instead of hanging it. */
     private static void awaitEvent(Recording storage, String file, String event) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         while (!storage.eventsOf(file).contains(event)) {
             if (System.nanoTime() > deadline) {
                 fail(event + " never happened: " + storage.events());
-            }
-            Thread.sleep(1);
-        }
-    }
-
-    /** Waits until {@code thread} waits (or ended); a minute without it fails the test. */
-    private static void awaitWaiting(Thread thread) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (thread.getState() != Thread.State.WAITING && thread.isAlive()) {
-            if (System.nanoTime() > deadline) {
-                fail(thread + " never waited");
             }
             Thread.sleep(1);
         }
@@ -199,48 +141,6 @@ class EarlyWriteBackTest {
         ValuePointer decoded = ValuePointer.decode(pointer);
         pointers.add(decoded);
         return decoded.length();
-    }
-
-    /** A file whose writeback announces itself and then waits to be released; nothing else is used. */
-    private static final class Blocking implements WritableFile {
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        final AtomicInteger calls = new AtomicInteger();
-
-        @Override
-        public void writeBack() throws IOException {
-            calls.incrementAndGet();
-            entered.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new IOException(e);
-            }
-        }
-
-        @Override
-        public void append(ByteBuffer data) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void sync() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void truncate(long size) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public long size() {
-            return 0;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 
     /** Records, per log file, its writebacks (with the file's size when one starts), syncs and close. */

@@ -1,6 +1,5 @@
-package io.trainkv.vlog;
+package io.trainkv.storage;
 
-import io.trainkv.storage.WritableFile;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -10,25 +9,27 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Writes the active value-log file back to disk ({@link WritableFile#writeBack()}) on a
- * background thread once it is three quarters full. Every value-log file is fsynced in full when
- * it is sealed, on the write leader's thread (only the newest log may end torn, so the sealed one
- * must be durable before entries go to the next); without this, that fsync wrote the whole
- * 64 MiB file then: 50-76 ms per rotation in a 300,000 × 1 KiB fill, a sixth of its time. Begun
- * early, it leaves the rotation's fsync the last quarter: 16-17 ms (the first rotation of a
- * process, 40 ms). Earlier or more often would make the appender re-fault more pages (a
- * writeback write-protects the pages it writes, the zeros of the region prepared ahead among
- * them) and had the kernel's writeback compete with the appender's page faults: a writeback of
- * every 1 MiB region as the appender left it made the same fill 50% slower.
+ * Writes a log that is filling up (the active value-log file, the active WAL) back to disk
+ * ({@link WritableFile#writeBack()}) on a background thread once it is three quarters of the way
+ * to its rotation. Every log is fsynced in full when it is rotated, on the write leader's thread
+ * (only the newest log may end torn, so the one left must be durable before anything goes to the
+ * next); without this, that fsync wrote the whole log then: 50-76 ms per value-log rotation in a
+ * 300,000 × 1 KiB fill, a sixth of its time, and 79-88 ms per memtable rotation in a
+ * 1,000,000 × 100 B fill. Begun early, it leaves the rotation's fsync the last quarter: 16-17 ms
+ * per value-log rotation (the first of a process, 40 ms). Earlier or more often would make the
+ * appender re-fault more pages (a writeback write-protects the pages it writes, the zeros of the
+ * region prepared ahead among them) and had the kernel's writeback compete with the appender's
+ * page faults: a writeback of every 1 MiB region as the appender left it made the same fill 50%
+ * slower.
  *
  * <p>Its own thread: the writeback waits for the disk, and neither the writer nor the
- * preparation of its next regions ({@code Prepared}) must wait behind it. All value logs of the
- * JVM share the one daemon thread, started on demand and stopped after 10 s without work.
+ * preparation of its next regions ({@code Prepared}) must wait behind it. All logs of the JVM
+ * share the one daemon thread, started on demand and stopped after 10 s without work.
  */
-final class EarlyWriteBack {
+public final class EarlyWriteBack {
 
-    /** Smallest file size limit for which it runs: below 8 MiB the rotation's fsync is short anyway. */
-    static final long MIN_FILE_SIZE_LIMIT = 8L << 20;
+    /** Smallest rotation point (bytes) for which it runs: below 8 MiB the rotation's fsync is short anyway. */
+    public static final long MIN_ROTATION_BYTES = 8L << 20;
 
     private static final ThreadPoolExecutor BACKGROUND = background();
 
@@ -53,15 +54,16 @@ final class EarlyWriteBack {
     }
 
     /**
-     * Whether a file of {@code writtenBytes}, rotated at {@code fileSizeLimit} bytes, has reached
-     * the point at which this starts.
+     * Whether a log {@code filledBytes} of the way to its rotation at {@code rotationBytes} (a
+     * value-log file's bytes against its size limit, a memtable's bytes against its size) has
+     * reached the point at which this starts.
      */
-    static boolean due(long writtenBytes, long fileSizeLimit) {
-        return fileSizeLimit >= MIN_FILE_SIZE_LIMIT && writtenBytes >= fileSizeLimit - fileSizeLimit / 4;
+    public static boolean due(long filledBytes, long rotationBytes) {
+        return rotationBytes >= MIN_ROTATION_BYTES && filledBytes >= rotationBytes - rotationBytes / 4;
     }
 
     /** Starts writing {@code file} back; {@link #await()} before closing it. */
-    static EarlyWriteBack start(WritableFile file) {
+    public static EarlyWriteBack start(WritableFile file) {
         EarlyWriteBack writeBack = new EarlyWriteBack(file);
         BACKGROUND.execute(writeBack.task);
         return writeBack;
@@ -75,7 +77,7 @@ final class EarlyWriteBack {
      *         failed. Linux reports a failed writeback to one fsync of the file only and may count
      *         the pages as clean afterwards, so the file's next fsync can succeed without them.
      */
-    void await() throws IOException {
+    public void await() throws IOException {
         if (claimed.compareAndSet(false, true)) {
             return;
         }
@@ -98,7 +100,7 @@ final class EarlyWriteBack {
         }
         IOException failed = failure;
         if (failed != null) {
-            throw new IOException("the early writeback of the value-log file failed, so its data may not be on disk: "
+            throw new IOException("the early writeback of the log failed, so its data may not be on disk: "
                     + failed.getMessage(), failed);
         }
     }

@@ -1,0 +1,134 @@
+package io.trainkv.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link EarlyWriteBack} starts at three quarters of the way to a rotation of at least
+ * {@link EarlyWriteBack#MIN_ROTATION_BYTES}, and {@link EarlyWriteBack#await()} calls off a
+ * writeback that has not started and waits for one that has.
+ */
+class EarlyWriteBackTest {
+
+    @Test
+    void dueAtThreeQuartersOfARotationOfAtLeastTheMinimum() {
+        long rotation = 2 * EarlyWriteBack.MIN_ROTATION_BYTES;
+        assertFalse(EarlyWriteBack.due(rotation - rotation / 4 - 1, rotation));
+        assertTrue(EarlyWriteBack.due(rotation - rotation / 4, rotation));
+        assertTrue(EarlyWriteBack.due(rotation + 1, rotation));
+        long small = EarlyWriteBack.MIN_ROTATION_BYTES - 1;
+        assertFalse(EarlyWriteBack.due(small, small), "a full log under the minimum rotation size");
+    }
+
+    /** A writeback not started yet when awaited is called off: it never runs, and await returns at once. */
+    @Test
+    void awaitCallsOffAWriteBackThatHasNotStarted() throws Exception {
+        Blocking busy = new Blocking();
+        EarlyWriteBack running = EarlyWriteBack.start(busy); // occupies the one background thread
+        assertTrue(busy.entered.await(1, TimeUnit.MINUTES), "the background thread took the first writeback");
+        Blocking queued = new Blocking();
+        EarlyWriteBack calledOff = EarlyWriteBack.start(queued);
+        calledOff.await();
+        busy.release.countDown();
+        running.await();
+        Blocking after = new Blocking();
+        after.release.countDown();
+        EarlyWriteBack last = EarlyWriteBack.start(after); // queued behind the called-off one
+        assertTrue(after.entered.await(1, TimeUnit.MINUTES), "the thread reached the writeback queued last");
+        last.await();
+        assertEquals(0, queued.calls.get(), "the called-off writeback, queued before it, never ran");
+    }
+
+    /** A writeback already running when awaited is waited for: await returns only after it ends. */
+    @Test
+    void awaitWaitsForAWriteBackThatIsRunning() throws Exception {
+        Blocking file = new Blocking();
+        EarlyWriteBack writeBack = EarlyWriteBack.start(file);
+        assertTrue(file.entered.await(1, TimeUnit.MINUTES), "the writeback started");
+        List<String> order = Collections.synchronizedList(new ArrayList<>());
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread waiter = new Thread(() -> {
+            try {
+                writeBack.await();
+                order.add("returned");
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        });
+        waiter.start();
+        awaitWaiting(waiter);
+        order.add("released");
+        file.release.countDown();
+        waiter.join();
+        assertNull(failed.get());
+        assertEquals(List.of("released", "returned"), order);
+    }
+
+    /** Waits until {@code thread} waits (or ended); a minute without it fails the test. */
+    private static void awaitWaiting(Thread thread) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (thread.getState() != Thread.State.WAITING && thread.isAlive()) {
+            if (System.nanoTime() > deadline) {
+                fail(thread + " never waited");
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    /** A file whose writeback announces itself and then waits to be released; nothing else is used. */
+    private static final class Blocking implements WritableFile {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger calls = new AtomicInteger();
+
+        @Override
+        public void writeBack() throws IOException {
+            calls.incrementAndGet();
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+        }
+
+        @Override
+        public void append(ByteBuffer data) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void sync() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void truncate(long size) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long size() {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+}
