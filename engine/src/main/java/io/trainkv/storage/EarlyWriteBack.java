@@ -1,11 +1,10 @@
 package io.trainkv.storage;
 
+import io.trainkv.util.OnDemandThread;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -24,14 +23,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Its own thread: the writeback waits for the disk, and neither the writer nor the
  * preparation of its next regions ({@code Prepared}) must wait behind it. All logs of the JVM
- * share the one daemon thread, started on demand and stopped after 10 s without work.
+ * share the one daemon thread ({@link OnDemandThread}).
  */
 public final class EarlyWriteBack {
 
     /** Smallest rotation point (bytes) for which it runs: below 8 MiB the rotation's fsync is short anyway. */
     public static final long MIN_ROTATION_BYTES = 8L << 20;
 
-    private static final ThreadPoolExecutor BACKGROUND = background();
+    private static final ThreadPoolExecutor BACKGROUND = OnDemandThread.named("trainkv-writeback");
 
     private final FutureTask<Void> task;
     /** Taken by whichever comes first: the writeback starting, or {@link #await()} calling it off. */
@@ -103,16 +102,5 @@ public final class EarlyWriteBack {
             throw new IOException("the early writeback of the log failed, so its data may not be on disk: "
                     + failed.getMessage(), failed);
         }
-    }
-
-    private static ThreadPoolExecutor background() {
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                runnable -> {
-                    Thread thread = new Thread(runnable, "trainkv-writeback");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        executor.allowCoreThreadTimeOut(true);
-        return executor;
     }
 }

@@ -3,9 +3,7 @@ package io.trainkv.util;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Something a writer will need soon (the memtable arena's next chunk, a log file's next mapped
@@ -20,14 +18,14 @@ import java.util.concurrent.TimeUnit;
  * returns its result; {@link #take()} is the hand-off (everything the work wrote happens-before
  * it returns).
  *
- * <p>All databases of the JVM share one daemon thread, started on demand and stopped after 10 s
- * without work: the tasks are short (a 1 MiB allocation, a 1 MiB mapping), so it needs no closing.
+ * <p>All databases of the JVM share one daemon thread ({@link OnDemandThread}): the tasks are
+ * short (a 1 MiB allocation, a 1 MiB mapping), so it needs no closing.
  *
  * @param <T> what the work makes
  */
 public final class Prepared<T> {
 
-    private static final ThreadPoolExecutor BACKGROUND = background();
+    private static final ThreadPoolExecutor BACKGROUND = OnDemandThread.named("trainkv-prepare");
 
     private final FutureTask<T> task;
 
@@ -69,16 +67,5 @@ public final class Prepared<T> {
     /** Whether the work has run (on either thread); {@link #take()} then returns at once. */
     public boolean isDone() {
         return task.isDone();
-    }
-
-    private static ThreadPoolExecutor background() {
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                runnable -> {
-                    Thread thread = new Thread(runnable, "trainkv-prepare");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        executor.allowCoreThreadTimeOut(true);
-        return executor;
     }
 }
