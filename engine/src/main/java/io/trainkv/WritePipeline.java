@@ -706,8 +706,8 @@ final class WritePipeline {
             } else {
                 throttleForLevel0();
                 makeRoom(footprint);
-                if (EarlyWriteBack.due(memtables.get(0).sizeBytes(), options.memtableSize())) {
-                    wal.startEarlyWriteBack(); // its rotation comes with the memtable's
+                if (!options.syncWrites() && EarlyWriteBack.due(memtables.get(0).sizeBytes(), options.memtableSize())) {
+                    wal.startEarlyWriteBack(); // its rotation comes with the memtable's; synced writes leave nothing to write
                 }
             }
             long nowMillis = anyTtl(group) ? options.clock().millis() : 0;
@@ -1238,14 +1238,12 @@ final class WritePipeline {
             if (wal == null) {
                 return; // read-only: nothing was written
             }
-            try {
+            try (WalWriter closing = wal) { // a failure to close is added to a failed sync's
                 if (failure == null) {
                     valueLog.sync();
                     appendDurableMark();
                     wal.sync();
                 }
-            } finally {
-                wal.close();
             }
         } finally {
             lock.unlock();

@@ -65,25 +65,29 @@ class WalEarlyWriteBackTest {
         });
         TrainKV db = TrainKV.open(Options.at(tempDir).storage(storage).memtableSize(MEMTABLE));
         int written = fillToThreeQuarters(db, 0);
-        awaitEvent(events, events.isEmpty() ? null : events.get(0));
-        final int[] next = {written};
+        awaitEvent(events, null);
+        int[] acknowledged = {written};
         StorageException failed = assertThrows(StorageException.class, () -> {
             for (int i = 0; i < 1_000_000; i++) {
-                db.set(key(next[0]), value(next[0]));
-                next[0]++;
+                db.set(key(acknowledged[0]), value(acknowledged[0]));
+                acknowledged[0]++;
             }
         });
         assertTrue(failed.getMessage().contains("injected writeback failure"), failed.getMessage());
         StorageException refused = assertThrows(StorageException.class, () -> db.set(key(0), value(0)));
         assertTrue(refused.getMessage().contains("refuses writes"), refused.getMessage());
-        try {
-            db.close();
-        } catch (RuntimeException e) {
-            // closing a failed database may report the same failure again
+        assertThrows(StorageException.class, db::close, "closing reports the failure again");
+        try (TrainKV reopened = TrainKV.open(Options.at(tempDir).memtableSize(MEMTABLE))) {
+            for (int i = 0; i < acknowledged[0]; i++) {
+                assertArrayEquals(value(i), reopened.get(key(i)), "acknowledged put " + i);
+            }
         }
     }
 
-    /** Puts 100 B values until the memtables hold three quarters of {@link #MEMTABLE}; returns the puts made. */
+    /**
+     * Puts 100 B values until the memtables hold three quarters of {@link #MEMTABLE}, and one more,
+     * whose leader finds them so and starts the WAL's writeback; returns the puts made.
+     */
     private static int fillToThreeQuarters(TrainKV db, int from) {
         int i = from;
         while (db.stats().memtableBytes() < MEMTABLE - MEMTABLE / 4) {
@@ -91,7 +95,8 @@ class WalEarlyWriteBackTest {
                 db.set(key(i), value(i));
             }
         }
-        return i;
+        db.set(key(i), value(i));
+        return i + 1;
     }
 
     /** Waits for {@code event} (or any, if null); a minute without it fails the test instead of hanging it. */

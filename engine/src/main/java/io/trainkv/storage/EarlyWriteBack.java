@@ -32,24 +32,17 @@ public final class EarlyWriteBack {
 
     private static final ThreadPoolExecutor BACKGROUND = OnDemandThread.named("trainkv-writeback");
 
-    private final FutureTask<Void> task;
-    /** Taken by whichever comes first: the writeback starting, or {@link #await()} calling it off. */
+    private final WritableFile file;
+    /** The writeback, once {@link #start()}ed; null before. Written by the log's writer only. */
+    private FutureTask<Void> task;
+    /** Taken by whichever comes first: the writeback starting, or {@link #settle()} calling it off. */
     private final AtomicBoolean claimed = new AtomicBoolean();
     /** Why the writeback failed, or null; written before the task completes. */
     private volatile IOException failure;
 
-    private EarlyWriteBack(WritableFile file) {
-        this.task = new FutureTask<>(() -> {
-            if (!claimed.compareAndSet(false, true)) {
-                return null; // called off before it started
-            }
-            try {
-                file.writeBack();
-            } catch (IOException e) {
-                failure = e; // reported by await(): a later fsync of the file may not see it again
-            }
-            return null;
-        });
+    /** The early writeback of {@code file}, not started. */
+    public EarlyWriteBack(WritableFile file) {
+        this.file = file;
     }
 
     /**
@@ -61,23 +54,39 @@ public final class EarlyWriteBack {
         return rotationBytes >= MIN_ROTATION_BYTES && filledBytes >= rotationBytes - rotationBytes / 4;
     }
 
-    /** Starts writing {@code file} back; {@link #await()} before closing it. */
-    public static EarlyWriteBack start(WritableFile file) {
-        EarlyWriteBack writeBack = new EarlyWriteBack(file);
-        BACKGROUND.execute(writeBack.task);
-        return writeBack;
+    /**
+     * Starts the writeback on the background thread, unless it was started before: a log is
+     * written back early at most once. Called by the log's writer only.
+     */
+    public void start() {
+        if (task != null) {
+            return;
+        }
+        task = new FutureTask<>(() -> {
+            if (!claimed.compareAndSet(false, true)) {
+                return null; // called off before it started
+            }
+            try {
+                file.writeBack();
+            } catch (IOException e) {
+                failure = e; // reported by settle(): a later fsync of the file may not see it again
+            }
+            return null;
+        });
+        BACKGROUND.execute(task);
     }
 
     /**
-     * Waits for the writeback to end, or calls it off if it has not started (the file's sync then
-     * does all of it); keeps the caller's interrupt. Call it before every sync of the file.
+     * Waits for a started writeback to end, or calls it off if it has not begun (the file's sync
+     * then does all of it); does nothing if it was never started. Keeps the caller's interrupt.
+     * The log's writer calls it before every sync of the file, and before closing it.
      *
      * @throws IOException if the writeback failed, every time it is called: the caller's sync has
      *         failed. Linux reports a failed writeback to one fsync of the file only and may count
      *         the pages as clean afterwards, so the file's next fsync can succeed without them.
      */
-    public void await() throws IOException {
-        if (claimed.compareAndSet(false, true)) {
+    public void settle() throws IOException {
+        if (task == null || claimed.compareAndSet(false, true)) {
             return;
         }
         boolean interrupted = false;

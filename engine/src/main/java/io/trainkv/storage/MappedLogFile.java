@@ -119,7 +119,7 @@ final class MappedLogFile implements WritableFile {
      * copied into mappings are in the page cache and written with the rest. Pages it writes back
      * become read-only to the mappings until stored into again (a fault each, also for the zeros
      * of the region prepared ahead), so it suits a log whose written pages the appender has left
-     * for good, as a value log's are.
+     * for good, as a value log's and a WAL's are (both only append).
      */
     @Override
     public void writeBack() throws IOException {

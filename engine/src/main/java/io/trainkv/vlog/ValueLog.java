@@ -69,13 +69,8 @@ public final class ValueLog implements Closeable {
     /** Bytes of the active file known fsynced: what a WAL's value-log durable mark records. */
     private long syncedSize;
     private boolean dirty;
-    /**
-     * The active file's early writeback, started once the file is three quarters full and settled
-     * before any sync of the file; null before, and again after one that succeeded.
-     */
+    /** The active file's early writeback: started once the file is three quarters full, settled before each sync. */
     private EarlyWriteBack earlyWriteBack;
-    /** Whether the active file's early writeback was started (it runs at most once per file). */
-    private boolean earlyWriteBackStarted;
     private volatile boolean closed;
 
     private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber,
@@ -130,8 +125,7 @@ public final class ValueLog implements Closeable {
         storage.syncDirectory();
         VlogFile vlogFile = new VlogFile(id, name, ReadSource.open(storage.openRead(name), false), 0, this::released);
         writer = file;
-        earlyWriteBack = null;
-        earlyWriteBackStarted = false;
+        earlyWriteBack = new EarlyWriteBack(file);
         writtenSize = 0;
         syncedSize = 0;
         dirty = false;
@@ -174,9 +168,8 @@ public final class ValueLog implements Closeable {
         writtenSize += length;
         appendedBytes += length;
         dirty = true;
-        if (!earlyWriteBackStarted && EarlyWriteBack.due(writtenSize, fileSizeLimit)) {
-            earlyWriteBack = EarlyWriteBack.start(writer);
-            earlyWriteBackStarted = true;
+        if (EarlyWriteBack.due(writtenSize, fileSizeLimit)) {
+            earlyWriteBack.start();
         }
         ValuePointer.encode(active.id, offset, length, pointer);
     }
@@ -200,11 +193,13 @@ public final class ValueLog implements Closeable {
      * writeback if one runs.
      *
      * @throws IOException if the fsync or the file's early writeback failed (again at every later
-     *         sync of the file, for the writeback: see {@link EarlyWriteBack#await()})
+     *         sync of the file, for the writeback: see {@link EarlyWriteBack#settle()})
      */
     public void sync() throws IOException {
         publishAppended();
-        settleEarlyWriteBack();
+        if (earlyWriteBack != null) { // null when opened read-only
+            earlyWriteBack.settle();
+        }
         if (dirty) {
             writer.sync();
             dirty = false;
@@ -222,7 +217,7 @@ public final class ValueLog implements Closeable {
 
     private void rotate() throws IOException {
         publishAppended();
-        settleEarlyWriteBack();
+        earlyWriteBack.settle();
         writer.sync();
         writer.close();
         VlogFile sealed = active;
@@ -230,17 +225,6 @@ public final class ValueLog implements Closeable {
             sealed.seal(ReadSource.open(storage.openRead(sealed.name), true));
         }
         startNewFile();
-    }
-
-    /**
-     * Waits for the active file's early writeback, if one runs, before the file is synced; a
-     * failed one stays, failing every later sync of the file.
-     */
-    private void settleEarlyWriteBack() throws IOException {
-        if (earlyWriteBack != null) {
-            earlyWriteBack.await();
-            earlyWriteBack = null;
-        }
     }
 
     /**

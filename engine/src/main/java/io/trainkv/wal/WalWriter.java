@@ -14,12 +14,12 @@ public final class WalWriter implements Closeable {
     private final WritableFile file;
     private final long number;
     private final String name;
-    /** The early writeback, once started; null before, and again after one that succeeded. */
-    private EarlyWriteBack earlyWriteBack;
-    private boolean earlyWriteBackStarted;
+    /** Started by the write leader when the memtable is three quarters full; settled before each sync. */
+    private final EarlyWriteBack earlyWriteBack;
 
     public WalWriter(WritableFile file, long number, String name) {
         this.file = file;
+        this.earlyWriteBack = new EarlyWriteBack(file);
         this.number = number;
         this.name = name;
     }
@@ -47,20 +47,17 @@ public final class WalWriter implements Closeable {
      * that was done before, so that the fsync at its rotation has less to write.
      */
     public void startEarlyWriteBack() {
-        if (!earlyWriteBackStarted) {
-            earlyWriteBackStarted = true;
-            earlyWriteBack = EarlyWriteBack.start(file);
-        }
+        earlyWriteBack.start();
     }
 
     /**
      * Makes every appended record durable, after the early writeback if one runs.
      *
      * @throws IOException if the fsync or the early writeback failed (again at every later sync,
-     *         for the writeback: see {@link EarlyWriteBack#await()})
+     *         for the writeback: see {@link EarlyWriteBack#settle()})
      */
     public void sync() throws IOException {
-        settleEarlyWriteBack();
+        earlyWriteBack.settle();
         file.sync();
     }
 
@@ -72,14 +69,7 @@ public final class WalWriter implements Closeable {
     @Override
     public void close() throws IOException {
         try (WritableFile closing = file) {
-            settleEarlyWriteBack();
-        }
-    }
-
-    private void settleEarlyWriteBack() throws IOException {
-        if (earlyWriteBack != null) {
-            earlyWriteBack.await();
-            earlyWriteBack = null;
+            earlyWriteBack.settle();
         }
     }
 }

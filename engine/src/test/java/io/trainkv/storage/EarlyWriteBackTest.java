@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link EarlyWriteBack} starts at three quarters of the way to a rotation of at least
- * {@link EarlyWriteBack#MIN_ROTATION_BYTES}, and {@link EarlyWriteBack#await()} calls off a
- * writeback that has not started and waits for one that has.
+ * {@link EarlyWriteBack#MIN_ROTATION_BYTES}, runs at most once per log, and
+ * {@link EarlyWriteBack#settle()} calls off a writeback that has not begun and waits for one that
+ * has.
  */
 class EarlyWriteBackTest {
 
@@ -34,22 +35,39 @@ class EarlyWriteBackTest {
         assertFalse(EarlyWriteBack.due(small, small), "a full log under the minimum rotation size");
     }
 
+    @Test
+    void startsOnceAndSettlesToNothingBeforeItStarts() throws Exception {
+        Blocking file = new Blocking();
+        file.release.countDown();
+        EarlyWriteBack writeBack = new EarlyWriteBack(file);
+        writeBack.settle(); // never started: nothing to wait for, nothing called off
+        writeBack.start();
+        assertTrue(file.entered.await(1, TimeUnit.MINUTES), "the writeback ran");
+        writeBack.settle();
+        writeBack.start();
+        writeBack.settle();
+        assertEquals(1, file.calls.get(), "started once per log");
+    }
+
     /** A writeback not started yet when awaited is called off: it never runs, and await returns at once. */
     @Test
     void awaitCallsOffAWriteBackThatHasNotStarted() throws Exception {
         Blocking busy = new Blocking();
-        EarlyWriteBack running = EarlyWriteBack.start(busy); // occupies the one background thread
+        EarlyWriteBack running = new EarlyWriteBack(busy);
+        running.start(); // occupies the one background thread
         assertTrue(busy.entered.await(1, TimeUnit.MINUTES), "the background thread took the first writeback");
         Blocking queued = new Blocking();
-        EarlyWriteBack calledOff = EarlyWriteBack.start(queued);
-        calledOff.await();
+        EarlyWriteBack calledOff = new EarlyWriteBack(queued);
+        calledOff.start();
+        calledOff.settle();
         busy.release.countDown();
-        running.await();
+        running.settle();
         Blocking after = new Blocking();
         after.release.countDown();
-        EarlyWriteBack last = EarlyWriteBack.start(after); // queued behind the called-off one
+        EarlyWriteBack last = new EarlyWriteBack(after);
+        last.start(); // queued behind the called-off one
         assertTrue(after.entered.await(1, TimeUnit.MINUTES), "the thread reached the writeback queued last");
-        last.await();
+        last.settle();
         assertEquals(0, queued.calls.get(), "the called-off writeback, queued before it, never ran");
     }
 
@@ -57,13 +75,14 @@ class EarlyWriteBackTest {
     @Test
     void awaitWaitsForAWriteBackThatIsRunning() throws Exception {
         Blocking file = new Blocking();
-        EarlyWriteBack writeBack = EarlyWriteBack.start(file);
+        EarlyWriteBack writeBack = new EarlyWriteBack(file);
+        writeBack.start();
         assertTrue(file.entered.await(1, TimeUnit.MINUTES), "the writeback started");
         List<String> order = Collections.synchronizedList(new ArrayList<>());
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread waiter = new Thread(() -> {
             try {
-                writeBack.await();
+                writeBack.settle();
                 order.add("returned");
             } catch (Throwable e) {
                 failed.set(e);
