@@ -94,8 +94,6 @@ public final class MemTable {
     private static final int VALUE_LENGTH_SIZE = 4;
 
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
-    private static final VarHandle LONG_BIG_ENDIAN =
-            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     /** Per-thread scratch arrays for inserts, so that a put allocates nothing but arena bytes. */
     private static final ThreadLocal<Splice> SPLICES = ThreadLocal.withInitial(Splice::new);
@@ -190,7 +188,7 @@ public final class MemTable {
         INT.set(array, p + USER_KEY_LENGTH, userKeyLength);
         System.arraycopy(userKey, 0, array, p, userKeyLength);
         int versionAt = p + userKeyLength;
-        LONG_BIG_ENDIAN.set(array, versionAt, version);
+        Bytes.putLongBigEndian(array, versionAt, version);
         INT.set(array, versionAt + KeyFormat.VERSION_SIZE, valueLength);
         int valueBytesAt = ValueStruct.putHeader(array, versionAt + KeyFormat.VERSION_SIZE + VALUE_LENGTH_SIZE,
                 meta, userMeta, expiresAtMillis);
@@ -348,7 +346,7 @@ public final class MemTable {
         byte[] array = arena.array(node);
         int p = arena.position(node);
         int userKeyLength = (int) INT.get(array, p + USER_KEY_LENGTH);
-        long nodePrefix = (long) LONG_BIG_ENDIAN.get(array, p); // past a short key: its version, masked off
+        long nodePrefix = Bytes.getLongBigEndian(array, p); // past a short key: its version, masked off
         if (userKeyLength < PREFIX_SIZE) {
             nodePrefix &= ~(-1L >>> (8 * userKeyLength));
         }
@@ -360,7 +358,7 @@ public final class MemTable {
         if (c != 0) {
             return c;
         }
-        return Long.compare(version, (long) LONG_BIG_ENDIAN.get(array, p + userKeyLength));
+        return Long.compare(version, Bytes.getLongBigEndian(array, p + userKeyLength));
     }
 
     private boolean userKeyEquals(int node, byte[] userKey) {
@@ -375,7 +373,7 @@ public final class MemTable {
         int p = arena.position(node);
         int versionAt = p + (int) INT.get(array, p + USER_KEY_LENGTH);
         int valueLengthAt = versionAt + KeyFormat.VERSION_SIZE;
-        return ValueStruct.decode((long) LONG_BIG_ENDIAN.get(array, versionAt), arena.buffer(node),
+        return ValueStruct.decode(Bytes.getLongBigEndian(array, versionAt), arena.buffer(node),
                 valueLengthAt + VALUE_LENGTH_SIZE, (int) INT.get(array, valueLengthAt));
     }
 

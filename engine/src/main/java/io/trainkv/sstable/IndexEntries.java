@@ -2,9 +2,6 @@ package io.trainkv.sstable;
 
 import io.trainkv.util.Bytes;
 import io.trainkv.util.KeyFormat;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -18,7 +15,6 @@ import java.util.Arrays;
  */
 final class IndexEntries {
 
-    private static final VarHandle LONG_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private final byte[] block;
     private final long[] prefixes;
@@ -57,7 +53,7 @@ final class IndexEntries {
                     || !Arrays.equals(index, at, at + length, it.keyBuffer(), 0, length)) {
                 return null;
             }
-            long offset = (long) LONG_BIG_ENDIAN.get(index, it.valueOffset());
+            long offset = Bytes.getLongBigEndian(index, it.valueOffset());
             int size = it.data().getInt(it.valueOffset() + 8);
             if (offset < 0 || size < 0 || size > TableFormat.MAX_BLOCK_SIZE
                     || offset + size + TableFormat.BLOCK_TRAILER_SIZE > dataEnd) {

@@ -32,6 +32,15 @@ public final class Bytes {
     }
 
     /**
+     * The 8 bytes of {@code src} at {@code offset} as a big-endian long.
+     *
+     * @throws IndexOutOfBoundsException if the 8 bytes are not all inside {@code src}
+     */
+    public static long getLongBigEndian(byte[] src, int offset) {
+        return (long) LONG_BIG_ENDIAN.get(src, offset);
+    }
+
+    /**
      * The first 8 bytes of the key in {@code key[from, from + length)} as an unsigned big-endian
      * number, zeros past its end: two keys whose prefixes differ are in the order of their
      * prefixes (the memtable's comparisons and a table's decoded index decide on it first).

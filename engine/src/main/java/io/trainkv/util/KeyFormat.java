@@ -38,19 +38,12 @@ public final class KeyFormat {
 
     /** Writes a version big-endian at {@code offset}. */
     public static void putVersion(byte[] dst, int offset, long version) {
-        for (int i = VERSION_SIZE - 1; i >= 0; i--) {
-            dst[offset + i] = (byte) version;
-            version >>>= 8;
-        }
+        Bytes.putLongBigEndian(dst, offset, version);
     }
 
     /** Reads the big-endian version at {@code offset}. */
     public static long getVersion(byte[] src, int offset) {
-        long v = 0;
-        for (int i = 0; i < VERSION_SIZE; i++) {
-            v = (v << 8) | (src[offset + i] & 0xffL);
-        }
-        return v;
+        return Bytes.getLongBigEndian(src, offset);
     }
 
     /** The version of an encoded internal key. */
