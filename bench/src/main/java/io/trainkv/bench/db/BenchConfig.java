@@ -27,6 +27,12 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
                    int threads, boolean sync, long seed, Path db, long cacheBytes, String heap,
                    int writeRate) {
 
+    /**
+     * Most threads a workload runs: each is a thread in the engine's process, and a count in the
+     * millions used up the machine's threads (other processes then failed to start theirs).
+     */
+    static final int MAX_THREADS = 1024;
+
     BenchConfig {
         workloads = List.copyOf(workloads);
         engines = List.copyOf(engines);
@@ -37,6 +43,9 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
         atLeast("--ops", ops, 1);
         atLeast("--value-size", valueSize, 0);
         atLeast("--threads", threads, 1);
+        if (threads > MAX_THREADS) {
+            throw new IllegalArgumentException("--threads must be at most " + MAX_THREADS + ", got " + threads);
+        }
         atLeast("--cache-size", cacheBytes, 1 << 20);
         if (Files.exists(db) && !Files.isDirectory(db)) {
             throw new IllegalArgumentException("--db " + db + " is not a directory");

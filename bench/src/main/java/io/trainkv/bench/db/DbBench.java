@@ -74,8 +74,8 @@ public final class DbBench implements Callable<Integer> {
     private int valueSize;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-            description = "Threads per workload, sharing its --num operations (readwhilewriting adds one writer)."
-                    + " Default: ${DEFAULT-VALUE}.")
+            description = "Threads per workload, sharing its --num operations (readwhilewriting adds one writer);"
+                    + " 1 to " + BenchConfig.MAX_THREADS + ". Default: ${DEFAULT-VALUE}.")
     private int threads;
 
     @Option(names = "--sync", paramLabel = "BOOL", arity = "0..1", defaultValue = "false", fallbackValue = "true",

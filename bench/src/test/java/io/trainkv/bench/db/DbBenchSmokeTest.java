@@ -123,6 +123,9 @@ class DbBenchSmokeTest {
         assertEquals(2, DbBench.run("--num", "100", "--benchmarks", "fillrandom", "--db", file.toString()));
         assertEquals(2, DbBench.run("--num", "0", "--benchmarks", "fillrandom", "--db", tempDir.toString()));
         assertEquals(2, DbBench.run("--sizes", "0,100", "--benchmarks", "fillrandom", "--db", tempDir.toString()));
+        assertEquals(2, DbBench.run("--threads", "9999999", "--benchmarks", "fillrandom", "--engine", "trainkv",
+                "--db", tempDir.resolve("many").toString()), "refused before any thread starts");
+        assertFalse(Files.exists(tempDir.resolve("many")), "nothing was run");
     }
 
     @Test
