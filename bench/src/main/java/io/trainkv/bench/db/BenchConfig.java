@@ -53,6 +53,9 @@ record BenchConfig(List<Workload> workloads, List<EngineKind> engines, int num, 
         if (writeRate < 0) {
             throw new IllegalArgumentException("--write-rate must be 0 (unthrottled) or more puts per second");
         }
+        if (!heap.matches("[0-9]+[kKmMgGtT]?")) {
+            throw new IllegalArgumentException("--heap must be a JVM heap size such as 512m or 2g, got '" + heap + "'");
+        }
         if (keySize < KeySpace.MIN_KEY_SIZE) {
             throw new IllegalArgumentException("--key-size must be at least " + KeySpace.MIN_KEY_SIZE);
         }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -120,8 +121,26 @@ public final class DbBench implements Callable<Integer> {
 
     /** Runs the command line and returns its exit code. */
     static int run(String... args) {
-        return new CommandLine(new DbBench()).setCaseInsensitiveEnumValuesAllowed(true)
-                .registerConverter(EngineKind.class, EngineKind::fromId).execute(args);
+        return new CommandLine(new DbBench())
+                .registerConverter(EngineKind.class, id -> named(() -> EngineKind.fromId(id)))
+                .registerConverter(Workload.class, id -> named(() -> Workload.fromId(id)))
+                .setParameterExceptionHandler(DbBench::usageError)
+                .execute(args);
+    }
+
+    /** A command-line name looked up, its error (naming the names there are) a usage error. */
+    private static <T> T named(Supplier<T> lookup) {
+        try {
+            return lookup.get();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
+        }
+    }
+
+    /** Prints a usage error as one line naming the help to read, and returns exit code 2. */
+    private static int usageError(ParameterException e, String[] args) {
+        e.getCommandLine().getErr().println("error: " + e.getMessage() + " (see scripts/bench --help)");
+        return 2;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.trainkv.bench.db;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -40,6 +41,20 @@ enum Workload {
     /** The command-line name, as db_bench spells it. */
     String id() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The workload named {@code id} on the command line, ignoring case.
+     *
+     * @throws IllegalArgumentException if no workload has that name
+     */
+    static Workload fromId(String id) {
+        for (Workload workload : values()) {
+            if (workload.id().equalsIgnoreCase(id)) {
+                return workload;
+            }
+        }
+        throw new IllegalArgumentException("unknown benchmark '" + id + "'; benchmarks: " + Arrays.toString(values()));
     }
 
     /** The command-line name, so that help lists the names as they are typed. */

@@ -177,6 +177,37 @@ class DbBenchSmokeTest {
         assertFalse(usage.contains("%n"), usage);
     }
 
+    /** A usage error is one line naming the help, in the command line's words, with exit code 2. */
+    @Test
+    void usageErrorsAreOneLineInTheCommandLinesWords() {
+        Path db = tempDir.resolve("unused");
+        assertUsageError(List.of("unknown engine 'foo'", "rocksdb-tuned"), "--engine", "foo", "--db", db.toString());
+        assertUsageError(List.of("unknown benchmark 'fillx'", "fillrandom"), "--benchmarks", "fillx", "--db", db.toString());
+        assertUsageError(List.of("--heap must be a JVM heap size", "'zz'"), "--heap", "zz", "--db", db.toString());
+        assertUsageError(List.of("--num", "-5"), "--num", "-5", "--db", db.toString());
+        assertFalse(Files.exists(db), "nothing was run");
+    }
+
+    private static void assertUsageError(List<String> expected, String... args) {
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            exit = DbBench.run(args);
+        } finally {
+            System.setErr(stderr);
+        }
+        String output = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, exit, output);
+        assertEquals(1, output.lines().count(), output);
+        assertTrue(output.startsWith("error: ") && output.strip().endsWith("(see scripts/bench --help)"), output);
+        for (String part : expected) {
+            assertTrue(output.contains(part), part + " in " + output);
+        }
+        assertFalse(output.contains("java.") || output.contains("FILLRANDOM") || output.contains("EngineKind"), output);
+    }
+
     @Test
     void engineNamesAreTheCommandLineNames() {
         for (EngineKind engine : EngineKind.values()) {
