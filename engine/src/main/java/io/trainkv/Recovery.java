@@ -9,6 +9,7 @@ import io.trainkv.storage.FileCopy;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.Storage;
 import io.trainkv.vlog.ValueLog;
+import io.trainkv.vlog.ValueLogStage;
 import io.trainkv.vlog.ValuePointerCheck;
 import io.trainkv.wal.WalReplay;
 import java.io.Closeable;
@@ -73,13 +74,22 @@ final class Recovery {
                 options.maxOpenFiles() == Options.UNLIMITED_OPEN_FILES ? null : new TableCache(storage, options.maxOpenFiles()),
                 BlockChecks.recheckingAfter(options.blockRecheckInterval()), true);
         ValueLog valueLog = null;
+        ValueLogStage stage = null;
         try {
             List<Long> walNumbers = FileNames.numbers(names, FileNames.Kind.WAL, versions.logNumber());
             List<Long> valueLogIds = FileNames.numbers(names, FileNames.Kind.VALUE_LOG, 0);
             Set<Long> collected = versions.valueLogsCollected();
+            stage = ValueLogStage.open(storage, !readOnly);
+            if (stage != null && !readOnly) {
+                long applied = stage.applyPending(storage);
+                if (applied > 0) {
+                    LOG.log(System.Logger.Level.INFO, () -> "appended " + applied + " bytes of value-log entries from "
+                            + FileNames.VALUE_LOG_STAGE + " to the value log they belong to");
+                }
+            }
             WalReplay.Result replayed;
             Set<Long> valueLogsToSync = new TreeSet<>();
-            try (ValuePointerCheck pointers = new ValuePointerCheck(storage, valueLogIds, collected)) {
+            try (ValuePointerCheck pointers = new ValuePointerCheck(storage, valueLogIds, collected, stage)) {
                 replayed = WalReplay.replay(storage, walNumbers, pointers, versions.liveTableNumbers());
                 valueLogsToSync.addAll(pointers.filesRead());
             }
@@ -97,7 +107,8 @@ final class Recovery {
                 versions.startWriting();
             }
             valueLog = ValueLog.open(storage, valueLogIds, collected, options.valueLogFileSize(), options.mmap(),
-                    versions::newFileNumber, versions::deleteAfterNextSnapshot, readOnly);
+                    versions::newFileNumber, versions::deleteAfterNextSnapshot, readOnly, stage);
+            stage = null; // the value log owns it
             if (!readOnly) {
                 deleteOrphans(storage, names, versions);
             }
@@ -106,6 +117,9 @@ final class Recovery {
         } catch (IOException | RuntimeException | Error e) { // an Error too: no table or value log stays open
             if (valueLog != null) {
                 closeQuietly(valueLog);
+            }
+            if (stage != null) {
+                stage.close();
             }
             closeQuietly(versions);
             throw e;

@@ -654,8 +654,16 @@ final class WritePipeline {
     }
 
     private WriteFrontier frontier() {
+        long valueLogFile = valueLog.activeFileId();
+        if (valueLogFile >= 0) {
+            try {
+                valueLog.writeStagedEntries(); // the frontier's bytes are read from the file
+            } catch (IOException e) {
+                throw new StorageException("cannot write the value-log stage to value-log file " + valueLogFile
+                        + ": " + e, e);
+            }
+        }
         try {
-            long valueLogFile = valueLog.activeFileId();
             return new WriteFrontier(visibleVersion, wal == null ? -1 : wal.number(), wal == null ? 0 : wal.size(),
                     valueLogFile, valueLogFile < 0 ? 0 : valueLog.size(valueLogFile));
         } catch (IOException e) {

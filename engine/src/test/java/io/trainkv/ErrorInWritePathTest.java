@@ -60,6 +60,7 @@ class ErrorInWritePathTest {
             assertTimeoutPreemptively(HANG_GUARD, () -> {
                 TrainKV db = TrainKV.open(Options.at(dir).storage(storage));
                 writeKeys(db, "before", 20);
+                db.sync(); // the value-log stage holds nothing: the blocker's sync writes nothing to the value log
                 // every value-log append fails from now on, as a write larger than the direct memory left does
                 Hook holdWalSync = GroupCommitTest.holdFirstWalSync(walSyncEntered, releaseWalSync);
                 storage.hook = (op, name) -> {

@@ -6,6 +6,7 @@ import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,7 @@ import java.util.function.Predicate;
 public final class FaultInjectingStorage implements Storage {
 
     /** The operations a hook can intercept. */
-    public enum Op { CREATE, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, WRITE_BACK, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
+    public enum Op { CREATE, MAP, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, WRITE_BACK, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
 
     /** Runs on the calling thread before the real operation; {@code name} is the file (the source, for a rename). */
     public interface Hook {
@@ -113,6 +114,16 @@ public final class FaultInjectingStorage implements Storage {
     public WritableFile createLog(String name) throws IOException {
         before(Op.CREATE, name);
         return wrap(name, delegate.createLog(name));
+    }
+
+    /**
+     * Maps through the delegate (the value-log stage, on the default file system), hooked and
+     * counted as a {@link Op#MAP}; stores into the mapping are not hooked.
+     */
+    @Override
+    public MappedByteBuffer mapFixedSize(String name, int bytes, boolean writable) throws IOException {
+        before(Op.MAP, name);
+        return delegate.mapFixedSize(name, bytes, writable);
     }
 
     @Override

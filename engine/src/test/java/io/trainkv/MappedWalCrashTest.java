@@ -9,14 +9,18 @@ import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadableFile;
 import io.trainkv.storage.Storage;
 import io.trainkv.vlog.ValueLog;
+import io.trainkv.vlog.ValueLogStage;
 import io.trainkv.wal.WalReader;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -109,7 +113,7 @@ class MappedWalCrashTest {
     }
 
     @Test
-    void aValueLogFileActiveAtAKillKeepsOnlyZerosPastItsEntriesAndGcCollectsItWithoutAWarning() throws Exception {
+    void entriesStagedAtAKillAreAppendedToTheirValueLogByTheNextOpenAndGcCollectsItWithoutAWarning() throws Exception {
         Path dir = tempDir.resolve("db");
         long acked = 800;
         Process child = ChildJvm.start(CrashWriterMain.class, dir.toString(), "v", "nosync", Long.toString(acked), "0");
@@ -126,30 +130,78 @@ class MappedWalCrashTest {
         List<String> valueLogs = ValueLogTest.valueLogs(dir);
         String killed = valueLogs.get(valueLogs.size() - 1);
         long killedId = FileNames.parseNumber(killed, FileNames.Kind.VALUE_LOG);
-        long entriesEnd;
+        long fileEnd;
         try (ReadSource source = ReadSource.open(NioStorage.open(dir).openRead(killed), false)) {
-            CorruptionException end = ValueLog.scanFile(source, killed, killedId, entry -> true);
-            assertTrue(end != null, "the killed writer's value log is preallocated past its entries");
-            entriesEnd = end.offset();
-            assertTrue(source.isZeros(entriesEnd, source.size()), "only zeros follow the entries");
+            assertEquals(null, ValueLog.scanFile(source, killed, killedId, entry -> true),
+                    "the killed writer's value log holds whole entries only: the stage writes a MiB of them at a time");
+            fileEnd = source.size();
         }
+        ValueLogStage.Pending pending;
+        try (ValueLogStage stage = ValueLogStage.open(NioStorage.open(dir), false)) {
+            assertTrue(stage != null, "the stage holds the entries the file lacks");
+            pending = stage.pending();
+        }
+        assertEquals(killedId, pending.fileId());
+        assertEquals(fileEnd, pending.base(), "the staged entries start where the file ends");
+        try (TrainKV readOnly = TrainKV.open(Options.at(dir).readOnly(true))) { // reads them from the stage
+            for (long i = 0; i <= acked; i++) {
+                assertEquals(CrashRecoveryTest.value("v", i), readOnly.get("v-" + i), "read-only, key " + i);
+            }
+        }
+        assertEquals(fileEnd, Files.size(dir.resolve(killed)), "a read-only open appends nothing");
         try (CapturedLogs logs = new CapturedLogs(); TrainKV db = TrainKV.open(Options.at(dir))) {
+            assertEquals(fileEnd + pending.bytes(), Files.size(dir.resolve(killed)), "the open appended the staged entries");
             for (long i = 0; i <= acked; i++) {
                 assertEquals(CrashRecoveryTest.value("v", i), db.get("v-" + i), "key " + i);
             }
+            assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.equals("appended " + pending.bytes()
+                    + " bytes of value-log entries from VLOG-STAGE to the value log they belong to")), logs::toString);
             ValueLogGcReport report = db.collectValueLogFiles(Set.of(killedId));
             assertEquals(1, report.collectedFiles(), report.format());
-            assertEquals(List.of(), logs.messages(Level.WARNING), "zeros are no torn tail");
-            assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.contains("value log " + killed
-                    + " ends in zeros after its last entry at offset " + entriesEnd)), logs::toString);
+            assertEquals(List.of(), logs.messages(Level.WARNING), "nothing is torn or dropped");
             for (long i = 0; i <= acked; i++) {
                 assertEquals(CrashRecoveryTest.value("v", i), db.get("v-" + i), "key " + i + " after GC");
             }
+        }
+        try (ValueLogStage stage = ValueLogStage.open(NioStorage.open(dir), false)) {
+            assertEquals(null, stage, "a closed database leaves nothing staged");
         }
         for (String name : ValueLogTest.valueLogs(dir)) { // closed files are exactly their entries
             try (ReadSource source = ReadSource.open(NioStorage.open(dir).openRead(name), false)) {
                 assertEquals(null, ValueLog.scanFile(source, name, FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG),
                         entry -> true), name);
+            }
+        }
+    }
+
+    /**
+     * A value-log file that an earlier version's mapped appender left ending in preallocated
+     * zeros (the value log appended through a mapping before it had a stage) is no torn tail: GC
+     * collects it and says so at INFO.
+     */
+    @Test
+    void aValueLogEndingInZerosFromAMappedAppenderIsCollectedWithoutAWarning() throws Exception {
+        Path dir = tempDir.resolve("db");
+        try (TrainKV db = TrainKV.open(Options.at(dir).valueThreshold(0))) {
+            for (int i = 0; i < 100; i++) {
+                db.set("k-" + i, "value " + i);
+            }
+        }
+        List<String> valueLogs = ValueLogTest.valueLogs(dir);
+        String zeroTailed = valueLogs.get(valueLogs.size() - 1);
+        long entriesEnd = Files.size(dir.resolve(zeroTailed));
+        try (FileChannel channel = FileChannel.open(dir.resolve(zeroTailed), StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(1 << 20), entriesEnd);
+        }
+        long id = FileNames.parseNumber(zeroTailed, FileNames.Kind.VALUE_LOG);
+        try (CapturedLogs logs = new CapturedLogs(); TrainKV db = TrainKV.open(Options.at(dir))) {
+            ValueLogGcReport report = db.collectValueLogFiles(Set.of(id));
+            assertEquals(1, report.collectedFiles(), report.format());
+            assertEquals(List.of(), logs.messages(Level.WARNING), "zeros are no torn tail");
+            assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.contains("value log " + zeroTailed
+                    + " ends in zeros after its last entry at offset " + entriesEnd)), logs::toString);
+            for (int i = 0; i < 100; i++) {
+                assertEquals("value " + i, db.get("k-" + i), "key " + i + " after GC");
             }
         }
     }

@@ -8,12 +8,14 @@ import java.util.Locale;
 /**
  * Names of the files in a database directory: {@code NNNNNN.wal}, {@code NNNNNN.sst},
  * {@code NNNNNN.vlog} (six or more digits, one file-number counter), {@code MANIFEST-NNNNNN},
- * {@code CURRENT} and {@code LOCK}. Tools find files by these names.
+ * {@code CURRENT}, {@code LOCK} and {@code VLOG-STAGE}. Tools find files by these names.
  */
 public final class FileNames {
 
     public static final String LOCK = "LOCK";
     public static final String CURRENT = "CURRENT";
+    /** The value-log stage: the newest value-log entries on their way into the active file. */
+    public static final String VALUE_LOG_STAGE = "VLOG-STAGE";
     /** The temporary name {@code CURRENT} is written under before it is renamed into place. */
     public static final String CURRENT_TEMP = "CURRENT.tmp";
     public static final String MANIFEST_PREFIX = "MANIFEST-";

@@ -2,6 +2,7 @@ package io.trainkv.storage;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -87,6 +88,40 @@ public final class NioStorage implements Storage {
         FileChannel channel = FileChannel.open(path(name),
                 Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE), ownerOnly());
         return new MappedLogFile(channel);
+    }
+
+    /** On the default file system only, like {@link #createLog}; null elsewhere. */
+    @Override
+    public MappedByteBuffer mapFixedSize(String name, int bytes, boolean writable) throws IOException {
+        if (directory.getFileSystem() != FileSystems.getDefault()) {
+            return null;
+        }
+        Path file = path(name);
+        if (!writable) {
+            if (!Files.isRegularFile(file) || Files.size(file) != bytes) {
+                return null;
+            }
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                return channel.map(FileChannel.MapMode.READ_ONLY, 0, bytes);
+            }
+        }
+        boolean interrupted = InterruptShield.clear();
+        try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), ownerOnly())) {
+            if (channel.size() != bytes) {
+                channel.truncate(0);
+                ByteBuffer zeros = ByteBuffer.allocate(64 << 10);
+                for (long at = 0; at < bytes; ) {
+                    zeros.clear().limit((int) Math.min(zeros.capacity(), bytes - at));
+                    at += channel.write(zeros, at);
+                }
+                channel.force(true);
+                syncDirectory();
+            }
+            return channel.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
+        } finally {
+            InterruptShield.restore(interrupted);
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.trainkv.storage;
 
 import java.io.IOException;
+import java.nio.MappedByteBuffer;
 import java.util.List;
 
 /**
@@ -30,6 +31,22 @@ public interface Storage {
      */
     default WritableFile createLog(String name) throws IOException {
         return create(name);
+    }
+
+    /**
+     * Maps file {@code name}, exactly {@code bytes} long, into memory to be read and (if
+     * {@code writable}) stored into in place, where the storage's mappings share the operating
+     * system's page cache with its files: a store is in the page cache when it is made, as a
+     * write is, and survives the process being killed. Writable, a missing file, or one of
+     * another length (its creation never completed), is first made {@code bytes} of zeros and
+     * fsynced, and the directory with it. Returns null where the storage cannot map files (the
+     * caller goes without), and, read-only, when the file is missing or of another length. The
+     * caller unmaps the buffer ({@link MappedBuffers#unmap}).
+     *
+     * @throws IOException if the file cannot be created, filled or mapped
+     */
+    default MappedByteBuffer mapFixedSize(String name, int bytes, boolean writable) throws IOException {
+        return null;
     }
 
     /** Opens an existing file for appending at its current end. */

@@ -24,10 +24,11 @@ import java.util.zip.CRC32C;
 
 /**
  * The value log: numbered append-only files of checksummed entries holding values too large to
- * move through compaction. One file is active (appended to by the write leader through
- * {@link Storage#createLog}, a mapping preallocated ahead of the appends on the default file
- * system; read with positional reads); the others are sealed (read through mappings where the
- * storage mode has them). A file is fsynced, and cut to its entries, before the next is created;
+ * move through compaction. One file is active (appended to by the write leader, through the
+ * {@link ValueLogStage} where the storage maps files, else through {@link Storage#createLog};
+ * read with positional reads, and from the stage for entries still staged); the others are
+ * sealed (read through mappings where the storage mode has them). A file is fsynced, and cut to
+ * its entries, before the next is created;
  * one active when the process stopped keeps its zero tail (reads never reach it, and GC and
  * {@code vlog-verify} tell it from a torn tail). Every read, scan and size is bounded by
  * the bytes the file holds for readers ({@link VlogFile#readableBytes()}), never by what a read
@@ -49,6 +50,12 @@ public final class ValueLog implements Closeable {
     private final boolean mmap;
     private final LongSupplier newFileNumber;
     private final BiConsumer<String, Long> deleteLater;
+    /**
+     * Where appended entries wait until a MiB of them goes to the active file in one write, and
+     * where reads of them find them meanwhile; null where the storage cannot map files (the
+     * active file is then appended to directly). Owned: closed with the log.
+     */
+    private final ValueLogStage stage;
     private final Map<Long, VlogFile> files = new ConcurrentHashMap<>();
     /** Files GC has collected, now or in an earlier session: pointers into them are superseded. */
     private final Set<Long> collected = ConcurrentHashMap.newKeySet();
@@ -72,10 +79,13 @@ public final class ValueLog implements Closeable {
     /** The active file's early writeback: started once the file is three quarters full, settled before each sync. */
     private EarlyWriteBack earlyWriteBack;
     private volatile boolean closed;
+    /** Why writing the stage to the active file failed; appends and syncs fail after it. */
+    private Throwable stageFailure;
 
     private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber,
-                     BiConsumer<String, Long> deleteLater) {
+                     BiConsumer<String, Long> deleteLater, ValueLogStage stage) {
         this.storage = storage;
+        this.stage = stage;
         this.deleteLater = deleteLater;
         this.fileSizeLimit = fileSizeLimit;
         this.mmap = mmap;
@@ -86,12 +96,15 @@ public final class ValueLog implements Closeable {
      * Opens the existing files {@code existing} as sealed (deleting empty ones) and starts a new
      * active file; appends never continue a file written before, whose tail may be torn. With
      * {@code readOnly}, empty files are skipped, not deleted, and there is no active file: the log
-     * only serves reads.
+     * only serves reads. Takes ownership of {@code stage} (null for none): opened writable, its
+     * pending entries already applied ({@link ValueLogStage#applyPending}), it stages the appends;
+     * read-only, it serves reads of the entries it holds. It is closed with the log, or here if
+     * the open fails.
      */
     public static ValueLog open(Storage storage, List<Long> existing, Set<Long> collected, long fileSizeLimit,
                                 boolean mmap, LongSupplier newFileNumber, BiConsumer<String, Long> deleteLater,
-                                boolean readOnly) throws IOException {
-        ValueLog log = new ValueLog(storage, fileSizeLimit, mmap, newFileNumber, deleteLater);
+                                boolean readOnly, ValueLogStage stage) throws IOException {
+        ValueLog log = new ValueLog(storage, fileSizeLimit, mmap, newFileNumber, deleteLater, stage);
         log.collected.addAll(collected);
         try {
             for (long id : existing) {
@@ -99,7 +112,7 @@ public final class ValueLog implements Closeable {
                     continue;
                 }
                 String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
-                if (storage.size(name) == 0) {
+                if (storage.size(name) == 0 && (stage == null || !stage.holdsEntriesOf(id))) {
                     if (!readOnly) {
                         storage.delete(name); // an active file no value reached: nothing can point into it
                     }
@@ -121,8 +134,11 @@ public final class ValueLog implements Closeable {
     private void startNewFile() throws IOException {
         long id = newFileNumber.getAsLong();
         String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
-        WritableFile file = storage.createLog(name);
+        WritableFile file = stage != null ? storage.create(name) : storage.createLog(name);
         storage.syncDirectory();
+        if (stage != null) {
+            stage.begin(id, 0);
+        }
         VlogFile vlogFile = new VlogFile(id, name, ReadSource.open(storage.openRead(name), false), 0, this::released);
         writer = file;
         earlyWriteBack = new EarlyWriteBack(file);
@@ -138,9 +154,9 @@ public final class ValueLog implements Closeable {
      * bytes, {@link ValuePointer#encode(long, long, int, byte[])}) into {@code pointer};
      * {@link #publishAppended()} must run before any reader can see the pointer. Rotates to a new
      * file when the active one is full. The value is copied once, from {@code value} into the
-     * file (into its mapping on the default file system), nothing is buffered and nothing is
-     * allocated: an entry no WAL record comes to point to (the write then failed) is dead bytes,
-     * as after a crash.
+     * stage's mapping (or the file's, without a stage), and nothing is allocated: it is in the
+     * page cache when this returns, so it survives a killed process. An entry no WAL record comes
+     * to point to (the write then failed) is dead bytes, as after a crash.
      *
      * @throws IOException if the append fails; the file may then end in part of the entry
      * @throws IndexOutOfBoundsException if {@code pointer} is shorter than {@link ValuePointer#SIZE}
@@ -161,10 +177,15 @@ public final class ValueLog implements Closeable {
         crc.reset();
         crc.update(head, 4, headLength - 4); // everything after the checksum field
         crc.update(value, 0, value.length);
-        Bytes.putIntBigEndian(head, 0, (int) crc.getValue());
+        int checksum = (int) crc.getValue();
+        Bytes.putIntBigEndian(head, 0, checksum);
         long offset = writtenSize;
-        writer.append(head, 0, headLength);
-        writer.append(value, 0, value.length);
+        if (stage == null) {
+            writer.append(head, 0, headLength);
+            writer.append(value, 0, value.length);
+        } else {
+            stageEntry(headLength, value, length, checksum);
+        }
         writtenSize += length;
         appendedBytes += length;
         dirty = true;
@@ -172,6 +193,62 @@ public final class ValueLog implements Closeable {
             earlyWriteBack.start();
         }
         ValuePointer.encode(active.id, offset, length, pointer);
+    }
+
+    /**
+     * Stages the entry in {@link #head} and {@code value}, writing the staged entries to the
+     * active file first if it does not fit behind them; one longer than the stage goes to the
+     * file directly, after them. A failed write to the file fails this and every later append
+     * and sync (the stage keeps what the file lacks, for the next open).
+     */
+    private void stageEntry(int headLength, byte[] value, int length, int checksum) throws IOException {
+        if (stageFailure != null) {
+            throw new IOException("an earlier write of the value-log stage to " + active.name + " failed",
+                    stageFailure);
+        }
+        try {
+            if (!stage.fits(length)) {
+                stage.flushTo(writer);
+            }
+            if (stage.fits(length)) {
+                stage.add(head, headLength, value, checksum, length);
+                return;
+            }
+            writer.append(head, 0, headLength);
+            writer.append(value, 0, value.length);
+            stage.begin(active.id, writtenSize + length);
+        } catch (IOException | RuntimeException | Error e) { // the file may end in part of what was written
+            stageFailure = e;
+            throw e;
+        }
+    }
+
+    /**
+     * Writes the entries staged so far to the active file (no fsync), so that the file itself
+     * holds every entry {@link #add} appended, for a reader of the file rather than of the log (a
+     * checkpoint copies it). Leader only.
+     *
+     * @throws IOException if the write fails; every later append and sync fails too
+     */
+    public void writeStagedEntries() throws IOException {
+        flushStage();
+    }
+
+    /** Writes the staged entries to the active file (see {@link #stageEntry}). */
+    private void flushStage() throws IOException {
+        if (stage == null) {
+            return;
+        }
+        if (stageFailure != null) {
+            throw new IOException("an earlier write of the value-log stage to " + active.name + " failed",
+                    stageFailure);
+        }
+        try {
+            stage.flushTo(writer);
+        } catch (IOException | RuntimeException | Error e) { // the file may end in part of what was written
+            stageFailure = e;
+            throw e;
+        }
     }
 
     /** Lets readers read every entry {@link #add} appended so far; no I/O. */
@@ -201,6 +278,7 @@ public final class ValueLog implements Closeable {
             earlyWriteBack.settle();
         }
         if (dirty) {
+            flushStage();
             writer.sync();
             dirty = false;
         }
@@ -218,6 +296,7 @@ public final class ValueLog implements Closeable {
     private void rotate() throws IOException {
         publishAppended();
         earlyWriteBack.settle();
+        flushStage();
         writer.sync();
         writer.close();
         VlogFile sealed = active;
@@ -271,6 +350,10 @@ public final class ValueLog implements Closeable {
     }
 
     private VlogEntry decode(VlogFile file, long offset, int length) throws IOException {
+        ByteBuffer staged = stage == null ? null : stage.read(file.id, offset, length);
+        if (staged != null) {
+            return check(staged, file.name, file.id, offset, length);
+        }
         return decode(file.source(), file.name, file.id, file.readableBytes(), offset, length);
     }
 
@@ -291,7 +374,16 @@ public final class ValueLog implements Closeable {
             throw new CorruptionException(name, offset, "value log " + name + " at offset " + offset
                     + ": entry of " + length + " bytes runs past the end of the file (" + size + " bytes)");
         }
-        ByteBuffer entry = source.read(offset, length);
+        return check(source.read(offset, length), name, fileId, offset, length);
+    }
+
+    /**
+     * Checks and decodes {@code entry}, the {@code length} bytes read from {@code offset} of
+     * file {@code name}.
+     *
+     * @throws CorruptionException if its checksum or lengths are wrong
+     */
+    static VlogEntry check(ByteBuffer entry, String name, long fileId, long offset, int length) {
         CRC32C check = new CRC32C();
         check.update(entry.duplicate().position(4));
         if ((int) check.getValue() != entry.getInt(0)) {
@@ -567,7 +659,10 @@ public final class ValueLog implements Closeable {
         }
     }
 
-    /** Fsyncs and closes the active file and releases every file (readers still inside finish first). */
+    /**
+     * Writes the staged entries to the active file, fsyncs and closes it, and releases the stage
+     * and every file (readers still inside finish first).
+     */
     @Override
     public void close() throws IOException {
         closed = true;
@@ -578,6 +673,9 @@ public final class ValueLog implements Closeable {
                 }
             }
         } finally {
+            if (stage != null) {
+                stage.close();
+            }
             for (VlogFile file : List.copyOf(files.values())) {
                 if (files.remove(file.id, file)) {
                     file.unref();

@@ -49,13 +49,17 @@ public final class ValuePointerCheck implements Closeable {
     private final Set<Long> collected;
     private final long newestFileId;
     private final Map<Long, ReadSource> sources = new HashMap<>();
+    private final ValueLogStage stage;
 
     /**
      * @param fileIds the value-log files in the directory
      * @param collected the value-log files GC collected: pointers into them are superseded
+     * @param stage the value-log stage opened read-only, whose pending entries count as part of
+     *        their file (an open that writes applies them), or null; not closed by this check
      */
-    public ValuePointerCheck(Storage storage, List<Long> fileIds, Set<Long> collected) {
+    public ValuePointerCheck(Storage storage, List<Long> fileIds, Set<Long> collected, ValueLogStage stage) {
         this.storage = storage;
+        this.stage = stage;
         this.present = Set.copyOf(fileIds);
         this.collected = collected;
         long newest = -1;
@@ -90,6 +94,16 @@ public final class ValuePointerCheck implements Closeable {
             return new Finding(new CorruptionException(name, pointer.offset(), "value log " + name + " at offset "
                     + pointer.offset() + ": the file is missing"), false,
                     "value-log files are created durably before anything points into them");
+        }
+        ByteBuffer staged = stage == null ? null : stage.read(fileId, pointer.offset(), pointer.length());
+        if (staged != null) {
+            try {
+                ValueLog.check(staged, name, fileId, pointer.offset(), pointer.length());
+                return null;
+            } catch (CorruptionException e) {
+                return new Finding(e, false, "the entry is one of those " + FileNames.VALUE_LOG_STAGE
+                        + " holds, which all read back when it was opened");
+            }
         }
         ReadSource source = source(fileId, name);
         CorruptionException problem;

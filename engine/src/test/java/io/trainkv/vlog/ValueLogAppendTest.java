@@ -48,7 +48,7 @@ class ValueLogAppendTest {
     private static void checkEachAddIsInTheFile(Storage storage) throws Exception {
         AtomicLong fileNumbers = new AtomicLong(1);
         try (ValueLog log = ValueLog.open(storage, List.of(), Set.of(), 1L << 30, false,
-                fileNumbers::getAndIncrement, (name, size) -> { }, false)) {
+                fileNumbers::getAndIncrement, (name, size) -> { }, false, null)) {
             String name = FileNames.name(log.activeFileId(), FileNames.Kind.VALUE_LOG);
             List<ValuePointer> pointers = new ArrayList<>();
             List<byte[]> values = new ArrayList<>();

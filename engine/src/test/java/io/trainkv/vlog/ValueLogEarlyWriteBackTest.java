@@ -107,7 +107,7 @@ class ValueLogEarlyWriteBackTest {
     private static ValueLog open(Storage storage, long fileSizeLimit) throws IOException {
         AtomicLong fileNumbers = new AtomicLong(1);
         return ValueLog.open(storage, List.of(), Set.of(), fileSizeLimit, false, fileNumbers::getAndIncrement,
-                (name, size) -> { }, false);
+                (name, size) -> { }, false, null);
     }
 
     /** Adds an entry of {@link #VALUE_BYTES} whose value is its ordinal; returns the entry's length in the file. */

@@ -49,7 +49,7 @@ class DroppedTailCountTest {
         truncate(dir.resolve(FileNames.name(valueLogs.get(0), FileNames.Kind.VALUE_LOG)), 3000);
 
         WalReplay.Result result;
-        try (ValuePointerCheck check = new ValuePointerCheck(storage, valueLogs, Set.of())) {
+        try (ValuePointerCheck check = new ValuePointerCheck(storage, valueLogs, Set.of(), null)) {
             result = WalReplay.replay(storage, wals, check, Set.of());
         }
         WalReplay.TornTail torn = result.tornTail();

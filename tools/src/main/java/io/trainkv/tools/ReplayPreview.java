@@ -6,6 +6,7 @@ import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.ValuePointer;
+import io.trainkv.vlog.ValueLogStage;
 import io.trainkv.vlog.ValuePointerCheck;
 import io.trainkv.wal.WalReplay;
 import java.io.IOException;
@@ -117,8 +118,9 @@ final class ReplayPreview {
     static ReplayPreview of(NioStorage storage, ManifestState state) throws IOException {
         List<String> names = storage.list();
         WalReplay.Result replayed;
-        try (ValuePointerCheck check = new ValuePointerCheck(storage, FileNames.numbers(names, FileNames.Kind.VALUE_LOG, 0),
-                state.valueLogsCollected())) {
+        try (ValueLogStage stage = ValueLogStage.open(storage, false);
+             ValuePointerCheck check = new ValuePointerCheck(storage, FileNames.numbers(names, FileNames.Kind.VALUE_LOG, 0),
+                     state.valueLogsCollected(), stage)) {
             replayed = WalReplay.replay(storage, FileNames.numbers(names, FileNames.Kind.WAL, state.logNumber()), check,
                     state.liveTables().keySet());
         }
