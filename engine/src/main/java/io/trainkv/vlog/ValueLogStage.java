@@ -181,8 +181,8 @@ public final class ValueLogStage implements AutoCloseable {
         if (pending != null) {
             String name = FileNames.name(pending.fileId(), FileNames.Kind.VALUE_LOG);
             long size = storage.exists(name) ? storage.size(name) : -1;
-            if (size >= pending.base() && size < pending.base() + pending.bytes()) {
-                int from = (int) (size - pending.base());
+            int from = lackedFrom(pending, size);
+            if (from >= 0) {
                 try (WritableFile file = storage.openAppend(name)) {
                     file.append(map.duplicate().position(HEADER_BYTES + from).limit(HEADER_BYTES + pending.bytes()));
                     file.sync();
@@ -199,6 +199,33 @@ public final class ValueLogStage implements AutoCloseable {
         fileId = -1;
         end = 0;
         return applied;
+    }
+
+    /**
+     * Where in {@code pending}'s bytes those begin that its value-log file, {@code size} bytes
+     * long (-1: missing), lacks and {@link #applyPending} appends; -1 if it appends none: the file
+     * is missing, holds them all, or lacks bytes before them.
+     */
+    private static int lackedFrom(Pending pending, long size) {
+        return size >= pending.base() && size < pending.base() + pending.bytes() ? (int) (size - pending.base()) : -1;
+    }
+
+    /**
+     * A copy of the bytes {@link #applyPending} would append to value-log file {@code fileId},
+     * now {@code size} bytes long: the pending entries' bytes from the file's end on; null if it
+     * would append none to it (nothing pending for it, or the file holds them all or lacks bytes
+     * before them). The offline tools read the file as an open that writes leaves it through it.
+     * Call it before {@link #close()}.
+     */
+    public ByteBuffer lackedBy(long fileId, long size) {
+        Pending pending = pending();
+        int from = pending == null || pending.fileId() != fileId ? -1 : lackedFrom(pending, size);
+        if (from < 0) {
+            return null;
+        }
+        byte[] copy = new byte[pending.bytes() - from];
+        map.get(HEADER_BYTES + from, copy);
+        return ByteBuffer.wrap(copy);
     }
 
     /** Starts staging entries for value-log file {@code fileId} from its offset {@code base}; the stage must be empty. */

@@ -7,11 +7,14 @@ import io.trainkv.manifest.ManifestState;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.storage.ReadSource;
+import io.trainkv.storage.ReadableFile;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.ValuePointer;
 import io.trainkv.vlog.ValueLog;
+import io.trainkv.vlog.ValueLogStage;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,6 +59,10 @@ import picocli.CommandLine.Spec;
  * entry's last pages did not (they read back as zeros, or as the blocks' old contents). Such an
  * entry is damage only when a pointer shows that it was written in full, exactly as recovery
  * decides; without one, nothing an open keeps can lose it.
+ *
+ * <p>A file is read as an open that writes leaves it: followed by the bytes of its entries that
+ * the value-log stage ({@code VLOG-STAGE}) holds past its end, which such an open appends
+ * ({@link StagedValueLogFile}); a killed writer leaves its newest entries there.
  */
 public abstract class VlogCommand implements Callable<Integer>, Inspection {
 
@@ -116,15 +123,17 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
             return 2;
         }
         Path directory = Files.isDirectory(target) ? target : target.toAbsolutePath().getParent();
-        Evidence evidence = Evidence.of(directory, err);
         Map<Severity, Integer> counts = new EnumMap<>(Severity.class);
         Severity worst = Severity.OK;
-        for (Path log : logs) {
-            Severity result = check(log, evidence, out, err);
-            counts.merge(result, 1, Integer::sum);
-            worst = worst.and(result);
+        int missing;
+        try (Evidence evidence = Evidence.of(directory, err)) {
+            for (Path log : logs) {
+                Severity result = check(log, evidence, out, err);
+                counts.merge(result, 1, Integer::sum);
+                worst = worst.and(result);
+            }
+            missing = Files.isDirectory(target) ? reportMissing(logs, evidence, out) : 0;
         }
-        int missing = Files.isDirectory(target) ? reportMissing(logs, evidence, out) : 0;
         if (missing > 0) {
             counts.merge(Severity.DAMAGED, missing, Integer::sum);
             worst = worst.and(Severity.DAMAGED);
@@ -173,38 +182,52 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
      * and the live pointers that tell damage from a torn tail. {@code replay} foresees what an open
      * does with the pointers of the WAL batches it replays, by recovery's own rule (null without a
      * readable manifest); the live tables' pointers are read once, for the first file judged,
-     * keeping per file the pointer that reaches furthest.
+     * keeping per file the pointer that reaches furthest. {@code stage} is the value-log stage
+     * when it holds entries an open may append (null if not), released by {@link #close()}.
      */
-    private static final class Evidence {
+    private static final class Evidence implements AutoCloseable {
         final Map<Long, Long> discard;
         final ReplayPreview replay;
+        final ValueLogStage stage;
         private final NioStorage storage;
         private final ManifestState state;
         private Map<Long, TableReach> tableReach;
         private List<TablePointers.Unknown> unknownTables;
 
-        private Evidence(Map<Long, Long> discard, ReplayPreview replay, NioStorage storage, ManifestState state) {
+        private Evidence(Map<Long, Long> discard, ReplayPreview replay, ValueLogStage stage, NioStorage storage,
+                         ManifestState state) {
             this.discard = discard;
             this.replay = replay;
+            this.stage = stage;
             this.storage = storage;
             this.state = state;
         }
 
-        /** Reads the manifest and previews the WAL replay of {@code directory}; reports on {@code err} what it cannot. */
+        /**
+         * Reads the manifest and the value-log stage, and previews the WAL replay of
+         * {@code directory}; reports on {@code err} what it cannot.
+         */
         static Evidence of(Path directory, PrintWriter err) {
+            ValueLogStage stage = null;
+            try {
+                stage = ValueLogStage.open(NioStorage.open(directory), false);
+            } catch (IOException e) {
+                err.println("note: " + FileNames.VALUE_LOG_STAGE + " cannot be read (" + e.getMessage() + "); the "
+                        + "value-log files are read without the entries it may hold");
+            }
             ManifestState state;
             NioStorage storage;
             try {
                 storage = NioStorage.open(directory);
                 ManifestLog.Replayed manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
                 if (manifest == null) {
-                    return new Evidence(Map.of(), null, null, null);
+                    return new Evidence(Map.of(), null, stage, null, null);
                 }
                 state = ManifestState.of(manifest.edits());
             } catch (CorruptionException | IOException e) {
                 err.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics, and "
                         + "no pointers to tell damage from a torn tail");
-                return new Evidence(Map.of(), null, null, null);
+                return new Evidence(Map.of(), null, stage, null, null);
             }
             ReplayPreview replay = null;
             try {
@@ -213,7 +236,31 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 err.println("note: the write-ahead logs cannot be read (" + e.getMessage() + "); their pointers are "
                         + "not used to tell damage from a torn tail");
             }
-            return new Evidence(state.valueLogDiscard(), replay, storage, state);
+            return new Evidence(state.valueLogDiscard(), replay, stage, storage, state);
+        }
+
+        /**
+         * Opens value-log file {@code log} to be read as an open that writes leaves it: followed
+         * by the bytes the stage holds past its end ({@link StagedValueLogFile}), if it holds any.
+         *
+         * @throws IOException if the file cannot be opened or its size read
+         */
+        ReadSource open(Path log, long fileId) throws IOException {
+            ReadableFile file = NioStorage.open(log.toAbsolutePath().getParent()).openRead(log.getFileName().toString());
+            try {
+                ByteBuffer staged = stage == null ? null : stage.lackedBy(fileId, file.size());
+                return staged == null ? ReadSource.open(file, true) : ReadSource.open(new StagedValueLogFile(file, staged), false);
+            } catch (IOException | RuntimeException e) {
+                file.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (stage != null) {
+                stage.close();
+            }
         }
 
         /** The live-table pointer into {@code fileId} whose entry ends furthest, or null (none, or no manifest). */
@@ -324,7 +371,8 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         long fileId = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
         long[] totals = new long[2];
         List<Object> entries = new ArrayList<>();
-        try (ReadSource source = ReadSource.open(NioStorage.open(log.toAbsolutePath().getParent()).openRead(name), true)) {
+        try (ReadSource source = evidence.open(log, fileId)) {
+            long staged = source.size() - Files.size(log);
             CorruptionException damage = ValueLog.scanFile(source, name, fileId, entry -> {
                 totals[0]++;
                 totals[1] += entry.length();
@@ -357,6 +405,9 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                         "warning", verdict.warning(),
                         "damage", verdict.damage() != null
                                 ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null));
+                if (staged > 0) {
+                    result.put("staged", Json.object("offset", size - staged, "bytes", staged));
+                }
                 if (verdict.zeroTail() >= 0) {
                     result.put("zeroTail", Json.object("offset", verdict.zeroTail(), "bytes", size - verdict.zeroTail()));
                     result.put("note", verdict.note());
@@ -369,6 +420,11 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 out.println(name + ": " + totals[0] + " entries, " + size + " bytes, discarded " + discarded
                         + " bytes (" + (size == 0 ? 0 : 100 * discarded / size) + "%), live estimate " + (size - discarded)
                         + " bytes");
+                if (staged > 0) {
+                    out.println("  note: the " + staged + " bytes from offset " + (size - staged) + " are entries "
+                            + FileNames.VALUE_LOG_STAGE + " holds for this file (the database was not closed); an open "
+                            + "that writes appends them to it");
+                }
                 if (verdict.warning() != null) {
                     out.println("  warning: " + verdict.warning());
                 } else if (verdict.damage() != null) {
