@@ -11,6 +11,7 @@ import io.trainkv.storage.WritableFile;
 import io.trainkv.vlog.ValueLog;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,7 +35,10 @@ import java.util.stream.Stream;
  * directory fsynced, and only then is a fresh manifest for that version written, {@code CURRENT}
  * last: a checkpoint cut short by a crash has no {@code CURRENT}, and an open refuses a directory
  * of database files without one, so it is never taken for a complete checkpoint. The source's
- * files are read, linked and never written.
+ * files are read, linked and never written, but for its active value-log file, to which the write
+ * path first writes the entries its value-log stage holds ({@link ValueLog#writeStagedEntries()}),
+ * as any sync of the file does. A read-only source's stage may hold entries a killed process left
+ * past the end of their file: the checkpoint copies that file with them appended.
  */
 final class Checkpoint {
 
@@ -44,11 +48,13 @@ final class Checkpoint {
 
     private final Storage source;
     private final Storage target;
+    private final ValueLog valueLog;
     private final List<String> created = new ArrayList<>();
 
-    private Checkpoint(Storage source, Storage target) {
+    private Checkpoint(Storage source, Storage target, ValueLog valueLog) {
         this.source = source;
         this.target = target;
+        this.valueLog = valueLog;
     }
 
     /**
@@ -60,7 +66,7 @@ final class Checkpoint {
     static long create(Storage source, VersionSet versions, ValueLog valueLog, WritePipeline pipeline, Path directory)
             throws IOException {
         requireEmptyOrAbsent(directory);
-        Checkpoint checkpoint = new Checkpoint(source, NioStorage.open(directory));
+        Checkpoint checkpoint = new Checkpoint(source, NioStorage.open(directory), valueLog);
         try (Closeable hold = versions.holdObsoleteFiles()) {
             Captured captured = pipeline.atWriteBoundary(frontier ->
                     new Captured(frontier, valueLog.fileIds(), versions.pinCurrent()));
@@ -107,7 +113,11 @@ final class Checkpoint {
                 continue; // GC moved its live values at versions the checkpoint holds
             }
             String name = FileNames.name(id, FileNames.Kind.VALUE_LOG);
-            if (id != frontier.valueLogFileId()) {
+            long size = source.size(name);
+            ByteBuffer staged = valueLog.stagedPastEnd(id, size);
+            if (staged != null) {
+                copyWithStaged(name, size, staged);
+            } else if (id != frontier.valueLogFileId()) {
                 linkOrCopy(name);
             } else if (frontier.valueLogBytes() > 0) {
                 copy(name, frontier.valueLogBytes());
@@ -147,6 +157,20 @@ final class Checkpoint {
             FileCopy.sync(target, name);
         } else {
             FileCopy.copy(source, name, source.size(name), target, name, null);
+        }
+    }
+
+    /**
+     * Copies value-log file {@code name} ({@code size} bytes) and appends {@code staged}, the
+     * entries a killed process left in the source's value-log stage past its end, which a
+     * read-only source serves from the stage and its next open that writes appends to the file
+     * (so the file is copied, not linked: that open changes it).
+     */
+    private void copyWithStaged(String name, long size, ByteBuffer staged) throws IOException {
+        copy(name, size);
+        try (WritableFile file = target.openAppend(name)) {
+            file.append(staged);
+            file.sync();
         }
     }
 

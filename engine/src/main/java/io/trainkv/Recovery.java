@@ -79,14 +79,7 @@ final class Recovery {
             List<Long> walNumbers = FileNames.numbers(names, FileNames.Kind.WAL, versions.logNumber());
             List<Long> valueLogIds = FileNames.numbers(names, FileNames.Kind.VALUE_LOG, 0);
             Set<Long> collected = versions.valueLogsCollected();
-            stage = ValueLogStage.open(storage, !readOnly);
-            if (stage != null && !readOnly) {
-                long applied = stage.applyPending(storage);
-                if (applied > 0) {
-                    LOG.log(System.Logger.Level.INFO, () -> "appended " + applied + " bytes of value-log entries from "
-                            + FileNames.VALUE_LOG_STAGE + " to the value log they belong to");
-                }
-            }
+            stage = ValueLogStage.open(storage, false); // read-only: the checks read what a killed process staged
             WalReplay.Result replayed;
             Set<Long> valueLogsToSync = new TreeSet<>();
             try (ValuePointerCheck pointers = new ValuePointerCheck(storage, valueLogIds, collected, stage)) {
@@ -95,6 +88,17 @@ final class Recovery {
             }
             report(replayed, readOnly);
             if (!readOnly) {
+                if (stage != null) {
+                    stage.close();
+                }
+                stage = ValueLogStage.open(storage, true);
+                if (stage != null) {
+                    long applied = stage.applyPending(storage);
+                    if (applied > 0) {
+                        LOG.log(System.Logger.Level.INFO, () -> "appended " + applied + " bytes of value-log entries "
+                                + "from " + FileNames.VALUE_LOG_STAGE + " to the value log they belong to");
+                    }
+                }
                 // Besides the files replayed batches point into, the newest value-log file: the only
                 // one a crashed session can have left unsynced bytes in, as each is fsynced in full
                 // before a newer one is created (here too).

@@ -143,12 +143,27 @@ class MappedWalCrashTest {
         }
         assertEquals(killedId, pending.fileId());
         assertEquals(fileEnd, pending.base(), "the staged entries start where the file ends");
+        Path checkpoint = tempDir.resolve("checkpoint");
         try (TrainKV readOnly = TrainKV.open(Options.at(dir).readOnly(true))) { // reads them from the stage
             for (long i = 0; i <= acked; i++) {
                 assertEquals(CrashRecoveryTest.value("v", i), readOnly.get("v-" + i), "read-only, key " + i);
             }
+            readOnly.checkpoint(checkpoint); // its copy of the killed file gets the staged entries appended
         }
-        assertEquals(fileEnd, Files.size(dir.resolve(killed)), "a read-only open appends nothing");
+        assertEquals(fileEnd, Files.size(dir.resolve(killed)), "a read-only open and its checkpoint append nothing");
+        Path backups = tempDir.resolve("backups");
+        Path restored = tempDir.resolve("restored");
+        try (BackupEngine engine = BackupEngine.open(backups)) { // a closed directory: opened read-only, checkpointed
+            engine.restore(engine.create(dir, null).id(), restored, null);
+        }
+        for (Path copy : List.of(checkpoint, restored)) {
+            try (CapturedLogs logs = new CapturedLogs(); TrainKV db = TrainKV.open(Options.at(copy))) {
+                for (long i = 0; i <= acked; i++) {
+                    assertEquals(CrashRecoveryTest.value("v", i), db.get("v-" + i), copy.getFileName() + ", key " + i);
+                }
+                assertEquals(List.of(), logs.messages(Level.WARNING), copy.getFileName() + ": nothing torn or dropped");
+            }
+        }
         try (CapturedLogs logs = new CapturedLogs(); TrainKV db = TrainKV.open(Options.at(dir))) {
             assertEquals(fileEnd + pending.bytes(), Files.size(dir.resolve(killed)), "the open appended the staged entries");
             for (long i = 0; i <= acked; i++) {

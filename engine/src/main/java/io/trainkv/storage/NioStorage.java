@@ -109,6 +109,7 @@ public final class NioStorage implements Storage {
         try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE), ownerOnly())) {
             if (channel.size() != bytes) {
+                requireOnlyZeros(channel, file, bytes);
                 channel.truncate(0);
                 ByteBuffer zeros = ByteBuffer.allocate(64 << 10);
                 for (long at = 0; at < bytes; ) {
@@ -121,6 +122,27 @@ public final class NioStorage implements Storage {
             return channel.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
         } finally {
             InterruptShield.restore(interrupted);
+        }
+    }
+
+    /**
+     * Refuses a file of the wrong length for {@link #mapFixedSize} unless it holds only zeros
+     * (what a creation a crash stopped leaves): anything else may be another version's data.
+     */
+    private static void requireOnlyZeros(FileChannel channel, Path file, int bytes) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
+        for (long at = 0; at < channel.size(); at += chunk.limit()) {
+            chunk.clear();
+            if (channel.read(chunk, at) < 0) {
+                break;
+            }
+            chunk.flip();
+            for (int i = 0; i < chunk.limit(); i++) {
+                if (chunk.get(i) != 0) {
+                    throw new FileSystemException(file.toString(), null, "holds " + channel.size() + " bytes, not "
+                            + bytes + ", and not only zeros (another version's file?); left as it is");
+                }
+            }
         }
     }
 

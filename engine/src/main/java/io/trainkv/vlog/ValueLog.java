@@ -28,9 +28,10 @@ import java.util.zip.CRC32C;
  * {@link ValueLogStage} where the storage maps files, else through {@link Storage#createLog};
  * read with positional reads, and from the stage for entries still staged); the others are
  * sealed (read through mappings where the storage mode has them). A file is fsynced, and cut to
- * its entries, before the next is created;
- * one active when the process stopped keeps its zero tail (reads never reach it, and GC and
- * {@code vlog-verify} tell it from a torn tail). Every read, scan and size is bounded by
+ * its entries, before the next is created; one active when the process stopped ends where the
+ * stage's last write to it ended (the next open appends the entries still staged), or, written
+ * through a mapping, keeps its zero tail (reads never reach it, and GC and {@code vlog-verify}
+ * tell it from a torn tail). Every read, scan and size is bounded by
  * the bytes the file holds for readers ({@link VlogFile#readableBytes()}), never by what a read
  * source saw when it was opened. Reads verify each entry's checksum and report damage with file
  * and offset; a read that finds the log closed throws {@link IllegalStateException}.
@@ -214,13 +215,22 @@ public final class ValueLog implements Closeable {
                 stage.add(head, headLength, value, checksum, length);
                 return;
             }
-            writer.append(head, 0, headLength);
-            writer.append(value, 0, value.length);
-            stage.begin(active.id, writtenSize + length);
+            stage.writeThrough(writer, head, headLength, value);
         } catch (IOException | RuntimeException | Error e) { // the file may end in part of what was written
             stageFailure = e;
             throw e;
         }
+    }
+
+    /**
+     * In a log opened read-only, the bytes an open that writes would append to file
+     * {@code fileId}, now {@code size} bytes long, from the stage a killed process left
+     * ({@link ValueLogStage#lackedBy}); null if none (always, in a log that writes: its stage holds
+     * entries of its active file only). A checkpoint of a read-only database appends them to its
+     * copy of the file.
+     */
+    public ByteBuffer stagedPastEnd(long fileId, long size) {
+        return stage == null || active != null ? null : stage.lackedBy(fileId, size);
     }
 
     /**

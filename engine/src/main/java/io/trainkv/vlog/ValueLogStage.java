@@ -1,11 +1,13 @@
 package io.trainkv.vlog;
 
+import io.trainkv.CorruptionException;
 import io.trainkv.Options;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.MappedBuffers;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -88,12 +90,25 @@ public final class ValueLogStage implements AutoCloseable {
      * the storage cannot map files, and, read-only, when the file is missing or holds no pending
      * entries.
      *
+     * @throws CorruptionException if the file holds a header this version does not write (another
+     *         magic number, format version or capacity): its entries, if any, cannot be told, and
+     *         the stage is left as it is
      * @throws IOException if the file cannot be created or mapped
      */
     public static ValueLogStage open(Storage storage, boolean writable) throws IOException {
         MappedByteBuffer map = storage.mapFixedSize(FileNames.VALUE_LOG_STAGE, HEADER_BYTES + CAPACITY, writable);
         if (map == null) {
             return null;
+        }
+        long magic = map.getLong(MAGIC_AT);
+        boolean fresh = magic == 0 && map.getLong(VERSION_AT) == 0 && map.getLong(PROGRESS_AT) == 0;
+        if (!fresh && (magic != MAGIC || map.getInt(VERSION_AT) != FORMAT_VERSION || map.getInt(CAPACITY_AT) != CAPACITY)) {
+            String problem = FileNames.VALUE_LOG_STAGE + " holds a header this version does not write (format version "
+                    + map.getInt(VERSION_AT) + ", capacity " + map.getInt(CAPACITY_AT) + "); written by another version "
+                    + "of TrainKV? It is left as it is, and the open refused, since it may hold value-log entries a "
+                    + "killed process staged";
+            MappedBuffers.unmap(map); // nothing reads it after this
+            throw new CorruptionException(FileNames.VALUE_LOG_STAGE, 0, problem);
         }
         ValueLogStage stage = new ValueLogStage(map, writable);
         Pending pending = stage.pending();
@@ -195,7 +210,11 @@ public final class ValueLogStage implements AutoCloseable {
             }
         }
         LONGS.setRelease(map, PROGRESS_AT, 0L);
-        map.force();
+        try {
+            map.force();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
         fileId = -1;
         end = 0;
         return applied;
@@ -294,8 +313,12 @@ public final class ValueLogStage implements AutoCloseable {
      * published pointer, so the bytes are whole.
      */
     ByteBuffer read(long fileId, long offset, int length) {
-        if (fileId != this.fileId) {
-            return null;
+        if (fileId != this.fileId || length < VlogFormat.HEADER_SIZE) {
+            return null; // too short to be an entry: the file's read reports it
+        }
+        long optimistic = readers.tryOptimisticRead();
+        if (optimistic != 0 && offset < base && readers.validate(optimistic)) {
+            return null; // written to the file before the stage moved past it: no lock for reads of the file
         }
         long stamp = readers.readLock();
         try {
@@ -309,6 +332,36 @@ public final class ValueLogStage implements AutoCloseable {
         } finally {
             readers.unlockRead(stamp);
         }
+    }
+
+    /**
+     * Writes an entry longer than the stage to {@code file} through the stage's mapping, a
+     * stage's length at a time (so no buffer of the entry's size is made; a heap array written to
+     * a channel goes through a temporary direct buffer of its size, which the JDK keeps per
+     * thread), and starts the stage again behind it. The stage must be empty ({@link #flushTo}
+     * first); its progress word stays zero meanwhile, so nothing of this write is ever pending.
+     * The entry is {@code headLength} bytes of {@code head} and then {@code value}.
+     *
+     * @throws IOException if a write fails; the file may then end in part of the entry
+     */
+    void writeThrough(WritableFile file, byte[] head, int headLength, byte[] value) throws IOException {
+        if (end != 0) {
+            throw new IllegalStateException("the stage holds entries: write them first");
+        }
+        map.put(HEADER_BYTES, head, 0, headLength);
+        int filled = headLength;
+        int at = 0;
+        while (at < value.length) {
+            int n = Math.min(value.length - at, CAPACITY - filled);
+            map.put(HEADER_BYTES + filled, value, at, n);
+            at += n;
+            filled += n;
+            if (filled == CAPACITY || at == value.length) {
+                file.append(map.duplicate().position(HEADER_BYTES).limit(HEADER_BYTES + filled));
+                filled = 0;
+            }
+        }
+        begin(fileId, base + headLength + value.length);
     }
 
     /** Releases the mapping, once no read is inside it; staged entries stay in the file. */

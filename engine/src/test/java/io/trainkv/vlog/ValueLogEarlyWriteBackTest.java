@@ -23,13 +23,15 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A value-log file of a size limit of at least {@link EarlyWriteBack#MIN_ROTATION_BYTES} is
  * written back once, on another thread, when three quarters full, before the rotation syncs it;
- * if that writeback failed, every later sync of the file fails. (That a rotation waits for a
+ * if that writeback failed, every later sync of the file fails; with the value-log stage and
+ * without. (That a rotation waits for a
  * writeback that runs, or calls off one not started, is {@code EarlyWriteBackTest}'s.)
  */
 class ValueLogEarlyWriteBackTest {
@@ -39,13 +41,14 @@ class ValueLogEarlyWriteBackTest {
     @TempDir
     Path tempDir;
 
-    @Test
-    void aFileIsWrittenBackWhenThreeQuartersFullAndBeforeItsRotationSyncs() throws Exception {
+    @ParameterizedTest(name = "staged {0}")
+    @ValueSource(booleans = {false, true})
+    void aFileIsWrittenBackWhenThreeQuartersFullAndBeforeItsRotationSyncs(boolean staged) throws Exception {
         long limit = EarlyWriteBack.MIN_ROTATION_BYTES;
         Events events = new Events(false);
         List<byte[]> values = new ArrayList<>();
         List<ValuePointer> pointers = new ArrayList<>();
-        try (ValueLog log = open(events.storage(tempDir), limit)) {
+        try (ValueLog log = open(events.storage(tempDir), limit, staged)) {
             long written = 0;
             while (written < limit - limit / 4) {
                 assertFalse(events.any("WRITE_BACK"), "not before three quarters: " + events);
@@ -67,11 +70,12 @@ class ValueLogEarlyWriteBackTest {
         }
     }
 
-    @Test
-    void smallFilesAreNotWrittenBackEarly() throws Exception {
+    @ParameterizedTest(name = "staged {0}")
+    @ValueSource(booleans = {false, true})
+    void smallFilesAreNotWrittenBackEarly(boolean staged) throws Exception {
         long limit = EarlyWriteBack.MIN_ROTATION_BYTES / 2;
         Events events = new Events(false);
-        try (ValueLog log = open(events.storage(tempDir), limit)) {
+        try (ValueLog log = open(events.storage(tempDir), limit, staged)) {
             while (events.files().size() < 3) {
                 add(log, new ArrayList<>(), new ArrayList<>());
             }
@@ -79,13 +83,14 @@ class ValueLogEarlyWriteBackTest {
         assertFalse(events.any("WRITE_BACK"), events.toString());
     }
 
-    @Test
-    void aFailedWriteBackFailsEveryLaterSyncOfTheFile() throws Exception {
+    @ParameterizedTest(name = "staged {0}")
+    @ValueSource(booleans = {false, true})
+    void aFailedWriteBackFailsEveryLaterSyncOfTheFile(boolean staged) throws Exception {
         long limit = EarlyWriteBack.MIN_ROTATION_BYTES;
         Events events = new Events(true);
         List<byte[]> values = new ArrayList<>();
         List<ValuePointer> pointers = new ArrayList<>();
-        ValueLog log = open(events.storage(tempDir), limit);
+        ValueLog log = open(events.storage(tempDir), limit, staged);
         long written = 0;
         while (written < limit - limit / 4) {
             written += add(log, values, pointers);
@@ -104,10 +109,11 @@ class ValueLogEarlyWriteBackTest {
         assertThrows(IOException.class, log::close);
     }
 
-    private static ValueLog open(Storage storage, long fileSizeLimit) throws IOException {
+    /** A value log appending directly to its files, or through the value-log stage if {@code staged}. */
+    private static ValueLog open(Storage storage, long fileSizeLimit, boolean staged) throws IOException {
         AtomicLong fileNumbers = new AtomicLong(1);
         return ValueLog.open(storage, List.of(), Set.of(), fileSizeLimit, false, fileNumbers::getAndIncrement,
-                (name, size) -> { }, false, null);
+                (name, size) -> { }, false, staged ? ValueLogStage.open(storage, true) : null);
     }
 
     /** Adds an entry of {@link #VALUE_BYTES} whose value is its ordinal; returns the entry's length in the file. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.CapturedLogs;
+import io.trainkv.CorruptionException;
 import io.trainkv.FaultInjectingStorage;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
@@ -16,8 +17,11 @@ import io.trainkv.storage.Storage;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.ValuePointer;
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -265,6 +269,56 @@ class ValueLogStageTest {
             for (int i = 0; i < values.size(); i++) {
                 assertArrayEquals(values.get(i), ValueLog.readEntry(source, name, pointers.get(i)).value(), "entry " + i);
             }
+        }
+    }
+
+    @Test
+    void aStageThisVersionDoesNotWriteIsRefusedAndLeftAsItIs() throws Exception {
+        Storage storage = NioStorage.open(dir);
+        Path file = dir.resolve(FileNames.VALUE_LOG_STAGE);
+        try (ValueLogStage stage = ValueLogStage.open(storage, true)) {
+            stage.begin(3, 0);
+            stageEntry(stage, entry(1, 300));
+        }
+        write(file, ValueLogStage.VERSION_AT, new byte[] {0, 0, 0, 2}); // a later format version
+        byte[] later = Files.readAllBytes(file);
+        for (boolean writable : new boolean[] {true, false}) {
+            CorruptionException refused = assertThrows(CorruptionException.class, () -> ValueLogStage.open(storage, writable));
+            assertTrue(refused.getMessage().contains("format version 2"), refused.getMessage());
+            assertArrayEquals(later, Files.readAllBytes(file), "writable " + writable);
+        }
+
+        byte[] otherLength = Arrays.copyOf(later, ValueLogStage.HEADER_BYTES + 4096); // another capacity
+        Files.write(file, otherLength);
+        assertThrows(FileSystemException.class, () -> ValueLogStage.open(storage, true));
+        assertArrayEquals(otherLength, Files.readAllBytes(file));
+        assertNull(ValueLogStage.open(storage, false), "read-only, a stage of another length holds nothing to read");
+
+        Files.write(file, new byte[1000]); // a creation a crash stopped: only zeros
+        try (ValueLogStage stage = ValueLogStage.open(storage, true)) {
+            assertNull(stage.pending());
+        }
+        assertEquals(ValueLogStage.HEADER_BYTES + ValueLogStage.CAPACITY, Files.size(file), "made anew");
+    }
+
+    @Test
+    void anEntryLongerThanTheStageGoesThroughItsMappingNotThroughADirectBufferOfItsSize() throws Exception {
+        Storage storage = NioStorage.open(dir);
+        BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+        byte[] large = value(1, 3 * ValueLogStage.CAPACITY + 100);
+        try (ValueLog log = open(storage, 1L << 30)) {
+            byte[] small = new byte[ValuePointer.SIZE];
+            log.add(key(0), 1, value(0, 2000), small);
+            long before = direct.getMemoryUsed();
+            byte[] pointer = new byte[ValuePointer.SIZE];
+            log.add(key(1), 2, large, pointer);
+            long grown = direct.getMemoryUsed() - before;
+            assertTrue(grown < ValueLogStage.CAPACITY, "direct memory grew by " + grown + " bytes");
+            log.add(key(2), 3, value(2, 2000), small);
+            log.publishAppended();
+            assertArrayEquals(large, log.read(ValuePointer.decode(pointer)));
+            assertArrayEquals(value(2, 2000), log.read(ValuePointer.decode(small)));
         }
     }
 
