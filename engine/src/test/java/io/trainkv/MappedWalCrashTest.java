@@ -1,6 +1,7 @@
 package io.trainkv;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.storage.FileNames;
@@ -149,6 +150,9 @@ class MappedWalCrashTest {
                 assertEquals(CrashRecoveryTest.value("v", i), readOnly.get("v-" + i), "read-only, key " + i);
             }
             readOnly.checkpoint(checkpoint); // its copy of the killed file gets the staged entries appended
+            readOnly.close();
+            assertThrows(IllegalStateException.class, () -> readOnly.valueLog().stagedPastEnd(killedId, fileEnd),
+                    "a checkpoint that outlives the close finds it closed, not its stage unmapped");
         }
         assertEquals(fileEnd, Files.size(dir.resolve(killed)), "a read-only open and its checkpoint append nothing");
         Path backups = tempDir.resolve("backups");

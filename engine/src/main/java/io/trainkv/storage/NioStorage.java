@@ -98,10 +98,14 @@ public final class NioStorage implements Storage {
         }
         Path file = path(name);
         if (!writable) {
-            if (!Files.isRegularFile(file) || Files.size(file) != bytes) {
+            if (!Files.isRegularFile(file)) {
                 return null;
             }
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                if (channel.size() != bytes) {
+                    requireOnlyZeros(channel, file, bytes);
+                    return null;
+                }
                 return channel.map(FileChannel.MapMode.READ_ONLY, 0, bytes);
             }
         }

@@ -40,11 +40,11 @@ public interface Storage {
      * write is, and survives the process being killed. Writable, a missing file, or one of
      * another length holding only zeros (its creation never completed), is first made {@code bytes} of zeros and
      * fsynced, and the directory with it. Returns null where the storage cannot map files (the
-     * caller goes without), and, read-only, when the file is missing or of another length. The
-     * caller unmaps the buffer ({@link MappedBuffers#unmap}).
+     * caller goes without), and, read-only, when the file is missing or of another length and
+     * holds only zeros. The caller unmaps the buffer ({@link MappedBuffers#unmap}).
      *
-     * @throws java.nio.file.FileSystemException if, writable, the file is of another length and
-     *         holds anything but zeros (it is left as it is)
+     * @throws java.nio.file.FileSystemException if the file is of another length and holds
+     *         anything but zeros (it is left as it is)
      * @throws IOException if the file cannot be created, filled or mapped
      */
     default MappedByteBuffer mapFixedSize(String name, int bytes, boolean writable) throws IOException {

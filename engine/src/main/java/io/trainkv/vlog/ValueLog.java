@@ -105,6 +105,10 @@ public final class ValueLog implements Closeable {
     public static ValueLog open(Storage storage, List<Long> existing, Set<Long> collected, long fileSizeLimit,
                                 boolean mmap, LongSupplier newFileNumber, BiConsumer<String, Long> deleteLater,
                                 boolean readOnly, ValueLogStage stage) throws IOException {
+        if (!readOnly && stage != null && stage.pending() != null) {
+            stage.close();
+            throw new IllegalStateException(FileNames.VALUE_LOG_STAGE + " holds entries: apply them first");
+        }
         ValueLog log = new ValueLog(storage, fileSizeLimit, mmap, newFileNumber, deleteLater, stage);
         log.collected.addAll(collected);
         try {

@@ -4,6 +4,7 @@ import io.trainkv.CorruptionException;
 import io.trainkv.Options;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.MappedBuffers;
+import io.trainkv.storage.ReadableFile;
 import io.trainkv.storage.Storage;
 import io.trainkv.storage.WritableFile;
 import java.io.IOException;
@@ -47,6 +48,8 @@ public final class ValueLogStage implements AutoCloseable {
     public static final int CAPACITY = 1 << 20;
     /** Bytes before the entries: one page, for the header. */
     static final int HEADER_BYTES = 4096;
+    /** Bytes of the file: the header and the entries. */
+    static final int FILE_BYTES = HEADER_BYTES + CAPACITY;
     /** "TKVSTAGE" in ASCII. */
     static final long MAGIC = 0x544B565354414745L;
     static final int FORMAT_VERSION = 1;
@@ -61,7 +64,8 @@ public final class ValueLogStage implements AutoCloseable {
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final System.Logger LOG = System.getLogger(ValueLogStage.class.getName());
 
-    private final MappedByteBuffer map;
+    /** The file's bytes: a shared mapping, or (read-only, where the storage cannot map) a copy. */
+    private final ByteBuffer map;
     private final boolean writable;
     private final StampedLock readers = new StampedLock();
     /**
@@ -79,48 +83,91 @@ public final class ValueLogStage implements AutoCloseable {
     /** Set, under the write lock, when the mapping is released: reads find nothing after it. */
     private boolean closed;
 
-    private ValueLogStage(MappedByteBuffer map, boolean writable) {
+    private ValueLogStage(ByteBuffer map, boolean writable) {
         this.map = map;
         this.writable = writable;
     }
 
     /**
      * Opens the stage of the database in {@code storage}: writable (creating the file if it is
-     * missing), or read-only, when only a {@link #pending()} tail is of use. Returns null where
-     * the storage cannot map files, and, read-only, when the file is missing or holds no pending
-     * entries.
+     * missing; null where the storage cannot map files), or read-only, to read the entries it
+     * holds ({@link #pending()}): then null unless it holds entries their value-log file lacks
+     * after every byte before them (what {@link #applyPending} would append). Read-only, a storage
+     * that cannot map files has the file read into memory instead, so that entries a killed
+     * process staged through another storage are still found.
      *
      * @throws CorruptionException if the file holds a header this version does not write (another
-     *         magic number, format version or capacity): its entries, if any, cannot be told, and
-     *         the stage is left as it is
-     * @throws IOException if the file cannot be created or mapped
+     *         magic number, format version or capacity) or, read-only, is of another length and
+     *         holds anything but zeros: its entries, if any, cannot be told; it is left as it is
+     * @throws IOException if the file cannot be created, mapped or read
      */
     public static ValueLogStage open(Storage storage, boolean writable) throws IOException {
-        MappedByteBuffer map = storage.mapFixedSize(FileNames.VALUE_LOG_STAGE, HEADER_BYTES + CAPACITY, writable);
+        String name = FileNames.VALUE_LOG_STAGE;
+        ByteBuffer map = storage.mapFixedSize(name, FILE_BYTES, writable);
         if (map == null) {
-            return null;
+            if (writable || !storage.exists(name)) {
+                return null;
+            }
+            map = readWhole(storage, name);
+            if (map == null) {
+                return null;
+            }
         }
-        long magic = map.getLong(MAGIC_AT);
-        boolean fresh = magic == 0 && map.getLong(VERSION_AT) == 0 && map.getLong(PROGRESS_AT) == 0;
-        if (!fresh && (magic != MAGIC || map.getInt(VERSION_AT) != FORMAT_VERSION || map.getInt(CAPACITY_AT) != CAPACITY)) {
-            String problem = FileNames.VALUE_LOG_STAGE + " holds a header this version does not write (format version "
-                    + map.getInt(VERSION_AT) + ", capacity " + map.getInt(CAPACITY_AT) + "); written by another version "
-                    + "of TrainKV? It is left as it is, and the open refused, since it may hold value-log entries a "
-                    + "killed process staged";
-            MappedBuffers.unmap(map); // nothing reads it after this
-            throw new CorruptionException(FileNames.VALUE_LOG_STAGE, 0, problem);
-        }
-        ValueLogStage stage = new ValueLogStage(map, writable);
-        Pending pending = stage.pending();
-        if (pending != null) {
-            stage.fileId = pending.fileId();
-            stage.base = pending.base();
-            stage.end = pending.bytes();
-        } else if (!writable) {
+        try {
+            long magic = map.getLong(MAGIC_AT);
+            if (magic != 0 && (magic != MAGIC || map.getInt(VERSION_AT) != FORMAT_VERSION
+                    || map.getInt(CAPACITY_AT) != CAPACITY)) { // magic 0: never begun (it is stored last)
+                throw new CorruptionException(name, 0, name + " holds a header this version does not write (format "
+                        + "version " + map.getInt(VERSION_AT) + ", capacity " + map.getInt(CAPACITY_AT) + "); written by "
+                        + "another version of TrainKV? It is left as it is, and the open refused, since it may hold "
+                        + "value-log entries a killed process staged");
+            }
+            ValueLogStage stage = new ValueLogStage(map, writable);
+            Pending pending = stage.pendingIn();
+            if (!writable && (pending == null || lackedFrom(pending, sizeOf(storage, pending.fileId())) < 0)) {
+                MappedBuffers.unmap(map);
+                return null;
+            }
+            if (pending != null) {
+                stage.fileId = pending.fileId();
+                stage.base = pending.base();
+                stage.end = pending.bytes();
+            }
+            return stage;
+        } catch (IOException | RuntimeException | Error e) {
             MappedBuffers.unmap(map);
+            throw e;
+        }
+    }
+
+    /**
+     * The stage file read into memory, for a storage that cannot map it; null if it is of
+     * another length and holds only zeros (a creation a crash stopped).
+     *
+     * @throws CorruptionException if it is of another length and holds anything else
+     */
+    private static ByteBuffer readWhole(Storage storage, String name) throws IOException {
+        try (ReadableFile file = storage.openRead(name)) {
+            long size = file.size();
+            ByteBuffer bytes = ByteBuffer.allocate((int) Math.min(size, FILE_BYTES));
+            int read = file.read(0, bytes);
+            if (size == FILE_BYTES && read == FILE_BYTES) {
+                return bytes.clear();
+            }
+            for (int i = 0; i < read; i++) {
+                if (bytes.get(i) != 0) {
+                    throw new CorruptionException(name, i, name + " holds " + size + " bytes, not " + FILE_BYTES
+                            + ", and not only zeros (another version's file?); it is left as it is");
+                }
+            }
             return null;
         }
-        return stage;
+    }
+
+    /** The size of value-log file {@code fileId} in bytes, -1 if it is missing. */
+    private static long sizeOf(Storage storage, long fileId) throws IOException {
+        String name = FileNames.name(fileId, FileNames.Kind.VALUE_LOG);
+        return storage.exists(name) ? storage.size(name) : -1;
     }
 
     /**
@@ -135,6 +182,17 @@ public final class ValueLogStage implements AutoCloseable {
      * with the hash chain it records; null if it holds none (or cannot vouch for them).
      */
     public Pending pending() {
+        long stamp = readers.readLock();
+        try {
+            ensureOpen();
+            return pendingIn();
+        } finally {
+            readers.unlockRead(stamp);
+        }
+    }
+
+    /** {@link #pending()}, by a caller that holds the stage (open, recovery, the leader) or its read lock. */
+    private Pending pendingIn() {
         if (map.getLong(MAGIC_AT) != MAGIC || map.getInt(VERSION_AT) != FORMAT_VERSION
                 || map.getInt(CAPACITY_AT) != CAPACITY) {
             return null;
@@ -209,11 +267,13 @@ public final class ValueLogStage implements AutoCloseable {
                         + ": they cannot be appended");
             }
         }
-        LONGS.setRelease(map, PROGRESS_AT, 0L);
-        try {
-            map.force();
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
+        if (writable) {
+            LONGS.setRelease(map, PROGRESS_AT, 0L);
+            try {
+                ((MappedByteBuffer) map).force();
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
         }
         fileId = -1;
         end = 0;
@@ -237,14 +297,27 @@ public final class ValueLogStage implements AutoCloseable {
      * Call it before {@link #close()}.
      */
     public ByteBuffer lackedBy(long fileId, long size) {
-        Pending pending = pending();
-        int from = pending == null || pending.fileId() != fileId ? -1 : lackedFrom(pending, size);
-        if (from < 0) {
-            return null;
+        long stamp = readers.readLock();
+        try {
+            ensureOpen();
+            Pending pending = pendingIn();
+            int from = pending == null || pending.fileId() != fileId ? -1 : lackedFrom(pending, size);
+            if (from < 0) {
+                return null;
+            }
+            byte[] copy = new byte[pending.bytes() - from];
+            map.get(HEADER_BYTES + from, copy);
+            return ByteBuffer.wrap(copy);
+        } finally {
+            readers.unlockRead(stamp);
         }
-        byte[] copy = new byte[pending.bytes() - from];
-        map.get(HEADER_BYTES + from, copy);
-        return ByteBuffer.wrap(copy);
+    }
+
+    /** @throws IllegalStateException if the stage is closed: its database is */
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("database is closed");
+        }
     }
 
     /** Starts staging entries for value-log file {@code fileId} from its offset {@code base}; the stage must be empty. */
@@ -252,11 +325,11 @@ public final class ValueLogStage implements AutoCloseable {
         long stamp = readers.writeLock();
         try {
             LONGS.setRelease(map, PROGRESS_AT, 0L);
-            map.putLong(MAGIC_AT, MAGIC);
             map.putInt(VERSION_AT, FORMAT_VERSION);
             map.putInt(CAPACITY_AT, CAPACITY);
             map.putLong(FILE_ID_AT, fileId);
             map.putLong(BASE_AT, base);
+            LONGS.setRelease(map, MAGIC_AT, MAGIC); // last: a kill before it leaves a stage never begun
             VarHandle.fullFence();
             this.fileId = fileId;
             this.base = base;
@@ -323,7 +396,8 @@ public final class ValueLogStage implements AutoCloseable {
         long stamp = readers.readLock();
         try {
             long limit = writable ? CAPACITY : end;
-            if (closed || fileId != this.fileId || offset < base || offset - base + length > limit) {
+            ensureOpen();
+            if (fileId != this.fileId || offset < base || offset - base + length > limit) {
                 return null;
             }
             byte[] copy = new byte[length];

@@ -290,9 +290,19 @@ class ValueLogStageTest {
 
         byte[] otherLength = Arrays.copyOf(later, ValueLogStage.HEADER_BYTES + 4096); // another capacity
         Files.write(file, otherLength);
-        assertThrows(FileSystemException.class, () -> ValueLogStage.open(storage, true));
-        assertArrayEquals(otherLength, Files.readAllBytes(file));
-        assertNull(ValueLogStage.open(storage, false), "read-only, a stage of another length holds nothing to read");
+        for (boolean writable : new boolean[] {true, false}) {
+            assertThrows(FileSystemException.class, () -> ValueLogStage.open(storage, writable));
+            assertArrayEquals(otherLength, Files.readAllBytes(file), "writable " + writable);
+        }
+
+        byte[] neverBegun = new byte[ValueLogStage.FILE_BYTES]; // a first begin killed before its magic number
+        ByteBuffer.wrap(neverBegun).putInt(ValueLogStage.VERSION_AT, 1).putInt(ValueLogStage.CAPACITY_AT,
+                ValueLogStage.CAPACITY).putLong(ValueLogStage.FILE_ID_AT, 3);
+        Files.write(file, neverBegun);
+        assertNull(ValueLogStage.open(storage, false), "a stage never begun holds nothing");
+        try (ValueLogStage stage = ValueLogStage.open(storage, true)) {
+            assertNull(stage.pending(), "and opens to be used");
+        }
 
         Files.write(file, new byte[1000]); // a creation a crash stopped: only zeros
         try (ValueLogStage stage = ValueLogStage.open(storage, true)) {

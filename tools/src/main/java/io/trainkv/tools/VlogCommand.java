@@ -133,6 +133,16 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 worst = worst.and(result);
             }
             missing = Files.isDirectory(target) ? reportMissing(logs, evidence, out) : 0;
+            if (evidence.stageDamage != null) { // counted with the files: it holds entries of one of them
+                missing++;
+                if (json) {
+                    out.println(Json.write(Severity.DAMAGED.addTo(Json.object("file", FileNames.VALUE_LOG_STAGE,
+                            "error", evidence.stageDamage.getMessage()))));
+                } else {
+                    out.println(FileNames.VALUE_LOG_STAGE + ": damaged");
+                    out.println("  damaged: " + evidence.stageDamage.getMessage());
+                }
+            }
         }
         if (missing > 0) {
             counts.merge(Severity.DAMAGED, missing, Integer::sum);
@@ -189,13 +199,16 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         final Map<Long, Long> discard;
         final ReplayPreview replay;
         final ValueLogStage stage;
+        /** Why the value-log stage cannot be read, if it holds a header this version does not write; else null. */
+        final CorruptionException stageDamage;
         private final NioStorage storage;
         private final ManifestState state;
         private Map<Long, TableReach> tableReach;
         private List<TablePointers.Unknown> unknownTables;
 
-        private Evidence(Map<Long, Long> discard, ReplayPreview replay, ValueLogStage stage, NioStorage storage,
-                         ManifestState state) {
+        private Evidence(Map<Long, Long> discard, ReplayPreview replay, ValueLogStage stage,
+                         CorruptionException stageDamage, NioStorage storage, ManifestState state) {
+            this.stageDamage = stageDamage;
             this.discard = discard;
             this.replay = replay;
             this.stage = stage;
@@ -209,11 +222,14 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
          */
         static Evidence of(Path directory, PrintWriter err) {
             ValueLogStage stage = null;
+            CorruptionException stageDamage = null;
             try {
                 stage = ValueLogStage.open(NioStorage.open(directory), false);
             } catch (IOException e) {
                 err.println("note: " + FileNames.VALUE_LOG_STAGE + " cannot be read (" + e.getMessage() + "); the "
                         + "value-log files are read without the entries it may hold");
+            } catch (CorruptionException e) {
+                stageDamage = e;
             }
             ManifestState state;
             NioStorage storage;
@@ -221,13 +237,13 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 storage = NioStorage.open(directory);
                 ManifestLog.Replayed manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
                 if (manifest == null) {
-                    return new Evidence(Map.of(), null, stage, null, null);
+                    return new Evidence(Map.of(), null, stage, stageDamage, null, null);
                 }
                 state = ManifestState.of(manifest.edits());
             } catch (CorruptionException | IOException e) {
                 err.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics, and "
                         + "no pointers to tell damage from a torn tail");
-                return new Evidence(Map.of(), null, stage, null, null);
+                return new Evidence(Map.of(), null, stage, stageDamage, null, null);
             }
             ReplayPreview replay = null;
             try {
@@ -236,7 +252,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 err.println("note: the write-ahead logs cannot be read (" + e.getMessage() + "); their pointers are "
                         + "not used to tell damage from a torn tail");
             }
-            return new Evidence(state.valueLogDiscard(), replay, stage, storage, state);
+            return new Evidence(state.valueLogDiscard(), replay, stage, stageDamage, storage, state);
         }
 
         /**

@@ -12,6 +12,8 @@ import io.trainkv.TrainKV;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.vlog.ValueLogStage;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,6 +83,35 @@ class StagedValueLogToolsTest {
         assertToolsFindEverything(killed, 100, stage.pending().bytes() - written,
                 "the directory killed inside the stage's write");
         reopenAndCheckAgain(killed, 100, stage, stage.pending().bytes() - written);
+    }
+
+    /**
+     * A stage whose header this version does not write (here a later format version) may hold
+     * entries it cannot read: vlog-verify and check report it as damage naming it, with exit 1,
+     * rather than abort or call the directory sound.
+     */
+    @Test
+    void aStageOfAnotherFormatVersionIsReportedAsDamageByBothTools() throws Exception {
+        Path killed = killedWriter(100);
+        try (FileChannel channel = FileChannel.open(killed.resolve(FileNames.VALUE_LOG_STAGE), StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(new byte[] {0, 0, 0, 2}), 8); // the format version
+        }
+        ToolRun verify = ToolRun.of("vlog-verify", killed.toString());
+        String shown = verify.out() + verify.err();
+        assertEquals(1, verify.code(), shown);
+        assertTrue(verify.out().contains("VLOG-STAGE: damaged\n  damaged: VLOG-STAGE holds a header this version does "
+                + "not write (format version 2"), shown);
+        Map<String, Object> stageJson = null;
+        for (String line : ToolRun.of("vlog-verify", "--json", killed.toString()).out().strip().split("\n")) {
+            Map<String, Object> file = JsonReader.object(line);
+            if (FileNames.VALUE_LOG_STAGE.equals(file.get("file"))) {
+                stageJson = file;
+            }
+        }
+        assertEquals("damaged", stageJson.get("severity"), String.valueOf(stageJson));
+        ToolRun check = ToolRun.of("check", killed.toString());
+        assertEquals(1, check.code(), check.out() + check.err());
+        assertTrue(check.out().contains("VLOG-STAGE holds a header this version does not write"), check.out());
     }
 
     /** The newest value-log file of {@code dir}, its size in bytes, and the stage's pending entries. */
