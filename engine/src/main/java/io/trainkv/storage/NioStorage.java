@@ -144,7 +144,7 @@ public final class NioStorage implements Storage {
             for (int i = 0; i < chunk.limit(); i++) {
                 if (chunk.get(i) != 0) {
                     throw new FileSystemException(file.toString(), null, "holds " + channel.size() + " bytes, not "
-                            + bytes + ", and not only zeros (another version's file?); left as it is");
+                            + bytes + ", and not only zeros: cut short or damaged, or another version's file; left as it is");
                 }
             }
         }

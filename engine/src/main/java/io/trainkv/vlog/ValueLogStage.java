@@ -159,7 +159,7 @@ public final class ValueLogStage implements AutoCloseable {
             for (int i = 0; i < read; i++) {
                 if (bytes.get(i) != 0) {
                     throw new CorruptionException(name, i, name + " holds " + size + " bytes, not " + FILE_BYTES
-                            + ", and not only zeros (another version's file?); it is left as it is");
+                            + ", and not only zeros: cut short or damaged, or another version's file; it is left as it is");
                 }
             }
             return null;
