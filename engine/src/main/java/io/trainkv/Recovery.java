@@ -82,28 +82,23 @@ final class Recovery {
             stage = ValueLogStage.open(storage, false); // read-only: the checks read what a killed process staged
             WalReplay.Result replayed;
             Set<Long> valueLogsToSync = new TreeSet<>();
-            long confirmedStagedEnd;
             try (ValuePointerCheck pointers = new ValuePointerCheck(storage, valueLogIds, collected, stage)) {
                 replayed = WalReplay.replay(storage, walNumbers, pointers, versions.liveTableNumbers());
                 valueLogsToSync.addAll(pointers.filesRead());
-                confirmedStagedEnd = pointers.confirmedStagedEnd();
             }
             report(replayed, readOnly);
             if (!readOnly) {
-                ValueLogStage writable = ValueLogStage.open(storage, true); // null where the storage cannot map
-                if (stage != null || writable != null) {
-                    // the read-only view has the entries the checks found; the writable one is the same file
-                    ValueLogStage applying = writable != null ? writable : stage;
-                    long applied = applying.applyConfirmed(storage, stage == null ? -1 : confirmedStagedEnd);
+                if (stage != null) {
+                    stage.close();
+                }
+                stage = ValueLogStage.open(storage, true);
+                if (stage != null) {
+                    long applied = stage.applyPending(storage);
                     if (applied > 0) {
                         LOG.log(System.Logger.Level.INFO, () -> "appended " + applied + " bytes of value-log entries "
                                 + "from " + FileNames.VALUE_LOG_STAGE + " to the value log they belong to");
                     }
                 }
-                if (stage != null) {
-                    stage.close();
-                }
-                stage = writable;
                 // Besides the files replayed batches point into, the newest value-log file: the only
                 // one a crashed session can have left unsynced bytes in, as each is fsynced in full
                 // before a newer one is created (here too).
@@ -114,10 +109,6 @@ final class Recovery {
                 }
                 replayed.makeDurable(storage);
                 versions.startWriting();
-            }
-            if (readOnly && stage != null && !stage.confine(confirmedStagedEnd)) {
-                stage.close(); // holds no entry a replayed batch points to
-                stage = null;
             }
             valueLog = ValueLog.open(storage, valueLogIds, collected, options.valueLogFileSize(), options.mmap(),
                     versions::newFileNumber, versions::deleteAfterNextSnapshot, readOnly, stage);

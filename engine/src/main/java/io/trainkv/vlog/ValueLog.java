@@ -98,7 +98,7 @@ public final class ValueLog implements Closeable {
      * active file; appends never continue a file written before, whose tail may be torn. With
      * {@code readOnly}, empty files are skipped, not deleted, and there is no active file: the log
      * only serves reads. Takes ownership of {@code stage} (null for none): opened writable, its
-     * confirmed entries already applied ({@link ValueLogStage#applyConfirmed}), it stages the appends;
+     * pending entries already applied ({@link ValueLogStage#applyPending}), it stages the appends;
      * read-only, it serves reads of the entries it holds. It is closed with the log, or here if
      * the open fails.
      */
@@ -229,13 +229,12 @@ public final class ValueLog implements Closeable {
     /**
      * In a log opened read-only, the bytes an open that writes would append to file
      * {@code fileId}, now {@code size} bytes long, from the stage a killed process left
-     * and the WAL replay's checks confirmed ({@link ValueLogStage#confine}); null if none (always,
-     * in a log that writes: its stage holds
+     * ({@link ValueLogStage#lackedBy}); null if none (always, in a log that writes: its stage holds
      * entries of its active file only). A checkpoint of a read-only database appends them to its
      * copy of the file.
      */
     public ByteBuffer stagedPastEnd(long fileId, long size) {
-        return stage == null || active != null ? null : stage.pastEnd(fileId, size);
+        return stage == null || active != null ? null : stage.lackedBy(fileId, size);
     }
 
     /**

@@ -29,16 +29,14 @@ import java.util.zip.CRC32C;
  * value-log file receives large writes (0.2 ms per MiB). A stored entry is in the page cache when
  * it is made, so it survives the process being killed, like a write.
  *
- * <p>Recovery: the header names the value-log file and offset the staged entries start at. An
- * open takes a staged entry only where a replayed WAL batch points at it and finds it whole, with
- * the batch's version and key ({@link ValuePointerCheck}), so bytes of an earlier use of the stage
- * (after a power cut its pages may be of different ages) are never taken for an entry, and it
- * appends to the file the bytes from its end through the last entry taken
- * ({@link #applyConfirmed}). After each entry the writer also stores, in one 8-byte store, how
- * many bytes are staged and a 32-bit hash chain over their checksums and lengths, seeded with the
- * file and offset: with it {@code vlog-verify}, which reads no WAL, can vouch for the stage as a
- * whole ({@link #pending()}, {@link #lackedBy}). Power cuts are the value log's fsyncs' business:
- * {@link #flushTo} runs before every one of them.
+ * <p>Recovery: the header names the value-log file and offset the staged entries start at, and
+ * records, in one 8-byte store after each entry, how many bytes are staged and a 32-bit hash
+ * chain over their checksums and lengths, seeded with the file and offset. An open applies the
+ * staged entries ({@link #applyPending}) only if every one of them reads back and the chain
+ * matches, so bytes of an earlier use of the stage (after a power cut, the file may hold pages of
+ * different ages) are never taken for the entries the header describes; only if the value-log
+ * file holds every byte before them; and only the bytes the file lacks. Power cuts are the value
+ * log's fsyncs' business: {@link #flushTo} runs before every one of them.
  *
  * <p>Thread safety: {@link #add}, {@link #flushTo} and {@link #begin} belong to the write
  * leader; {@link #read} may run on any thread, and a flush waits for the reads inside the stage
@@ -93,8 +91,8 @@ public final class ValueLogStage implements AutoCloseable {
     /**
      * Opens the stage of the database in {@code storage}: writable (creating the file if it is
      * missing; null where the storage cannot map files), or read-only, to read the entries it
-     * holds ({@link #entryAt}, {@link #pending()}): then null unless it was begun for a value-log
-     * file that holds every byte before its entries. Read-only, a storage
+     * holds ({@link #pending()}): then null unless it holds entries their value-log file lacks
+     * after every byte before them (what {@link #applyPending} would append). Read-only, a storage
      * that cannot map files has the file read into memory instead, so that entries a killed
      * process staged through another storage are still found.
      *
@@ -125,16 +123,16 @@ public final class ValueLogStage implements AutoCloseable {
                         + "value-log entries a killed process staged");
             }
             ValueLogStage stage = new ValueLogStage(map, writable);
-            if (magic != 0) {
-                stage.fileId = map.getLong(FILE_ID_AT);
-                stage.base = map.getLong(BASE_AT);
-            }
-            if (!writable && (magic == 0 || sizeOf(storage, stage.fileId) < stage.base)) {
-                MappedBuffers.unmap(map); // nothing staged, or the file lacks bytes before it: of no use
+            Pending pending = stage.pendingIn();
+            if (!writable && (pending == null || lackedFrom(pending, sizeOf(storage, pending.fileId())) < 0)) {
+                MappedBuffers.unmap(map);
                 return null;
             }
-            Pending pending = stage.pendingIn();
-            stage.end = writable && pending != null ? pending.bytes() : 0;
+            if (pending != null) {
+                stage.fileId = pending.fileId();
+                stage.base = pending.base();
+                stage.end = pending.bytes();
+            }
             return stage;
         } catch (IOException | RuntimeException | Error e) {
             MappedBuffers.unmap(map);
@@ -241,27 +239,32 @@ public final class ValueLogStage implements AutoCloseable {
     }
 
     /**
-     * Appends to value-log file {@link #fileId()} the staged bytes it lacks up to offset
-     * {@code confirmedEnd}, the end of the last staged entry a replayed WAL batch points to and
-     * {@link ValuePointerCheck} found whole, with the batch's version and key; fsyncs it; then,
-     * writable, empties the stage (fsynced too). An open that writes runs it once the WAL replay's
-     * checks have passed. Returns the bytes appended: 0 when the file holds them already, is
-     * gone, or lacks bytes before the stage's (the checks then confirm none).
+     * Appends the pending entries to their value-log file where it lacks them, fsyncs it, and
+     * then empties the stage (fsynced too); an open that will write runs it before anything reads
+     * the value log. Returns the bytes appended: 0 also when nothing is pending, when the file is
+     * gone (GC collected it) or holds them already, and when the file lacks bytes before them (a
+     * power cut took what its last fsync did not cover; the stage cannot fill that gap, and the
+     * entries are then part of the file's torn tail).
      *
-     * @throws IOException if the file cannot be appended to or synced, or the stage not synced
+     * @throws IOException if the file cannot be appended to or synced
      */
-    public long applyConfirmed(Storage storage, long confirmedEnd) throws IOException {
+    public long applyPending(Storage storage) throws IOException {
+        Pending pending = pending();
         long applied = 0;
-        if (fileId >= 0 && confirmedEnd > base && confirmedEnd - base <= CAPACITY) {
-            String name = FileNames.name(fileId, FileNames.Kind.VALUE_LOG);
-            long size = sizeOf(storage, fileId);
-            if (size >= base && size < confirmedEnd) {
+        if (pending != null) {
+            String name = FileNames.name(pending.fileId(), FileNames.Kind.VALUE_LOG);
+            long size = storage.exists(name) ? storage.size(name) : -1;
+            int from = lackedFrom(pending, size);
+            if (from >= 0) {
                 try (WritableFile file = storage.openAppend(name)) {
-                    file.append(map.duplicate().position(HEADER_BYTES + (int) (size - base))
-                            .limit(HEADER_BYTES + (int) (confirmedEnd - base)));
+                    file.append(map.duplicate().position(HEADER_BYTES + from).limit(HEADER_BYTES + pending.bytes()));
                     file.sync();
                 }
-                applied = confirmedEnd - size;
+                applied = pending.bytes() - from;
+            } else if (size >= 0 && size < pending.base()) {
+                LOG.log(System.Logger.Level.WARNING, FileNames.VALUE_LOG_STAGE + " holds " + pending.bytes()
+                        + " bytes for " + name + " from offset " + pending.base() + ", but the file ends at " + size
+                        + ": they cannot be appended");
             }
         }
         if (writable) {
@@ -271,85 +274,26 @@ public final class ValueLogStage implements AutoCloseable {
             } catch (UncheckedIOException e) {
                 throw e.getCause();
             }
-            fileId = -1;
-            end = 0;
         }
+        fileId = -1;
+        end = 0;
         return applied;
-    }
-
-    /** The value-log file the stage holds entries of, -1 if none. */
-    public long fileId() {
-        return fileId;
-    }
-
-    /**
-     * Read-only: lets reads ({@link #read}, {@link #pastEnd}) reach the staged bytes up to offset
-     * {@code confirmedEnd} of the file, as the WAL replay's checks confirmed them (nothing before
-     * this call). Returns whether any are.
-     */
-    public boolean confine(long confirmedEnd) {
-        end = (int) Math.max(0, Math.min(CAPACITY, confirmedEnd - base));
-        return end > 0;
-    }
-
-    /**
-     * Read-only: a copy of the confirmed staged bytes ({@link #confine}) of value-log file
-     * {@code fileId} past its end, {@code size} bytes; null if there are none. A checkpoint of a
-     * read-only database appends them to its copy of the file.
-     *
-     * @throws IllegalStateException if the stage is closed
-     */
-    ByteBuffer pastEnd(long fileId, long size) {
-        long stamp = readers.readLock();
-        try {
-            ensureOpen();
-            if (writable || fileId != this.fileId || size < base || size >= base + end) {
-                return null;
-            }
-            byte[] copy = new byte[(int) (base + end - size)];
-            map.get(HEADER_BYTES + (int) (size - base), copy);
-            return ByteBuffer.wrap(copy);
-        } finally {
-            readers.unlockRead(stamp);
-        }
-    }
-
-    /**
-     * A copy of the {@code length} bytes the stage holds at {@code offset} of value-log file
-     * {@code fileId}, whatever they are (the caller checks them against the WAL batch that points
-     * there); null if the stage holds no bytes of that file there. Read-only use, at open.
-     */
-    public ByteBuffer entryAt(long fileId, long offset, int length) {
-        long stamp = readers.readLock();
-        try {
-            ensureOpen();
-            if (fileId != this.fileId || offset < base || length < VlogFormat.HEADER_SIZE
-                    || offset - base + length > CAPACITY) {
-                return null;
-            }
-            byte[] copy = new byte[length];
-            map.get(HEADER_BYTES + (int) (offset - base), copy);
-            return ByteBuffer.wrap(copy);
-        } finally {
-            readers.unlockRead(stamp);
-        }
     }
 
     /**
      * Where in {@code pending}'s bytes those begin that its value-log file, {@code size} bytes
-     * long (-1: missing), lacks; -1 if none: the file is missing, holds them all, or lacks bytes
-     * before them.
+     * long (-1: missing), lacks and {@link #applyPending} appends; -1 if it appends none: the file
+     * is missing, holds them all, or lacks bytes before them.
      */
     private static int lackedFrom(Pending pending, long size) {
         return size >= pending.base() && size < pending.base() + pending.bytes() ? (int) (size - pending.base()) : -1;
     }
 
     /**
-     * A copy of the pending entries' bytes ({@link #pending()}: the stage as a whole vouched for
-     * by its hash chain) that value-log file {@code fileId}, now {@code size} bytes long, lacks,
-     * from its end on; null if there are none (nothing pending for it, or the file holds them all
-     * or lacks bytes before them). {@code vlog-verify}, which reads no WAL to check entries one by
-     * one against, reads the file through it as an open that writes leaves it.
+     * A copy of the bytes {@link #applyPending} would append to value-log file {@code fileId},
+     * now {@code size} bytes long: the pending entries' bytes from the file's end on; null if it
+     * would append none to it (nothing pending for it, or the file holds them all or lacks bytes
+     * before them). The offline tools read the file as an open that writes leaves it through it.
      * Call it before {@link #close()}.
      */
     public ByteBuffer lackedBy(long fileId, long size) {

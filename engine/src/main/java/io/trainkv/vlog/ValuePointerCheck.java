@@ -50,15 +50,12 @@ public final class ValuePointerCheck implements Closeable {
     private final long newestFileId;
     private final Map<Long, ReadSource> sources = new HashMap<>();
     private final ValueLogStage stage;
-    /** See {@link #confirmedStagedEnd()}. */
-    private long confirmedStagedEnd = -1;
 
     /**
      * @param fileIds the value-log files in the directory
      * @param collected the value-log files GC collected: pointers into them are superseded
-     * @param stage the value-log stage opened read-only, or null: an entry it holds where a
-     *        pointer points past the file's end counts as the file's when it is the batch's own
-     *        ({@link #checkStaged}); not closed by this check
+     * @param stage the value-log stage opened read-only, whose pending entries count as part of
+     *        their file (an open that writes applies them), or null; not closed by this check
      */
     public ValuePointerCheck(Storage storage, List<Long> fileIds, Set<Long> collected, ValueLogStage stage) {
         this.storage = storage;
@@ -98,15 +95,14 @@ public final class ValuePointerCheck implements Closeable {
                     + pointer.offset() + ": the file is missing"), false,
                     "value-log files are created durably before anything points into them");
         }
-        ByteBuffer staged = stage == null ? null : stage.entryAt(fileId, pointer.offset(), pointer.length());
+        ByteBuffer staged = stage == null ? null : stage.read(fileId, pointer.offset(), pointer.length());
         if (staged != null) {
-            Finding finding = checkStaged(staged, pointer, key, version);
-            if (finding == null) {
-                confirmedStagedEnd = Math.max(confirmedStagedEnd, pointer.offset() + pointer.length());
+            try {
+                ValueLog.check(staged, name, fileId, pointer.offset(), pointer.length());
                 return null;
-            }
-            if (!finding.mayBeTorn()) {
-                return finding;
+            } catch (CorruptionException e) {
+                return new Finding(e, false, "the entry is one of those " + FileNames.VALUE_LOG_STAGE
+                        + " holds, which all read back when it was opened");
             }
         }
         ReadSource source = source(fileId, name);
@@ -132,50 +128,6 @@ public final class ValuePointerCheck implements Closeable {
                     + ", and a crash tears only the end of a file");
         }
         return new Finding(problem, true, "no sound entry follows it in the newest value-log file");
-    }
-
-    /**
-     * Null if {@code staged}, the bytes the value-log stage holds where {@code pointer} points,
-     * are the entry of the batch entry holding the pointer: whole, with a good checksum, the
-     * pointer's length, the batch's version and key (so bytes of an earlier use of the stage are
-     * never taken for it: every write has a version of its own). Else damage if its header still
-     * records the batch's version, or its key and lengths, as {@link #writtenInFull} judges a
-     * file's entry: the stage held it whole and it changed since (an open fails rather than drop an
-     * acknowledged write); else a finding that may be torn, and the file's rules decide.
-     */
-    private static Finding checkStaged(ByteBuffer staged, ValuePointer pointer, byte[] key, long version) {
-        String name = FileNames.VALUE_LOG_STAGE;
-        CorruptionException problem;
-        try {
-            VlogEntry entry = ValueLog.check(staged.duplicate(), name, pointer.fileId(), pointer.offset(), pointer.length());
-            if (entry.version() == version && Arrays.equals(entry.key(), key)) {
-                return null;
-            }
-            problem = new CorruptionException(name, pointer.offset(), name + " holds another entry where value log "
-                    + FileNames.name(pointer.fileId(), FileNames.Kind.VALUE_LOG) + " offset " + pointer.offset()
-                    + " goes (version " + entry.version() + ", not " + version + ")");
-        } catch (CorruptionException e) {
-            problem = new CorruptionException(name, pointer.offset(), name + ", holding value log "
-                    + FileNames.name(pointer.fileId(), FileNames.Kind.VALUE_LOG) + " from before offset "
-                    + pointer.offset() + ": " + e.getMessage());
-        }
-        int headerAndKey = VlogFormat.HEADER_SIZE + key.length;
-        boolean recorded = staged.getLong(4) == version || (pointer.length() >= headerAndKey
-                && staged.getInt(12) == key.length && staged.getInt(16) == pointer.length() - headerAndKey
-                && Arrays.equals(Arrays.copyOfRange(staged.array(), VlogFormat.HEADER_SIZE, headerAndKey), key));
-        return recorded
-                ? new Finding(problem, false, "the value-log stage holds the entry whole, its header recording the "
-                        + "batch's version or key, and it fails its checks: it changed since it was written")
-                : new Finding(problem, true, "the value-log stage holds other bytes there");
-    }
-
-    /**
-     * The end offset of the last entry of value-log file {@code stage.fileId()} that a checked
-     * pointer found in the value-log stage ({@link #checkStaged}), -1 if none: what an open
-     * appends to the file from the stage ({@link ValueLogStage#applyConfirmed}).
-     */
-    public long confirmedStagedEnd() {
-        return confirmedStagedEnd;
     }
 
     /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.trainkv.CapturedLogs;
 import io.trainkv.CorruptionException;
 import io.trainkv.FaultInjectingStorage;
 import io.trainkv.storage.FileNames;
@@ -33,6 +34,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.logging.Level;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,9 +67,7 @@ class ValueLogStageTest {
             }
             log.sync();
             assertEquals(staged, Files.size(dir.resolve(name)), "a sync writes the staged entries to the file");
-            try (ValueLogStage view = ValueLogStage.open(storage, false)) {
-                assertNull(view.pending(), "and empties the stage");
-            }
+            assertNull(ValueLogStage.open(storage, false), "and empties the stage");
         }
     }
 
@@ -190,21 +190,16 @@ class ValueLogStageTest {
         byte[] staged = concat(entries);
         String name = FileNames.name(3, FileNames.Kind.VALUE_LOG);
         int[] present = {0, entries.get(0).length, staged.length};
-        int confirmed = entries.get(0).length + entries.get(1).length; // the WAL points to the first two only
         for (int i = 0; i < present.length; i++) {
             Path at = dir.resolve("lacks-" + i);
             Storage storage = NioStorage.open(at);
             stageAll(storage, 3, prefix.length, entries);
             Files.write(at.resolve(name), concat(List.of(prefix, Arrays.copyOf(staged, present[i]))));
             try (ValueLogStage stage = ValueLogStage.open(storage, true)) {
-                assertEquals(Math.max(0, confirmed - present[i]), stage.applyConfirmed(storage, prefix.length + confirmed),
-                        "holding " + present[i]);
+                assertEquals(staged.length - present[i], stage.applyPending(storage), "holding " + present[i]);
             }
-            byte[] expected = Arrays.copyOf(staged, Math.max(confirmed, present[i]));
-            assertArrayEquals(concat(List.of(prefix, expected)), Files.readAllBytes(at.resolve(name)), "holding " + present[i]);
-            try (ValueLogStage view = ValueLogStage.open(storage, false)) {
-                assertNull(view.pending(), "the stage is emptied once applied");
-            }
+            assertArrayEquals(concat(List.of(prefix, staged)), Files.readAllBytes(at.resolve(name)), "holding " + present[i]);
+            assertNull(ValueLogStage.open(storage, false), "the stage is emptied once applied");
         }
     }
 
@@ -216,9 +211,10 @@ class ValueLogStageTest {
         Storage storage = NioStorage.open(shortDir);
         stageAll(storage, 3, 100, entries);
         Files.write(shortDir.resolve(name), new byte[60]); // a power cut took bytes its last fsync did not cover
-        assertNull(ValueLogStage.open(storage, false), "read-only, a stage the file cannot be continued with is of no use");
-        try (ValueLogStage stage = ValueLogStage.open(storage, true)) {
-            assertEquals(0, stage.applyConfirmed(storage, 100 + concat(entries).length));
+        try (CapturedLogs logs = new CapturedLogs(); ValueLogStage stage = ValueLogStage.open(storage, true)) {
+            assertEquals(0, stage.applyPending(storage));
+            assertEquals(List.of("VLOG-STAGE holds " + concat(entries).length + " bytes for " + name
+                    + " from offset 100, but the file ends at 60: they cannot be appended"), logs.messages(Level.WARNING));
         }
         assertEquals(60, Files.size(shortDir.resolve(name)));
 
@@ -226,7 +222,7 @@ class ValueLogStageTest {
         Storage gone = NioStorage.open(goneDir);
         stageAll(gone, 3, 100, entries);
         try (ValueLogStage stage = ValueLogStage.open(gone, true)) {
-            assertEquals(0, stage.applyConfirmed(gone, 100 + concat(entries).length), "collected by GC");
+            assertEquals(0, stage.applyPending(gone), "collected by GC: nothing points into it");
         }
         assertTrue(Files.notExists(goneDir.resolve(name)));
     }
@@ -266,7 +262,7 @@ class ValueLogStageTest {
         assertThrows(IOException.class, log::close, "the close's sync fails too, and it releases the files");
         Storage reopened = NioStorage.open(dir);
         try (ValueLogStage stage = ValueLogStage.open(reopened, true)) {
-            assertEquals((long) values.size() * 4036, stage.applyConfirmed(reopened, (long) values.size() * 4036));
+            assertEquals((long) values.size() * 4036, stage.applyPending(reopened));
         }
         String name = FileNames.name(fileId, FileNames.Kind.VALUE_LOG);
         try (ReadSource source = ReadSource.open(reopened.openRead(name), false)) {
