@@ -80,6 +80,10 @@ final class Recovery {
             List<Long> valueLogIds = FileNames.numbers(names, FileNames.Kind.VALUE_LOG, 0);
             Set<Long> collected = versions.valueLogsCollected();
             stage = ValueLogStage.open(storage, false); // read-only: the checks read what a killed process staged
+            String refused = ValueLogStage.refusal(storage);
+            if (refused != null) {
+                LOG.log(System.Logger.Level.WARNING, refused);
+            }
             WalReplay.Result replayed;
             Set<Long> valueLogsToSync = new TreeSet<>();
             try (ValuePointerCheck pointers = new ValuePointerCheck(storage, valueLogIds, collected, stage)) {

@@ -141,6 +141,48 @@ public final class ValueLogStage implements AutoCloseable {
     }
 
     /**
+     * Why the stage's entries are not taken, in words naming it, when they fail the checks of
+     * {@link #pending()} although its header is whole, counts staged bytes, and names a value-log
+     * file that holds every byte before them and not all of them: a power cut can leave a stage
+     * so (its pages of different ages: it is never fsynced while in use), and so can damage to it.
+     * An open then takes none of them, and the WAL batches pointing to them are judged as a torn
+     * tail; this says why. Null in every other case. Reads only.
+     *
+     * @throws CorruptionException if the header is one this version does not write
+     * @throws IOException if the file cannot be mapped or read
+     */
+    public static String refusal(Storage storage) throws IOException {
+        String name = FileNames.VALUE_LOG_STAGE;
+        ByteBuffer map = storage.mapFixedSize(name, FILE_BYTES, false);
+        if (map == null && storage.exists(name)) {
+            map = readWhole(storage, name);
+        }
+        if (map == null) {
+            return null;
+        }
+        if (map.getLong(MAGIC_AT) != MAGIC || map.getInt(VERSION_AT) != FORMAT_VERSION
+                || map.getInt(CAPACITY_AT) != CAPACITY) {
+            MappedBuffers.unmap(map);
+            return null;
+        }
+        try {
+            int staged = (int) (map.getLong(PROGRESS_AT) >>> 32);
+            long file = map.getLong(FILE_ID_AT);
+            long start = map.getLong(BASE_AT);
+            long size = sizeOf(storage, file);
+            if (staged <= 0 || size < start || size - start >= staged
+                    || new ValueLogStage(map, false).pendingIn() != null) {
+                return null;
+            }
+            return name + " holds " + staged + " bytes of entries for " + FileNames.name(file, FileNames.Kind.VALUE_LOG)
+                    + " from offset " + start + " that fail their checks (a power cut can leave it so, and so can damage "
+                    + "to it): an open takes none of them, and the writes that point to them are dropped as a torn tail";
+        } finally {
+            MappedBuffers.unmap(map);
+        }
+    }
+
+    /**
      * The stage file read into memory, for a storage that cannot map it; null if it is of
      * another length and holds only zeros (a creation a crash stopped).
      *

@@ -133,6 +133,16 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 worst = worst.and(result);
             }
             missing = Files.isDirectory(target) ? reportMissing(logs, evidence, out) : 0;
+            if (evidence.stageRefusal != null) {
+                worst = worst.and(Severity.TOLERATED);
+                if (json) {
+                    out.println(Json.write(Severity.TOLERATED.addTo(Json.object("file", FileNames.VALUE_LOG_STAGE,
+                            "warning", evidence.stageRefusal))));
+                } else {
+                    out.println(FileNames.VALUE_LOG_STAGE + ":");
+                    out.println("  warning: " + evidence.stageRefusal);
+                }
+            }
             if (evidence.stageDamage != null) { // counted with the files: it holds entries of one of them
                 missing++;
                 if (json) {
@@ -201,14 +211,17 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         final ValueLogStage stage;
         /** Why the value-log stage cannot be read, if it holds a header this version does not write; else null. */
         final CorruptionException stageDamage;
+        /** Why an open takes none of the entries the stage holds, if they fail their checks ({@link ValueLogStage#refusal}); else null. */
+        final String stageRefusal;
         private final NioStorage storage;
         private final ManifestState state;
         private Map<Long, TableReach> tableReach;
         private List<TablePointers.Unknown> unknownTables;
 
         private Evidence(Map<Long, Long> discard, ReplayPreview replay, ValueLogStage stage,
-                         CorruptionException stageDamage, NioStorage storage, ManifestState state) {
+                         CorruptionException stageDamage, String stageRefusal, NioStorage storage, ManifestState state) {
             this.stageDamage = stageDamage;
+            this.stageRefusal = stageRefusal;
             this.discard = discard;
             this.replay = replay;
             this.stage = stage;
@@ -223,8 +236,10 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         static Evidence of(Path directory, PrintWriter err) {
             ValueLogStage stage = null;
             CorruptionException stageDamage = null;
+            String stageRefusal = null;
             try {
                 stage = ValueLogStage.open(NioStorage.open(directory), false);
+                stageRefusal = ValueLogStage.refusal(NioStorage.open(directory));
             } catch (IOException e) {
                 err.println("note: " + FileNames.VALUE_LOG_STAGE + " cannot be read (" + e.getMessage() + "); the "
                         + "value-log files are read without the entries it may hold");
@@ -237,13 +252,13 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 storage = NioStorage.open(directory);
                 ManifestLog.Replayed manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
                 if (manifest == null) {
-                    return new Evidence(Map.of(), null, stage, stageDamage, null, null);
+                    return new Evidence(Map.of(), null, stage, stageDamage, stageRefusal, null, null);
                 }
                 state = ManifestState.of(manifest.edits());
             } catch (CorruptionException | IOException e) {
                 err.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics, and "
                         + "no pointers to tell damage from a torn tail");
-                return new Evidence(Map.of(), null, stage, stageDamage, null, null);
+                return new Evidence(Map.of(), null, stage, stageDamage, stageRefusal, null, null);
             }
             ReplayPreview replay = null;
             try {
@@ -252,7 +267,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 err.println("note: the write-ahead logs cannot be read (" + e.getMessage() + "); their pointers are "
                         + "not used to tell damage from a torn tail");
             }
-            return new Evidence(state.valueLogDiscard(), replay, stage, stageDamage, storage, state);
+            return new Evidence(state.valueLogDiscard(), replay, stage, stageDamage, stageRefusal, storage, state);
         }
 
         /**

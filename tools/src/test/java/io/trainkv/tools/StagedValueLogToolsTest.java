@@ -114,6 +114,30 @@ class StagedValueLogToolsTest {
         assertTrue(check.out().contains("VLOG-STAGE holds a header this version does not write"), check.out());
     }
 
+    /**
+     * A byte changed inside a staged entry: the stage fails its checks (as a power cut can leave
+     * it, and as damage does), an open takes none of its entries and drops the writes pointing to
+     * them as a torn tail; vlog-verify and check say so in a warning naming VLOG-STAGE, not only
+     * "torn tail".
+     */
+    @Test
+    void aStageThatFailsItsChecksIsNamedInAWarning() throws Exception {
+        Path killed = killedWriter(100);
+        Path stageFile = killed.resolve(FileNames.VALUE_LOG_STAGE);
+        byte[] bytes = Files.readAllBytes(stageFile);
+        int at = STAGE_HEADER_BYTES + entryLength(0) + entryLength(1) + 500; // inside the third entry's value
+        try (FileChannel channel = FileChannel.open(stageFile, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(new byte[] {(byte) ~bytes[at]}), at);
+        }
+        String warning = "warning: VLOG-STAGE holds ";
+        ToolRun verify = ToolRun.of("vlog-verify", killed.toString());
+        assertEquals(0, verify.code(), verify.out() + verify.err());
+        assertTrue(verify.out().contains(warning) && verify.out().contains("that fail their checks"), verify.out());
+        ToolRun check = ToolRun.of("check", killed.toString());
+        assertEquals(0, check.code(), check.out() + check.err());
+        assertTrue(check.out().contains(warning), check.out());
+    }
+
     /** The newest value-log file of {@code dir}, its size in bytes, and the stage's pending entries. */
     private record Stage(Path file, long fileEnd, ValueLogStage.Pending pending) {
     }
