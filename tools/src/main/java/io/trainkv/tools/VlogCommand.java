@@ -77,7 +77,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
     @Parameters(paramLabel = "DIR|FILE", description = "A database directory (all its value logs) or one .vlog file.")
     Path target;
 
-    @Option(names = "--hex", description = "dump: print keys as hex.")
+    /** Keys printed as hex ({@code vlog-dump --hex}). */
     boolean hex;
 
     @Option(names = "--json", description = "Print one JSON object per file (with vlog-dump, holding its entries).")
@@ -103,6 +103,11 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         @Override
         boolean dump() {
             return true;
+        }
+
+        @Option(names = "--hex", description = "Print keys as hex.")
+        void hexKeys(boolean on) {
+            hex = on;
         }
     }
 

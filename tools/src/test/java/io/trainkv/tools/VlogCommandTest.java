@@ -1,6 +1,7 @@
 package io.trainkv.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,13 @@ class VlogCommandTest {
 
     private static String[] run(String... args) {
         return ToolRun.of(args).asArray();
+    }
+
+    @Test
+    void onlyVlogDumpTakesHex() {
+        assertFalse(ToolRun.of("vlog-verify", "--help").out().contains("--hex"), "vlog-verify prints no keys");
+        assertTrue(ToolRun.of("vlog-dump", "--help").out().contains("--hex"));
+        assertEquals(2, ToolRun.of("vlog-verify", "--hex", tempDir.toString()).code(), "a usage error");
     }
 
     @Test
