@@ -17,6 +17,7 @@ import io.trainkv.storage.Storage;
 import io.trainkv.util.Bytes;
 import io.trainkv.util.ValuePointer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
@@ -31,6 +32,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -104,12 +107,14 @@ class ValueLogStageTest {
         AtomicLong newest = new AtomicLong(-1);
         AtomicBoolean done = new AtomicBoolean();
         ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
-        AtomicLong reads = new AtomicLong();
+        CountDownLatch everyReaderRead = new CountDownLatch(2);
+        boolean everyoneRead;
         try (ValueLog log = open(storage, 8L << 20)) {
             List<Thread> readers = new ArrayList<>();
             for (int r = 0; r < 2; r++) {
                 Thread reader = new Thread(() -> {
                     Random random = new Random();
+                    boolean counted = false;
                     while (!done.get()) {
                         long top = newest.get();
                         if (top < 0) {
@@ -121,7 +126,10 @@ class ValueLogStageTest {
                             if (!Arrays.equals(read, value(i, 200 + i % 1300))) {
                                 problems.add("entry " + i + " read back wrong");
                             }
-                            reads.incrementAndGet();
+                            if (!counted) {
+                                counted = true;
+                                everyReaderRead.countDown();
+                            }
                         } catch (IOException | RuntimeException e) {
                             problems.add("entry " + i + ": " + e);
                         }
@@ -137,13 +145,14 @@ class ValueLogStageTest {
                 published.set(i, ValuePointer.decode(pointer));
                 newest.set(i);
             }
+            everyoneRead = everyReaderRead.await(1, TimeUnit.MINUTES); // no timing: a hang guard
             done.set(true);
             for (Thread reader : readers) {
                 reader.join();
             }
         }
         assertEquals(List.of(), List.copyOf(problems));
-        assertTrue(reads.get() > 0, "the readers read");
+        assertTrue(everyoneRead, "every reader read an entry while the writer wrote");
     }
 
     @Test
@@ -322,8 +331,18 @@ class ValueLogStageTest {
             log.add(key(0), 1, value(0, 2000), small);
             long before = direct.getMemoryUsed();
             byte[] pointer = new byte[ValuePointer.SIZE];
-            log.add(key(1), 2, large, pointer);
-            long grown = direct.getMemoryUsed() - before;
+            long[] grownBy = new long[1];
+            Thread leader = new Thread(() -> { // a thread of its own, whose temporary-buffer cache starts empty
+                try {
+                    log.add(key(1), 2, large, pointer);
+                    grownBy[0] = direct.getMemoryUsed() - before; // before the thread ends and frees its cache
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            leader.start();
+            leader.join();
+            long grown = grownBy[0];
             assertTrue(grown < ValueLogStage.CAPACITY, "direct memory grew by " + grown + " bytes");
             log.add(key(2), 3, value(2, 2000), small);
             log.publishAppended();
