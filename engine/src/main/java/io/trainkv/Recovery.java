@@ -92,17 +92,20 @@ final class Recovery {
             }
             report(replayed, readOnly);
             if (!readOnly) {
-                if (stage != null) {
-                    stage.close();
-                }
-                stage = ValueLogStage.open(storage, true);
-                if (stage != null) {
-                    long applied = stage.applyPending(storage);
+                ValueLogStage writable = ValueLogStage.open(storage, true); // null where the storage cannot map
+                // where it cannot, the read-only copy the checks read from applies the entries they took
+                ValueLogStage applying = writable != null ? writable : stage;
+                if (applying != null) {
+                    long applied = applying.applyPending(storage);
                     if (applied > 0) {
                         LOG.log(System.Logger.Level.INFO, () -> "appended " + applied + " bytes of value-log entries "
                                 + "from " + FileNames.VALUE_LOG_STAGE + " to the value log they belong to");
                     }
                 }
+                if (stage != null) {
+                    stage.close();
+                }
+                stage = writable;
                 // Besides the files replayed batches point into, the newest value-log file: the only
                 // one a crashed session can have left unsynced bytes in, as each is fsynced in full
                 // before a newer one is created (here too).
