@@ -80,7 +80,7 @@ final class Recovery {
             List<Long> valueLogIds = FileNames.numbers(names, FileNames.Kind.VALUE_LOG, 0);
             Set<Long> collected = versions.valueLogsCollected();
             stage = ValueLogStage.open(storage, false); // read-only: the checks read what a killed process staged
-            String refused = ValueLogStage.refusal(storage);
+            String refused = stage == null ? ValueLogStage.refusal(storage) : null; // a stage opened was vouched for
             if (refused != null) {
                 LOG.log(System.Logger.Level.WARNING, refused);
             }

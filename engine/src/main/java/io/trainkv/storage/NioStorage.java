@@ -134,19 +134,9 @@ public final class NioStorage implements Storage {
      * (what a creation a crash stopped leaves): anything else may be another version's data.
      */
     private static void requireOnlyZeros(FileChannel channel, Path file, int bytes) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
-        for (long at = 0; at < channel.size(); at += chunk.limit()) {
-            chunk.clear();
-            if (channel.read(chunk, at) < 0) {
-                break;
-            }
-            chunk.flip();
-            for (int i = 0; i < chunk.limit(); i++) {
-                if (chunk.get(i) != 0) {
-                    throw new FileSystemException(file.toString(), null, "holds " + channel.size() + " bytes, not "
-                            + bytes + ", and not only zeros: cut short or damaged, or another version's file; left as it is");
-                }
-            }
+        if (!new ChannelReadableFile(channel).isZeros(0, channel.size())) { // a view: the caller closes the channel
+            throw new FileSystemException(file.toString(), null, "holds " + channel.size() + " bytes, not "
+                    + bytes + ", and not only zeros: cut short or damaged, or another version's file; left as it is");
         }
     }
 

@@ -80,8 +80,6 @@ public final class ValueLog implements Closeable {
     /** The active file's early writeback: started once the file is three quarters full, settled before each sync. */
     private EarlyWriteBack earlyWriteBack;
     private volatile boolean closed;
-    /** Why writing the stage to the active file failed; appends and syncs fail after it. */
-    private Throwable stageFailure;
 
     private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber,
                      BiConsumer<String, Long> deleteLater, ValueLogStage stage) {
@@ -203,26 +201,18 @@ public final class ValueLog implements Closeable {
     /**
      * Stages the entry in {@link #head} and {@code value}, writing the staged entries to the
      * active file first if it does not fit behind them; one longer than the stage goes to the
-     * file directly, after them. A failed write to the file fails this and every later append
-     * and sync (the stage keeps what the file lacks, for the next open).
+     * file through the stage's mapping, after them. A failed write to the file fails this and
+     * every later append and sync (the stage keeps the failure, and what the file lacks for the
+     * next open).
      */
     private void stageEntry(int headLength, byte[] value, int length, int checksum) throws IOException {
-        if (stageFailure != null) {
-            throw new IOException("an earlier write of the value-log stage to " + active.name + " failed",
-                    stageFailure);
+        if (!stage.fits(length)) {
+            stage.flushTo(writer);
         }
-        try {
-            if (!stage.fits(length)) {
-                stage.flushTo(writer);
-            }
-            if (stage.fits(length)) {
-                stage.add(head, headLength, value, checksum, length);
-                return;
-            }
+        if (stage.fits(length)) {
+            stage.add(head, headLength, value, checksum, length);
+        } else {
             stage.writeThrough(writer, head, headLength, value);
-        } catch (IOException | RuntimeException | Error e) { // the file may end in part of what was written
-            stageFailure = e;
-            throw e;
         }
     }
 
@@ -245,23 +235,8 @@ public final class ValueLog implements Closeable {
      * @throws IOException if the write fails; every later append and sync fails too
      */
     public void writeStagedEntries() throws IOException {
-        flushStage();
-    }
-
-    /** Writes the staged entries to the active file (see {@link #stageEntry}). */
-    private void flushStage() throws IOException {
-        if (stage == null) {
-            return;
-        }
-        if (stageFailure != null) {
-            throw new IOException("an earlier write of the value-log stage to " + active.name + " failed",
-                    stageFailure);
-        }
-        try {
+        if (stage != null) {
             stage.flushTo(writer);
-        } catch (IOException | RuntimeException | Error e) { // the file may end in part of what was written
-            stageFailure = e;
-            throw e;
         }
     }
 
@@ -292,7 +267,7 @@ public final class ValueLog implements Closeable {
             earlyWriteBack.settle();
         }
         if (dirty) {
-            flushStage();
+            writeStagedEntries();
             writer.sync();
             dirty = false;
         }
@@ -310,7 +285,7 @@ public final class ValueLog implements Closeable {
     private void rotate() throws IOException {
         publishAppended();
         earlyWriteBack.settle();
-        flushStage();
+        writeStagedEntries();
         writer.sync();
         writer.close();
         VlogFile sealed = active;

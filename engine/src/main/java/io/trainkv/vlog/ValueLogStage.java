@@ -82,6 +82,12 @@ public final class ValueLogStage implements AutoCloseable {
     private int chain;
     /** Set, under the write lock, when the mapping is released: reads find nothing after it. */
     private boolean closed;
+    /**
+     * Why a write of the stage to its file failed (the file may end in part of it), or null; every
+     * later {@link #add}, {@link #flushTo} and {@link #writeThrough} fails after it, and the stage
+     * keeps its entries for the next open. Leader only.
+     */
+    private Throwable failure;
 
     private ValueLogStage(ByteBuffer map, boolean writable) {
         this.map = map;
@@ -103,20 +109,12 @@ public final class ValueLogStage implements AutoCloseable {
      */
     public static ValueLogStage open(Storage storage, boolean writable) throws IOException {
         String name = FileNames.VALUE_LOG_STAGE;
-        ByteBuffer map = storage.mapFixedSize(name, FILE_BYTES, writable);
+        ByteBuffer map = bytesOf(storage, writable);
         if (map == null) {
-            if (writable || !storage.exists(name)) {
-                return null;
-            }
-            map = readWhole(storage, name);
-            if (map == null) {
-                return null;
-            }
+            return null;
         }
         try {
-            long magic = map.getLong(MAGIC_AT);
-            if (magic != 0 && (magic != MAGIC || map.getInt(VERSION_AT) != FORMAT_VERSION
-                    || map.getInt(CAPACITY_AT) != CAPACITY)) { // magic 0: never begun (it is stored last)
+            if (map.getLong(MAGIC_AT) != 0 && !isOurs(map)) { // magic 0: never begun (it is stored last)
                 throw new CorruptionException(name, 0, name + " holds a header this version does not write (format "
                         + "version " + map.getInt(VERSION_AT) + ", capacity " + map.getInt(CAPACITY_AT) + "); written by "
                         + "another version of TrainKV? It is left as it is, and the open refused, since it may hold "
@@ -146,26 +144,22 @@ public final class ValueLogStage implements AutoCloseable {
      * file that holds every byte before them and not all of them: a power cut can leave a stage
      * so (its pages of different ages: it is never fsynced while in use), and so can damage to it.
      * An open then takes none of them, and the WAL batches pointing to them are judged as a torn
-     * tail; this says why. Null in every other case. Reads only.
+     * tail; this says why. Null in every other case (also for a header this version does not
+     * write, which {@link #open} refuses). Reads only.
      *
-     * @throws CorruptionException if the header is one this version does not write
+     * @throws CorruptionException if the file, read into memory, is of another length and holds
+     *         anything but zeros
      * @throws IOException if the file cannot be mapped or read
      */
     public static String refusal(Storage storage) throws IOException {
-        String name = FileNames.VALUE_LOG_STAGE;
-        ByteBuffer map = storage.mapFixedSize(name, FILE_BYTES, false);
-        if (map == null && storage.exists(name)) {
-            map = readWhole(storage, name);
-        }
+        ByteBuffer map = bytesOf(storage, false);
         if (map == null) {
             return null;
         }
-        if (map.getLong(MAGIC_AT) != MAGIC || map.getInt(VERSION_AT) != FORMAT_VERSION
-                || map.getInt(CAPACITY_AT) != CAPACITY) {
-            MappedBuffers.unmap(map);
-            return null;
-        }
         try {
+            if (!isOurs(map)) {
+                return null;
+            }
             int staged = (int) (map.getLong(PROGRESS_AT) >>> 32);
             long file = map.getLong(FILE_ID_AT);
             long start = map.getLong(BASE_AT);
@@ -174,12 +168,31 @@ public final class ValueLogStage implements AutoCloseable {
                     || new ValueLogStage(map, false).pendingIn() != null) {
                 return null;
             }
-            return name + " holds " + staged + " bytes of entries for " + FileNames.name(file, FileNames.Kind.VALUE_LOG)
-                    + " from offset " + start + " that fail their checks (a power cut can leave it so, and so can damage "
+            return FileNames.VALUE_LOG_STAGE + " holds " + staged + " bytes of entries for "
+                    + FileNames.name(file, FileNames.Kind.VALUE_LOG) + " from offset " + start + " that fail their checks (a power cut can leave it so, and so can damage "
                     + "to it): an open takes none of them, and the writes that point to them are dropped as a torn tail";
         } finally {
             MappedBuffers.unmap(map);
         }
+    }
+
+    /**
+     * The stage file's bytes: mapped, or (read-only, where the storage cannot map) read into
+     * memory ({@link #readWhole}); null where there are none to use (see {@link #open}).
+     */
+    private static ByteBuffer bytesOf(Storage storage, boolean writable) throws IOException {
+        String name = FileNames.VALUE_LOG_STAGE;
+        ByteBuffer map = storage.mapFixedSize(name, FILE_BYTES, writable);
+        if (map == null && !writable && storage.exists(name)) {
+            map = readWhole(storage, name);
+        }
+        return map;
+    }
+
+    /** Whether the header is one this version writes: its magic number, format version and capacity. */
+    private static boolean isOurs(ByteBuffer map) {
+        return map.getLong(MAGIC_AT) == MAGIC && map.getInt(VERSION_AT) == FORMAT_VERSION
+                && map.getInt(CAPACITY_AT) == CAPACITY;
     }
 
     /**
@@ -235,8 +248,7 @@ public final class ValueLogStage implements AutoCloseable {
 
     /** {@link #pending()}, by a caller that holds the stage (open, recovery, the leader) or its read lock. */
     private Pending pendingIn() {
-        if (map.getLong(MAGIC_AT) != MAGIC || map.getInt(VERSION_AT) != FORMAT_VERSION
-                || map.getInt(CAPACITY_AT) != CAPACITY) {
+        if (!isOurs(map)) {
             return null;
         }
         long progress = map.getLong(PROGRESS_AT);
@@ -398,7 +410,8 @@ public final class ValueLogStage implements AutoCloseable {
      * {@link #fits}. The progress word is stored last, so a killed process leaves it counting
      * only whole entries.
      */
-    void add(byte[] head, int headLength, byte[] value, int crc, int length) {
+    void add(byte[] head, int headLength, byte[] value, int crc, int length) throws IOException {
+        requireUsable();
         int at = HEADER_BYTES + end;
         map.put(at, head, 0, headLength);
         map.put(at + headLength, value, 0, value.length);
@@ -415,11 +428,30 @@ public final class ValueLogStage implements AutoCloseable {
      * @throws IOException if the append fails
      */
     void flushTo(WritableFile file) throws IOException {
+        requireUsable();
         if (end == 0) {
             return;
         }
-        file.append(map.duplicate().position(HEADER_BYTES).limit(HEADER_BYTES + end));
+        write(file, map.duplicate().position(HEADER_BYTES).limit(HEADER_BYTES + end));
         begin(fileId, base + end);
+    }
+
+    /** Appends {@code bytes} of the mapping to {@code file}; a failure is kept ({@link #failure}). */
+    private void write(WritableFile file, ByteBuffer bytes) throws IOException {
+        try {
+            file.append(bytes);
+        } catch (IOException | RuntimeException | Error e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    /** @throws IOException if an earlier write of the stage to its file failed ({@link #failure}) */
+    private void requireUsable() throws IOException {
+        if (failure != null) {
+            throw new IOException("an earlier write of the value-log stage to "
+                    + FileNames.name(fileId, FileNames.Kind.VALUE_LOG) + " failed", failure);
+        }
     }
 
     /**
@@ -461,6 +493,7 @@ public final class ValueLogStage implements AutoCloseable {
      * @throws IOException if a write fails; the file may then end in part of the entry
      */
     void writeThrough(WritableFile file, byte[] head, int headLength, byte[] value) throws IOException {
+        requireUsable();
         if (end != 0) {
             throw new IllegalStateException("the stage holds entries: write them first");
         }
@@ -473,7 +506,7 @@ public final class ValueLogStage implements AutoCloseable {
             at += n;
             filled += n;
             if (filled == CAPACITY || at == value.length) {
-                file.append(map.duplicate().position(HEADER_BYTES).limit(HEADER_BYTES + filled));
+                write(file, map.duplicate().position(HEADER_BYTES).limit(HEADER_BYTES + filled));
                 filled = 0;
             }
         }

@@ -369,7 +369,7 @@ class ValueLogStageTest {
         }
     }
 
-    private static void stageEntry(ValueLogStage stage, byte[] entry) {
+    private static void stageEntry(ValueLogStage stage, byte[] entry) throws IOException {
         int headLength = VlogFormat.HEADER_SIZE + 16;
         stage.add(entry, headLength, Arrays.copyOfRange(entry, headLength, entry.length), ByteBuffer.wrap(entry).getInt(0),
                 entry.length);

@@ -243,8 +243,9 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
             CorruptionException stageDamage = null;
             String stageRefusal = null;
             try {
-                stage = ValueLogStage.open(NioStorage.open(directory), false);
-                stageRefusal = ValueLogStage.refusal(NioStorage.open(directory));
+                NioStorage storage = NioStorage.open(directory);
+                stage = ValueLogStage.open(storage, false);
+                stageRefusal = stage == null ? ValueLogStage.refusal(storage) : null; // an open stage was vouched for
             } catch (IOException e) {
                 err.println("note: " + FileNames.VALUE_LOG_STAGE + " cannot be read (" + e.getMessage() + "); the "
                         + "value-log files are read without the entries it may hold");
