@@ -36,6 +36,7 @@ public final class FaultInjectingStorage implements Storage {
     private final Map<String, Integer> openReadByName = new ConcurrentHashMap<>();
     private final AtomicInteger readsAfterClose = new AtomicInteger();
     volatile Hook hook = (op, name) -> { };
+    private volatile boolean mappings = true;
 
     FaultInjectingStorage(Storage delegate) {
         this(delegate, (op, name) -> { });
@@ -118,12 +119,19 @@ public final class FaultInjectingStorage implements Storage {
 
     /**
      * Maps through the delegate (the value-log stage, on the default file system), hooked and
-     * counted as a {@link Op#MAP}; stores into the mapping are not hooked.
+     * counted as a {@link Op#MAP}; stores into the mapping are not hooked. Returns null, as a
+     * storage that cannot map files does, after {@link #withoutMappings()}.
      */
     @Override
     public MappedByteBuffer mapFixedSize(String name, int bytes, boolean writable) throws IOException {
         before(Op.MAP, name);
-        return delegate.mapFixedSize(name, bytes, writable);
+        return mappings ? delegate.mapFixedSize(name, bytes, writable) : null;
+    }
+
+    /** Makes this storage one that cannot map files ({@link #mapFixedSize} returns null); returns it. */
+    FaultInjectingStorage withoutMappings() {
+        mappings = false;
+        return this;
     }
 
     @Override

@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.trainkv.storage.DirectoryLock;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
-import io.trainkv.storage.ReadableFile;
 import io.trainkv.storage.Storage;
-import io.trainkv.storage.WritableFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -76,15 +73,15 @@ class StagedEntriesRecoveryTest {
     }
 
     /**
-     * Opened through a storage that cannot map files (a wrapper that does not pass
-     * {@link Storage#mapFixedSize} on), a directory a mapping session was killed in still has its
+     * Opened through a storage that cannot map files (a wrapper whose {@link Storage#mapFixedSize}
+     * returns null), a directory a mapping session was killed in still has its
      * staged writes applied: the stage is read into memory, checked and appended from there.
      */
     @Test
     void aStorageThatCannotMapStillAppliesTheStageAKilledSessionLeft() throws Exception {
         Path killed = killedWriter("unmapped");
         Path newest = killedValueLog(killed);
-        Storage unmapped = new Unmapped(NioStorage.open(killed));
+        Storage unmapped = new FaultInjectingStorage(NioStorage.open(killed)).withoutMappings();
         try (CapturedLogs logs = new CapturedLogs(); TrainKV db = TrainKV.open(Options.at(killed).storage(unmapped))) {
             assertEveryValue(db, "through a storage that cannot map");
             assertEquals(List.of(), logs.messages(Level.WARNING));
@@ -92,64 +89,6 @@ class StagedEntriesRecoveryTest {
         assertEquals((long) VALUES * (20 + 16 + VALUE_BYTES), Files.size(newest), "the open appended every staged entry");
         try (TrainKV db = TrainKV.open(Options.at(killed))) {
             assertEveryValue(db, "reopened");
-        }
-    }
-
-    /** Passes every call on but {@link Storage#mapFixedSize}, so it cannot map files. */
-    private record Unmapped(Storage delegate) implements Storage {
-        @Override
-        public WritableFile create(String name) throws IOException {
-            return delegate.create(name);
-        }
-
-        @Override
-        public WritableFile openAppend(String name) throws IOException {
-            return delegate.openAppend(name);
-        }
-
-        @Override
-        public ReadableFile openRead(String name) throws IOException {
-            return delegate.openRead(name);
-        }
-
-        @Override
-        public void rename(String source, String target) throws IOException {
-            delegate.rename(source, target);
-        }
-
-        @Override
-        public void delete(String name) throws IOException {
-            delegate.delete(name);
-        }
-
-        @Override
-        public void syncDirectory() throws IOException {
-            delegate.syncDirectory();
-        }
-
-        @Override
-        public List<String> list() throws IOException {
-            return delegate.list();
-        }
-
-        @Override
-        public boolean exists(String name) throws IOException {
-            return delegate.exists(name);
-        }
-
-        @Override
-        public long size(String name) throws IOException {
-            return delegate.size(name);
-        }
-
-        @Override
-        public DirectoryLock lock(String name) throws IOException {
-            return delegate.lock(name);
-        }
-
-        @Override
-        public String describe() {
-            return delegate.describe();
         }
     }
 
