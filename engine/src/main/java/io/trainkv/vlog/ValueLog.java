@@ -77,8 +77,13 @@ public final class ValueLog implements Closeable {
     /** Bytes of the active file known fsynced: what a WAL's value-log durable mark records. */
     private long syncedSize;
     private boolean dirty;
-    /** The active file's early writeback: started once the file is three quarters full, settled before each sync. */
+    /**
+     * The active file's early writeback, settled before each sync: started once the file is three
+     * quarters full, or, written from the stage, every {@link EarlyWriteBack#REPEAT_BYTES}.
+     */
     private EarlyWriteBack earlyWriteBack;
+    /** {@link #writtenSize} when the active file's last writeback started (written from the stage). */
+    private long writeBackFrom;
     private volatile boolean closed;
 
     private ValueLog(Storage storage, long fileSizeLimit, boolean mmap, LongSupplier newFileNumber,
@@ -146,6 +151,7 @@ public final class ValueLog implements Closeable {
         writer = file;
         earlyWriteBack = new EarlyWriteBack(file);
         writtenSize = 0;
+        writeBackFrom = 0;
         syncedSize = 0;
         dirty = false;
         active = vlogFile;
@@ -192,8 +198,13 @@ public final class ValueLog implements Closeable {
         writtenSize += length;
         appendedBytes += length;
         dirty = true;
-        if (EarlyWriteBack.due(writtenSize, fileSizeLimit)) {
-            earlyWriteBack.start();
+        if (stage == null) {
+            if (EarlyWriteBack.due(writtenSize, fileSizeLimit)) {
+                earlyWriteBack.start();
+            }
+        } else if (fileSizeLimit >= EarlyWriteBack.MIN_ROTATION_BYTES
+                && writtenSize - writeBackFrom >= EarlyWriteBack.REPEAT_BYTES && earlyWriteBack.startAnother()) {
+            writeBackFrom = writtenSize;
         }
         ValuePointer.encode(active.id, offset, length, pointer);
     }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link EarlyWriteBack} starts at three quarters of the way to a rotation of at least
- * {@link EarlyWriteBack#MIN_ROTATION_BYTES}, runs at most once per log, and
+ * {@link EarlyWriteBack#MIN_ROTATION_BYTES}, runs at most once per log through {@code start()},
+ * again through {@code startAnother()} only once the last one has ended, and
  * {@link EarlyWriteBack#settle()} calls off a writeback that has not begun and waits for one that
  * has.
  */
@@ -47,6 +48,27 @@ class EarlyWriteBackTest {
         writeBack.start();
         writeBack.settle();
         assertEquals(1, file.calls.get(), "started once per log");
+    }
+
+    @Test
+    void startsAnotherOnlyOnceTheLastHasEnded() throws Exception {
+        Blocking file = new Blocking();
+        EarlyWriteBack writeBack = new EarlyWriteBack(file);
+        assertTrue(writeBack.startAnother(), "the first");
+        assertTrue(file.entered.await(1, TimeUnit.MINUTES), "the writeback ran");
+        assertFalse(writeBack.startAnother(), "not while the last one runs");
+        file.release.countDown();
+        writeBack.settle();
+        assertTrue(writeBack.startAnother(), "again once it ended");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (file.calls.get() < 2) { // not settled before it starts: settle would call it off
+            if (System.nanoTime() > deadline) {
+                fail("the second writeback never ran");
+            }
+            Thread.sleep(1);
+        }
+        writeBack.settle();
+        assertEquals(2, file.calls.get());
     }
 
     /** A writeback not started yet when awaited is called off: it never runs, and await returns at once. */

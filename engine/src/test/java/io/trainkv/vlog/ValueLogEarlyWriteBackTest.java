@@ -23,16 +23,18 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A value-log file of a size limit of at least {@link EarlyWriteBack#MIN_ROTATION_BYTES} is
- * written back once, on another thread, when three quarters full, before the rotation syncs it;
- * if that writeback failed, every later sync of the file fails; with the value-log stage and
- * without. (That a rotation waits for a
- * writeback that runs, or calls off one not started, is {@code EarlyWriteBackTest}'s.)
+ * written back on another thread before the rotation syncs it: appended directly, once, when three
+ * quarters full; through the value-log stage ({@code write(2)}), again every
+ * {@link EarlyWriteBack#REPEAT_BYTES}. If a writeback failed, every later sync of the file fails;
+ * with the stage and without. (That a rotation waits for a writeback that runs, or calls off one
+ * not started, is {@code EarlyWriteBackTest}'s.)
  */
 class ValueLogEarlyWriteBackTest {
 
@@ -41,14 +43,13 @@ class ValueLogEarlyWriteBackTest {
     @TempDir
     Path tempDir;
 
-    @ParameterizedTest(name = "staged {0}")
-    @ValueSource(booleans = {false, true})
-    void aFileIsWrittenBackWhenThreeQuartersFullAndBeforeItsRotationSyncs(boolean staged) throws Exception {
+    @Test
+    void aFileAppendedDirectlyIsWrittenBackOnceWhenThreeQuartersFullAndBeforeItsRotationSyncs() throws Exception {
         long limit = EarlyWriteBack.MIN_ROTATION_BYTES;
         Events events = new Events(false);
         List<byte[]> values = new ArrayList<>();
         List<ValuePointer> pointers = new ArrayList<>();
-        try (ValueLog log = open(events.storage(tempDir), limit, staged)) {
+        try (ValueLog log = open(events.storage(tempDir), limit, false)) {
             long written = 0;
             while (written < limit - limit / 4) {
                 assertFalse(events.any("WRITE_BACK"), "not before three quarters: " + events);
@@ -59,14 +60,43 @@ class ValueLogEarlyWriteBackTest {
             while (events.files().size() < 3) { // two rotations
                 add(log, values, pointers);
             }
-            log.publishAppended();
-            for (int i = 0; i < values.size(); i++) {
-                assertArrayEquals(values.get(i), log.read(pointers.get(i)), "value " + i);
-            }
+            assertReadsBack(log, values, pointers);
             assertEquals(List.of("CREATE", "WRITE_BACK", "SYNC"), events.of(first));
             List<String> second = events.of(events.files().get(1)); // its writeback may have been called off
             assertTrue(second.equals(List.of("CREATE", "WRITE_BACK", "SYNC")) || second.equals(List.of("CREATE", "SYNC")),
                     second.toString());
+        }
+    }
+
+    @Test
+    void aStagedFileIsWrittenBackEveryRepeatBytesAndBeforeItsRotationSyncs() throws Exception {
+        long limit = 4 * EarlyWriteBack.REPEAT_BYTES;
+        Events events = new Events(false);
+        List<byte[]> values = new ArrayList<>();
+        List<ValuePointer> pointers = new ArrayList<>();
+        try (ValueLog log = open(events.storage(tempDir), limit, true)) {
+            long written = 0;
+            while (written < EarlyWriteBack.REPEAT_BYTES) {
+                assertFalse(events.any("WRITE_BACK"), "not before the first " + EarlyWriteBack.REPEAT_BYTES + " bytes: " + events);
+                written += add(log, values, pointers);
+            }
+            String first = events.files().get(0);
+            events.await("WRITE_BACK " + first);
+            while (events.files().size() < 2) {
+                add(log, values, pointers);
+            }
+            assertReadsBack(log, values, pointers);
+            List<String> ops = events.of(first);
+            assertEquals("SYNC", ops.get(ops.size() - 1), ops.toString());
+            assertTrue(ops.stream().filter("WRITE_BACK"::equals).count() >= 2, "written back again: " + ops);
+            assertEquals(ops.size() - 1, ops.indexOf("SYNC"), "every writeback before the rotation's sync: " + ops);
+        }
+    }
+
+    private static void assertReadsBack(ValueLog log, List<byte[]> values, List<ValuePointer> pointers) throws IOException {
+        log.publishAppended();
+        for (int i = 0; i < values.size(); i++) {
+            assertArrayEquals(values.get(i), log.read(pointers.get(i)), "value " + i);
         }
     }
 
