@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * value-log rotation in a 300,000 × 1 KiB fill, a sixth of its time, and 79-88 ms per memtable
  * rotation in a 1,000,000 × 100 B fill.
  *
- * <p>Two paces. A log written through mappings (the WAL) is written back once, at three quarters
- * of the way to its rotation ({@link #start()}, {@link #due}), which leaves the rotation's fsync
- * the last quarter: earlier or more often made the appender re-fault more pages (a writeback
+ * <p>Two paces. The WAL, and a value-log file appended without the stage, are written back once,
+ * at three quarters of the way to the rotation ({@link #start()}, {@link #due}), which leaves the
+ * rotation's fsync the last quarter: for a log written through mappings, as the WAL is, earlier
+ * or more often made the appender re-fault more pages (a writeback
  * write-protects the pages it writes, the zeros of the region prepared ahead among them) and had
  * the kernel's writeback compete with the appender's page faults: a writeback of every 1 MiB
  * region as the appender left it made the same fill 50% slower. A log appended with
