@@ -129,7 +129,7 @@ public final class FaultInjectingStorage implements Storage {
     }
 
     /** Makes this storage one that cannot map files ({@link #mapFixedSize} returns null); returns it. */
-    FaultInjectingStorage withoutMappings() {
+    public FaultInjectingStorage withoutMappings() {
         mappings = false;
         return this;
     }

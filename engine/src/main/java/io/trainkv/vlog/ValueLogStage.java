@@ -199,24 +199,44 @@ public final class ValueLogStage implements AutoCloseable {
      * The stage file read into memory, for a storage that cannot map it; null if it is of
      * another length and holds only zeros (a creation a crash stopped).
      *
-     * @throws CorruptionException if it is of another length and holds anything else
+     * @throws CorruptionException if it is of another length and holds anything else, at the
+     *         offset of the first byte that is not zero
      */
     private static ByteBuffer readWhole(Storage storage, String name) throws IOException {
         try (ReadableFile file = storage.openRead(name)) {
             long size = file.size();
-            ByteBuffer bytes = ByteBuffer.allocate((int) Math.min(size, FILE_BYTES));
-            int read = file.read(0, bytes);
-            if (size == FILE_BYTES && read == FILE_BYTES) {
-                return bytes.clear();
-            }
-            for (int i = 0; i < read; i++) {
-                if (bytes.get(i) != 0) {
-                    throw new CorruptionException(name, i, name + " holds " + size + " bytes, not " + FILE_BYTES
-                            + ", and not only zeros: cut short or damaged, or another version's file; it is left as it is");
+            if (size == FILE_BYTES) {
+                ByteBuffer bytes = ByteBuffer.allocate(FILE_BYTES);
+                if (file.read(0, bytes) == FILE_BYTES) {
+                    return bytes.clear();
                 }
+            }
+            long nonZero = firstNonZero(file, size);
+            if (nonZero >= 0) {
+                throw new CorruptionException(name, nonZero, name + " holds " + size + " bytes, not " + FILE_BYTES
+                        + ", and not only zeros: cut short or damaged, or another version's file; it is left as it is");
             }
             return null;
         }
+    }
+
+    /** The offset of the first byte of {@code file}'s first {@code size} that is not zero, or -1; reads 64 KiB at a time. */
+    private static long firstNonZero(ReadableFile file, long size) throws IOException {
+        ByteBuffer window = ByteBuffer.allocate((int) Math.min(64 << 10, Math.max(1, size)));
+        for (long at = 0; at < size; ) {
+            window.clear().limit((int) Math.min(window.capacity(), size - at));
+            int n = file.read(at, window);
+            if (n <= 0) {
+                return -1; // it ends before the size it had: what is there was all zeros
+            }
+            for (int i = 0; i < n; i++) {
+                if (window.get(i) != 0) {
+                    return at + i;
+                }
+            }
+            at += n;
+        }
+        return -1;
     }
 
     /** The size of value-log file {@code fileId} in bytes, -1 if it is missing. */

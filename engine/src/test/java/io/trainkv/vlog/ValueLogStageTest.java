@@ -320,6 +320,33 @@ class ValueLogStageTest {
         assertEquals(ValueLogStage.HEADER_BYTES + ValueLogStage.CAPACITY, Files.size(file), "made anew");
     }
 
+    /**
+     * A stage file of another length is refused, read-only, if any byte of it is not zero, also
+     * one past the length of a stage file, through a storage that maps files and one that cannot.
+     */
+    @Test
+    void aStageOfAnotherLengthIsRefusedForAByteThatIsNotZeroAnywhereInIt() throws Exception {
+        Path file = dir.resolve(FileNames.VALUE_LOG_STAGE);
+        for (boolean mapping : new boolean[] {true, false}) {
+            FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir), (op, name) -> { });
+            if (!mapping) {
+                storage.withoutMappings();
+            }
+            byte[] longer = new byte[ValueLogStage.FILE_BYTES + 8192];
+            Files.write(file, longer);
+            assertNull(ValueLogStage.open(storage, false), "only zeros: a creation a crash stopped, mapping " + mapping);
+            longer[ValueLogStage.FILE_BYTES + 5000] = 7;
+            Files.write(file, longer);
+            if (mapping) {
+                assertThrows(FileSystemException.class, () -> ValueLogStage.open(storage, false));
+            } else {
+                CorruptionException refused = assertThrows(CorruptionException.class, () -> ValueLogStage.open(storage, false));
+                assertEquals(ValueLogStage.FILE_BYTES + 5000L, refused.offset(), refused.getMessage());
+            }
+            assertArrayEquals(longer, Files.readAllBytes(file), "left as it is, mapping " + mapping);
+        }
+    }
+
     @Test
     void anEntryLongerThanTheStageGoesThroughItsMappingNotThroughADirectBufferOfItsSize() throws Exception {
         Storage storage = NioStorage.open(dir);
