@@ -134,7 +134,7 @@ public final class MemTable {
     public MemTable(long walNumber, int chunkBits, long capacityBytes) {
         this.walNumber = walNumber;
         this.filter = new MemTableFilter(capacityBytes);
-        this.arena = new Arena(chunkBits);
+        this.arena = new Arena(chunkBits, capacityBytes > 1L << chunkBits);
         this.head = allocateNode(MAX_HEIGHT, 0, 0); // a fresh arena is zeros: empty key, null links
     }
 

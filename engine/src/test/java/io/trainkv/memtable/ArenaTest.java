@@ -1,6 +1,7 @@
 package io.trainkv.memtable;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -323,6 +325,44 @@ class ArenaTest {
         }
         Block thirdBlock = new Block(third, 100, (byte) 3);
         List<Block> blocks = List.of(first, second, thirdBlock);
+        writeAll(arena, blocks);
+        verifyAll(arena, blocks);
+    }
+
+    /**
+     * An arena expected to outgrow its first chunk has its second chunk allocated ahead once half
+     * of the first is handed out, so even the first switch allocates no chunk on the writer's
+     * thread; one that is not expected to waits for its first switch.
+     */
+    @Test
+    void anArenaExpectedToOutgrowItsFirstChunkAllocatesTheSecondAheadAtHalf() throws InterruptedException {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
+                "needs the JVM's per-thread allocation counter");
+        int chunkBits = 20;
+        int chunk = 1 << chunkBits;
+        int capacity = chunk - Arena.HEADROOM;
+        Arena small = new Arena(chunkBits, false);
+        small.allocate(capacity - 64);
+        assertFalse(small.nextChunkReady(), "nothing asked for ahead before the first switch");
+
+        Arena arena = new Arena(chunkBits, true);
+        Block below = new Block(arena.allocate(capacity / 2 - 64), capacity / 2 - 64, (byte) 1);
+        assertFalse(arena.nextChunkReady(), "not before half of the first chunk");
+        Block crossing = new Block(arena.allocate(256), 256, (byte) 2);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (!arena.nextChunkReady()) { // the background thread allocates the second chunk
+            assertTrue(System.nanoTime() < deadline, "the second chunk was never asked for ahead");
+            Thread.sleep(1);
+        }
+        Block rest = new Block(arena.allocate(capacity / 2 - 1024), capacity / 2 - 1024, (byte) 3);
+        long writerId = Thread.currentThread().getId();
+        long allocatedBefore = threads.getThreadAllocatedBytes(writerId);
+        int second = arena.allocate(4096); // the first switch takes the chunk allocated ahead
+        long writerAllocated = threads.getThreadAllocatedBytes(writerId) - allocatedBefore;
+        assertEquals(chunk, second);
+        assertTrue(writerAllocated < chunk / 4, "the writer allocated " + writerAllocated + " bytes switching chunks");
+        List<Block> blocks = List.of(below, crossing, rest, new Block(second, 4096, (byte) 4));
         writeAll(arena, blocks);
         verifyAll(arena, blocks);
     }
