@@ -22,8 +22,12 @@ import java.util.function.Predicate;
  */
 public final class FaultInjectingStorage implements Storage {
 
-    /** The operations a hook can intercept. */
-    public enum Op { CREATE, MAP, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, WRITE_BACK, TRUNCATE, RENAME, DELETE, SYNC_DIRECTORY }
+    /**
+     * The operations a hook can intercept; {@code WRITE_BACK_ENDED} is reported after a writeback
+     * returned, on its thread, so that a test can tell when one is over.
+     */
+    public enum Op { CREATE, MAP, OPEN_APPEND, OPEN_READ, READ, APPEND, SYNC, WRITE_BACK, WRITE_BACK_ENDED, TRUNCATE, RENAME,
+        DELETE, SYNC_DIRECTORY }
 
     /** Runs on the calling thread before the real operation; {@code name} is the file (the source, for a rename). */
     public interface Hook {
@@ -158,6 +162,7 @@ public final class FaultInjectingStorage implements Storage {
             public void writeBack() throws IOException {
                 before(Op.WRITE_BACK, name); // on the writeback's thread
                 file.writeBack();
+                before(Op.WRITE_BACK_ENDED, name);
             }
 
             @Override

@@ -98,6 +98,8 @@ public final class EarlyWriteBack {
                 file.writeBack();
             } catch (IOException e) {
                 failure = e; // reported by settle(): a later fsync of the file may not see it again
+            } catch (RuntimeException e) { // a storage's unchecked failure: kept too, or the next writeback would hide it
+                failure = new IOException(e.toString(), e);
             }
             return null;
         });

@@ -19,27 +19,35 @@ public interface ReadableFile extends Closeable {
 
     /**
      * Whether every byte from {@code from} to {@code end} is zero: the space a log writer
-     * preallocated ahead of its appends ({@link Storage#createLog}) and never reached. Reads the
-     * range in 64 KiB windows.
+     * preallocated ahead of its appends ({@link Storage#createLog}) and never reached.
      *
      * @return true for an empty range; false if the file ends before {@code end}
      */
     default boolean isZeros(long from, long end) throws IOException {
+        return firstNonZero(from, end) < 0;
+    }
+
+    /**
+     * The offset of the first byte from {@code from} to {@code end} that is not zero, or of the
+     * file's end if it ends before {@code end}; -1 if they are all zeros (also for an empty range).
+     * Reads the range in 64 KiB windows.
+     */
+    default long firstNonZero(long from, long end) throws IOException {
         ByteBuffer window = ByteBuffer.allocate((int) Math.min(64 << 10, Math.max(0, end - from)));
         for (long at = from; at < end; ) {
             window.clear().limit((int) Math.min(window.capacity(), end - at));
-            int n = read(at, window);
-            if (n < window.limit()) {
-                return false;
-            }
+            int n = Math.max(0, read(at, window));
             for (int i = 0; i < n; i++) {
                 if (window.get(i) != 0) {
-                    return false;
+                    return at + i;
                 }
+            }
+            if (n < window.limit()) {
+                return at + n;
             }
             at += n;
         }
-        return true;
+        return -1;
     }
 
     /**

@@ -82,7 +82,7 @@ public final class ValueLog implements Closeable {
      * quarters full, or, written from the stage, every {@link EarlyWriteBack#REPEAT_BYTES}.
      */
     private EarlyWriteBack earlyWriteBack;
-    /** {@link #writtenSize} when the active file's last writeback started (written from the stage). */
+    /** {@link #writtenSize} when the active file's last writeback started or it was last synced (written from the stage). */
     private long writeBackFrom;
     private volatile boolean closed;
 
@@ -283,6 +283,7 @@ public final class ValueLog implements Closeable {
             dirty = false;
         }
         syncedSize = writtenSize;
+        writeBackFrom = writtenSize; // nothing to write back before it: with every write synced, no writeback runs
     }
 
     /**

@@ -211,32 +211,13 @@ public final class ValueLogStage implements AutoCloseable {
                     return bytes.clear();
                 }
             }
-            long nonZero = firstNonZero(file, size);
+            long nonZero = file.firstNonZero(0, size); // a file cut short while read counts as not zeros
             if (nonZero >= 0) {
                 throw new CorruptionException(name, nonZero, name + " holds " + size + " bytes, not " + FILE_BYTES
                         + ", and not only zeros: cut short or damaged, or another version's file; it is left as it is");
             }
             return null;
         }
-    }
-
-    /** The offset of the first byte of {@code file}'s first {@code size} that is not zero, or -1; reads 64 KiB at a time. */
-    private static long firstNonZero(ReadableFile file, long size) throws IOException {
-        ByteBuffer window = ByteBuffer.allocate((int) Math.min(64 << 10, Math.max(1, size)));
-        for (long at = 0; at < size; ) {
-            window.clear().limit((int) Math.min(window.capacity(), size - at));
-            int n = file.read(at, window);
-            if (n <= 0) {
-                return -1; // it ends before the size it had: what is there was all zeros
-            }
-            for (int i = 0; i < n; i++) {
-                if (window.get(i) != 0) {
-                    return at + i;
-                }
-            }
-            at += n;
-        }
-        return -1;
     }
 
     /** The size of value-log file {@code fileId} in bytes, -1 if it is missing. */

@@ -3,10 +3,12 @@ package io.trainkv.storage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -60,15 +62,25 @@ class EarlyWriteBackTest {
         file.release.countDown();
         writeBack.settle();
         assertTrue(writeBack.startAnother(), "again once it ended");
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (file.calls.get() < 2) { // not settled before it starts: settle would call it off
-            if (System.nanoTime() > deadline) {
-                fail("the second writeback never ran");
-            }
-            Thread.sleep(1);
-        }
+        awaitCalls(file, 2);
         writeBack.settle();
         assertEquals(2, file.calls.get());
+    }
+
+    /** A writeback's unchecked failure fails every later settle, also after another writeback succeeded. */
+    @Test
+    void anUncheckedFailureOfAWriteBackIsKeptPastLaterWriteBacks() throws Exception {
+        Blocking file = new Blocking();
+        file.release.countDown();
+        file.failFirst = true;
+        EarlyWriteBack writeBack = new EarlyWriteBack(file);
+        writeBack.startAnother();
+        awaitCalls(file, 1);
+        IOException first = assertThrows(IOException.class, writeBack::settle);
+        assertTrue(first.getMessage().contains("injected unchecked"), first.getMessage());
+        assertTrue(writeBack.startAnother());
+        awaitCalls(file, 2);
+        assertThrows(IOException.class, writeBack::settle, "the second writeback succeeded, the first did not");
     }
 
     /** A writeback not started yet when awaited is called off: it never runs, and await returns at once. */
@@ -119,6 +131,20 @@ class EarlyWriteBackTest {
         assertEquals(List.of("released", "returned"), order);
     }
 
+    /**
+     * Waits until {@code file} has been written back {@code calls} times, so that a settle does not
+     * call off a writeback before it starts; a minute without it fails the test.
+     */
+    private static void awaitCalls(Blocking file, int calls) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (file.calls.get() < calls) {
+            if (System.nanoTime() > deadline) {
+                fail("writeback " + calls + " never ran");
+            }
+            Thread.sleep(1);
+        }
+    }
+
     /** Waits until {@code thread} waits (or ended); a minute without it fails the test. */
     private static void awaitWaiting(Thread thread) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
@@ -135,10 +161,14 @@ class EarlyWriteBackTest {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         final AtomicInteger calls = new AtomicInteger();
+        /** Whether the first writeback throws an unchecked exception, as a storage's own file might. */
+        volatile boolean failFirst;
 
         @Override
         public void writeBack() throws IOException {
-            calls.incrementAndGet();
+            if (calls.incrementAndGet() == 1 && failFirst) {
+                throw new UncheckedIOException(new IOException("injected unchecked writeback failure"));
+            }
             entered.countDown();
             try {
                 release.await();

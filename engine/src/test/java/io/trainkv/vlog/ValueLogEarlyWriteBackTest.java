@@ -61,13 +61,19 @@ class ValueLogEarlyWriteBackTest {
                 add(log, values, pointers);
             }
             assertReadsBack(log, values, pointers);
-            assertEquals(List.of("CREATE", "WRITE_BACK", "SYNC"), events.of(first));
+            assertEquals(List.of("CREATE", "WRITE_BACK", "WRITE_BACK_ENDED", "SYNC"), events.of(first));
             List<String> second = events.of(events.files().get(1)); // its writeback may have been called off
-            assertTrue(second.equals(List.of("CREATE", "WRITE_BACK", "SYNC")) || second.equals(List.of("CREATE", "SYNC")),
-                    second.toString());
+            assertTrue(second.equals(List.of("CREATE", "WRITE_BACK", "WRITE_BACK_ENDED", "SYNC"))
+                    || second.equals(List.of("CREATE", "SYNC")), second.toString());
         }
     }
 
+    /**
+     * Written from the stage, a file is written back again once {@link EarlyWriteBack#REPEAT_BYTES}
+     * more were written and the last writeback ended. The test waits for each writeback to end
+     * before the next add, so that the adds do not outrun the disk (then the rotation would come
+     * first, as it may in a real run).
+     */
     @Test
     void aStagedFileIsWrittenBackEveryRepeatBytesAndBeforeItsRotationSyncs() throws Exception {
         long limit = 4 * EarlyWriteBack.REPEAT_BYTES;
@@ -75,22 +81,43 @@ class ValueLogEarlyWriteBackTest {
         List<byte[]> values = new ArrayList<>();
         List<ValuePointer> pointers = new ArrayList<>();
         try (ValueLog log = open(events.storage(tempDir), limit, true)) {
-            long written = 0;
-            while (written < EarlyWriteBack.REPEAT_BYTES) {
-                assertFalse(events.any("WRITE_BACK"), "not before the first " + EarlyWriteBack.REPEAT_BYTES + " bytes: " + events);
-                written += add(log, values, pointers);
-            }
+            long firstId = log.activeFileId();
             String first = events.files().get(0);
-            events.await("WRITE_BACK " + first);
+            long step = EarlyWriteBack.REPEAT_BYTES;
+            int started = 0;
             while (events.files().size() < 2) {
+                assertEquals(started, events.count("WRITE_BACK " + first), "no writeback before " + (started + 1) * step);
                 add(log, values, pointers);
+                ValuePointer last = pointers.get(pointers.size() - 1);
+                if (last.fileId() == firstId && last.offset() + last.length() >= (started + 1) * step) {
+                    started++;
+                    events.await("WRITE_BACK " + first, started); // the last one ended: this add started another
+                    events.await("WRITE_BACK_ENDED " + first, started);
+                }
             }
             assertReadsBack(log, values, pointers);
+            assertEquals(3, started, "at 4, 8 and 12 MiB of a 16 MiB file");
             List<String> ops = events.of(first);
-            assertEquals("SYNC", ops.get(ops.size() - 1), ops.toString());
-            assertTrue(ops.stream().filter("WRITE_BACK"::equals).count() >= 2, "written back again: " + ops);
-            assertEquals(ops.size() - 1, ops.indexOf("SYNC"), "every writeback before the rotation's sync: " + ops);
+            assertEquals("SYNC", ops.get(ops.size() - 1), "the rotation's sync after every writeback: " + ops);
+            assertEquals(3, events.count("WRITE_BACK " + first), ops.toString());
         }
+    }
+
+    /** A sync writes the file, so no writeback runs for bytes a sync covered: none if every add is synced. */
+    @Test
+    void aStagedFileSyncedAfterEveryAddIsNeverWrittenBack() throws Exception {
+        long limit = 4 * EarlyWriteBack.REPEAT_BYTES;
+        Events events = new Events(false);
+        List<byte[]> values = new ArrayList<>();
+        List<ValuePointer> pointers = new ArrayList<>();
+        try (ValueLog log = open(events.storage(tempDir), limit, true)) {
+            while (events.files().size() < 2) {
+                add(log, values, pointers);
+                log.sync();
+            }
+            assertReadsBack(log, values, pointers);
+        }
+        assertFalse(events.any("WRITE_BACK"), events.toString());
     }
 
     private static void assertReadsBack(ValueLog log, List<byte[]> values, List<ValuePointer> pointers) throws IOException {
@@ -103,7 +130,7 @@ class ValueLogEarlyWriteBackTest {
     @ParameterizedTest(name = "staged {0}")
     @ValueSource(booleans = {false, true})
     void smallFilesAreNotWrittenBackEarly(boolean staged) throws Exception {
-        long limit = EarlyWriteBack.MIN_ROTATION_BYTES / 2;
+        long limit = EarlyWriteBack.MIN_ROTATION_BYTES - (1 << 20); // past REPEAT_BYTES and three quarters, below the minimum
         Events events = new Events(false);
         try (ValueLog log = open(events.storage(tempDir), limit, staged)) {
             while (events.files().size() < 3) {
@@ -170,7 +197,8 @@ class ValueLogEarlyWriteBackTest {
 
         FaultInjectingStorage storage(Path dir) throws IOException {
             return new FaultInjectingStorage(NioStorage.open(dir), (op, name) -> {
-                if (name.endsWith(".vlog") && (op == Op.CREATE || op == Op.WRITE_BACK || op == Op.SYNC)) {
+                if (name.endsWith(".vlog")
+                        && (op == Op.CREATE || op == Op.WRITE_BACK || op == Op.WRITE_BACK_ENDED || op == Op.SYNC)) {
                     events.add(op + " " + name);
                     if (op == Op.WRITE_BACK && failWriteBacks) {
                         throw new IOException("injected writeback failure");
@@ -200,10 +228,22 @@ class ValueLogEarlyWriteBackTest {
             }
         }
 
+        /** How many times {@code event} happened. */
+        long count(String event) {
+            synchronized (events) {
+                return events.stream().filter(event::equals).count();
+            }
+        }
+
         /** Waits for {@code event}; a minute without it fails the test instead of hanging it. */
         void await(String event) throws InterruptedException {
+            await(event, 1);
+        }
+
+        /** Waits until {@code event} happened {@code times} times; a minute without it fails the test. */
+        void await(String event, long times) throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-            while (!events.contains(event)) {
+            while (count(event) < times) {
                 if (System.nanoTime() > deadline) {
                     fail(event + " never happened: " + this);
                 }
