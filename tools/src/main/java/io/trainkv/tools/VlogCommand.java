@@ -14,7 +14,6 @@ import io.trainkv.vlog.ValueLog;
 import io.trainkv.vlog.ValueLogStage;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,7 +61,9 @@ import picocli.CommandLine.Spec;
  *
  * <p>A file is read as an open that writes leaves it: followed by the bytes of its entries that
  * the value-log stage ({@code VLOG-STAGE}) holds past its end, which such an open appends
- * ({@link StagedValueLogFile}); a killed writer leaves its newest entries there.
+ * ({@link StagedValueLogFile}); a killed writer leaves its newest entries there. Its size is then
+ * reported split into the bytes in the file (what {@code ls -l} shows) and those staged, and dump
+ * marks each entry with bytes only in the stage.
  */
 public abstract class VlogCommand implements Callable<Integer>, Inspection {
 
@@ -278,19 +279,13 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
 
         /**
          * Opens value-log file {@code log} to be read as an open that writes leaves it: followed
-         * by the bytes the stage holds past its end ({@link StagedValueLogFile}), if it holds any.
+         * by the bytes the stage holds past its end, if it holds any ({@link StagedValueLogFile#open}).
          *
-         * @throws IOException if the file cannot be opened or its size read
+         * @throws IOException if the file cannot be opened, its size read, or it cannot be mapped
          */
-        ReadSource open(Path log, long fileId) throws IOException {
+        StagedValueLogFile.Source open(Path log, long fileId) throws IOException {
             ReadableFile file = NioStorage.open(log.toAbsolutePath().getParent()).openRead(log.getFileName().toString());
-            try {
-                ByteBuffer staged = stage == null ? null : stage.lackedBy(fileId, file.size());
-                return staged == null ? ReadSource.open(file, true) : ReadSource.open(new StagedValueLogFile(file, staged), false);
-            } catch (IOException | RuntimeException e) {
-                file.close();
-                throw e;
-            }
+            return StagedValueLogFile.open(file, stage, fileId);
         }
 
         @Override
@@ -408,19 +403,23 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         long fileId = FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG);
         long[] totals = new long[2];
         List<Object> entries = new ArrayList<>();
-        try (ReadSource source = evidence.open(log, fileId)) {
-            long staged = source.size() - Files.size(log);
+        try (StagedValueLogFile.Source opened = evidence.open(log, fileId)) {
+            ReadSource source = opened.source();
+            long staged = opened.stagedBytes();
             CorruptionException damage = ValueLog.scanFile(source, name, fileId, entry -> {
                 totals[0]++;
                 totals[1] += entry.length();
                 if (dump()) {
                     EntryFormat shown = new EntryFormat(hex);
+                    long stagedOfEntry = opened.stagedOf(entry.offset(), entry.length());
                     if (json) {
                         entries.add(Json.object("key", shown.text(entry.key()), "version", entry.version(),
-                                "offset", entry.offset(), "length", entry.length()));
+                                "offset", entry.offset(), "length", entry.length(), "staged", stagedOfEntry > 0));
                     } else {
                         out.println("  " + shown.quoted(entry.key()) + " @" + entry.version() + " offset "
-                                + entry.offset() + ", " + entry.length() + " bytes");
+                                + entry.offset() + ", " + entry.length() + " bytes" + (stagedOfEntry == 0 ? ""
+                                : stagedOfEntry == entry.length() ? " (staged in " + FileNames.VALUE_LOG_STAGE + ")"
+                                : " (its last " + stagedOfEntry + " bytes staged in " + FileNames.VALUE_LOG_STAGE + ")"));
                     }
                 }
                 return true;
@@ -437,13 +436,14 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                     : verdict.warning() != null ? Severity.TOLERATED : Severity.OK;
             if (json) {
                 Map<String, Object> result = severity.addTo(Json.object("file", name,
-                        "entryCount", totals[0], "bytes", size, "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
+                        "entryCount", totals[0], "bytes", size, "fileBytes", opened.fileEnd(),
+                        "discardedBytes", discarded, "liveEstimateBytes", size - discarded,
                         "tornTailOffset", verdict.tornTail() >= 0 ? verdict.tornTail() : null,
                         "warning", verdict.warning(),
                         "damage", verdict.damage() != null
                                 ? Json.object("offset", verdict.damage().offset(), "message", verdict.message()) : null));
                 if (staged > 0) {
-                    result.put("staged", Json.object("offset", size - staged, "bytes", staged));
+                    result.put("staged", Json.object("offset", opened.fileEnd(), "bytes", staged));
                 }
                 if (verdict.zeroTail() >= 0) {
                     result.put("zeroTail", Json.object("offset", verdict.zeroTail(), "bytes", size - verdict.zeroTail()));
@@ -454,11 +454,13 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 }
                 out.println(Json.write(result));
             } else {
-                out.println(name + ": " + totals[0] + " entries, " + size + " bytes, discarded " + discarded
+                out.println(name + ": " + totals[0] + " entries, " + size + " bytes" + (staged == 0 ? "" : " ("
+                        + opened.fileEnd() + " in the file + " + staged + " staged in " + FileNames.VALUE_LOG_STAGE
+                        + ", appended by the next open that writes)") + ", discarded " + discarded
                         + " bytes (" + (size == 0 ? 0 : 100 * discarded / size) + "%), live estimate " + (size - discarded)
                         + " bytes");
                 if (staged > 0) {
-                    out.println("  note: the " + staged + " bytes from offset " + (size - staged) + " are entries "
+                    out.println("  note: the " + staged + " bytes from offset " + opened.fileEnd() + " are entries "
                             + FileNames.VALUE_LOG_STAGE + " holds for this file (the database was not closed); an open "
                             + "that writes appends them to it");
                 }

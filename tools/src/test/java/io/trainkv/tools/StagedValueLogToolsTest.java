@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -136,6 +137,130 @@ class StagedValueLogToolsTest {
         ToolRun check = ToolRun.of("check", killed.toString());
         assertEquals(0, check.code(), check.out() + check.err());
         assertTrue(check.out().contains(warning), check.out());
+    }
+
+    /**
+     * A killed writer's one value-log file holds its first MiB of entries and the stage the rest:
+     * vlog-verify says how many bytes are in the file and how many are staged, and vlog-dump marks
+     * exactly the staged entries, in text and JSON. Once an open appended them and closed, and
+     * with no stage file at all, nothing is marked staged.
+     */
+    @Test
+    void verifyAndDumpSayWhichBytesAndEntriesAreOnlyInTheStage() throws Exception {
+        Path killed = killedWriter(700);
+        Path file = stage(killed).file();
+        long fileEnd = Files.size(file);
+        assertTrue(fileEnd > 0, "the file holds the entries of the first MiB");
+        assertTrue(assertStagedBytesAndEntriesShown(killed, 700) > 0, "the rest is staged");
+        try (TrainKV db = TrainKV.open(Options.at(killed))) {
+            assertTrue(Files.size(file) > fileEnd, "the open appended the staged entries");
+        }
+        assertEquals(0, assertStagedBytesAndEntriesShown(killed, 700), "nothing staged after a close");
+        Files.delete(killed.resolve(FileNames.VALUE_LOG_STAGE));
+        assertEquals(0, assertStagedBytesAndEntriesShown(killed, 700), "no stage file");
+    }
+
+    /**
+     * A kill inside the stage's write to the file leaves one entry partly in the file and partly
+     * staged: vlog-dump marks it with the bytes that are staged, and the entries after it as staged.
+     */
+    @Test
+    void anEntryTheFileHoldsPartOfIsMarkedWithItsStagedBytes() throws Exception {
+        Path killed = killedWriter(100);
+        Stage stage = stage(killed);
+        int written = stage.pending().bytes() / 2 + 7; // inside an entry: 100 entries of 2,025 to 2,026 bytes
+        byte[] stageFile = Files.readAllBytes(killed.resolve(FileNames.VALUE_LOG_STAGE));
+        Files.write(stage.file(), Arrays.copyOfRange(stageFile, STAGE_HEADER_BYTES, STAGE_HEADER_BYTES + written),
+                StandardOpenOption.APPEND);
+        assertEquals(stage.pending().bytes() - written, assertStagedBytesAndEntriesShown(killed, 100));
+        assertTrue(ToolRun.of("vlog-dump", killed.toString()).out().contains(" bytes staged in VLOG-STAGE)\n"),
+                "one entry is marked as partly staged");
+    }
+
+    /**
+     * vlog-verify, vlog-dump (text and --json) and check on {@code dir}, whose value-log files
+     * hold, as an open leaves them, the entries of {@code key(0)} to {@code key(values - 1)} in
+     * order. The bytes in a file are its size on disk; its staged bytes are those the stage's
+     * header (read from {@code VLOG-STAGE} here, docs/format.md) counts for it past its end. The
+     * tools must report both per file, mark as staged exactly the entries with bytes past their
+     * file's end (with the count of those bytes for an entry the file holds part of), and say
+     * nothing of a stage when nothing is staged. Returns the staged bytes.
+     */
+    private static long assertStagedBytesAndEntriesShown(Path dir, int values) throws Exception {
+        ByteBuffer header = null;
+        Path stageFile = dir.resolve(FileNames.VALUE_LOG_STAGE);
+        if (Files.exists(stageFile)) {
+            header = ByteBuffer.wrap(Files.readAllBytes(stageFile), 0, STAGE_HEADER_BYTES);
+        }
+        List<Path> logs = valueLogs(dir);
+        long[] offsets = new long[values]; // of each entry in its file
+        long[] stagedOf = new long[values]; // bytes of each entry past its file's end
+        Map<String, Object> verifyJson = new TreeMap<>();
+        for (String line : ToolRun.of("vlog-verify", "--json", dir.toString()).out().strip().split("\n")) {
+            Map<String, Object> file = JsonReader.object(line);
+            verifyJson.put((String) file.get("file"), file);
+        }
+        ToolRun verify = ToolRun.of("vlog-verify", dir.toString());
+        ToolRun check = ToolRun.of("check", dir.toString());
+        assertEquals(0, verify.code(), verify.out() + verify.err());
+        assertEquals(0, check.code(), check.out() + check.err());
+        long allStaged = 0;
+        int entry = 0;
+        for (Path log : logs) {
+            String name = log.getFileName().toString();
+            long fileEnd = Files.size(log);
+            long end = fileEnd;
+            if (header != null && header.getLong(16) == FileNames.parseNumber(name, FileNames.Kind.VALUE_LOG)) {
+                long base = header.getLong(24);
+                int stagedBytes = header.getInt(32); // the high half of the progress word
+                if (base <= fileEnd && fileEnd < base + stagedBytes) {
+                    end = base + stagedBytes;
+                }
+            }
+            long staged = end - fileEnd;
+            allStaged += staged;
+            int first = entry;
+            for (long offset = 0; offset < end; offset += entryLength(entry++)) {
+                offsets[entry] = offset;
+                stagedOf[entry] = Math.max(0, Math.min(entryLength(entry), offset + entryLength(entry) - fileEnd));
+            }
+            String summary = name + ": " + (entry - first) + " entries, " + end + " bytes" + (staged == 0 ? ""
+                    : " (" + fileEnd + " in the file + " + staged + " staged in VLOG-STAGE, appended by the next open "
+                    + "that writes)") + ", discarded ";
+            assertTrue(verify.out().contains(summary), "expected " + summary + " in:\n" + verify.out());
+            assertTrue(check.out().contains(summary), "expected " + summary + " in:\n" + check.out());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> json = (Map<String, Object>) verifyJson.get(name);
+            assertEquals(end, ((Number) json.get("bytes")).longValue(), json.toString());
+            assertEquals(fileEnd, ((Number) json.get("fileBytes")).longValue(), json.toString());
+            assertEquals(staged == 0 ? null : Map.of("offset", fileEnd, "bytes", staged), longs(json.get("staged")),
+                    json.toString());
+        }
+        assertEquals(values, entry, "the files and the stage hold every entry");
+        assertEquals(allStaged > 0, verify.out().contains("staged"), verify.out());
+
+        ToolRun dump = ToolRun.of("vlog-dump", dir.toString());
+        assertEquals(0, dump.code(), dump.out() + dump.err());
+        assertEquals(allStaged > 0, dump.out().contains("staged"), dump.out());
+        List<String> lines = dump.out().lines().filter(line -> line.startsWith("  \"")).toList();
+        assertEquals(values, lines.size(), dump.out());
+        List<Object> entries = new ArrayList<>();
+        for (String line : ToolRun.of("vlog-dump", "--json", dir.toString()).out().strip().split("\n")) {
+            entries.addAll((List<?>) JsonReader.object(line).get("entries"));
+        }
+        assertEquals(values, entries.size());
+        for (int i = 0; i < values; i++) {
+            String mark = stagedOf[i] == 0 ? "" : stagedOf[i] == entryLength(i) ? " (staged in VLOG-STAGE)"
+                    : " (its last " + stagedOf[i] + " bytes staged in VLOG-STAGE)";
+            String line = lines.get(i);
+            assertTrue(line.startsWith("  \"big-" + i + "\" @") && line.endsWith(" offset " + offsets[i] + ", "
+                    + entryLength(i) + " bytes" + mark), "entry " + i + ": " + line);
+            Map<?, ?> json = (Map<?, ?>) entries.get(i);
+            assertEquals("big-" + i, json.get("key"), json.toString());
+            assertEquals(offsets[i], ((Number) json.get("offset")).longValue(), json.toString());
+            assertEquals(stagedOf[i] > 0, json.get("staged"), "entry " + i + ": " + json);
+        }
+        return allStaged;
     }
 
     /** The newest value-log file of {@code dir}, its size in bytes, and the stage's pending entries. */
