@@ -298,9 +298,7 @@ class ArenaTest {
      */
     @Test
     void theChunkAfterTheFirstSwitchIsAllocatedAheadOffTheWritersThread() throws InterruptedException {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
-                "needs the JVM's per-thread allocation counter");
+        com.sun.management.ThreadMXBean threads = allocationCounter();
         int chunkBits = 20;
         int chunk = 1 << chunkBits;
         Arena arena = new Arena(chunkBits);
@@ -336,9 +334,7 @@ class ArenaTest {
      */
     @Test
     void anArenaExpectedToOutgrowItsFirstChunkAllocatesTheSecondAheadAtHalf() throws InterruptedException {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
-                "needs the JVM's per-thread allocation counter");
+        com.sun.management.ThreadMXBean threads = allocationCounter();
         int chunkBits = 20;
         int chunk = 1 << chunkBits;
         int capacity = chunk - Arena.HEADROOM;
@@ -365,6 +361,14 @@ class ArenaTest {
         List<Block> blocks = List.of(below, crossing, rest, new Block(second, 4096, (byte) 4));
         writeAll(arena, blocks);
         verifyAll(arena, blocks);
+    }
+
+    /** The JVM's per-thread allocation counter; the test is skipped where there is none. */
+    private static com.sun.management.ThreadMXBean allocationCounter() {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
+                "needs the JVM's per-thread allocation counter");
+        return threads;
     }
 
     private static void writeAll(Arena arena, List<Block> blocks) {

@@ -12,6 +12,7 @@ import io.trainkv.TrainKV;
 import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.vlog.ValueLogStage;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -77,10 +78,7 @@ class StagedValueLogToolsTest {
     void aKillDuringTheStagesWriteToTheFileLeavesNoTornTail() throws Exception {
         Path killed = killedWriter(100);
         Stage stage = stage(killed);
-        int written = stage.pending().bytes() / 2 + 7; // inside an entry: 100 entries of 2,025 to 2,026 bytes
-        byte[] stageFile = Files.readAllBytes(killed.resolve(FileNames.VALUE_LOG_STAGE));
-        Files.write(stage.file(), Arrays.copyOfRange(stageFile, STAGE_HEADER_BYTES, STAGE_HEADER_BYTES + written),
-                StandardOpenOption.APPEND);
+        int written = killInsideTheStagesWrite(killed, stage);
         assertToolsFindEverything(killed, 100, stage.pending().bytes() - written,
                 "the directory killed inside the stage's write");
         reopenAndCheckAgain(killed, 100, stage, stage.pending().bytes() - written);
@@ -168,10 +166,7 @@ class StagedValueLogToolsTest {
     void anEntryTheFileHoldsPartOfIsMarkedWithItsStagedBytes() throws Exception {
         Path killed = killedWriter(100);
         Stage stage = stage(killed);
-        int written = stage.pending().bytes() / 2 + 7; // inside an entry: 100 entries of 2,025 to 2,026 bytes
-        byte[] stageFile = Files.readAllBytes(killed.resolve(FileNames.VALUE_LOG_STAGE));
-        Files.write(stage.file(), Arrays.copyOfRange(stageFile, STAGE_HEADER_BYTES, STAGE_HEADER_BYTES + written),
-                StandardOpenOption.APPEND);
+        int written = killInsideTheStagesWrite(killed, stage);
         assertEquals(stage.pending().bytes() - written, assertStagedBytesAndEntriesShown(killed, 100));
         assertTrue(ToolRun.of("vlog-dump", killed.toString()).out().contains(" bytes staged in VLOG-STAGE)\n"),
                 "one entry is marked as partly staged");
@@ -265,6 +260,19 @@ class StagedValueLogToolsTest {
 
     /** The newest value-log file of {@code dir}, its size in bytes, and the stage's pending entries. */
     private record Stage(Path file, long fileEnd, ValueLogStage.Pending pending) {
+    }
+
+    /**
+     * Makes {@code killed}'s value-log file hold the first half of the staged entries plus 7 bytes
+     * (inside an entry: 100 entries of 2,025 to 2,026 bytes), as a kill inside the stage's write to
+     * the file leaves it; returns the bytes it appended.
+     */
+    private static int killInsideTheStagesWrite(Path killed, Stage stage) throws IOException {
+        int written = stage.pending().bytes() / 2 + 7;
+        byte[] stageFile = Files.readAllBytes(killed.resolve(FileNames.VALUE_LOG_STAGE));
+        Files.write(stage.file(), Arrays.copyOfRange(stageFile, STAGE_HEADER_BYTES, STAGE_HEADER_BYTES + written),
+                StandardOpenOption.APPEND);
+        return written;
     }
 
     /**
