@@ -103,8 +103,9 @@ public final class ValueLogStage implements AutoCloseable {
      * process staged through another storage are still found.
      *
      * @throws CorruptionException if the file holds a header this version does not write (another
-     *         magic number, format version or capacity) or, read-only, is of another length and
-     *         holds anything but zeros: its entries, if any, cannot be told; it is left as it is
+     *         magic number, format version or capacity) or is of another length and holds anything
+     *         but zeros (named at the first such byte): its entries, if any, cannot be told; it is
+     *         left as it is
      * @throws IOException if the file cannot be created, mapped or read
      */
     public static ValueLogStage open(Storage storage, boolean writable) throws IOException {
@@ -115,8 +116,11 @@ public final class ValueLogStage implements AutoCloseable {
         }
         try {
             if (map.getLong(MAGIC_AT) != 0 && !isOurs(map)) { // magic 0: never begun (it is stored last)
-                throw new CorruptionException(name, 0, name + " holds a header this version does not write (format "
-                        + "version " + map.getInt(VERSION_AT) + ", capacity " + map.getInt(CAPACITY_AT) + "); written by "
+                throw new CorruptionException(name, 0, name + " holds a header this version does not write (magic "
+                        + String.format("0x%016x", map.getLong(MAGIC_AT)) + ", format version " + map.getInt(VERSION_AT)
+                        + ", capacity " + map.getInt(CAPACITY_AT) + "; this version writes magic "
+                        + String.format("0x%016x", MAGIC) + " \"TKVSTAGE\", format version " + FORMAT_VERSION
+                        + ", capacity " + CAPACITY + "); damaged, or written by "
                         + "another version of TrainKV? It is left as it is, and the open refused, since it may hold "
                         + "value-log entries a killed process staged");
             }
@@ -147,8 +151,7 @@ public final class ValueLogStage implements AutoCloseable {
      * tail; this says why. Null in every other case (also for a header this version does not
      * write, which {@link #open} refuses). Reads only.
      *
-     * @throws CorruptionException if the file, read into memory, is of another length and holds
-     *         anything but zeros
+     * @throws CorruptionException if the file is of another length and holds anything but zeros
      * @throws IOException if the file cannot be mapped or read
      */
     public static String refusal(Storage storage) throws IOException {
@@ -179,9 +182,13 @@ public final class ValueLogStage implements AutoCloseable {
     /**
      * The stage file's bytes: mapped, or (read-only, where the storage cannot map) read into
      * memory ({@link #readWhole}); null where there are none to use (see {@link #open}).
+     *
+     * @throws CorruptionException if the file is of another length and holds anything but zeros
+     *         (through any storage, at the offset of the first byte that is not zero)
      */
     private static ByteBuffer bytesOf(Storage storage, boolean writable) throws IOException {
         String name = FileNames.VALUE_LOG_STAGE;
+        requireZerosIfOtherLength(storage, name);
         ByteBuffer map = storage.mapFixedSize(name, FILE_BYTES, writable);
         if (map == null && !writable && storage.exists(name)) {
             map = readWhole(storage, name);
@@ -196,27 +203,37 @@ public final class ValueLogStage implements AutoCloseable {
     }
 
     /**
-     * The stage file read into memory, for a storage that cannot map it; null if it is of
-     * another length and holds only zeros (a creation a crash stopped).
+     * Refuses a stage file of another length that holds anything but zeros (a creation a crash
+     * stopped leaves only zeros, which an open that writes makes anew): it may be cut short or
+     * damaged, or another version's, and its entries, if any, cannot be told.
      *
-     * @throws CorruptionException if it is of another length and holds anything else, at the
-     *         offset of the first byte that is not zero
+     * @throws CorruptionException naming the offset of the first byte that is not zero; the file is left as it is
+     */
+    private static void requireZerosIfOtherLength(Storage storage, String name) throws IOException {
+        if (!storage.exists(name) || storage.size(name) == FILE_BYTES) {
+            return;
+        }
+        try (ReadableFile file = storage.openRead(name)) {
+            long size = file.size();
+            long nonZero = size == FILE_BYTES ? -1 : file.firstNonZero(0, size); // cut short while read: not zeros
+            if (nonZero >= 0) {
+                throw new CorruptionException(name, nonZero, name + " holds " + size + " bytes, not " + FILE_BYTES
+                        + ", and not only zeros (the first other byte at offset " + nonZero + "): cut short or "
+                        + "damaged, or another version's file; it is left as it is, and the open refused, since it "
+                        + "may hold value-log entries a killed process staged");
+            }
+        }
+    }
+
+    /**
+     * The stage file read into memory, for a storage that cannot map it; null if it is of
+     * another length (then only zeros: {@link #requireZerosIfOtherLength}) or was cut short while
+     * read.
      */
     private static ByteBuffer readWhole(Storage storage, String name) throws IOException {
         try (ReadableFile file = storage.openRead(name)) {
-            long size = file.size();
-            if (size == FILE_BYTES) {
-                ByteBuffer bytes = ByteBuffer.allocate(FILE_BYTES);
-                if (file.read(0, bytes) == FILE_BYTES) {
-                    return bytes.clear();
-                }
-            }
-            long nonZero = file.firstNonZero(0, size); // a file cut short while read counts as not zeros
-            if (nonZero >= 0) {
-                throw new CorruptionException(name, nonZero, name + " holds " + size + " bytes, not " + FILE_BYTES
-                        + ", and not only zeros: cut short or damaged, or another version's file; it is left as it is");
-            }
-            return null;
+            ByteBuffer bytes = ByteBuffer.allocate(FILE_BYTES);
+            return file.size() == FILE_BYTES && file.read(0, bytes) == FILE_BYTES ? bytes.clear() : null;
         }
     }
 

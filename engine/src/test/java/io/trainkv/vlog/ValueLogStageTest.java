@@ -22,7 +22,6 @@ import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -300,7 +299,8 @@ class ValueLogStageTest {
         byte[] otherLength = Arrays.copyOf(later, ValueLogStage.HEADER_BYTES + 4096); // another capacity
         Files.write(file, otherLength);
         for (boolean writable : new boolean[] {true, false}) {
-            assertThrows(FileSystemException.class, () -> ValueLogStage.open(storage, writable));
+            CorruptionException refused = assertThrows(CorruptionException.class, () -> ValueLogStage.open(storage, writable));
+            assertEquals(0, refused.offset(), "the magic number is the first byte that is not zero: " + refused.getMessage());
             assertArrayEquals(otherLength, Files.readAllBytes(file), "writable " + writable);
         }
 
@@ -321,8 +321,9 @@ class ValueLogStageTest {
     }
 
     /**
-     * A stage file of another length is refused, read-only, if any byte of it is not zero, also
-     * one past the length of a stage file, through a storage that maps files and one that cannot.
+     * A stage file of another length is refused if any byte of it is not zero, also one past the
+     * length of a stage file, with the offset of that byte, writable and read-only, through a
+     * storage that maps files and one that cannot.
      */
     @Test
     void aStageOfAnotherLengthIsRefusedForAByteThatIsNotZeroAnywhereInIt() throws Exception {
@@ -337,11 +338,11 @@ class ValueLogStageTest {
             assertNull(ValueLogStage.open(storage, false), "only zeros: a creation a crash stopped, mapping " + mapping);
             longer[ValueLogStage.FILE_BYTES + 5000] = 7;
             Files.write(file, longer);
-            if (mapping) {
-                assertThrows(FileSystemException.class, () -> ValueLogStage.open(storage, false));
-            } else {
-                CorruptionException refused = assertThrows(CorruptionException.class, () -> ValueLogStage.open(storage, false));
+            for (boolean writable : new boolean[] {true, false}) {
+                CorruptionException refused = assertThrows(CorruptionException.class,
+                        () -> ValueLogStage.open(storage, writable), "mapping " + mapping + ", writable " + writable);
                 assertEquals(ValueLogStage.FILE_BYTES + 5000L, refused.offset(), refused.getMessage());
+                assertEquals(FileNames.VALUE_LOG_STAGE, refused.fileName());
             }
             assertArrayEquals(longer, Files.readAllBytes(file), "left as it is, mapping " + mapping);
         }

@@ -110,24 +110,25 @@ final class ReplayPreview {
     }
 
     /**
+     * The value-log stage opened read-only, or null if it holds nothing to read, or is refused
+     * (damage: another header, or another length and not only zeros) or cannot be read: vlog-verify
+     * reports those on the stage itself, and the preview then judges its entries, if any, as the
+     * file's torn tail (an open fails on such a stage).
+     */
+    private static ValueLogStage readableStage(NioStorage storage) {
+        try {
+            return ValueLogStage.open(storage, false);
+        } catch (CorruptionException | IOException e) {
+            return null;
+        }
+    }
+
+    /**
      * Replays, reading only, the WALs of the directory in {@code storage} that the manifest
      * {@code state} leaves to recovery.
      *
      * @throws IOException if the directory cannot be listed or a file cannot be read
      */
-    /**
-     * The value-log stage opened read-only, or null if it holds nothing to read or holds a header
-     * this version does not write (vlog-verify reports that as damage; its entries, if any, are
-     * then judged as the file's torn tail, as an open that could read the stage would not).
-     */
-    private static ValueLogStage readableStage(NioStorage storage) throws IOException {
-        try {
-            return ValueLogStage.open(storage, false);
-        } catch (CorruptionException e) {
-            return null;
-        }
-    }
-
     static ReplayPreview of(NioStorage storage, ManifestState state) throws IOException {
         List<String> names = storage.list();
         WalReplay.Result replayed;

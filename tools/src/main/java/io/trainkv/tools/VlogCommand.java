@@ -131,6 +131,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         Path directory = Files.isDirectory(target) ? target : target.toAbsolutePath().getParent();
         Map<Severity, Integer> counts = new EnumMap<>(Severity.class);
         Severity worst = Severity.OK;
+        Severity stage = Severity.OK;
         int missing;
         try (Evidence evidence = Evidence.of(directory, err)) {
             for (Path log : logs) {
@@ -149,16 +150,31 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                     out.println("  warning: " + evidence.stageRefusal);
                 }
             }
-            if (evidence.stageDamage != null) { // counted with the files: it holds entries of one of them
-                missing++;
+            if (evidence.stageDamage != null) {
+                stage = Severity.DAMAGED;
                 if (json) {
                     out.println(Json.write(Severity.DAMAGED.addTo(Json.object("file", FileNames.VALUE_LOG_STAGE,
-                            "error", evidence.stageDamage.getMessage()))));
+                            "damage", Json.object("offset", evidence.stageDamage.offset(),
+                                    "message", evidence.stageDamage.getMessage())))));
                 } else {
                     out.println(FileNames.VALUE_LOG_STAGE + ": damaged");
-                    out.println("  damaged: " + evidence.stageDamage.getMessage());
+                    out.println("  damaged at offset " + evidence.stageDamage.offset() + ": "
+                            + evidence.stageDamage.getMessage());
                 }
             }
+            if (evidence.stageUnreadable != null) {
+                stage = Severity.UNUSABLE;
+                String why = FileNames.VALUE_LOG_STAGE + " cannot be read (" + evidence.stageUnreadable.getMessage()
+                        + "): an open fails on it, and the value-log files were read without the entries it may hold";
+                if (json) {
+                    out.println(Json.write(Severity.UNUSABLE.addTo(Json.object("file", FileNames.VALUE_LOG_STAGE,
+                            "error", why))));
+                } else {
+                    out.println(FileNames.VALUE_LOG_STAGE + ": unreadable");
+                    out.println("  error: " + why);
+                }
+            }
+            worst = worst.and(stage);
         }
         if (missing > 0) {
             counts.merge(Severity.DAMAGED, missing, Integer::sum);
@@ -168,7 +184,9 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
             out.println((logs.size() + missing) + " value-log file(s), " + counts.getOrDefault(Severity.DAMAGED, 0)
                     + " damaged" + (counts.containsKey(Severity.TOLERATED) ? ", " + counts.get(Severity.TOLERATED)
                     + " with a tolerated torn tail" : "")
-                    + (counts.containsKey(Severity.UNUSABLE) ? ", " + counts.get(Severity.UNUSABLE) + " unreadable" : ""));
+                    + (counts.containsKey(Severity.UNUSABLE) ? ", " + counts.get(Severity.UNUSABLE) + " unreadable" : "")
+                    + (stage == Severity.OK ? "" : "; " + FileNames.VALUE_LOG_STAGE + " "
+                            + (stage == Severity.UNUSABLE ? "unreadable" : stage.word())));
         }
         severity = worst;
         return worst.exitCode();
@@ -215,8 +233,13 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         final Map<Long, Long> discard;
         final ReplayPreview replay;
         final ValueLogStage stage;
-        /** Why the value-log stage cannot be read, if it holds a header this version does not write; else null. */
+        /**
+         * Why the value-log stage is refused, if it holds a header this version does not write or
+         * is of another length and not only zeros (an open fails on it); else null.
+         */
         final CorruptionException stageDamage;
+        /** Why the value-log stage could not be read at all (an I/O error; an open fails on it too); else null. */
+        final IOException stageUnreadable;
         /** Why an open takes none of the entries the stage holds, if they fail their checks ({@link ValueLogStage#refusal}); else null. */
         final String stageRefusal;
         private final NioStorage storage;
@@ -225,8 +248,10 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         private List<TablePointers.Unknown> unknownTables;
 
         private Evidence(Map<Long, Long> discard, ReplayPreview replay, ValueLogStage stage,
-                         CorruptionException stageDamage, String stageRefusal, NioStorage storage, ManifestState state) {
+                         CorruptionException stageDamage, IOException stageUnreadable, String stageRefusal,
+                         NioStorage storage, ManifestState state) {
             this.stageDamage = stageDamage;
+            this.stageUnreadable = stageUnreadable;
             this.stageRefusal = stageRefusal;
             this.discard = discard;
             this.replay = replay;
@@ -242,14 +267,14 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         static Evidence of(Path directory, PrintWriter err) {
             ValueLogStage stage = null;
             CorruptionException stageDamage = null;
+            IOException stageUnreadable = null;
             String stageRefusal = null;
             try {
                 NioStorage storage = NioStorage.open(directory);
                 stage = ValueLogStage.open(storage, false);
                 stageRefusal = stage == null ? ValueLogStage.refusal(storage) : null; // an open stage was vouched for
             } catch (IOException e) {
-                err.println("note: " + FileNames.VALUE_LOG_STAGE + " cannot be read (" + e.getMessage() + "); the "
-                        + "value-log files are read without the entries it may hold");
+                stageUnreadable = e;
             } catch (CorruptionException e) {
                 stageDamage = e;
             }
@@ -259,13 +284,13 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 storage = NioStorage.open(directory);
                 ManifestLog.Replayed manifest = ManifestLog.replay(storage, Options.MAX_LEVELS);
                 if (manifest == null) {
-                    return new Evidence(Map.of(), null, stage, stageDamage, stageRefusal, null, null);
+                    return new Evidence(Map.of(), null, stage, stageDamage, stageUnreadable, stageRefusal, null, null);
                 }
                 state = ManifestState.of(manifest.edits());
             } catch (CorruptionException | IOException e) {
                 err.println("note: the manifest cannot be read (" + e.getMessage() + "); no discard statistics, and "
                         + "no pointers to tell damage from a torn tail");
-                return new Evidence(Map.of(), null, stage, stageDamage, stageRefusal, null, null);
+                return new Evidence(Map.of(), null, stage, stageDamage, stageUnreadable, stageRefusal, null, null);
             }
             ReplayPreview replay = null;
             try {
@@ -274,7 +299,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 err.println("note: the write-ahead logs cannot be read (" + e.getMessage() + "); their pointers are "
                         + "not used to tell damage from a torn tail");
             }
-            return new Evidence(state.valueLogDiscard(), replay, stage, stageDamage, stageRefusal, storage, state);
+            return new Evidence(state.valueLogDiscard(), replay, stage, stageDamage, stageUnreadable, stageRefusal, storage, state);
         }
 
         /**

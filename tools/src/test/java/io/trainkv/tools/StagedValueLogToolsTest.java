@@ -98,8 +98,10 @@ class StagedValueLogToolsTest {
         ToolRun verify = ToolRun.of("vlog-verify", killed.toString());
         String shown = verify.out() + verify.err();
         assertEquals(1, verify.code(), shown);
-        assertTrue(verify.out().contains("VLOG-STAGE: damaged\n  damaged: VLOG-STAGE holds a header this version does "
-                + "not write (format version 2"), shown);
+        assertTrue(verify.out().contains("VLOG-STAGE: damaged\n  damaged at offset 0: VLOG-STAGE holds a header this "
+                + "version does not write (magic 0x544b565354414745, format version 2, capacity 1048576; this version "
+                + "writes magic 0x544b565354414745 \"TKVSTAGE\", format version 1"), shown);
+        assertTrue(verify.out().contains(" damaged, 1 with a tolerated torn tail; VLOG-STAGE damaged\n"), shown);
         Map<String, Object> stageJson = null;
         for (String line : ToolRun.of("vlog-verify", "--json", killed.toString()).out().strip().split("\n")) {
             Map<String, Object> file = JsonReader.object(line);
@@ -108,9 +110,40 @@ class StagedValueLogToolsTest {
             }
         }
         assertEquals("damaged", stageJson.get("severity"), String.valueOf(stageJson));
+        assertEquals(0L, ((Number) ((Map<?, ?>) stageJson.get("damage")).get("offset")).longValue(), String.valueOf(stageJson));
         ToolRun check = ToolRun.of("check", killed.toString());
         assertEquals(1, check.code(), check.out() + check.err());
         assertTrue(check.out().contains("VLOG-STAGE holds a header this version does not write"), check.out());
+    }
+
+    /**
+     * A stage file of another length that is not only zeros (cut short, or damaged) fails an
+     * open: both tools report it as damage at the first byte that is not zero, exit 1. One that
+     * cannot be read at all (here a directory) is an I/O error, exit 2, named as VLOG-STAGE's.
+     */
+    @Test
+    void aStageOfAnotherLengthIsDamageAndAnUnreadableStageAnIoError() throws Exception {
+        Path killed = killedWriter(100);
+        Path stageFile = killed.resolve(FileNames.VALUE_LOG_STAGE);
+        try (FileChannel channel = FileChannel.open(stageFile, StandardOpenOption.WRITE)) {
+            channel.truncate(600_000);
+        }
+        ToolRun verify = ToolRun.of("vlog-verify", killed.toString());
+        String shown = verify.out() + verify.err();
+        assertEquals(1, verify.code(), shown);
+        assertTrue(verify.out().contains("VLOG-STAGE: damaged\n  damaged at offset 0: VLOG-STAGE holds 600000 bytes, "
+                + "not 1052672, and not only zeros"), shown);
+        ToolRun check = ToolRun.of("check", killed.toString());
+        assertEquals(1, check.code(), check.out() + check.err());
+
+        Files.delete(stageFile);
+        Files.createDirectory(stageFile);
+        ToolRun unreadable = ToolRun.of("vlog-verify", killed.toString());
+        shown = unreadable.out() + unreadable.err();
+        assertEquals(2, unreadable.code(), shown);
+        assertTrue(unreadable.out().contains("VLOG-STAGE: unreadable\n  error: VLOG-STAGE cannot be read ("), shown);
+        assertTrue(unreadable.out().contains("; VLOG-STAGE unreadable\n"), shown);
+        assertFalse(shown.contains("write-ahead logs cannot be read"), "the WALs are sound: " + shown);
     }
 
     /**
