@@ -108,7 +108,8 @@ public final class CheckCommand implements Callable<Integer> {
         if (json) {
             out.println(Json.write(worst.addTo(Json.object("directory", dir, "steps", steps,
                     "valuePointers", Json.object("checked", pointers.checked(), "broken", pointers.broken(),
-                            "problemCounts", findings.counts(), "problems", findings.problems(),
+                            "problemCounts", findings.counts(true), "otherCounts", findings.counts(false),
+                            "problems", findings.problems(),
                             "warnings", findings.lines(Severity.TOLERATED), "notes", findings.lines(Severity.OK))))));
         } else {
             findings.print(out, all ? Integer.MAX_VALUE : EXAMPLES);

@@ -46,10 +46,17 @@ final class Findings {
         return kinds.values().stream().filter(k -> !k.severity().ok()).flatMap(k -> k.lines().stream()).toList();
     }
 
-    /** The number of findings per kind, for {@code --json}. */
-    Map<String, Object> counts() {
+    /**
+     * The number of findings per kind, for {@code --json}: of the problems (damaged and unusable
+     * kinds) if {@code problems}, else of the rest (warnings and notes).
+     */
+    Map<String, Object> counts(boolean problems) {
         Map<String, Object> counts = new LinkedHashMap<>();
-        kinds.forEach((name, kind) -> counts.put(name, kind.lines().size()));
+        kinds.forEach((name, kind) -> {
+            if (kind.severity().ok() != problems) {
+                counts.put(name, kind.lines().size());
+            }
+        });
         return counts;
     }
 

@@ -168,6 +168,10 @@ class StagedValueLogToolsTest {
         ToolRun check = ToolRun.of("check", killed.toString());
         assertEquals(0, check.code(), check.out() + check.err());
         assertTrue(check.out().contains(warning), check.out());
+        Map<?, ?> pointers = (Map<?, ?>) JsonReader.object(ToolRun.of("check", "--json", killed.toString()).out().strip())
+                .get("valuePointers");
+        assertEquals(Map.of(), pointers.get("problemCounts"), "the dropped writes are a warning, not a problem: " + pointers);
+        assertEquals(1L, ((Number) ((Map<?, ?>) pointers.get("otherCounts")).get("torn tail")).longValue(), String.valueOf(pointers));
     }
 
     /**
