@@ -73,7 +73,9 @@ public final class WalReplay {
     /**
      * The tail of the newest WAL an open drops: where it starts (bytes), the records from there on
      * and the entries (keys) their batches hold (for a bad record, as far as its header claims:
-     * {@link WalReader#tornTailRecords()}), the bytes from there to the end of the file, and why;
+     * {@link WalReader#tornTailRecords()}), the bytes from there to the end of the file (for a
+     * tail a batch's unwritten value starts, to the end of its last record when only preallocated
+     * zeros follow), and why;
      * when a batch's unwritten value ends the log, that batch's key, version, pointer and finding
      * (else null and 0). {@code zeros}: the tail holds zeros only ({@link WalReader#tornTailIsZeros()}),
      * the space a log writer preallocated ahead of its appends, so no record is dropped with it.
@@ -355,7 +357,7 @@ public final class WalReplay {
                             + finding.problem().getMessage() + "; " + finding.reason() + "); the batch was not committed";
                     long[] dropped = recordsFrom(reader, batch.size());
                     result.tornTail = new TornTail(name, recordOffset, dropped[0], dropped[1],
-                            reader.fileSize() - recordOffset, reason, e.key(), version, pointer, finding, false);
+                            dropped[2] - recordOffset, reason, e.key(), version, pointer, finding, false);
                     return;
                 }
                 CorruptionException problem = finding.problem();
@@ -390,15 +392,20 @@ public final class WalReplay {
 
     /**
      * The valid records from the one {@code reader} just returned on (it counts, with its
-     * {@code entries}) to the end of the log, and the entries of their batches: {records, entries}.
+     * {@code entries}) to the end of the log, the entries of their batches, and where the bytes
+     * they take end: {records, entries, end}. The end is that of the last record when only the
+     * zeros preallocated ahead of the appends follow it (they hold no record), else the file's.
      */
     private static long[] recordsFrom(WalReader reader, int entries) throws IOException {
-        long[] dropped = {1, entries};
+        long[] dropped = {1, entries, reader.fileSize()};
         ByteBuffer payload;
         try {
             while ((payload = reader.next()) != null) {
                 dropped[0]++;
                 dropped[1] += WalBatchDecoder.claimedEntries(payload, payload.remaining());
+            }
+            if (reader.tornTailIsZeros()) {
+                dropped[2] = reader.validEnd();
             }
         } catch (WalCorruptionException e) {
             // the open never reads past the dropped batch, so damage further on changes nothing

@@ -172,6 +172,10 @@ class StagedValueLogToolsTest {
                 .get("valuePointers");
         assertEquals(Map.of(), pointers.get("problemCounts"), "the dropped writes are a warning, not a problem: " + pointers);
         assertEquals(1L, ((Number) ((Map<?, ?>) pointers.get("otherCounts")).get("torn tail")).longValue(), String.valueOf(pointers));
+        Map<String, Object> wal = JsonReader.object(ToolRun.of("wal-verify", "--json", killed.toString()).out().strip());
+        long recordsEnd = ((Number) ((Map<?, ?>) wal.get("zeroTail")).get("offset")).longValue();
+        assertTrue(String.valueOf(pointers.get("warnings")).contains("from offset 0: 200 record(s), " + recordsEnd + " bytes,"),
+                "the dropped bytes are the records', not the zeros preallocated after them (" + recordsEnd + "): " + pointers);
     }
 
     /**
