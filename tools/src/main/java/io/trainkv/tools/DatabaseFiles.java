@@ -15,15 +15,22 @@ final class DatabaseFiles {
     }
 
     /**
-     * {@code target} itself if it is a file, else its files of {@code kind} in file-number order.
+     * {@code target} itself if it is a file of {@code kind} (named as the engine names them, a
+     * number and the kind's suffix: the tools judge a file by its kind's rules, and the number
+     * tells the newest), else its files of {@code kind} in file-number order.
      *
-     * @throws IOException if {@code target} does not exist or cannot be listed
+     * @throws IOException if {@code target} does not exist, cannot be listed, or is a file not named as one of {@code kind}
      */
     static List<Path> of(Path target, FileNames.Kind kind) throws IOException {
         if (!Files.exists(target)) {
             throw new IOException(target + " does not exist");
         }
         if (!Files.isDirectory(target)) {
+            if (FileNames.parseNumber(target.getFileName().toString(), kind) < 0) {
+                throw new IOException(target + " is not a " + kind.suffix() + " file (the engine names them with a "
+                        + "number and " + kind.suffix() + ", e.g. " + FileNames.name(2, kind) + "); name a database "
+                        + "directory or one such file");
+            }
             return List.of(target);
         }
         try (Stream<Path> files = Files.list(target)) {

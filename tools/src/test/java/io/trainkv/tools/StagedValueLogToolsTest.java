@@ -147,6 +147,23 @@ class StagedValueLogToolsTest {
     }
 
     /**
+     * A file the tools are pointed at that is not of their kind (VLOG-STAGE given to vlog-verify,
+     * a WAL to vlog-verify, CURRENT to wal-verify) is a usage error, exit 2, not judged by the
+     * kind's rules (it was called damaged or a tolerated torn tail).
+     */
+    @Test
+    void aFileOfAnotherKindIsRefusedNotJudged() throws Exception {
+        Path killed = killedWriter(10);
+        for (String[] args : new String[][] {{"vlog-verify", FileNames.VALUE_LOG_STAGE}, {"vlog-dump", "000003.wal"},
+            {"wal-verify", "CURRENT"}, {"sstdump", "MANIFEST-000001"}}) {
+            ToolRun run = ToolRun.of(args[0], killed.resolve(args[1]).toString());
+            assertEquals(2, run.code(), String.join(" ", args) + ": " + run.out() + run.err());
+            assertTrue(run.err().contains(args[1] + " is not a ."), run.err());
+        }
+        assertEquals(0, ToolRun.of("vlog-verify", stage(killed).file().toString()).code(), "the value-log file itself");
+    }
+
+    /**
      * A byte changed inside a staged entry: the stage fails its checks (as a power cut can leave
      * it, and as damage does), an open takes none of its entries and drops the writes pointing to
      * them as a torn tail; vlog-verify and check say so in a warning naming VLOG-STAGE, not only
