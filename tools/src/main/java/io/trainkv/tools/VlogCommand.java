@@ -160,12 +160,13 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                     out.println(FileNames.VALUE_LOG_STAGE + ": damaged");
                     out.println("  damaged at offset " + evidence.stageDamage.offset() + ": "
                             + evidence.stageDamage.getMessage());
+                    out.println("  note: an open fails on it; the value-log files above were judged as if it held nothing");
                 }
             }
             if (evidence.stageUnreadable != null) {
                 stage = Severity.UNUSABLE;
                 String why = FileNames.VALUE_LOG_STAGE + " cannot be read (" + evidence.stageUnreadable.getMessage()
-                        + "): an open fails on it, and the value-log files were read without the entries it may hold";
+                        + "): an open fails on it; the value-log files above were judged as if it held nothing";
                 if (json) {
                     out.println(Json.write(Severity.UNUSABLE.addTo(Json.object("file", FileNames.VALUE_LOG_STAGE,
                             "error", why))));
