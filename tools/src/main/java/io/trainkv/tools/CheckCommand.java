@@ -75,6 +75,7 @@ public final class CheckCommand implements Callable<Integer> {
         String dir = directory.toString();
         Severity worst = Severity.OK;
         int toleratedSteps = 0;
+        List<String> failedSteps = new ArrayList<>();
         List<Object> steps = new ArrayList<>();
         for (String[] step : new String[][] {{"manifest-verify", dir}, {"sstdump", "--command", "verify", dir},
             {"wal-verify", dir}, {"vlog-verify", dir}}) {
@@ -94,6 +95,9 @@ public final class CheckCommand implements Callable<Integer> {
             }
             worst = worst.and(verdict);
             toleratedSteps += verdict == Severity.TOLERATED ? 1 : 0;
+            if (!verdict.ok()) {
+                failedSteps.add(step[0]);
+            }
         }
         if (!json) {
             out.println("== value pointers");
@@ -102,7 +106,7 @@ public final class CheckCommand implements Callable<Integer> {
         worst = worst.and(pointers.severity());
         int warnings = toleratedSteps + pointers.findings().count(Severity.TOLERATED);
         String summary = !worst.ok() ? (worst == Severity.DAMAGED ? "check: problems found" : "check: could not finish")
-                + pointers.findings().summary()
+                + pointers.findings().summary() + (failedSteps.isEmpty() ? "" : " (see " + String.join(", ", failedSteps) + ")")
                 : "check: no problems found" + (warnings == 0 ? "" : " (" + warnings + " warning(s))");
         Findings findings = pointers.findings();
         if (json) {

@@ -135,6 +135,7 @@ class StagedValueLogToolsTest {
                 + "not 1052672, and not only zeros"), shown);
         ToolRun check = ToolRun.of("check", killed.toString());
         assertEquals(1, check.code(), check.out() + check.err());
+        assertTrue(check.out().contains("check: problems found (see vlog-verify)\n"), check.out());
 
         Files.delete(stageFile);
         Files.createDirectory(stageFile);
