@@ -90,7 +90,9 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
     abstract boolean dump();
 
     @Command(name = "vlog-verify", mixinStandardHelpOptions = true,
-            description = "Check every entry of the value-log files and show discard estimates.")
+            description = {"Check every entry of the value-log files and show discard estimates.",
+                "A database that was not closed may hold its newest entries in VLOG-STAGE: files are read as the next "
+                        + "open leaves them, with those entries, and the bytes only in the stage are shown apart."})
     public static final class Verify extends VlogCommand {
         @Override
         boolean dump() {
