@@ -74,27 +74,28 @@ public final class CheckCommand implements Callable<Integer> {
         }
         String dir = directory.toString();
         Severity worst = Severity.OK;
-        int toleratedSteps = 0;
+        int stepWarnings = 0;
         List<String> failedSteps = new ArrayList<>();
         List<Object> steps = new ArrayList<>();
         for (String[] step : new String[][] {{"manifest-verify", dir}, {"sstdump", "--command", "verify", dir},
             {"wal-verify", dir}, {"vlog-verify", dir}}) {
-            Severity verdict;
+            StepVerdict stepVerdict;
             if (json) {
                 StringWriter stepOut = new StringWriter();
                 StringWriter stepErr = new StringWriter();
                 String[] args = Arrays.copyOf(step, step.length + 1);
                 args[step.length] = "--json";
-                verdict = run(args, new PrintWriter(stepOut, true), new PrintWriter(stepErr, true));
-                steps.add(verdict.addTo(Json.object("tool", step[0],
+                stepVerdict = run(args, new PrintWriter(stepOut, true), new PrintWriter(stepErr, true));
+                steps.add(stepVerdict.severity().addTo(Json.object("tool", step[0],
                         "results", stepOut.toString().lines().<Object>map(Json.Raw::new).toList(),
                         "messages", stepErr.toString().lines().toList())));
             } else {
                 out.println("== " + step[0]);
-                verdict = run(step, out, err);
+                stepVerdict = run(step, out, err);
             }
+            Severity verdict = stepVerdict.severity();
             worst = worst.and(verdict);
-            toleratedSteps += verdict == Severity.TOLERATED ? 1 : 0;
+            stepWarnings += stepVerdict.warnings();
             if (!verdict.ok()) {
                 failedSteps.add(step[0]);
             }
@@ -104,7 +105,7 @@ public final class CheckCommand implements Callable<Integer> {
         }
         PointerScan pointers = checkPointers();
         worst = worst.and(pointers.severity());
-        int warnings = toleratedSteps + pointers.findings().count(Severity.TOLERATED);
+        int warnings = stepWarnings + pointers.findings().count(Severity.TOLERATED);
         String summary = !worst.ok() ? (worst == Severity.DAMAGED ? "check: problems found" : "check: could not finish")
                 + pointers.findings().summary() + (failedSteps.isEmpty() ? "" : " (see " + String.join(", ", failedSteps) + ")")
                 : "check: no problems found" + (warnings == 0 ? "" : " (" + warnings + " warning(s))");
@@ -124,15 +125,22 @@ public final class CheckCommand implements Callable<Integer> {
         return worst.exitCode();
     }
 
+    /** A step's verdict and the warning lines it printed. */
+    private record StepVerdict(Severity severity, int warnings) {
+    }
+
     /** Runs another tool with {@code args} on {@code out} and {@code err}; returns its verdict. */
-    private static Severity run(String[] args, PrintWriter out, PrintWriter err) {
+    private static StepVerdict run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine commandLine = TrainKvCommand.commandLine(out, err);
         int code = commandLine.execute(args);
         CommandLine.ParseResult parsed = commandLine.getParseResult();
         Object tool = parsed != null && parsed.subcommand() != null
                 ? parsed.subcommand().commandSpec().userObject() : null;
-        return tool instanceof Inspection inspection && inspection.severity() != null
-                ? inspection.severity() : Severity.ofExitCode(code);
+        if (tool instanceof Inspection inspection && inspection.severity() != null) {
+            return new StepVerdict(inspection.severity(), inspection.warnings());
+        }
+        Severity severity = Severity.ofExitCode(code);
+        return new StepVerdict(severity, 0);
     }
 
     /**

@@ -8,4 +8,7 @@ interface Inspection {
 
     /** The verdict of the last run, or null if the run refused its target before inspecting it. */
     Severity severity();
+
+    /** The {@code warning:} lines the last run printed (what tolerated findings it reported). */
+    int warnings();
 }

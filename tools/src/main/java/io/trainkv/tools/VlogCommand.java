@@ -75,6 +75,14 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         return severity;
     }
 
+    /** The warning lines of the last run ({@link Inspection}): one per tolerated file, and one for the stage's refusal. */
+    private int warnings;
+
+    @Override
+    public int warnings() {
+        return warnings;
+    }
+
     @Parameters(paramLabel = "DIR|FILE", description = "A database directory (all its value logs) or one .vlog file.")
     Path target;
 
@@ -134,6 +142,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         Map<Severity, Integer> counts = new EnumMap<>(Severity.class);
         Severity worst = Severity.OK;
         Severity stage = Severity.OK;
+        int stageWarnings = 0;
         int missing;
         try (Evidence evidence = Evidence.of(directory, err)) {
             for (Path log : logs) {
@@ -144,6 +153,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
             missing = Files.isDirectory(target) ? reportMissing(logs, evidence, out) : 0;
             if (evidence.stageRefusal != null) {
                 worst = worst.and(Severity.TOLERATED);
+                stageWarnings = 1;
                 if (json) {
                     out.println(Json.write(Severity.TOLERATED.addTo(Json.object("file", FileNames.VALUE_LOG_STAGE,
                             "warning", evidence.stageRefusal))));
@@ -192,6 +202,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                             + (stage == Severity.UNUSABLE ? "unreadable" : stage.word())));
         }
         severity = worst;
+        warnings = counts.getOrDefault(Severity.TOLERATED, 0) + stageWarnings;
         return worst.exitCode();
     }
 

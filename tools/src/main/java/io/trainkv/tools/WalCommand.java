@@ -55,6 +55,14 @@ public abstract class WalCommand implements Callable<Integer>, Inspection {
         return severity;
     }
 
+    /** The warning lines of the last run ({@link Inspection}): one per tolerated file. */
+    private int warnings;
+
+    @Override
+    public int warnings() {
+        return warnings;
+    }
+
     @Parameters(paramLabel = "DIR|FILE", description = "A database directory (all its WALs) or one .wal file.")
     Path target;
 
@@ -129,6 +137,7 @@ public abstract class WalCommand implements Callable<Integer>, Inspection {
                     + (counts.containsKey(Severity.UNUSABLE) ? ", " + counts.get(Severity.UNUSABLE) + " unreadable" : ""));
         }
         severity = worst;
+        warnings = counts.getOrDefault(Severity.TOLERATED, 0);
         return worst.exitCode();
     }
 

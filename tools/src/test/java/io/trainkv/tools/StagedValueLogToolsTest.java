@@ -186,6 +186,9 @@ class StagedValueLogToolsTest {
         ToolRun check = ToolRun.of("check", killed.toString());
         assertEquals(0, check.code(), check.out() + check.err());
         assertTrue(check.out().contains(warning), check.out());
+        long warningLines = check.out().lines().filter(line -> line.strip().startsWith("warning:")).count();
+        assertTrue(check.out().contains("check: no problems found (" + warningLines + " warning(s))\n"),
+                "the summary counts every warning line (" + warningLines + "): " + check.out());
         Map<?, ?> pointers = (Map<?, ?>) JsonReader.object(ToolRun.of("check", "--json", killed.toString()).out().strip())
                 .get("valuePointers");
         assertEquals(Map.of(), pointers.get("problemCounts"), "the dropped writes are a warning, not a problem: " + pointers);
