@@ -118,7 +118,8 @@ public final class CheckCommand implements Callable<Integer> {
                             "warnings", findings.lines(Severity.TOLERATED), "notes", findings.lines(Severity.OK))))));
         } else {
             findings.print(out, all ? Integer.MAX_VALUE : EXAMPLES);
-            out.println(pointers.checked() + " value pointers in live tables and WALs, " + pointers.broken() + " broken"
+            out.println(pointers.checked() + " value pointers in live tables and the WAL batches an open replays, "
+                    + pointers.broken() + " broken"
                     + findings.countsOf(Severity.OK, "damaged but dead (tolerated)"));
             out.println(summary);
         }

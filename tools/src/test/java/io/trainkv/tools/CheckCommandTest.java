@@ -51,7 +51,7 @@ class CheckCommandTest {
         }
         String[] sound = run("check", dir.toString());
         assertEquals("0", sound[0], sound[1]);
-        assertTrue(sound[1].contains("50 value pointers in live tables and WALs, 0 broken"), sound[1]);
+        assertTrue(sound[1].contains("50 value pointers in live tables and the WAL batches an open replays, 0 broken"), sound[1]);
         assertTrue(sound[1].contains("check: no problems found"), sound[1]);
 
         Path log;
@@ -77,7 +77,7 @@ class CheckCommandTest {
         }
         String[] sound = run("check", dir.toString());
         assertEquals("0", sound[0], sound[1]);
-        assertTrue(sound[1].contains("20 value pointers in live tables and WALs, 0 broken"), sound[1]);
+        assertTrue(sound[1].contains("20 value pointers in live tables and the WAL batches an open replays, 0 broken"), sound[1]);
         try (Stream<Path> files = Files.list(dir)) {
             for (Path log : files.filter(p -> p.toString().endsWith(".vlog")).toList()) {
                 Files.delete(log);

@@ -410,7 +410,7 @@ class StagedValueLogToolsTest {
         ToolRun check = ToolRun.of("check", dir.toString());
         String shown = what + ":\n" + check.out() + check.err();
         assertEquals(0, check.code(), shown);
-        assertTrue(check.out().contains("\n" + values + " value pointers in live tables and WALs, 0 broken\n"), shown);
+        assertTrue(check.out().contains("\n" + values + " value pointers in live tables and the WAL batches an open replays, 0 broken\n"), shown);
         assertTrue(check.out().endsWith("check: no problems found\n"), shown);
         assertFalse(check.out().contains("warning") || check.out().contains("torn") || check.out().contains("drop"), shown);
 
