@@ -493,15 +493,17 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
                 }
                 out.println(Json.write(result));
             } else {
+                boolean opens = verdict.damage() == null; // an open fails on damage before it appends anything
                 out.println(name + ": " + totals[0] + " entries, " + size + " bytes" + (staged == 0 ? "" : " ("
                         + opened.fileEnd() + " in the file + " + staged + " staged in " + FileNames.VALUE_LOG_STAGE
-                        + ", appended by the next open that writes)") + ", discarded " + discarded
+                        + (opens ? ", appended by the next open that writes)" : ")")) + ", discarded " + discarded
                         + " bytes (" + (size == 0 ? 0 : 100 * discarded / size) + "%), live estimate " + (size - discarded)
                         + " bytes");
                 if (staged > 0) {
                     out.println("  note: the " + staged + " bytes from offset " + opened.fileEnd() + " are entries "
-                            + FileNames.VALUE_LOG_STAGE + " holds for this file (the database was not closed); an open "
-                            + "that writes appends them to it");
+                            + FileNames.VALUE_LOG_STAGE + " holds for this file (the database was not closed); "
+                            + (opens ? "an open that writes appends them to it"
+                                    : "an open that writes would append them to it, but it fails on the damage below"));
                 }
                 if (verdict.warning() != null) {
                     out.println("  warning: " + verdict.warning());

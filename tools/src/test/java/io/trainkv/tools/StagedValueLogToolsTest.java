@@ -148,6 +148,28 @@ class StagedValueLogToolsTest {
     }
 
     /**
+     * Damage in the file's own entries fails an open before it appends the staged ones:
+     * vlog-verify then does not say they are appended by the next open, and says why not.
+     */
+    @Test
+    void stagedBytesBehindDamageAreNotSaidToBeAppended() throws Exception {
+        Path killed = killedWriter(700);
+        Path file = stage(killed).file();
+        long fileEnd = Files.size(file);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, fileEnd / 2);
+            one.put(0, (byte) ~one.get(0));
+            channel.write(one.flip(), fileEnd / 2); // inside an entry the file holds
+        }
+        ToolRun verify = ToolRun.of("vlog-verify", killed.toString());
+        assertEquals(1, verify.code(), verify.out() + verify.err());
+        assertFalse(verify.out().contains("appended by the next open"), verify.out());
+        assertTrue(verify.out().contains("staged in VLOG-STAGE), discarded"), verify.out());
+        assertTrue(verify.out().contains("would append them to it, but it fails on the damage below"), verify.out());
+    }
+
+    /**
      * A file the tools are pointed at that is not of their kind (VLOG-STAGE given to vlog-verify,
      * a WAL to vlog-verify, CURRENT to wal-verify) is a usage error, exit 2, not judged by the
      * kind's rules (it was called damaged or a tolerated torn tail).
