@@ -69,8 +69,7 @@ public final class CheckCommand implements Callable<Integer> {
     /** The tool's work, with the directory held closed. */
     private int inspectHeld(PrintWriter out, PrintWriter err) {
         if (!Files.isDirectory(directory)) {
-            err.println("error: " + directory + " is not a directory");
-            return Severity.UNUSABLE.exitCode();
+            return ClosedDirectory.unusable(directory, directory + " is not a directory", out, err, json);
         }
         String dir = directory.toString();
         Severity worst = Severity.OK;

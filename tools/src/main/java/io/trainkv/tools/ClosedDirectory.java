@@ -78,12 +78,15 @@ final class ClosedDirectory {
 
     /**
      * Runs a tool's {@code work} with the database directory that {@code fileOrDirectory} names or
-     * lies in held closed. A directory that holds no file of a database ({@link #notADatabase}) or
-     * is refused is reported with exit code 2 instead: as one {@code error: …} line on {@code err},
+     * lies in held closed. A path that does not exist, a directory that holds no file of a database
+     * ({@link #notADatabase}) or one that is refused is reported with exit code 2 instead: as one {@code error: …} line on {@code err},
      * or with {@code json} as one JSON object with an {@code error} field on {@code out}. A file
      * named directly is always given to {@code work}.
      */
     static int whileHeld(Path fileOrDirectory, PrintWriter out, PrintWriter err, boolean json, IntSupplier work) {
+        if (!Files.exists(fileOrDirectory)) {
+            return unusable(fileOrDirectory, fileOrDirectory + " does not exist", out, err, json);
+        }
         boolean isDirectory = Files.isDirectory(fileOrDirectory);
         Path directory = isDirectory ? fileOrDirectory : fileOrDirectory.toAbsolutePath().getParent();
         String notADatabase = isDirectory ? notADatabase(directory) : null;
@@ -98,8 +101,11 @@ final class ClosedDirectory {
         }
     }
 
-    /** Reports why {@code target} cannot be inspected at all; returns exit code 2 (unusable). */
-    private static int unusable(Path target, String reason, PrintWriter out, PrintWriter err, boolean json) {
+    /**
+     * Reports why {@code target} cannot be inspected at all, as one {@code error: …} line on
+     * {@code err}, or with {@code json} as one JSON object on {@code out}; returns exit code 2 (unusable).
+     */
+    static int unusable(Path target, String reason, PrintWriter out, PrintWriter err, boolean json) {
         if (json) {
             out.println(failure(target, Severity.UNUSABLE, reason));
         } else {

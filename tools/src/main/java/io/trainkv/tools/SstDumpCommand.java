@@ -116,8 +116,7 @@ public final class SstDumpCommand implements Callable<Integer> {
         try {
             tables = DatabaseFiles.of(target, FileNames.Kind.TABLE);
         } catch (IOException e) {
-            err.println("error: " + e.getMessage());
-            return 2;
+            return ClosedDirectory.unusable(target, e.getMessage(), out, err, json);
         }
         int problems = 0;
         int unreadable = 0;

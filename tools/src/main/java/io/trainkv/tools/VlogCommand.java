@@ -135,8 +135,7 @@ public abstract class VlogCommand implements Callable<Integer>, Inspection {
         try {
             logs = DatabaseFiles.of(target, FileNames.Kind.VALUE_LOG);
         } catch (IOException e) {
-            err.println("error: " + e.getMessage());
-            return 2;
+            return ClosedDirectory.unusable(target, e.getMessage(), out, err, json);
         }
         Path directory = Files.isDirectory(target) ? target : target.toAbsolutePath().getParent();
         Map<Severity, Integer> counts = new EnumMap<>(Severity.class);

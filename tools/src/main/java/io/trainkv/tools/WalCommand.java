@@ -114,8 +114,7 @@ public abstract class WalCommand implements Callable<Integer>, Inspection {
             logs = DatabaseFiles.of(target, FileNames.Kind.WAL);
             liveTables = liveTables(err);
         } catch (IOException e) {
-            err.println("error: " + e.getMessage());
-            return Severity.UNUSABLE.exitCode();
+            return ClosedDirectory.unusable(target, e.getMessage(), out, err, json);
         }
         Map<Severity, Integer> counts = new EnumMap<>(Severity.class);
         Severity worst = Severity.OK;

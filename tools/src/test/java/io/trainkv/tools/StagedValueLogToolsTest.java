@@ -172,7 +172,8 @@ class StagedValueLogToolsTest {
     /**
      * A file the tools are pointed at that is not of their kind (VLOG-STAGE given to vlog-verify,
      * a WAL to vlog-verify, CURRENT to wal-verify) is a usage error, exit 2, not judged by the
-     * kind's rules (it was called damaged or a tolerated torn tail).
+     * kind's rules (it was called damaged or a tolerated torn tail); with --json it is reported
+     * as JSON, as is a path that does not exist.
      */
     @Test
     void aFileOfAnotherKindIsRefusedNotJudged() throws Exception {
@@ -184,6 +185,15 @@ class StagedValueLogToolsTest {
             assertTrue(run.err().contains(args[1] + " is not a ."), run.err());
         }
         assertEquals(0, ToolRun.of("vlog-verify", stage(killed).file().toString()).code(), "the value-log file itself");
+        for (String[] args : new String[][] {{"vlog-verify", killed.resolve(FileNames.VALUE_LOG_STAGE).toString()},
+            {"vlog-verify", killed.resolve("missing").toString()}, {"check", killed.resolve("missing").toString()},
+            {"check", killed.resolve("CURRENT").toString()}}) {
+            ToolRun json = ToolRun.of(args[0], "--json", args[1]);
+            assertEquals(2, json.code(), json.out() + json.err());
+            Map<String, Object> error = JsonReader.object(json.out().strip()); // --json: the error is JSON too
+            assertEquals("unusable", error.get("severity"), json.out());
+            assertTrue(String.valueOf(error.get("error")).startsWith(args[1] + " "), json.out());
+        }
     }
 
     /**
