@@ -65,6 +65,16 @@ public final class EarlyWriteBack {
     }
 
     /**
+     * Whether a log appended with {@code write(2)}, {@code writtenSince} bytes past where its last
+     * writeback started (or its last sync), with its rotation at {@code rotationBytes}, is due for
+     * {@link #startAnother()}: {@link #REPEAT_BYTES} or more, in a log rotated at
+     * {@link #MIN_ROTATION_BYTES} or more.
+     */
+    public static boolean dueAgain(long writtenSince, long rotationBytes) {
+        return rotationBytes >= MIN_ROTATION_BYTES && writtenSince >= REPEAT_BYTES;
+    }
+
+    /**
      * Starts the writeback on the background thread, unless one was started before: a log written
      * through mappings is written back early at most once. Called by the log's writer only.
      */

@@ -202,8 +202,7 @@ public final class ValueLog implements Closeable {
             if (EarlyWriteBack.due(writtenSize, fileSizeLimit)) {
                 earlyWriteBack.start();
             }
-        } else if (fileSizeLimit >= EarlyWriteBack.MIN_ROTATION_BYTES
-                && writtenSize - writeBackFrom >= EarlyWriteBack.REPEAT_BYTES && earlyWriteBack.startAnother()) {
+        } else if (EarlyWriteBack.dueAgain(writtenSize - writeBackFrom, fileSizeLimit) && earlyWriteBack.startAnother()) {
             writeBackFrom = writtenSize;
         }
         ValuePointer.encode(active.id, offset, length, pointer);

@@ -29,13 +29,17 @@ import org.junit.jupiter.api.Test;
 class EarlyWriteBackTest {
 
     @Test
-    void dueAtThreeQuartersOfARotationOfAtLeastTheMinimum() {
+    void dueAtThreeQuartersAndAgainEveryRepeatBytesOfARotationOfAtLeastTheMinimum() {
         long rotation = 2 * EarlyWriteBack.MIN_ROTATION_BYTES;
         assertFalse(EarlyWriteBack.due(rotation - rotation / 4 - 1, rotation));
         assertTrue(EarlyWriteBack.due(rotation - rotation / 4, rotation));
         assertTrue(EarlyWriteBack.due(rotation + 1, rotation));
         long small = EarlyWriteBack.MIN_ROTATION_BYTES - 1;
         assertFalse(EarlyWriteBack.due(small, small), "a full log under the minimum rotation size");
+        long repeat = EarlyWriteBack.REPEAT_BYTES;
+        assertFalse(EarlyWriteBack.dueAgain(repeat - 1, rotation));
+        assertTrue(EarlyWriteBack.dueAgain(repeat, rotation));
+        assertFalse(EarlyWriteBack.dueAgain(small, small), "again: not under the minimum rotation size");
     }
 
     @Test
