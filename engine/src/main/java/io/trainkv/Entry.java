@@ -135,8 +135,19 @@ public final class Entry {
      *         (a clock near the end of what epoch milliseconds can count)
      */
     long expiresAtMillis(long nowMillis) {
+        return expiresAtMillis(ttlMillis, expiresAtMillis, nowMillis);
+    }
+
+    /**
+     * The expiry (epoch ms, 0 for never) of an entry with these fields written at
+     * {@code nowMillis}: {@code fixedExpiresAtMillis} when {@code ttlMillis} is 0, else the TTL
+     * after the write.
+     *
+     * @throws IllegalArgumentException as {@link #expiresAtMillis(long)}
+     */
+    static long expiresAtMillis(long ttlMillis, long fixedExpiresAtMillis, long nowMillis) {
         if (ttlMillis == 0) {
-            return expiresAtMillis;
+            return fixedExpiresAtMillis;
         }
         if (nowMillis > Long.MAX_VALUE - ttlMillis) {
             throw new IllegalArgumentException("ttl too large: " + ttlMillis + " ms after the clock's "
@@ -147,6 +158,21 @@ public final class Entry {
 
     static Entry stored(byte[] key, byte[] value, byte userMeta, long expiresAtMillis) {
         return new Entry(key, value, userMeta, 0, expiresAtMillis);
+    }
+
+    /** An entry of these fields as {@link #ttlMillis()} and {@link #fixedExpiresAtMillis()} give them, unchecked. */
+    static Entry withFields(byte[] key, byte[] value, byte userMeta, long ttlMillis, long fixedExpiresAtMillis) {
+        return new Entry(key, value, userMeta, ttlMillis, fixedExpiresAtMillis);
+    }
+
+    /** The TTL in ms, 0 for none. */
+    long ttlMillis() {
+        return ttlMillis;
+    }
+
+    /** The absolute expiry in epoch ms, 0 for none (or for a TTL, which is set instead). */
+    long fixedExpiresAtMillis() {
+        return expiresAtMillis;
     }
 
     @Override

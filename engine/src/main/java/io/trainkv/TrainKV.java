@@ -3,7 +3,6 @@ package io.trainkv;
 import io.trainkv.cache.BlockCache;
 import io.trainkv.compaction.CompactionSettings;
 import io.trainkv.compaction.Compactor;
-import io.trainkv.compaction.LevelTargets;
 import io.trainkv.manifest.LevelIterator;
 import io.trainkv.manifest.TableHandle;
 import io.trainkv.manifest.Version;
@@ -30,7 +29,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -76,53 +74,6 @@ public final class TrainKV implements AutoCloseable {
     private final ValueLogGcTrigger gcTrigger;
     private final Set<DbIterator> openIterators = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
-
-    /**
-     * Lets background work that is built before the pipeline reach it once it exists: compaction
-     * reads the visible version and reports progress and failures to the writers.
-     */
-    private static final class PipelineLink {
-        volatile WritePipeline pipeline;
-        volatile Flusher flusher;
-        volatile Compactor compactor;
-        volatile ValueLogGcTrigger gcTrigger;
-
-        long visibleVersion() {
-            WritePipeline p = pipeline;
-            return p == null ? 0 : p.visibleVersion();
-        }
-
-        void signalBackgroundProgress() {
-            WritePipeline p = pipeline;
-            if (p != null) {
-                p.signalBackgroundProgress();
-            }
-        }
-
-        /** A flush or compaction installed its edit: value-log GC starts if a file's discards crossed the ratio. */
-        void valueLogDiscardsRecorded() {
-            ValueLogGcTrigger t = gcTrigger;
-            if (t != null) {
-                t.discardsRecorded();
-            }
-        }
-
-        /** Background work failed: writes stop, and so does all other background work. */
-        void failBackground(Throwable cause) {
-            WritePipeline p = pipeline;
-            if (p != null) {
-                p.failBackground(cause);
-            }
-            Flusher f = flusher;
-            if (f != null) {
-                f.halt();
-            }
-            Compactor c = compactor;
-            if (c != null) {
-                c.halt();
-            }
-        }
-    }
 
     private TrainKV(Options options, Storage storage, DirectoryLock directoryLock, Path temporaryDirectory,
                     VersionSet versions, ValueLog valueLog, Flusher flusher, Compactor compactor,
@@ -316,7 +267,10 @@ public final class TrainKV implements AutoCloseable {
 
     /** Sets {@code key} to {@code value}. */
     public void set(byte[] key, byte[] value) {
-        set(Entry.of(key, value));
+        WriteBatch.checkKey(key);
+        WriteBatch.checkValue(value);
+        checkWritable();
+        pipeline.set(key, value, false);
     }
 
     /** Sets a UTF-8 encoded key to a UTF-8 encoded value. */
@@ -647,35 +601,8 @@ public final class TrainKV implements AutoCloseable {
     /** Counters of the write path and memory use. */
     public Stats stats() {
         checkOpen();
-        WritePipeline.Counters c = pipeline.counters();
-        List<Stats.LevelStats> levels = new ArrayList<>();
-        Version version = versions.acquireCurrent();
-        try {
-            LevelTargets targets = compactor.targets(version);
-            for (int level = 0; level < version.levelCount(); level++) {
-                levels.add(new Stats.LevelStats(level, version.tables(level).size(), version.levelBytes(level),
-                        targets.target(level)));
-            }
-        } finally {
-            version.unref();
-        }
-        List<Stats.ValueLogFile> valueLogFiles = new ArrayList<>();
-        Map<Long, Long> discard = versions.valueLogDiscard();
-        for (long fileId : valueLog.fileIds()) {
-            long bytes = valueLog.size(fileId);
-            valueLogFiles.add(new Stats.ValueLogFile(fileId, bytes, Math.min(bytes, discard.getOrDefault(fileId, 0L)),
-                    fileId == valueLog.activeFileId()));
-        }
-        return new Stats(c.batchesWritten(), c.writeGroups(), c.walSyncs(), c.walBytes(), c.writeStalls(),
-                c.writeSlowdowns(), c.memtables(), c.memtableBytes(), c.lastVersion(), List.copyOf(levels),
-                flusher.flushedBytes(), compactor.readBytes(), compactor.writeBytes(), compactor.completed(),
-                compactor.trivialMoves(), List.copyOf(valueLogFiles), cacheStats(blockCache), cacheStats(indexCache),
-                valueLogGc.filesExamined(), valueLog.appendedBytes());
-    }
-
-    private static Stats.CacheStats cacheStats(BlockCache cache) {
-        return cache == null ? new Stats.CacheStats(0, 0, 0, 0, 0)
-                : new Stats.CacheStats(cache.hits(), cache.misses(), cache.evictions(), cache.weight(), cache.maximum());
+        return StatsCollector.collect(pipeline, versions, compactor, flusher, valueLog, valueLogGc, blockCache,
+                indexCache);
     }
 
     /**

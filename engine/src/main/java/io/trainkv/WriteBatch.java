@@ -23,15 +23,24 @@ public final class WriteBatch {
 
     private static final Entry[] NO_ENTRIES = {};
     private static final boolean[] NO_TOMBSTONES = {};
+    /** A delete's value. */
+    private static final byte[] NO_VALUE = {};
 
     /**
      * The operations, in the order their keys were first added: {@code size} entries, each a set
-     * or (flagged in {@code tombstones}) a delete. The first one is held in {@code first} until a
-     * second key comes, and only then go they into plain arrays that grow from two elements: a
-     * single set, the most common batch, costs no array at all.
+     * or (flagged in {@code tombstones}) a delete. The first one is held in the {@code first…}
+     * fields until a second key comes, and only then go they into plain arrays of entries that
+     * grow from two elements: a single set, the most common batch, costs no array, and one made by
+     * {@link #set(byte[], byte[])} no {@link Entry} either ({@code firstEntry} is then null).
      */
-    private Entry first;
+    private byte[] firstKey;
+    private byte[] firstValue;
+    private byte firstUserMeta;
+    private long firstTtlMillis;
+    private long firstExpiresAtMillis;
     private boolean firstTombstone;
+    /** The entry the first operation was added as, or null if it was added as a key and value. */
+    private Entry firstEntry;
     private Entry[] entries = NO_ENTRIES;
     private boolean[] tombstones = NO_TOMBSTONES;
     private int size;
@@ -45,7 +54,7 @@ public final class WriteBatch {
 
     /** Adds a set of {@code key} to {@code value}. */
     public WriteBatch set(byte[] key, byte[] value) {
-        return set(Entry.of(key, value));
+        return add(checkKey(key), checkValue(value), (byte) 0, 0, 0, false, null);
     }
 
     /** Adds a set of UTF-8 encoded strings. */
@@ -55,7 +64,9 @@ public final class WriteBatch {
 
     /** Adds a set with the entry's TTL and user meta. */
     public WriteBatch set(Entry entry) {
-        return add(checkSet(entry), false);
+        checkSet(entry);
+        return add(entry.key(), entry.value(), entry.userMeta(), entry.ttlMillis(), entry.fixedExpiresAtMillis(), false,
+                entry);
     }
 
     /**
@@ -73,7 +84,7 @@ public final class WriteBatch {
 
     /** Adds a delete of {@code key}. */
     public WriteBatch delete(byte[] key) {
-        return add(Entry.of(checkKey(key), new byte[0]), true);
+        return add(checkKey(key), NO_VALUE, (byte) 0, 0, 0, true, null);
     }
 
     /** Adds a delete of a UTF-8 encoded key. */
@@ -117,16 +128,61 @@ public final class WriteBatch {
     /** Removes every operation so the batch can be reused. */
     public void clear() {
         Arrays.fill(entries, 0, Math.min(size, entries.length), null);
-        first = null;
+        firstKey = null;
+        firstValue = null;
+        firstEntry = null;
         size = 0;
         indexByKey = null;
         valueLogMoves = false;
         footprint = 0;
     }
 
-    /** The {@code i}th operation's entry (a delete's has an empty value); {@code i} below {@link #size()}. */
+    /**
+     * The {@code i}th operation's entry (a delete's has an empty value); {@code i} below
+     * {@link #size()}. Made here for a first operation added as a key and value: the write path
+     * reads the operation's parts instead ({@link #key}, {@link #value}, {@link #userMeta},
+     * {@link #hasTtl}, {@link #expiresAtMillis}).
+     */
     Entry entry(int i) {
-        return entries.length == 0 ? first : entries[i];
+        return entries.length == 0 ? firstAsEntry() : entries[i];
+    }
+
+    /** The {@code i}th operation's key; {@code i} below {@link #size()}. */
+    byte[] key(int i) {
+        return entries.length == 0 ? firstKey : entries[i].key();
+    }
+
+    /** The {@code i}th operation's value, empty for a delete; {@code i} below {@link #size()}. */
+    byte[] value(int i) {
+        return entries.length == 0 ? firstValue : entries[i].value();
+    }
+
+    /** The {@code i}th operation's user meta byte; {@code i} below {@link #size()}. */
+    byte userMeta(int i) {
+        return entries.length == 0 ? firstUserMeta : entries[i].userMeta();
+    }
+
+    /** Whether the {@code i}th operation's expiry depends on the time of the write (it has a TTL). */
+    boolean hasTtl(int i) {
+        return entries.length == 0 ? firstTtlMillis != 0 : entries[i].hasTtl();
+    }
+
+    /**
+     * The {@code i}th operation's expiry when written at {@code nowMillis}, as
+     * {@link Entry#expiresAtMillis(long)} computes it.
+     *
+     * @throws IllegalArgumentException as {@link Entry#expiresAtMillis(long)} does
+     */
+    long expiresAtMillis(int i, long nowMillis) {
+        return entries.length == 0 ? Entry.expiresAtMillis(firstTtlMillis, firstExpiresAtMillis, nowMillis)
+                : entries[i].expiresAtMillis(nowMillis);
+    }
+
+    private Entry firstAsEntry() {
+        if (firstEntry == null) {
+            firstEntry = Entry.withFields(firstKey, firstValue, firstUserMeta, firstTtlMillis, firstExpiresAtMillis);
+        }
+        return firstEntry;
     }
 
     /** Whether the {@code i}th operation is a delete; {@code i} below {@link #size()}. */
@@ -149,33 +205,40 @@ public final class WriteBatch {
         return footprint;
     }
 
-    private WriteBatch add(Entry entry, boolean tombstone) {
-        long bytes = MemTable.maxEntryFootprint(entry.key().length, entry.value().length);
-        int existing = indexOf(entry.key());
+    /**
+     * Adds an operation from its parts; {@code entry} is the entry they came from, or null (one
+     * is made if the operation goes into the arrays).
+     */
+    private WriteBatch add(byte[] key, byte[] value, byte userMeta, long ttlMillis, long expiresAtMillis,
+            boolean tombstone, Entry entry) {
+        long bytes = MemTable.maxEntryFootprint(key.length, value.length);
+        int existing = indexOf(key);
         if (existing < 0) {
             if (size == 0 && entries.length == 0) {
-                first = entry;
-                firstTombstone = tombstone;
+                setFirst(key, value, userMeta, ttlMillis, expiresAtMillis, tombstone, entry);
                 size = 1;
                 footprint += bytes;
                 return this;
             }
             if (entries.length == 0) { // the second key: the first one moves into the arrays
+                Entry moved = firstAsEntry();
                 entries = new Entry[2];
                 tombstones = new boolean[2];
-                entries[0] = first;
+                entries[0] = moved;
                 tombstones[0] = firstTombstone;
-                first = null;
+                firstKey = null;
+                firstValue = null;
+                firstEntry = null;
             } else if (size == entries.length) {
                 int capacity = 2 * size;
                 entries = Arrays.copyOf(entries, capacity);
                 tombstones = Arrays.copyOf(tombstones, capacity);
             }
-            entries[size] = entry;
+            entries[size] = entry != null ? entry : Entry.withFields(key, value, userMeta, ttlMillis, expiresAtMillis);
             tombstones[size] = tombstone;
             size++;
             if (indexByKey != null) {
-                indexByKey.put(ByteBuffer.wrap(entry.key()), size - 1);
+                indexByKey.put(ByteBuffer.wrap(key), size - 1);
             } else if (size > LINEAR_SCAN_LIMIT) {
                 indexByKey = new HashMap<>();
                 for (int i = 0; i < size; i++) {
@@ -183,18 +246,28 @@ public final class WriteBatch {
                 }
             }
         } else {
-            Entry replaced = entry(existing);
+            footprint -= MemTable.maxEntryFootprint(key(existing).length, value(existing).length);
             if (entries.length == 0) {
-                first = entry;
-                firstTombstone = tombstone;
+                setFirst(key, value, userMeta, ttlMillis, expiresAtMillis, tombstone, entry);
             } else {
-                entries[existing] = entry;
+                entries[existing] = entry != null ? entry
+                        : Entry.withFields(key, value, userMeta, ttlMillis, expiresAtMillis);
                 tombstones[existing] = tombstone;
             }
-            footprint -= MemTable.maxEntryFootprint(replaced.key().length, replaced.value().length);
         }
         footprint += bytes;
         return this;
+    }
+
+    private void setFirst(byte[] key, byte[] value, byte userMeta, long ttlMillis, long expiresAtMillis,
+            boolean tombstone, Entry entry) {
+        firstKey = key;
+        firstValue = value;
+        firstUserMeta = userMeta;
+        firstTtlMillis = ttlMillis;
+        firstExpiresAtMillis = expiresAtMillis;
+        firstTombstone = tombstone;
+        firstEntry = entry;
     }
 
     /** The position of {@code key} in the batch, or -1. */
@@ -204,7 +277,7 @@ public final class WriteBatch {
             return found == null ? -1 : found;
         }
         for (int i = 0; i < size; i++) {
-            if (Arrays.equals(entry(i).key(), key)) {
+            if (Arrays.equals(key(i), key)) {
                 return i;
             }
         }
@@ -230,7 +303,7 @@ public final class WriteBatch {
         return key;
     }
 
-    private static byte[] checkValue(byte[] value) {
+    static byte[] checkValue(byte[] value) {
         checkNotNull(value, "value");
         if (value.length > Options.MAX_VALUE_SIZE) {
             throw new IllegalArgumentException("value is " + value.length + " bytes; the limit is "

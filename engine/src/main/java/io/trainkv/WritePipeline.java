@@ -184,6 +184,12 @@ final class WritePipeline {
         boolean inUse;
         /** The batch of a single set ({@link WritePipeline#set}), reused. */
         final WriteBatch ownBatch = new WriteBatch();
+        /**
+         * The group this request's batch is inserted with when it is the only insert of its
+         * group and the group before is published, made on first use and begun again for each
+         * such write so that a put allocates no group ({@link ApplyingGroup}); null before.
+         */
+        ApplyingGroup soleGroup;
         /** This request's conditions, made once: a wait allocates nothing. */
         final BooleanSupplier turnCame = () -> done || leading;
         final BooleanSupplier groupSettled = () -> applyingGroup.settled();
@@ -220,6 +226,9 @@ final class WritePipeline {
             ownBatch.clear();
             atApply = null;
             applyingGroup = null;
+            if (soleGroup != null) {
+                soleGroup.target = null; // published or failed: read by nobody now, and a memtable is large
+            }
             error = null;
             inUse = false;
         }
@@ -274,7 +283,16 @@ final class WritePipeline {
      * A group whose records are in the WAL while its writers insert their batches into
      * {@code target}; published (the visible version moved from {@code previousVersion} to
      * {@code lastVersion}) once every insert is done and the group before it is published.
-     * Shared by its writers without a lock: the mutable fields are volatile or atomic.
+     * Shared by its writers without a lock: the fields {@link #begin} sets are read by other
+     * threads only after a volatile read that follows it (of {@code done}, or of a link), and the
+     * others are volatile or atomic.
+     *
+     * <p>A group is used once, except the {@linkplain PendingWrite#soleGroup sole group} of a
+     * request, which is begun again for each write of the request that is its group's only
+     * insert and comes after a published group (every write of a lone writer): such a group is
+     * linked from no other group, so only its writer publishes it and no other thread reads it
+     * after that, except the next leader reading {@link #lastGroup} with the lock held, as the
+     * writer does when it begins the group again.
      */
     private static final class ApplyingGroup {
         private static final VarHandle INSERTING;
@@ -287,11 +305,13 @@ final class WritePipeline {
             }
         }
 
-        final MemTable target;
+        /** The pipeline whose writes the group carries. */
+        final WritePipeline pipeline;
+        MemTable target;
         /** The last version of the group before this one: the visible version it is published after. */
-        final long previousVersion;
-        final long lastVersion;
-        final long footprint;
+        long previousVersion;
+        long lastVersion;
+        long footprint;
         /**
          * The writers inserting a batch, woken when the group is published or fails; the
          * publisher clears the entries once it has woken them (a failed group is never published).
@@ -309,12 +329,24 @@ final class WritePipeline {
         /** Set when this group or an earlier one failed an insert: it is never published. */
         volatile RuntimeException error;
 
-        ApplyingGroup(MemTable target, long previousVersion, long lastVersion, long footprint, PendingWrite[] inserters) {
+        /** A group of {@code pipeline} for the writers {@code inserters}; {@link #begin} it before use. */
+        ApplyingGroup(WritePipeline pipeline, PendingWrite[] inserters) {
+            this.pipeline = pipeline;
+            this.inserters = inserters;
+        }
+
+        /**
+         * Starts the group's round: its inserters insert {@code footprint} bytes into
+         * {@code target} at the versions after {@code previousVersion} up to {@code lastVersion}.
+         */
+        void begin(MemTable target, long previousVersion, long lastVersion, long footprint) {
             this.target = target;
             this.previousVersion = previousVersion;
             this.lastVersion = lastVersion;
             this.footprint = footprint;
-            this.inserters = inserters;
+            this.published = false;
+            this.next = null;
+            this.error = null;
             this.inserting = inserters.length;
         }
 
@@ -396,6 +428,21 @@ final class WritePipeline {
         PendingWrite write = reusedRequest();
         try {
             write(write, write.ownBatch.set(entry), sync);
+        } finally {
+            write.release();
+        }
+    }
+
+    /**
+     * Writes a set of {@code key} to {@code value} as {@link #set(Entry, boolean)} writes an entry
+     * with no TTL or user meta, with no {@link Entry} made.
+     *
+     * @throws IllegalArgumentException as {@link #set(Entry, boolean)}
+     */
+    void set(byte[] key, byte[] value, boolean sync) {
+        PendingWrite write = reusedRequest();
+        try {
+            write(write, write.ownBatch.set(key, value), sync);
         } finally {
             write.release();
         }
@@ -766,32 +813,41 @@ final class WritePipeline {
     private void startInserting(MemTable target, long footprint) {
         int inserting = 0;
         long lastVersion = 0;
+        PendingWrite lastInserter = null;
         for (int i = 0; i < group.size(); i++) {
             PendingWrite w = group.get(i);
             if (!w.batch.isEmpty()) {
                 inserting++;
                 lastVersion = w.version;
+                lastInserter = w;
             }
         }
         if (inserting == 0) {
             return;
         }
-        PendingWrite[] inserters = new PendingWrite[inserting];
-        int at = 0;
-        for (int i = 0; i < group.size(); i++) {
-            PendingWrite w = group.get(i);
-            if (!w.batch.isEmpty()) {
-                inserters[at++] = w;
-            }
-        }
-        ApplyingGroup applyingGroup = new ApplyingGroup(target, lastGroupVersion, lastVersion, footprint, inserters);
-        unfinishedGroups.incrementAndGet();
-        applyingFootprint.addAndGet(footprint);
         ApplyingGroup previous = lastGroup;
         // A published group needs no link: this group's inserts start after it is published, so
         // the writer that finishes them publishes it. A group not published when read here is
         // linked before any insert starts, so its publisher follows the link if they are done first.
-        if (previous != null && visibleVersion < previous.lastVersion) {
+        boolean afterUnpublished = previous != null && visibleVersion < previous.lastVersion;
+        ApplyingGroup applyingGroup;
+        if (inserting == 1 && !afterUnpublished) {
+            applyingGroup = soleGroupOf(lastInserter);
+        } else {
+            PendingWrite[] inserters = new PendingWrite[inserting];
+            int at = 0;
+            for (int i = 0; i < group.size(); i++) {
+                PendingWrite w = group.get(i);
+                if (!w.batch.isEmpty()) {
+                    inserters[at++] = w;
+                }
+            }
+            applyingGroup = new ApplyingGroup(this, inserters);
+        }
+        applyingGroup.begin(target, lastGroupVersion, lastVersion, footprint);
+        unfinishedGroups.incrementAndGet();
+        applyingFootprint.addAndGet(footprint);
+        if (afterUnpublished) {
             // Linked before the error is read, while failInserts writes the error before it
             // follows the link: the new group gets a failure either way.
             previous.next = applyingGroup;
@@ -802,9 +858,25 @@ final class WritePipeline {
         }
         lastGroup = applyingGroup;
         lastGroupVersion = lastVersion;
-        for (PendingWrite w : inserters) {
+        for (PendingWrite w : applyingGroup.inserters) {
             w.applyingGroup = applyingGroup;
         }
+    }
+
+    /**
+     * {@code inserter}'s {@linkplain PendingWrite#soleGroup sole group}, holding it as its only
+     * inserter: the one it used last, unless that one is another pipeline's (whose last group it
+     * may still be) or was never published (it failed: a new one keeps the failed one as it was),
+     * or else a new one it keeps.
+     */
+    private ApplyingGroup soleGroupOf(PendingWrite inserter) {
+        ApplyingGroup sole = inserter.soleGroup;
+        if (sole == null || sole.pipeline != this || !sole.published) {
+            sole = new ApplyingGroup(this, new PendingWrite[1]);
+            inserter.soleGroup = sole;
+        }
+        sole.inserters[0] = inserter;
+        return sole;
     }
 
     /** Whether an entry of {@code writes} has a TTL: only then do their expiries need the clock. */
@@ -812,7 +884,7 @@ final class WritePipeline {
         for (int w = 0; w < writes.size(); w++) {
             WriteBatch batch = writes.get(w).batch;
             for (int i = 0; i < batch.size(); i++) {
-                if (batch.entry(i).hasTtl()) {
+                if (batch.hasTtl(i)) {
                     return true;
                 }
             }
@@ -830,7 +902,7 @@ final class WritePipeline {
         try {
             w.ensureEntries(batch.size());
             for (int i = 0; i < batch.size(); i++) {
-                w.expiresAt[i] = batch.entry(i).expiresAtMillis(nowMillis);
+                w.expiresAt[i] = batch.expiresAtMillis(i, nowMillis);
             }
             return true;
         } catch (RuntimeException e) {
@@ -860,6 +932,10 @@ final class WritePipeline {
 
     private void collectGroup(PendingWrite leader) {
         group.clear();
+        if (queue.size() == 1) { // a lone writer's group: no iterator to make
+            group.add(leader);
+            return;
+        }
         long budget = Math.min(MAX_GROUP_FOOTPRINT, options.memtableSize());
         long footprint = 0;
         for (PendingWrite w : queue) {
@@ -948,18 +1024,18 @@ final class WritePipeline {
         w.stored = n;
         byte moved = batch.isValueLogMoves() ? ValueStruct.META_MOVED : 0;
         for (int i = 0; i < n; i++) {
-            Entry e = batch.entry(i);
+            byte[] value = batch.value(i);
             if (batch.isTombstone(i)) {
                 w.storedMeta[i] = ValueStruct.META_TOMBSTONE;
-                w.storedValues[i] = e.value();
-            } else if (goesToValueLog(e.value().length, options.valueThreshold())) {
+                w.storedValues[i] = value;
+            } else if (goesToValueLog(value.length, options.valueThreshold())) {
                 w.storedMeta[i] = (byte) (ValueStruct.META_VALUE_POINTER | moved);
                 byte[] pointer = w.pointer(i);
-                valueLog.add(e.key(), w.version, e.value(), pointer);
+                valueLog.add(batch.key(i), w.version, value, pointer);
                 w.storedValues[i] = pointer;
             } else {
                 w.storedMeta[i] = moved;
-                w.storedValues[i] = e.value();
+                w.storedValues[i] = value;
             }
         }
     }
@@ -983,8 +1059,8 @@ final class WritePipeline {
     private long memtableFootprint(WriteBatch batch) {
         long bytes = 0;
         for (int i = 0; i < batch.size(); i++) {
-            Entry e = batch.entry(i);
-            bytes += entryFootprint(e.key().length, e.value().length, batch.isTombstone(i), options.valueThreshold());
+            bytes += entryFootprint(batch.key(i).length, batch.value(i).length, batch.isTombstone(i),
+                    options.valueThreshold());
         }
         return bytes;
     }
@@ -992,16 +1068,15 @@ final class WritePipeline {
     private void encode(PendingWrite w) {
         encoder.beginBatch(w.version);
         for (int i = 0; i < w.batch.size(); i++) {
-            Entry e = w.batch.entry(i);
-            encoder.addEntry(w.storedMeta[i], e.userMeta(), w.expiresAt[i], e.key(), w.storedValues[i]);
+            encoder.addEntry(w.storedMeta[i], w.batch.userMeta(i), w.expiresAt[i], w.batch.key(i), w.storedValues[i]);
         }
         encoder.endBatch();
     }
 
     private static void apply(MemTable target, PendingWrite w) {
         for (int i = 0; i < w.batch.size(); i++) {
-            Entry e = w.batch.entry(i);
-            target.put(e.key(), w.version, w.storedMeta[i], e.userMeta(), w.expiresAt[i], w.storedValues[i]);
+            target.put(w.batch.key(i), w.version, w.storedMeta[i], w.batch.userMeta(i), w.expiresAt[i],
+                    w.storedValues[i]);
         }
     }
 

@@ -75,6 +75,61 @@ class GroupCommitTest {
     }
 
     /**
+     * Threads that write to two databases in turn lose nothing in either: a thread's reused
+     * request, and the group it reuses for a write that is alone in its group, serve both
+     * databases, whose versions and last groups are their own.
+     */
+    @Test
+    void writersTakingTurnsBetweenTwoDatabasesLoseNothingInEither() throws Exception {
+        int threads = 4;
+        int perThread = 4_000;
+        List<TrainKV> dbs = List.of(TrainKV.open(Options.at(tempDir.resolve("a")).memtableSize(256 * 1024)),
+                TrainKV.open(Options.at(tempDir.resolve("b")).memtableSize(256 * 1024)));
+        try {
+            dbs.get(1).set("ahead", "of the other database's versions");
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int thread = t;
+                    futures.add(pool.submit(() -> {
+                        for (int i = 0; i < perThread; i++) {
+                            TrainKV db = dbs.get((i + thread) % 2);
+                            if (i % 7 == 0) {
+                                db.write(new WriteBatch().set("t" + thread + "-" + i, "v" + i)
+                                        .set("pair-" + thread + "-" + i, "p" + i));
+                            } else {
+                                db.set(("t" + thread + "-" + i).getBytes(), ("v" + i).getBytes());
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : futures) {
+                    f.get(5, TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            for (int d = 0; d < 2; d++) {
+                TrainKV db = dbs.get(d);
+                for (int t = 0; t < threads; t++) {
+                    for (int i = 0; i < perThread; i++) {
+                        boolean here = (i + t) % 2 == d;
+                        assertEquals(here ? "v" + i : null, db.get("t" + t + "-" + i), "db " + d + ", t" + t + "-" + i);
+                        assertEquals(here && i % 7 == 0 ? "p" + i : null, db.get("pair-" + t + "-" + i));
+                    }
+                }
+                assertEquals((long) threads * perThread / 2 + d, db.stats().batchesWritten(), "db " + d);
+            }
+        } finally {
+            for (TrainKV db : dbs) {
+                db.close();
+            }
+        }
+    }
+
+    /**
      * Writers insert their own batches into the memtable in parallel and groups are published in
      * version order: a write acknowledged to any thread is visible to every reader from then on,
      * including across memtable rotations (a small memtable rotates while groups are inserting).

@@ -3,8 +3,11 @@ package io.trainkv;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -87,5 +90,46 @@ class WriteBatchTest {
         batch.forEach(visitor);
         assertEquals(List.of("set a=1", "delete a", "set a=2", "set b=3", "delete c"), visited);
         assertEquals(new WriteBatch().delete("c".getBytes()).memtableFootprint(), batch.memtableFootprint());
+    }
+
+    /**
+     * A first operation added as a key and value is held as its parts (the write path makes no
+     * {@link Entry} for it) and reads back the same through every accessor, as an entry on
+     * demand, after an entry with a TTL replaces it, and once a second key moves it to the arrays.
+     */
+    @Test
+    void aFirstOperationHeldAsPartsReadsBackLikeAnEntry() {
+        WriteBatch batch = new WriteBatch().set(key(1), "one".getBytes());
+        assertArrayEquals(key(1), batch.key(0));
+        assertArrayEquals("one".getBytes(), batch.value(0));
+        assertEquals(0, batch.userMeta(0));
+        assertFalse(batch.hasTtl(0));
+        assertEquals(0, batch.expiresAtMillis(0, 1_000));
+        Entry made = batch.entry(0);
+        assertArrayEquals(key(1), made.key());
+        assertArrayEquals("one".getBytes(), made.value());
+        assertNull(made.ttl());
+
+        Entry withTtl = Entry.of(key(1), "two".getBytes()).withTtl(Duration.ofSeconds(5)).withUserMeta((byte) 7);
+        batch.set(withTtl);
+        assertEquals(1, batch.size());
+        assertArrayEquals("two".getBytes(), batch.value(0));
+        assertEquals(7, batch.userMeta(0));
+        assertTrue(batch.hasTtl(0));
+        assertEquals(6_000, batch.expiresAtMillis(0, 1_000));
+        assertSame(withTtl, batch.entry(0), "an operation added as an entry is that entry");
+
+        batch.set(key(1), "three".getBytes()); // replaced by parts again: the TTL goes with the entry
+        assertFalse(batch.hasTtl(0));
+        assertEquals(0, batch.userMeta(0));
+        batch.set(key(2), "four".getBytes()); // the first operation moves to the arrays
+        assertEquals(2, batch.size());
+        assertArrayEquals("three".getBytes(), batch.value(0));
+        assertArrayEquals("three".getBytes(), batch.entry(0).value());
+        assertArrayEquals(key(2), batch.key(1));
+        assertArrayEquals("four".getBytes(), batch.entry(1).value());
+        assertFalse(batch.hasTtl(0) || batch.hasTtl(1));
+        WriteBatch expected = new WriteBatch().set(Entry.of(key(1), "three".getBytes())).set(Entry.of(key(2), "four".getBytes()));
+        assertEquals(expected.memtableFootprint(), batch.memtableFootprint(), "replaced parts are not counted");
     }
 }
