@@ -109,7 +109,7 @@ public final class WriteBatch {
     public void forEach(Visitor visitor) {
         for (int i = 0; i < size; i++) {
             if (isTombstone(i)) {
-                visitor.delete(entry(i).key());
+                visitor.delete(key(i));
             } else {
                 visitor.set(entry(i));
             }

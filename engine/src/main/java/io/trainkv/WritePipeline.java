@@ -99,6 +99,8 @@ final class WritePipeline {
     private final VersionSet versions;
     private final ValueLog valueLog;
     private final Runnable flushTrigger;
+    /** This pipeline's number, unique in the process: what a request's sole group is matched against. */
+    private final long id = NEXT_ID.incrementAndGet();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition drained = lock.newCondition();
     private final Condition backgroundProgress = lock.newCondition();
@@ -277,6 +279,9 @@ final class WritePipeline {
      * Each thread's request for its ordinary writes (a thread has one write in flight at a time):
      * shared by every pipeline of the JVM, and holding none of them.
      */
+    /** Source of {@link #id}s. */
+    private static final AtomicLong NEXT_ID = new AtomicLong();
+
     private static final ThreadLocal<PendingWrite> REUSED = ThreadLocal.withInitial(PendingWrite::new);
 
     /**
@@ -305,8 +310,11 @@ final class WritePipeline {
             }
         }
 
-        /** The pipeline whose writes the group carries. */
-        final WritePipeline pipeline;
+        /**
+         * The {@linkplain WritePipeline#id id} of the pipeline whose writes the group carries: a
+         * number, not the pipeline, so that a request's sole group keeps no closed database alive.
+         */
+        final long pipelineId;
         MemTable target;
         /** The last version of the group before this one: the visible version it is published after. */
         long previousVersion;
@@ -329,9 +337,9 @@ final class WritePipeline {
         /** Set when this group or an earlier one failed an insert: it is never published. */
         volatile RuntimeException error;
 
-        /** A group of {@code pipeline} for the writers {@code inserters}; {@link #begin} it before use. */
-        ApplyingGroup(WritePipeline pipeline, PendingWrite[] inserters) {
-            this.pipeline = pipeline;
+        /** A group of pipeline {@code pipelineId} for the writers {@code inserters}; {@link #begin} it before use. */
+        ApplyingGroup(long pipelineId, PendingWrite[] inserters) {
+            this.pipelineId = pipelineId;
             this.inserters = inserters;
         }
 
@@ -842,7 +850,7 @@ final class WritePipeline {
                     inserters[at++] = w;
                 }
             }
-            applyingGroup = new ApplyingGroup(this, inserters);
+            applyingGroup = new ApplyingGroup(id, inserters);
         }
         applyingGroup.begin(target, lastGroupVersion, lastVersion, footprint);
         unfinishedGroups.incrementAndGet();
@@ -854,6 +862,12 @@ final class WritePipeline {
             RuntimeException previousError = previous.error;
             if (previousError != null) {
                 applyingGroup.error = previousError;
+            } else if (visibleVersion >= previous.lastVersion) {
+                // Published meanwhile, so this group's writers publish it themselves, and the
+                // publisher either read the link (and stops at this group, not inserted yet) or
+                // never will: unlinked, a published group (perhaps a request's sole group, which
+                // its thread keeps) keeps this group and its memtable from the garbage collector.
+                previous.next = null;
             }
         }
         lastGroup = applyingGroup;
@@ -871,8 +885,8 @@ final class WritePipeline {
      */
     private ApplyingGroup soleGroupOf(PendingWrite inserter) {
         ApplyingGroup sole = inserter.soleGroup;
-        if (sole == null || sole.pipeline != this || !sole.published) {
-            sole = new ApplyingGroup(this, new PendingWrite[1]);
+        if (sole == null || sole.pipelineId != id || !sole.published) {
+            sole = new ApplyingGroup(id, new PendingWrite[1]);
             inserter.soleGroup = sole;
         }
         sole.inserters[0] = inserter;

@@ -27,6 +27,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class GroupCommitTest {
 
     private static final int THREADS = 8;
+    /** Writes a thread makes to one database before it turns to the other. */
+    private static final int RUN = 25;
 
     @TempDir
     Path tempDir;
@@ -75,9 +77,10 @@ class GroupCommitTest {
     }
 
     /**
-     * Threads that write to two databases in turn lose nothing in either: a thread's reused
-     * request, and the group it reuses for a write that is alone in its group, serve both
-     * databases, whose versions and last groups are their own.
+     * Threads that write to two databases in turn, a run of writes to each, lose nothing in
+     * either: a thread's reused request, and the group it reuses for a write that is alone in its
+     * group, serve both databases, whose versions (one is 1,000 ahead) and last groups are their
+     * own.
      */
     @Test
     void writersTakingTurnsBetweenTwoDatabasesLoseNothingInEither() throws Exception {
@@ -86,7 +89,9 @@ class GroupCommitTest {
         List<TrainKV> dbs = List.of(TrainKV.open(Options.at(tempDir.resolve("a")).memtableSize(256 * 1024)),
                 TrainKV.open(Options.at(tempDir.resolve("b")).memtableSize(256 * 1024)));
         try {
-            dbs.get(1).set("ahead", "of the other database's versions");
+            for (int i = 0; i < 1_000; i++) {
+                dbs.get(1).set("ahead-" + i, "of the other database's versions");
+            }
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             try {
                 List<Future<?>> futures = new ArrayList<>();
@@ -94,7 +99,7 @@ class GroupCommitTest {
                     int thread = t;
                     futures.add(pool.submit(() -> {
                         for (int i = 0; i < perThread; i++) {
-                            TrainKV db = dbs.get((i + thread) % 2);
+                            TrainKV db = dbs.get((i / RUN + thread) % 2);
                             if (i % 7 == 0) {
                                 db.write(new WriteBatch().set("t" + thread + "-" + i, "v" + i)
                                         .set("pair-" + thread + "-" + i, "p" + i));
@@ -115,12 +120,12 @@ class GroupCommitTest {
                 TrainKV db = dbs.get(d);
                 for (int t = 0; t < threads; t++) {
                     for (int i = 0; i < perThread; i++) {
-                        boolean here = (i + t) % 2 == d;
+                        boolean here = (i / RUN + t) % 2 == d;
                         assertEquals(here ? "v" + i : null, db.get("t" + t + "-" + i), "db " + d + ", t" + t + "-" + i);
                         assertEquals(here && i % 7 == 0 ? "p" + i : null, db.get("pair-" + t + "-" + i));
                     }
                 }
-                assertEquals((long) threads * perThread / 2 + d, db.stats().batchesWritten(), "db " + d);
+                assertEquals((long) threads * perThread / 2 + 1_000 * d, db.stats().batchesWritten(), "db " + d);
             }
         } finally {
             for (TrainKV db : dbs) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -131,5 +132,57 @@ class WriteBatchTest {
         assertFalse(batch.hasTtl(0) || batch.hasTtl(1));
         WriteBatch expected = new WriteBatch().set(Entry.of(key(1), "three".getBytes())).set(Entry.of(key(2), "four".getBytes()));
         assertEquals(expected.memtableFootprint(), batch.memtableFootprint(), "replaced parts are not counted");
+    }
+
+    /**
+     * The neighbours of the first operation held as parts: a delete first, a delete replacing a
+     * set held as parts, a batch cleared after its arrays grew and reused, a visit, and a TTL
+     * whose expiry overflows.
+     */
+    @Test
+    void deletesClearsVisitsAndOverflowsOfAFirstOperationHeldAsParts() {
+        WriteBatch batch = new WriteBatch().delete(key(1));
+        assertTrue(batch.isTombstone(0));
+        assertEquals(0, batch.value(0).length);
+        assertEquals(0, batch.entry(0).value().length);
+
+        WriteBatch replaced = new WriteBatch().set(key(1), new byte[100]).delete(key(1));
+        assertEquals(1, replaced.size());
+        assertTrue(replaced.isTombstone(0));
+        assertEquals(batch.memtableFootprint(), replaced.memtableFootprint(), "the replaced set is not counted");
+
+        WriteBatch reused = new WriteBatch();
+        for (int i = 0; i < 12; i++) { // past the linear scan: arrays and a map
+            reused.set(key(i), new byte[] {(byte) i});
+        }
+        reused.clear();
+        reused.set(key(3), "again".getBytes());
+        assertEquals(1, reused.size());
+        assertArrayEquals(key(3), reused.key(0));
+        assertArrayEquals("again".getBytes(), reused.entry(0).value());
+        assertFalse(reused.isTombstone(0));
+        assertEquals(new WriteBatch().set(key(3), "again".getBytes()).memtableFootprint(), reused.memtableFootprint());
+        reused.set(key(4), "more".getBytes());
+        assertArrayEquals(key(3), reused.key(0), "the cleared arrays hold nothing of before");
+        assertArrayEquals(key(4), reused.key(1));
+
+        List<String> visited = new ArrayList<>();
+        new WriteBatch().set(key(7), "seven".getBytes()).forEach(new WriteBatch.Visitor() {
+            @Override
+            public void set(Entry entry) {
+                visited.add(new String(entry.key()) + "=" + entry.valueAsString() + " ttl " + entry.ttl());
+            }
+
+            @Override
+            public void delete(byte[] key) {
+                visited.add("delete " + new String(key));
+            }
+        });
+        assertEquals(List.of("key-7=seven ttl null"), visited);
+
+        WriteBatch withTtl = new WriteBatch().set(Entry.of(key(1), new byte[1]).withTtl(Duration.ofDays(1)));
+        IllegalArgumentException overflow = assertThrows(IllegalArgumentException.class,
+                () -> withTtl.expiresAtMillis(0, Long.MAX_VALUE - 1_000));
+        assertTrue(overflow.getMessage().contains("ttl too large"), overflow.getMessage());
     }
 }
