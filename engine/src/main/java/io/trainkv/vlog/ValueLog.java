@@ -343,18 +343,26 @@ public final class ValueLog implements Closeable {
                     + pointer.offset() + " cannot be read");
         }
         try {
-            return decode(file, pointer.offset(), pointer.length()).value();
+            return value(file, pointer.offset(), pointer.length());
         } finally {
             file.unref();
         }
     }
 
-    private VlogEntry decode(VlogFile file, long offset, int length) throws IOException {
-        ByteBuffer staged = stage == null ? null : stage.read(file.id, offset, length);
-        if (staged != null) {
-            return check(staged, file.name, file.id, offset, length);
+    /**
+     * The value of the entry at {@code offset}, {@code length} bytes long, of {@code file}, from
+     * the stage if it holds it, checked as {@link #check} checks an entry but with no key or
+     * {@link VlogEntry} made: a read allocates its value and the buffer over the entry only.
+     */
+    private byte[] value(VlogFile file, long offset, int length) throws IOException {
+        ByteBuffer entry = stage == null ? null : stage.read(file.id, offset, length);
+        if (entry == null) {
+            entry = readEntryBytes(file.source(), file.name, file.readableBytes(), offset, length);
         }
-        return decode(file.source(), file.name, file.id, file.readableBytes(), offset, length);
+        int keyLength = verify(entry, file.name, offset, length);
+        byte[] value = new byte[entry.getInt(16)];
+        entry.get(VlogFormat.HEADER_SIZE + keyLength, value);
+        return value;
     }
 
     /**
@@ -370,11 +378,21 @@ public final class ValueLog implements Closeable {
     /** Reads and checks the entry at {@code offset}, {@code length} bytes long, of a file of {@code size} bytes. */
     private static VlogEntry decode(ReadSource source, String name, long fileId, long size, long offset, int length)
             throws IOException {
+        return check(readEntryBytes(source, name, size, offset, length), name, fileId, offset, length);
+    }
+
+    /**
+     * The {@code length} bytes at {@code offset} of a file of {@code size} bytes, unchecked.
+     *
+     * @throws CorruptionException if they run past the end of the file or are too few for an entry
+     */
+    private static ByteBuffer readEntryBytes(ReadSource source, String name, long size, long offset, int length)
+            throws IOException {
         if (offset < 0 || length < VlogFormat.HEADER_SIZE || offset + length > size) {
             throw new CorruptionException(name, offset, "value log " + name + " at offset " + offset
                     + ": entry of " + length + " bytes runs past the end of the file (" + size + " bytes)");
         }
-        return check(source.read(offset, length), name, fileId, offset, length);
+        return source.read(offset, length);
     }
 
     /**
@@ -384,24 +402,39 @@ public final class ValueLog implements Closeable {
      * @throws CorruptionException if its checksum or lengths are wrong
      */
     static VlogEntry check(ByteBuffer entry, String name, long fileId, long offset, int length) {
+        int keyLength = verify(entry, name, offset, length);
+        long version = entry.getLong(4);
+        int valueLength = entry.getInt(16);
+        byte[] key = new byte[keyLength];
+        entry.get(VlogFormat.HEADER_SIZE, key);
+        byte[] value = new byte[valueLength];
+        entry.get(VlogFormat.HEADER_SIZE + keyLength, value);
+        return new VlogEntry(fileId, offset, length, version, key, value);
+    }
+
+    /**
+     * Checks the checksum and lengths of {@code entry} (an entry's {@code length} bytes from index
+     * 0, read from {@code offset} of file {@code name}; its position is left as it was) and
+     * returns its key length.
+     *
+     * @throws CorruptionException if its checksum or lengths are wrong
+     */
+    private static int verify(ByteBuffer entry, String name, long offset, int length) {
         CRC32C check = new CRC32C();
-        check.update(entry.duplicate().position(4));
+        int position = entry.position();
+        check.update(entry.position(4));
+        entry.position(position);
         if ((int) check.getValue() != entry.getInt(0)) {
             throw new CorruptionException(name, offset, "value log " + name + " at offset " + offset
                     + ": entry checksum mismatch");
         }
-        long version = entry.getLong(4);
         int keyLength = entry.getInt(12);
         int valueLength = entry.getInt(16);
         if (keyLength < 0 || valueLength < 0 || VlogFormat.entryLength(keyLength, valueLength) != length) {
             throw new CorruptionException(name, offset, "value log " + name + " at offset " + offset
                     + ": entry lengths do not add up to " + length);
         }
-        byte[] key = new byte[keyLength];
-        entry.get(VlogFormat.HEADER_SIZE, key);
-        byte[] value = new byte[valueLength];
-        entry.get(VlogFormat.HEADER_SIZE + keyLength, value);
-        return new VlogEntry(fileId, offset, length, version, key, value);
+        return keyLength;
     }
 
     /** Receives the entries of a scanned file in order. */
