@@ -353,6 +353,8 @@ public final class ValueLog implements Closeable {
      * The value of the entry at {@code offset}, {@code length} bytes long, of {@code file}, from
      * the stage if it holds it, checked as {@link #check} checks an entry but with no key or
      * {@link VlogEntry} made: a read allocates its value and the buffer over the entry only.
+     *
+     * @throws CorruptionException if the entry is outside the file or fails its checks
      */
     private byte[] value(VlogFile file, long offset, int length) throws IOException {
         ByteBuffer entry = stage == null ? null : stage.read(file.id, offset, length);
@@ -360,7 +362,7 @@ public final class ValueLog implements Closeable {
             entry = readEntryBytes(file.source(), file.name, file.readableBytes(), offset, length);
         }
         int keyLength = verify(entry, file.name, offset, length);
-        byte[] value = new byte[entry.getInt(16)];
+        byte[] value = new byte[length - VlogFormat.HEADER_SIZE - keyLength]; // the lengths add up: verified
         entry.get(VlogFormat.HEADER_SIZE + keyLength, value);
         return value;
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.ThreadMXBean;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.util.ValuePointer;
@@ -36,6 +37,10 @@ class ValueLogReadTest {
         ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
                 "needs the JVM's per-thread allocation counter");
+        HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        assumeTrue(vm != null && "true".equals(vm.getVMOption("UseCompressedOops").getValue())
+                && "true".equals(vm.getVMOption("UseCompressedClassPointers").getValue()),
+                "the bound counts object sizes with compressed pointers (not under ZGC on JDK 17, for one)");
         AtomicLong fileNumbers = new AtomicLong(1);
         try (ValueLog log = ValueLog.open(NioStorage.open(tempDir), List.of(), Set.of(), 256 << 10, true,
                 fileNumbers::getAndIncrement, (name, size) -> { }, false, null)) {
