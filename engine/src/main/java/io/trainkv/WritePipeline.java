@@ -275,13 +275,13 @@ final class WritePipeline {
     private static final byte[][] NO_VALUES = {};
     private static final byte[] NO_META = {};
 
+    /** Source of {@link #id}s. */
+    private static final AtomicLong NEXT_ID = new AtomicLong();
+
     /**
      * Each thread's request for its ordinary writes (a thread has one write in flight at a time):
      * shared by every pipeline of the JVM, and holding none of them.
      */
-    /** Source of {@link #id}s. */
-    private static final AtomicLong NEXT_ID = new AtomicLong();
-
     private static final ThreadLocal<PendingWrite> REUSED = ThreadLocal.withInitial(PendingWrite::new);
 
     /**

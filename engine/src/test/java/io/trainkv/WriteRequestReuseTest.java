@@ -3,12 +3,10 @@ package io.trainkv;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.sun.management.ThreadMXBean;
 import io.trainkv.storage.FileNames;
+import io.trainkv.util.AllocationCounter;
 import io.trainkv.vlog.VlogFormat;
-import java.lang.management.ManagementFactory;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -182,9 +180,7 @@ class WriteRequestReuseTest {
      */
     @Test
     void aThreadsPutsAllocateNothingOnceItHasWritten() throws Exception {
-        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
-                "needs the JVM's per-thread allocation counter");
+        AllocationCounter allocations = AllocationCounter.orSkip();
         int runs = 10;
         int perRun = 2_000;
         byte[][] keys = new byte[runs * perRun][];
@@ -195,15 +191,11 @@ class WriteRequestReuseTest {
             for (int length : new int[] {THRESHOLD / 2, 4 * THRESHOLD}) {
                 byte[] value = value(length, length);
                 db.set(keys[0], value); // the thread's request and its group are made
-                long thread = Thread.currentThread().getId();
-                long least = Long.MAX_VALUE;
-                for (int run = 0; run < runs; run++) {
-                    long before = threads.getThreadAllocatedBytes(thread);
+                long least = allocations.leastOver(runs, run -> {
                     for (int i = run * perRun; i < (run + 1) * perRun; i++) {
                         db.set(keys[i], value);
                     }
-                    least = Math.min(least, threads.getThreadAllocatedBytes(thread) - before);
-                }
+                });
                 assertTrue(least < perRun, "a run of " + perRun + " puts of " + length + "-byte values allocated "
                         + least + " bytes");
             }

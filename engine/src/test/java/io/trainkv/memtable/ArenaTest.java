@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.lang.management.ManagementFactory;
+import io.trainkv.util.AllocationCounter;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -298,7 +297,7 @@ class ArenaTest {
      */
     @Test
     void theChunkAfterTheFirstSwitchIsAllocatedAheadOffTheWritersThread() throws InterruptedException {
-        com.sun.management.ThreadMXBean threads = allocationCounter();
+        AllocationCounter allocations = AllocationCounter.orSkip();
         int chunkBits = 20;
         int chunk = 1 << chunkBits;
         Arena arena = new Arena(chunkBits);
@@ -309,10 +308,9 @@ class ArenaTest {
         while (!arena.nextChunkReady()) { // the background thread allocates the third chunk
             Thread.sleep(1);
         }
-        long writerId = Thread.currentThread().getId();
-        long allocatedBefore = threads.getThreadAllocatedBytes(writerId);
+        long allocatedBefore = allocations.allocatedBytes();
         int third = arena.allocate(100); // the second switch takes the chunk allocated ahead
-        long writerAllocated = threads.getThreadAllocatedBytes(writerId) - allocatedBefore;
+        long writerAllocated = allocations.allocatedBytes() - allocatedBefore;
         assertEquals(2 * chunk, third);
         assertTrue(writerAllocated < chunk / 4, "the writer allocated " + writerAllocated + " bytes switching chunks");
         assertEquals(3L * capacity, arena.allocatedBytes());
@@ -334,7 +332,7 @@ class ArenaTest {
      */
     @Test
     void anArenaExpectedToOutgrowItsFirstChunkAllocatesTheSecondAheadAtHalf() throws InterruptedException {
-        com.sun.management.ThreadMXBean threads = allocationCounter();
+        AllocationCounter allocations = AllocationCounter.orSkip();
         int chunkBits = 20;
         int chunk = 1 << chunkBits;
         int capacity = chunk - Arena.HEADROOM;
@@ -352,23 +350,14 @@ class ArenaTest {
             Thread.sleep(1);
         }
         Block rest = new Block(arena.allocate(capacity / 2 - 1024), capacity / 2 - 1024, (byte) 3);
-        long writerId = Thread.currentThread().getId();
-        long allocatedBefore = threads.getThreadAllocatedBytes(writerId);
+        long allocatedBefore = allocations.allocatedBytes();
         int second = arena.allocate(4096); // the first switch takes the chunk allocated ahead
-        long writerAllocated = threads.getThreadAllocatedBytes(writerId) - allocatedBefore;
+        long writerAllocated = allocations.allocatedBytes() - allocatedBefore;
         assertEquals(chunk, second);
         assertTrue(writerAllocated < chunk / 4, "the writer allocated " + writerAllocated + " bytes switching chunks");
         List<Block> blocks = List.of(below, crossing, rest, new Block(second, 4096, (byte) 4));
         writeAll(arena, blocks);
         verifyAll(arena, blocks);
-    }
-
-    /** The JVM's per-thread allocation counter; the test is skipped where there is none. */
-    private static com.sun.management.ThreadMXBean allocationCounter() {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
-                "needs the JVM's per-thread allocation counter");
-        return threads;
     }
 
     private static void writeAll(Arena arena, List<Block> blocks) {

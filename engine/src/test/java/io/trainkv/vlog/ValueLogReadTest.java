@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
-import com.sun.management.ThreadMXBean;
 import io.trainkv.storage.NioStorage;
+import io.trainkv.util.AllocationCounter;
 import io.trainkv.util.ValuePointer;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -34,9 +34,7 @@ class ValueLogReadTest {
 
     @Test
     void aReadAllocatesTheValueAndABufferOverItsEntryOnly() throws Exception {
-        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
-                "needs the JVM's per-thread allocation counter");
+        AllocationCounter allocations = AllocationCounter.orSkip();
         HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
         assumeTrue(vm != null && "true".equals(vm.getVMOption("UseCompressedOops").getValue())
                 && "true".equals(vm.getVMOption("UseCompressedClassPointers").getValue()),
@@ -58,19 +56,15 @@ class ValueLogReadTest {
                 Arrays.fill(expected, (byte) i);
                 assertArrayEquals(expected, log.read(pointers.get(i)), "value " + i);
             }
-            long thread = Thread.currentThread().getId();
-            long least = Long.MAX_VALUE;
-            long sink = 0;
-            for (int run = 0; run < 10; run++) {
-                long before = threads.getThreadAllocatedBytes(thread);
+            long[] sink = {0};
+            long least = allocations.leastOver(10, run -> {
                 for (int i = run * READS; i < (run + 1) * READS; i++) {
-                    sink += log.read(pointers.get(i)).length;
+                    sink[0] += log.read(pointers.get(i)).length;
                 }
-                least = Math.min(least, threads.getThreadAllocatedBytes(thread) - before);
-            }
+            });
             long valueArray = 16 + VALUE; // a byte[]'s header and elements
             assertTrue(least < READS * (valueArray + 104), "reads of " + VALUE + "-byte values allocated "
-                    + least / READS + " bytes each (" + sink + " value bytes read)");
+                    + least / READS + " bytes each (" + sink[0] + " value bytes read)");
         }
     }
 }
