@@ -14,7 +14,6 @@ import io.trainkv.wal.WalWriter;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -31,7 +30,9 @@ import java.util.function.UnaryOperator;
 /**
  * The write path: group commit over the WAL, then the memtable, then publication.
  *
- * <p>Writers queue up; the writer at the head becomes the leader, takes the batches queued behind
+ * <p>Writers queue up, each with one compare-and-set on the queue's newest writer (RocksDB's
+ * {@code WriteThread}): joining takes no lock, so a writer never waits for a lock holder that
+ * was preempted. The writer at the head becomes the leader, takes the batches queued behind
  * it (up to a byte budget), gives each batch the next version from the clock, appends all their
  * records with one write and at most one fsync, and wakes the writers it served (LevelDB's writer
  * queue). The group then leaves the queue, so the next leader can append its group to the WAL
@@ -50,8 +51,9 @@ import java.util.function.UnaryOperator;
  * <p>Writers wait for each hand-off (their turn to lead, their group's WAL append, its
  * publication) outside the lock, through a {@link HandOffWaiter} that spins before it parks: the
  * waits are a few microseconds long, and a parked thread would cost its waker a futex wake-up
- * each time. A writer takes the lock only to join the queue and, as leader, to form its group;
- * the memtable inserts and publication take none. When the active
+ * each time. Only the leader takes the lock, to form its group and hand it to its writers (and
+ * {@link #close()}, flushes and statistics, now and then); the WAL append, the memtable inserts
+ * and publication run without it. When the active
  * memtable is full the leader waits for the groups still inserting into it, then syncs and closes
  * its WAL, creates a new WAL (directory synced) and a new memtable. A request that must see every
  * earlier write applied (a checked write, a rotation) also waits for them first.
@@ -82,12 +84,14 @@ final class WritePipeline {
 
     private static final VarHandle VISIBLE_VERSION;
     private static final VarHandle FAILURE;
+    private static final VarHandle NEWEST_WRITER;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             VISIBLE_VERSION = lookup.findVarHandle(WritePipeline.class, "visibleVersion", long.class);
             FAILURE = lookup.findVarHandle(WritePipeline.class, "failure", Throwable.class);
+            NEWEST_WRITER = lookup.findVarHandle(WritePipeline.class, "newestWriter", PendingWrite.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -102,11 +106,23 @@ final class WritePipeline {
     /** This pipeline's number, unique in the process: what a request's sole group is matched against. */
     private final long id = NEXT_ID.incrementAndGet();
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition drained = lock.newCondition();
     private final Condition backgroundProgress = lock.newCondition();
-    private final ArrayDeque<PendingWrite> queue = new ArrayDeque<>();
+    /**
+     * The write queue's newest writer, null when the queue is empty; changed through
+     * {@link #NEWEST_WRITER} only. A writer joins with one compare-and-set on it, its
+     * {@link PendingWrite#older} pointing at the writer it replaced; the writer whose
+     * {@code older} is null is the queue's head, and leads.
+     */
+    private volatile PendingWrite newestWriter;
     private final WalBatchEncoder encoder = new WalBatchEncoder();
     private final List<PendingWrite> group = new ArrayList<>();
+    /**
+     * The newest writer the current leader took (its group, and any it refused, run from the
+     * leader to it along {@link PendingWrite#newer}) and how many writers that is; written by the
+     * leader only, and read by it in {@link #leave} before it hands the lead on.
+     */
+    private PendingWrite groupLast;
+    private int groupMembers;
     /** Groups in the WAL whose inserts are not all done, or that are not yet published or failed. */
     private final AtomicInteger unfinishedGroups = new AtomicInteger();
     /** Memtable footprint of the groups not yet published or failed (bytes); may lag behind, never ahead. */
@@ -125,6 +141,8 @@ final class WritePipeline {
     private long lastGroupVersion;
     /** The thread in {@link #awaitInserted()}, woken when {@link #unfinishedGroups} drops to 0. */
     private volatile HandOffWaiter drainWaiter;
+    /** The thread in {@link #close()} waiting for the queue to empty, woken by the leader that empties it. */
+    private volatile HandOffWaiter closeWaiter;
     /** The value-log file and durable length of the last durable mark written, -1 for none. */
     private long markedFileId = -1;
     private long markedLength = -1;
@@ -140,7 +158,7 @@ final class WritePipeline {
      * own request ({@link #REUSED}), reset for each write, so that a put allocates no request, no
      * waiter, no per-entry arrays and no value pointers; other requests (flush, sync, checked
      * writes) are made for the occasion. Holds no reference to the pipeline, so that a thread's
-     * request never keeps a closed database alive, and none to the batch or its values once the
+     * request never keeps a closed database alive, and none to the batch, its values or other writers' requests once the
      * write returned ({@link #release()}).
      */
     private static final class PendingWrite {
@@ -157,6 +175,17 @@ final class WritePipeline {
         final HandOffWaiter waiter = new HandOffWaiter();
         /** Set when this request reaches the head of the queue and is to lead a group. */
         volatile boolean leading;
+        /**
+         * The writer that was the queue's newest when this one joined, the next older one; null
+         * for the head. Written by this writer before it joins, and then only by a leader (which
+         * clears it when it hands this writer the lead).
+         */
+        PendingWrite older;
+        /**
+         * The next newer writer in the queue, null until a leader links it from the newer
+         * writer's {@link #older} ({@link WritePipeline#linkNewer()}); cleared when the request joins.
+         */
+        PendingWrite newer;
         /** The group this batch is inserted with, once its records are in the WAL; null for an empty batch. */
         ApplyingGroup applyingGroup;
         long version;
@@ -228,6 +257,8 @@ final class WritePipeline {
             ownBatch.clear();
             atApply = null;
             applyingGroup = null;
+            older = null; // a queue's links, read by nobody once the write is done
+            newer = null;
             if (soleGroup != null) {
                 soleGroup.target = null; // published or failed: read by nobody now, and a memtable is large
             }
@@ -480,34 +511,14 @@ final class WritePipeline {
 
     /**
      * Queues a request, leads its group when it reaches the head, and rethrows its error; an
-     * {@link Error} met while leading is rethrown as it is, once every queued writer is woken.
+     * {@link Error} met while leading is rethrown as it is, once the group's writers are done.
      */
     private void submit(PendingWrite write) {
-        lockSpinning();
-        boolean locked = true;
-        try {
-            queue.addLast(write);
-            if (queue.peekFirst() != write) {
-                lock.unlock();
-                locked = false;
-                write.waiter.await(write.turnCame);
-                if (!write.done) {
-                    lockSpinning();
-                    locked = true;
-                }
-            }
-            if (!write.done) {
-                try {
-                    lead(write);
-                } catch (Error e) {
-                    failQueued(e);
-                    throw e;
-                }
-            }
-        } finally {
-            if (locked) {
-                lock.unlock();
-            }
+        if (!join(write)) {
+            write.waiter.await(write.turnCame);
+        }
+        if (!write.done) {
+            lead(write);
         }
         if (write.error != null) {
             throw write.error;
@@ -518,17 +529,53 @@ final class WritePipeline {
     }
 
     /**
-     * Takes the lock, spinning a little first: it is held for microseconds at a time (a leader
-     * forming its group, a writer joining the queue), shorter than a park and its wake-up.
+     * Adds {@code write} to the queue with one compare-and-set on {@link #newestWriter}, taking no
+     * lock (RocksDB's {@code WriteThread::LinkOne}); returns whether the queue was empty, which
+     * makes {@code write} its head and the leader.
      */
-    private void lockSpinning() {
-        for (int i = 0; i < HandOffWaiter.SPIN_ROUNDS; i++) {
-            if (!lock.isLocked() && lock.tryLock()) {
+    private boolean join(PendingWrite write) {
+        write.newer = null;
+        while (true) {
+            PendingWrite newest = newestWriter;
+            write.older = newest;
+            if (NEWEST_WRITER.compareAndSet(this, newest, write)) {
+                return newest == null;
+            }
+        }
+    }
+
+    /**
+     * Links each queued writer to the next newer one ({@link PendingWrite#newer}), walking from the
+     * newest along {@link PendingWrite#older} until a writer linked already or the head. Called by
+     * the leader only: every writer the walk reaches is queued, and none of them leaves the queue
+     * while it runs.
+     */
+    private void linkNewer() {
+        PendingWrite w = newestWriter;
+        while (true) {
+            PendingWrite older = w.older;
+            if (older == null || older.newer != null) {
                 return;
             }
-            Thread.onSpinWait();
+            older.newer = w;
+            w = older;
         }
-        lock.lock();
+    }
+
+    /**
+     * Takes the group that ends at {@code last} out of the queue and returns the next leader, the
+     * writer after {@code last}, or null if the queue is empty now. Called by the leader before
+     * any writer of its group is done: a writer that is done may join again at once, changing its
+     * links.
+     */
+    private PendingWrite detach(PendingWrite last) {
+        if (newestWriter == last && NEWEST_WRITER.compareAndSet(this, last, null)) {
+            return null;
+        }
+        linkNewer();
+        PendingWrite next = last.newer;
+        next.older = null; // the head: a later walk stops here, short of the group's writers
+        return next;
     }
 
     /**
@@ -640,6 +687,28 @@ final class WritePipeline {
     }
 
     /**
+     * Waits, for {@link #close()} (with the lock held, {@link #closed} set), until the write queue
+     * is empty: every queued writer has led or been taken in a group, and each one that leads
+     * now fails at once. Waiting releases the lock, which the leaders take.
+     */
+    private void awaitQueueEmpty() {
+        if (newestWriter == null) {
+            return;
+        }
+        HandOffWaiter waiter = new HandOffWaiter();
+        // Written before the queue is read, while a leader empties the queue before it reads
+        // this field: one of the two sees the other's write, so the wake-up is not lost.
+        closeWaiter = waiter;
+        lock.unlock();
+        try {
+            waiter.await(() -> newestWriter == null);
+        } finally {
+            closeWaiter = null;
+            lock.lock();
+        }
+    }
+
+    /**
      * Freezes the active memtable (if it holds anything) through the write queue, so that no
      * group is being applied to it, then waits until every frozen memtable is flushed.
      */
@@ -732,11 +801,38 @@ final class WritePipeline {
     }
 
     /**
-     * Runs one group commit with {@code leader} at the head of the queue. Called with the lock
-     * held. A request that {@link #prepare} refuses fails alone and the rest of the group is
-     * written; an {@link Error} is left to {@link #submit}, which fails every queued request.
+     * Runs one group commit with {@code leader} at the head of the queue, then hands the lead on
+     * ({@link #leave}). Takes the lock, which only the leader (and the rare calls from
+     * {@link #close()}, flushes and statistics) takes: writers join the queue without it. A
+     * request that {@link #prepare} refuses fails alone and the rest of the group is written; an
+     * {@link Error} fails the pipeline and the group, and is rethrown once the lead is handed on.
      */
     private void lead(PendingWrite leader) {
+        RuntimeException error;
+        Error fatal = null;
+        lock.lock();
+        try {
+            error = commitGroup(leader);
+        } catch (Error e) {
+            fatal = e;
+            error = fail(e);
+        } finally {
+            lock.unlock();
+        }
+        leave(leader, error);
+        if (fatal != null) {
+            throw fatal;
+        }
+    }
+
+    /**
+     * Forms {@code leader}'s group, appends it to the WAL and hands it to its writers for their
+     * inserts; returns the error of the whole group, if any (a request's own error is set on it).
+     * Called with the lock held; sets {@link #groupLast} and {@link #groupMembers}.
+     */
+    private RuntimeException commitGroup(PendingWrite leader) {
+        groupLast = leader;
+        groupMembers = 1;
         try {
             checkUsable();
             collectGroup(leader);
@@ -746,11 +842,10 @@ final class WritePipeline {
                 leader.batch = leader.atApply.apply(leader.batch);
             }
         } catch (RuntimeException e) {
-            queue.removeFirst();
             leader.error = e;
-            leader.done = true;
-            wakeNext();
-            return;
+            groupLast = leader; // the leader alone leaves the queue: the writers behind it lead in turn
+            groupMembers = 1;
+            return null;
         }
         boolean syncGroup = false;
         long footprint = 0;
@@ -759,8 +854,6 @@ final class WritePipeline {
             syncGroup |= w.sync;
             footprint += memtableFootprint(w.batch);
         }
-        int members = group.size();
-        RuntimeException error = null;
         try {
             if (leader.rotate) {
                 if (!memtables.get(0).isEmpty()) {
@@ -791,17 +884,41 @@ final class WritePipeline {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            error = fail(e);
+            group.clear();
+            return fail(e);
         }
+        MemTable target = memtables.get(0);
+        RuntimeException error = commitUnlocked(syncGroup);
         if (error == null) {
-            MemTable target = memtables.get(0);
-            error = commitUnlocked(syncGroup);
-            if (error == null) {
-                startInserting(target, footprint);
+            startInserting(target, footprint);
+        }
+        group.clear();
+        return error;
+    }
+
+    /**
+     * Takes the leader's group out of the queue, hands the lead to the next writer (or wakes
+     * {@link #close()} if it waits for the queue to empty), and marks the group's writers done,
+     * with {@code error} for those without an error of their own. Called without the lock: from
+     * the moment the group is detached another leader may run, so this reads no state of the
+     * pipeline's but the queue.
+     */
+    private void leave(PendingWrite leader, RuntimeException error) {
+        PendingWrite last = groupLast;
+        int members = groupMembers;
+        PendingWrite next = detach(last);
+        if (next != null) {
+            next.leading = true;
+            next.wake();
+        } else {
+            HandOffWaiter closing = closeWaiter;
+            if (closing != null) {
+                closing.wake();
             }
         }
+        PendingWrite w = leader;
         for (int i = 0; i < members; i++) { // those refused by prepare included
-            PendingWrite w = queue.removeFirst();
+            PendingWrite newer = w.newer; // read first: once done, its writer may join again
             if (w.error == null) {
                 w.error = error;
             }
@@ -809,9 +926,8 @@ final class WritePipeline {
             if (w != leader) {
                 w.wake();
             }
+            w = newer;
         }
-        group.clear();
-        wakeNext();
     }
 
     /**
@@ -926,40 +1042,31 @@ final class WritePipeline {
     }
 
     /**
-     * After an {@link Error} in the leader, which may leave its group half done: the pipeline
-     * fails, and every queued request, the group's included, is done with that failure, so
-     * that no writer and no {@link #close()} waits for a leader that is gone.
+     * Takes into {@link #group} the leader and the writers queued behind it, in order, until one
+     * must lead a group of its own or the group's footprint would pass its budget
+     * ({@link #MAX_GROUP_FOOTPRINT}, at most the memtable size).
      */
-    private void failQueued(Error cause) {
-        RuntimeException error = fail(cause);
-        for (PendingWrite w : queue) {
-            if (!w.done) {
-                w.error = error;
-                w.done = true;
-            }
-            w.wake();
-        }
-        queue.clear();
-        group.clear();
-        drained.signalAll();
-    }
-
     private void collectGroup(PendingWrite leader) {
         group.clear();
-        if (queue.size() == 1) { // a lone writer's group: no iterator to make
-            group.add(leader);
+        group.add(leader);
+        if (newestWriter == leader) { // a lone writer's group: nothing to link
             return;
         }
+        linkNewer();
         long budget = Math.min(MAX_GROUP_FOOTPRINT, options.memtableSize());
-        long footprint = 0;
-        for (PendingWrite w : queue) {
+        long footprint = leader.batch.memtableFootprint();
+        PendingWrite last = leader;
+        for (PendingWrite w = leader.newer; w != null && !w.alone() && !leader.alone(); w = w.newer) {
             long size = w.batch.memtableFootprint();
-            if (w != leader && (w.alone() || leader.alone() || footprint + size > budget)) {
+            if (footprint + size > budget) {
                 break;
             }
             footprint += size;
             group.add(w);
+            last = w;
         }
+        groupLast = last;
+        groupMembers = group.size();
     }
 
     /**
@@ -1280,24 +1387,16 @@ final class WritePipeline {
         }
     }
 
-    private void wakeNext() {
-        PendingWrite next = queue.peekFirst();
-        if (next != null) {
-            next.leading = true;
-            next.wake();
-        } else if (closed) { // only close() waits for the queue to drain
-            drained.signalAll();
-        }
-    }
-
-    /** Writers waiting behind the current leader; for tests of grouping. */
+    /**
+     * Writers in the write queue, the leader included; for tests of grouping, which call it while
+     * the leader is held (no group leaves the queue meanwhile, so the count is exact).
+     */
     int queuedWriters() {
-        lock.lock();
-        try {
-            return queue.size();
-        } finally {
-            lock.unlock();
+        int writers = 0;
+        for (PendingWrite w = newestWriter; w != null; w = w.older) {
+            writers++;
         }
+        return writers;
     }
 
     /** The write-path counters, in the order {@link Stats} lists them. */
@@ -1328,9 +1427,7 @@ final class WritePipeline {
             }
             closed = true;
             backgroundProgress.signalAll();
-            while (!queue.isEmpty()) {
-                drained.awaitUninterruptibly();
-            }
+            awaitQueueEmpty();
             awaitInserted();
             if (wal == null) {
                 return; // read-only: nothing was written

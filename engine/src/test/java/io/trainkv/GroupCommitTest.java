@@ -191,6 +191,56 @@ class GroupCommitTest {
         }
     }
 
+    /**
+     * Requests that lead a group of their own (rotations by flush, checked writes of transactions)
+     * and syncs, queued among plain writes from several threads: the queue hands every one of
+     * them its turn, and every acknowledged write and read-modify-write is there afterwards.
+     */
+    @Test
+    void flushesSyncsAndTransactionsAmongWritersLoseNothing() throws Exception {
+        int threads = 4;
+        int perThread = 1_500;
+        AtomicInteger increments = new AtomicInteger();
+        try (TrainKV db = TrainKV.open(Options.at(tempDir).memtableSize(128 * 1024))) {
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int thread = t;
+                    futures.add(pool.submit(() -> {
+                        for (int i = 0; i < perThread; i++) {
+                            if (i % 300 == 150) {
+                                db.flush();
+                            } else if (i % 50 == 25) {
+                                db.sync();
+                            } else if (i % 10 == 0) {
+                                db.update(txn -> {
+                                    String count = txn.get("count");
+                                    txn.set("count", Integer.toString(count == null ? 1 : Integer.parseInt(count) + 1));
+                                }, Integer.MAX_VALUE); // a conflict with another thread's increment is retried
+                                increments.incrementAndGet();
+                            }
+                            db.set("t" + thread + "-" + i, "v" + i);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : futures) {
+                    f.get(5, TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            for (int t = 0; t < threads; t++) {
+                for (int i = 0; i < perThread; i++) {
+                    assertEquals("v" + i, db.get("t" + t + "-" + i), "t" + t + "-" + i);
+                }
+            }
+            assertEquals(Integer.toString(increments.get()), db.get("count"), "every increment committed once");
+            assertTrue(db.stats().flushedBytes() > 0);
+        }
+    }
+
     @Test
     void writersQueuedBehindASyncShareTheNextAppendAndFsync() throws Exception {
         FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(tempDir.resolve("db")));

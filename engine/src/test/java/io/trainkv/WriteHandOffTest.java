@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trainkv.memtable.MemTable;
+import io.trainkv.storage.FileNames;
 import io.trainkv.storage.NioStorage;
 import io.trainkv.util.Bytes;
 import java.lang.ref.WeakReference;
@@ -23,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -103,6 +105,66 @@ class WriteHandOffTest {
                     assertEquals("1", db.get(key), key);
                 }
             });
+        }
+    }
+
+    /**
+     * Writers join the queue without the pipeline's lock: while a leader holds it (here rotating
+     * to a new WAL, held in the WAL's creation), writers that arrive queue up behind it and park
+     * on their own hand-off, never on the lock, so a lock holder that is preempted makes no writer
+     * wait for it; once it goes on, every write is done.
+     */
+    @Test
+    void writersJoinTheQueueWithoutTheLockTheLeaderHolds() throws Exception {
+        Path dir = tempDir.resolve("db");
+        FaultInjectingStorage storage = new FaultInjectingStorage(NioStorage.open(dir));
+        CountDownLatch walCreateEntered = new CountDownLatch(1);
+        CountDownLatch releaseWalCreate = new CountDownLatch(1);
+        ExecutorService pool = pool(1 + FOLLOWERS);
+        try (TrainKV db = TrainKV.open(Options.at(dir).storage(storage))) {
+            db.set("before", "1");
+            storage.hook = (op, name) -> {
+                if (op == FaultInjectingStorage.Op.CREATE && FileNames.parseNumber(name, FileNames.Kind.WAL) >= 0
+                        && walCreateEntered.getCount() > 0) {
+                    walCreateEntered.countDown();
+                    GroupCommitTest.await(releaseWalCreate);
+                }
+            };
+            try {
+                assertTimeoutPreemptively(HANG_GUARD, () -> {
+                    Future<?> rotation = pool.submit(() -> {
+                        db.flush();
+                        return null;
+                    });
+                    GroupCommitTest.await(walCreateEntered);
+                    List<Future<?>> followers = new ArrayList<>();
+                    for (int f = 0; f < FOLLOWERS; f++) {
+                        String key = "follower-" + f;
+                        followers.add(pool.submit(() -> db.set(key, "1")));
+                    }
+                    awaitAllParked(FOLLOWERS); // the leader waits in the hook, timed
+                    synchronized (poolThreads) {
+                        for (Thread t : poolThreads) {
+                            if (t.getState() == Thread.State.WAITING) {
+                                Object blocker = LockSupport.getBlocker(t);
+                                assertInstanceOf(HandOffWaiter.class, blocker, "a writer parked on " + blocker);
+                            }
+                        }
+                    }
+                    assertEquals(1 + FOLLOWERS, db.pipeline().queuedWriters());
+                    releaseWalCreate.countDown();
+                    rotation.get();
+                    for (Future<?> follower : followers) {
+                        follower.get();
+                    }
+                });
+            } finally {
+                releaseWalCreate.countDown();
+                pool.shutdownNow();
+            }
+            for (int f = 0; f < FOLLOWERS; f++) {
+                assertEquals("1", db.get("follower-" + f));
+            }
         }
     }
 
