@@ -3,7 +3,9 @@ package io.trainkv.memtable;
 import io.trainkv.util.Prepared;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Bump allocator over heap {@code byte[]} chunks, addressed by {@code int} offsets, so that a
@@ -16,16 +18,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * of the slot's size: G1 allocates an array of half a region or more in whole regions of its own
  * (a humongous object), and an array of exactly 1 MiB with its 16-byte header would take two
  * 1 MiB regions, doubling the heap a memtable holds. An allocation never spans two arrays: when
- * it does not fit in the current chunk, allocation moves to the next slot. An allocation larger
- * than a chunk's array gets an array of its own that covers several consecutive slots. Offset
- * {@link #NULL} is never handed out.
+ * it does not fit in the current chunk, allocation moves to the next chunk. An allocation larger
+ * than a chunk's array gets an array of its own that covers several fresh slots, and the current
+ * chunk stays current. Offset {@link #NULL} is never handed out.
  *
- * <p>At each chunk switch the next chunk is allocated ahead on a background thread
- * ({@link Prepared}): a fresh chunk costs its zeroing and the page faults of its first touch, as
- * much as thousands of inserts, and the writer should not pay for them. An arena expected to
- * outgrow its first chunk (see {@link #Arena(int, boolean)}) starts on the second one when half
- * of the first is handed out: otherwise the first switch allocated it on the writer (4–8 ms, once
- * per 64 MiB memtable, in a 300,000 × 1 KiB fill).
+ * <p>The next chunk is asked for ahead: its slot is taken then, and its array is allocated on a
+ * background thread ({@link Prepared}): a fresh chunk costs its zeroing and the page faults of its
+ * first touch, as much as thousands of inserts, and the writer should not pay for them. An arena
+ * expected to outgrow its first chunk (see {@link #Arena(int, boolean)}) asks for the second one
+ * when half of the first is handed out: otherwise the first switch allocated it on the writer
+ * (4–8 ms, once per 64 MiB memtable, in a 300,000 × 1 KiB fill). Each chunk switch asks for the
+ * one after, so one chunk at most is ahead.
+ *
+ * <p>A chunk switch takes no lock: every thread that finds the current chunk full installs the
+ * chunk ahead in its slot (the same array in the same slot, so any number may) and then tries
+ * one CAS of the bump pointer to it; the winner hands out its first bytes and asks for the next
+ * chunk, the others allocate in the new chunk. A thread stopped in a switch (preempted) holds up
+ * no other. A switch waits only for an array that is not made yet (it makes it itself if the
+ * background thread has not started on it, and otherwise waits for the thread making it), and
+ * yields while the thread that has just switched asks for the next chunk (a few instructions,
+ * unless the new chunk fills up before that).
  * Chunks are never reused: a chunk is reachable from the arena's memtable for as long as any
  * reader holds it, and garbage after that (as is the chunk allocated ahead when the memtable
  * stops growing).
@@ -38,8 +50,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Elsewhere (a smaller chunk, another collector) the window is still 8-aligned, and 16-aligned
  * when the array happens to be: fewer windows straddle a line than without alignment, never more.
  *
- * <p>Allocation is thread-safe and lock-free within a chunk. Reads need no lock: a reader reaches an offset only through a link
- * published with release semantics after the bytes and the slot table were written.
+ * <p>Allocation is thread-safe and takes no lock. Reads need no lock: a reader reaches an offset
+ * only through a link published with release semantics after the bytes were written, and the slot
+ * table entries of an array are written before any offset in it is handed out (for a chunk,
+ * before the CAS that switches to it).
  */
 public final class Arena {
 
@@ -59,15 +73,43 @@ public final class Arena {
     private final int[] slotBase;
     /**
      * The bump pointer and the end of the current chunk, packed as {@code end << 32 | next} so that
-     * one CAS hands out bytes and no allocation can straddle a chunk switch.
+     * one CAS hands out bytes, no allocation can straddle a chunk switch, and one CAS switches chunks.
      */
     private final AtomicLong nextAndEnd = new AtomicLong();
     private final AtomicLong usedBytes = new AtomicLong();
-    private volatile long allocatedBytes;
-    /** The next chunk, being allocated ahead; null until it is first asked for. Guarded by this. */
-    private Prepared<byte[]> nextChunk;
+    private final AtomicLong allocatedBytes = new AtomicLong();
+    /** The first slot no array has been given yet: chunks ahead and oversized allocations take slots from it. */
+    private final AtomicInteger freeSlot = new AtomicInteger(1);
+    /**
+     * The next chunk, its slot taken and its array being made ahead; null until it is first asked
+     * for, {@link #ASKING} while it is being asked for the first time. Set by the one thread that
+     * asks for the second chunk and then by the one thread that wins each chunk switch (replaced,
+     * same slot, when making its array failed).
+     */
+    private final AtomicReference<ChunkAhead> ahead = new AtomicReference<>();
     /** Offset at which the second chunk is asked for ahead: half the first chunk, or never ({@link Integer#MAX_VALUE}). */
     private final int secondChunkAheadAt;
+    /** Runs in every chunk switch between installing the next chunk and the CAS that switches to it (a test hook). */
+    private final Runnable inSwitch;
+
+    /**
+     * A chunk asked for ahead: the offset of the slot taken for it, and its array being made on
+     * the background thread. One instance per slot, so installing it is idempotent.
+     */
+    private static final class ChunkAhead {
+        /** Offset of the chunk's slot, or -1 when the offset space has no slot left for it. */
+        final int base;
+        /** Makes the chunk's array and its buffer; null when {@code base} is -1. */
+        final Prepared<ByteBuffer> buffer;
+
+        ChunkAhead(int base, Prepared<ByteBuffer> buffer) {
+            this.base = base;
+            this.buffer = buffer;
+        }
+    }
+
+    /** {@link #ahead} while the second chunk is being asked for. */
+    private static final ChunkAhead ASKING = new ChunkAhead(-1, null);
 
     /** An arena of chunks of {@code 2^chunkBits} bytes that allocates its second chunk only when it needs it. */
     public Arena(int chunkBits) {
@@ -80,6 +122,11 @@ public final class Arena {
      * thread, once half of the first is handed out.
      */
     public Arena(int chunkBits, boolean outgrowsFirstChunk) {
+        this(chunkBits, outgrowsFirstChunk, () -> { });
+    }
+
+    /** As {@link #Arena(int, boolean)}, running {@code inSwitch} in every chunk switch before its CAS. */
+    Arena(int chunkBits, boolean outgrowsFirstChunk, Runnable inSwitch) {
         if (chunkBits < 12 || chunkBits > 30) {
             throw new IllegalArgumentException("chunkBits must be in [12, 30]: " + chunkBits);
         }
@@ -88,17 +135,22 @@ public final class Arena {
         this.slots = new byte[slotCount][];
         this.buffers = new ByteBuffer[slotCount];
         this.slotBase = new int[slotCount];
-        installChunk(0, new byte[chunkCapacity()]);
+        this.inSwitch = inSwitch;
+        install(0, ByteBuffer.wrap(new byte[chunkCapacity()]));
+        allocatedBytes.set(chunkCapacity());
         nextAndEnd.set(pack(ALIGNMENT, chunkCapacity())); // offset 0 stays NULL
         secondChunkAheadAt = outgrowsFirstChunk ? chunkCapacity() / 2 : Integer.MAX_VALUE;
     }
 
     /**
-     * Reserves {@code size} bytes and returns their offset. Lock-free while the current chunk has
-     * room (concurrent memtable inserts allocate in parallel); switching to a new chunk takes the
-     * arena's monitor.
+     * Reserves {@code size} bytes and returns their offset. Takes no lock: concurrent memtable
+     * inserts allocate in parallel, and a chunk switch is a CAS that no thread waits for another
+     * to finish. An allocation waits only when the next chunk's array is still being made on
+     * another thread, or for the few instructions between a switch and its asking for the next.
      *
      * @throws ArenaFullException when the 2 GiB offset space is exhausted
+     * @throws OutOfMemoryError when making the next chunk's array failed (the next allocation that
+     *     needs it asks again)
      */
     public int allocate(int size) {
         return allocate(size, ALIGNMENT, 0);
@@ -107,8 +159,8 @@ public final class Arena {
     /**
      * Reserves {@code size} bytes at an offset {@code o} such that {@code o + alignedAt} is a
      * multiple of {@code alignment}, and returns {@code o}. The bytes skipped to get there (at
-     * most {@code alignment - }{@value #ALIGNMENT}) count as used. Thread-safety as for
-     * {@link #allocate(int)}.
+     * most {@code alignment - }{@value #ALIGNMENT}) count as used. Thread-safety and exceptions as
+     * for {@link #allocate(int)}.
      *
      * @param alignment a power of two from {@value #ALIGNMENT} to 64 (bytes)
      * @param alignedAt a multiple of {@value #ALIGNMENT} below {@code size} (bytes)
@@ -134,12 +186,12 @@ public final class Arena {
                 if (nextAndEnd.compareAndSet(current, pack(start + aligned, end))) {
                     usedBytes.addAndGet(start + aligned - next);
                     if (start < secondChunkAheadAt && start + aligned >= secondChunkAheadAt) { // one allocation crosses it
-                        askForNextChunk();
+                        askForSecondChunk();
                     }
                     return (int) start;
                 }
             } else {
-                int offset = allocateInNewChunk(current, aligned, -alignedAt & (alignment - 1));
+                int offset = allocateOutsideChunk(current, aligned, -alignedAt & (alignment - 1));
                 if (offset != NULL) {
                     return offset;
                 }
@@ -148,26 +200,81 @@ public final class Arena {
     }
 
     /**
-     * Starts a new chunk holding the {@code aligned} bytes after {@code padding} bytes (the new
-     * chunk's base is a multiple of every alignment), unless another thread switched chunks since
-     * {@code seen} was read; then returns {@link Arena#NULL} and the caller tries again.
+     * Places the {@code aligned} bytes after {@code padding} bytes (a slot's base is a multiple of
+     * every alignment) in the next chunk or, if they do not fit a chunk, in an array of their own;
+     * returns the offset after the padding, or {@link #NULL} when the caller must try again (see
+     * {@link #switchChunk}). Out of line so that the fast path stays small enough to inline.
      */
-    private synchronized int allocateInNewChunk(long seen, long aligned, long padding) {
-        long end = seen >>> 32;
-        if (nextAndEnd.get() >>> 32 != end) {
+    private int allocateOutsideChunk(long seen, long aligned, long padding) {
+        if (padding + aligned > chunkCapacity()) {
+            return allocateOwnArray(aligned, padding);
+        }
+        return switchChunk(seen, padding + aligned, padding);
+    }
+
+    /**
+     * Switches allocation to the chunk ahead, handing out its first {@code needed} bytes, and
+     * returns the offset {@code padding} bytes into them; returns {@link #NULL} when the caller
+     * must try again: another thread switched since {@code seen} was read, or the chunk ahead is
+     * not asked for yet. Every thread that gets here installs the chunk ahead (the same array in
+     * the same slot) before its CAS, so a thread stopped anywhere in here holds up no other.
+     */
+    private int switchChunk(long seen, long needed, long padding) {
+        ChunkAhead chunk = ahead.get();
+        if (chunk == null) {
+            askForSecondChunk(); // the first switch of an arena not expected to outgrow its first chunk
             return NULL;
         }
-        long chunkSize = 1L << chunkBits;
-        long base = (end + chunkSize - 1) & -chunkSize;
-        long needed = padding + aligned;
-        boolean fitsAChunk = needed <= chunkCapacity();
-        long capacity = fitsAChunk ? chunkCapacity() : needed;
-        if (base + capacity > Integer.MAX_VALUE) {
+        if (chunk == ASKING || (chunk.base >= 0 && chunk.base < seen >>> 32)) {
+            Thread.yield(); // the thread asking for it, or that has just switched to it, sets the next one
+            return NULL;
+        }
+        if (chunk.base < 0) {
             throw new ArenaFullException("memtable arena is full (2 GiB of offsets used)");
         }
-        installChunk((int) base, fitsAChunk ? takeChunk() : new byte[(int) capacity]);
-        nextAndEnd.set(pack(base + needed, base + capacity)); // allocations in the old chunk now fail their CAS
+        install(chunk.base, take(chunk));
+        inSwitch.run();
+        long capacity = chunkCapacity();
+        if (!nextAndEnd.compareAndSet(seen, pack(chunk.base + needed, chunk.base + capacity))) {
+            return NULL;
+        }
         usedBytes.addAndGet(needed);
+        allocatedBytes.addAndGet(capacity);
+        ahead.set(chunkAhead());
+        return (int) (chunk.base + padding);
+    }
+
+    /**
+     * The chunk's buffer: made on the background thread, or here if it has not started on it,
+     * waiting for it if it is being made on another thread. If making it failed, asks again (the
+     * same slot) for the next allocation and throws the failure.
+     */
+    private ByteBuffer take(ChunkAhead chunk) {
+        try {
+            return chunk.buffer.take();
+        } catch (ExecutionException e) {
+            ahead.compareAndSet(chunk, new ChunkAhead(chunk.base, prepareChunk()));
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException("making a memtable arena chunk failed", e.getCause());
+        }
+    }
+
+    /**
+     * Gives the {@code aligned} bytes after {@code padding} bytes an array of their own over as
+     * many fresh slots as they need, and returns the offset after the padding. The current chunk
+     * stays current.
+     */
+    private int allocateOwnArray(long aligned, long padding) {
+        long needed = padding + aligned;
+        int base = takeSlots(needed);
+        if (base < 0) {
+            throw new ArenaFullException("memtable arena is full (2 GiB of offsets used)");
+        }
+        install(base, ByteBuffer.wrap(new byte[(int) needed]));
+        usedBytes.addAndGet(needed);
+        allocatedBytes.addAndGet(needed);
         return (int) (base + padding);
     }
 
@@ -180,52 +287,61 @@ public final class Arena {
         return end << 32 | next;
     }
 
-    /** Starts allocating the next chunk ahead unless that has started already. */
-    private synchronized void askForNextChunk() {
-        if (nextChunk == null) {
-            int size = chunkCapacity();
-            nextChunk = Prepared.start(() -> new byte[size]);
+    /** Asks for the second chunk ahead unless that has been done already. */
+    private void askForSecondChunk() {
+        if (ahead.compareAndSet(null, ASKING)) {
+            ahead.set(chunkAhead());
+        }
+    }
+
+    /** The next chunk: a slot taken for it and its array being made on the background thread. */
+    private ChunkAhead chunkAhead() {
+        int base = takeSlots(chunkCapacity());
+        return base < 0 ? new ChunkAhead(-1, null) : new ChunkAhead(base, prepareChunk());
+    }
+
+    private Prepared<ByteBuffer> prepareChunk() {
+        int size = chunkCapacity();
+        return Prepared.start(() -> ByteBuffer.wrap(new byte[size]));
+    }
+
+    /**
+     * Takes the fresh slots an array of {@code bytes} needs and returns the offset of the first,
+     * or -1 if its last byte would lie beyond the 2 GiB offset space (then takes none).
+     */
+    private int takeSlots(long bytes) {
+        int count = (int) ((bytes + (1L << chunkBits) - 1) >>> chunkBits);
+        while (true) {
+            int first = freeSlot.get();
+            if (((long) first << chunkBits) + bytes > Integer.MAX_VALUE) {
+                return -1;
+            }
+            if (freeSlot.compareAndSet(first, first + count)) {
+                return first << chunkBits;
+            }
         }
     }
 
     /**
-     * A chunk-sized array: the one allocated ahead if there is one (allocated here if the
-     * background thread has not started on it, or failed), and starts allocating the next.
+     * Points the slots of {@code buffer}'s array, from {@code base}, at it. Idempotent: a chunk
+     * ahead is installed by every thread that tries to switch to it, each writing the same values.
      */
-    private byte[] takeChunk() {
-        int size = chunkCapacity();
-        byte[] chunk = null;
-        if (nextChunk != null) {
-            try {
-                chunk = nextChunk.take();
-            } catch (ExecutionException e) {
-                // an OutOfMemoryError on the background thread: the allocation below throws its own
-            }
-        }
-        if (chunk == null) {
-            chunk = new byte[size];
-        }
-        nextChunk = null;
-        askForNextChunk();
-        return chunk;
-    }
-
-    private void installChunk(int base, byte[] chunk) {
-        int capacity = chunk.length;
-        ByteBuffer buffer = ByteBuffer.wrap(chunk);
+    private void install(int base, ByteBuffer buffer) {
+        byte[] array = buffer.array();
         int first = base >>> chunkBits;
-        int count = (int) ((capacity + (1L << chunkBits) - 1) >>> chunkBits);
+        int count = (int) ((array.length + (1L << chunkBits) - 1) >>> chunkBits);
         for (int s = first; s < first + count; s++) {
             slotBase[s] = base;
             buffers[s] = buffer;
-            slots[s] = chunk;
+            slots[s] = array;
         }
-        allocatedBytes += capacity;
     }
 
     /** Whether the next chunk has been allocated ahead and is waiting for the next chunk switch. */
-    synchronized boolean nextChunkReady() {
-        return nextChunk != null && nextChunk.isDone();
+    boolean nextChunkReady() {
+        ChunkAhead chunk = ahead.get();
+        return chunk != null && chunk.buffer != null && chunk.buffer.isDone()
+                && chunk.base >= nextAndEnd.get() >>> 32;
     }
 
     /** The array holding {@code offset}. */
@@ -250,6 +366,6 @@ public final class Arena {
 
     /** Bytes of chunk arrays allocated from the heap. */
     public long allocatedBytes() {
-        return allocatedBytes;
+        return allocatedBytes.get();
     }
 }

@@ -10,13 +10,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.trainkv.util.AllocationCounter;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,6 +35,10 @@ class ArenaTest {
 
     /** One allocation and the pattern written into it. */
     private record Block(int offset, int size, byte seed) {
+    }
+
+    /** An allocation and the alignment it asked for. */
+    private record AlignedBlock(Block block, int alignment, int alignedAt) {
     }
 
     @ParameterizedTest
@@ -113,7 +121,8 @@ class ArenaTest {
         assertTrue(first < CHUNK);
         assertEquals(CHUNK, second);
         int exact = arena.allocate(CHUNK);
-        assertEquals(2 * CHUNK, exact, "an allocation of exactly one chunk takes a whole slot");
+        assertEquals(0, exact % CHUNK, "an allocation of exactly one chunk takes a whole slot");
+        assertTrue(exact > second);
         assertEquals(CHUNK, arena.buffer(exact).capacity());
         assertEquals(0, arena.position(exact));
     }
@@ -139,7 +148,7 @@ class ArenaTest {
         assertTrue(arena.allocatedBytes() - allocatedBefore >= size);
 
         Block after = new Block(arena.allocate(64), 64, (byte) 3);
-        assertTrue(after.offset() >= big + size, "the next allocation lands after the big one");
+        assertEquals(before.offset() + before.size(), after.offset(), "the current chunk stays current");
         List<Block> blocks = List.of(before, new Block(big, size, (byte) 2), after);
         writeAll(arena, blocks);
         verifyAll(arena, blocks);
@@ -176,7 +185,8 @@ class ArenaTest {
         assertEquals(CHUNK + 12, next);
         assertEquals(used + 12 + 200, arena.usedBytes());
         int big = arena.allocate(CAPACITY, 64, 8); // with its padding, more than a chunk: a buffer of its own
-        assertEquals(2 * CHUNK + 56, big);
+        assertEquals(56, big % CHUNK);
+        assertTrue(big > next);
         assertEquals(56 + CAPACITY, arena.buffer(big).capacity());
         assertEquals(used + 12 + 200 + 56 + CAPACITY, arena.usedBytes());
         List<Block> blocks = List.of(new Block(next, 200, (byte) 1), new Block(big, CAPACITY, (byte) 2));
@@ -286,6 +296,136 @@ class ArenaTest {
             assertEquals(used, arena.usedBytes());
             verifyAll(arena, all);
         } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    /**
+     * Threads allocating at once across hundreds of chunk switches, with aligned points and
+     * oversized allocations mixed in, get disjoint offsets inside their arrays, aligned as asked,
+     * whose bytes read back through the slot table on another thread; every switched-to chunk
+     * and oversized array is counted once in the allocated bytes, every handed-out byte in the
+     * used bytes.
+     */
+    @Test
+    void concurrentAllocationsAcrossChunkSwitchesWithOversizedOnesAreDisjointAlignedAndCounted() throws Exception {
+        Arena arena = new Arena(CHUNK_BITS, true);
+        int threads = 4;
+        int perThread = 5_000;
+        ExecutorService executor = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<List<AlignedBlock>>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long seed = 0x5EED_1200L + t;
+                futures.add(executor.submit(() -> {
+                    Random random = new Random(seed);
+                    List<AlignedBlock> mine = new ArrayList<>();
+                    start.await();
+                    for (int i = 0; i < perThread; i++) {
+                        int size = random.nextInt(100) == 0 ? CHUNK + random.nextInt(2 * CHUNK) : 4 + random.nextInt(400);
+                        int alignment = 4 << random.nextInt(5);
+                        int alignedAt = Arena.ALIGNMENT * random.nextInt(size / Arena.ALIGNMENT);
+                        int offset = arena.allocate(size, alignment, alignedAt);
+                        AlignedBlock block = new AlignedBlock(new Block(offset, size, (byte) random.nextInt()),
+                                alignment, alignedAt);
+                        fill(arena, block.block());
+                        mine.add(block);
+                    }
+                    return mine;
+                }));
+            }
+            start.countDown();
+            List<AlignedBlock> all = new ArrayList<>();
+            for (Future<List<AlignedBlock>> future : futures) {
+                all.addAll(future.get());
+            }
+            all.sort((a, b) -> Integer.compare(a.block().offset(), b.block().offset()));
+            long aligned = 0;
+            long padding = 0;
+            long oversized = 0;
+            Set<ByteBuffer> chunks = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (int i = 0; i < all.size(); i++) {
+                Block block = all.get(i).block();
+                int alignment = all.get(i).alignment();
+                assertNotEquals(Arena.NULL, block.offset());
+                assertEquals(0, (block.offset() + all.get(i).alignedAt()) % alignment,
+                        "allocation at " + block.offset() + " is not aligned as asked");
+                ByteBuffer buffer = arena.buffer(block.offset());
+                assertTrue(arena.position(block.offset()) + block.size() <= buffer.capacity(),
+                        "allocation at " + block.offset() + " runs past its array");
+                assertSame(buffer, arena.buffer(block.offset() + block.size() - 1), "allocation spans two arrays");
+                if (i > 0) {
+                    Block previous = all.get(i - 1).block();
+                    assertTrue(block.offset() >= previous.offset() + previous.size(),
+                            "concurrent allocations at " + previous.offset() + " and " + block.offset() + " overlap");
+                }
+                aligned += (block.size() + 3) & ~3;
+                padding += alignment - Arena.ALIGNMENT;
+                if (buffer.capacity() == CAPACITY) {
+                    chunks.add(buffer);
+                } else {
+                    oversized += buffer.capacity();
+                }
+            }
+            assertTrue(oversized > 0 && chunks.size() > 100, chunks.size() + " chunks, " + oversized + " oversized bytes");
+            assertTrue(arena.usedBytes() >= aligned && arena.usedBytes() <= aligned + padding,
+                    arena.usedBytes() + " bytes used for " + aligned + " bytes and at most " + padding + " of padding");
+            assertEquals((long) chunks.size() * CAPACITY + oversized, arena.allocatedBytes());
+            verifyAll(arena, all.stream().map(AlignedBlock::block).toList());
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    /**
+     * A thread stopped in the middle of a chunk switch (after installing the next chunk, before
+     * its CAS: where a preempted thread would be) does not stop another thread from switching
+     * and allocating; the stopped thread's allocation then completes in the new chunk.
+     */
+    @Test
+    void aThreadStoppedInAChunkSwitchDoesNotHoldUpAnother() throws Exception {
+        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        AtomicReference<Thread> stoppedThread = new AtomicReference<>();
+        Arena arena = new Arena(CHUNK_BITS, false, () -> {
+            if (Thread.currentThread() == stoppedThread.get()) {
+                stopped.countDown();
+                try {
+                    resume.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        Block first = new Block(arena.allocate(CAPACITY - 100), CAPACITY - 100, (byte) 1);
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        try {
+            Future<Block> stoppedAllocation = executor.submit(() -> {
+                stoppedThread.set(Thread.currentThread());
+                return new Block(arena.allocate(200), 200, (byte) 2);
+            });
+            assertTrue(stopped.await(1, TimeUnit.MINUTES), "the first thread never reached the switch");
+            CountDownLatch allocated = new CountDownLatch(1);
+            Future<Block> other = executor.submit(() -> {
+                Block block = new Block(arena.allocate(300), 300, (byte) 3);
+                allocated.countDown();
+                return block;
+            });
+            boolean otherAllocated = allocated.await(1, TimeUnit.MINUTES);
+            resume.countDown();
+            assertTrue(otherAllocated, "a thread stopped in a chunk switch held up another thread's allocation");
+            Block switched = other.get();
+            Block late = stoppedAllocation.get();
+            assertEquals(CHUNK, switched.offset(), "the other thread switched to the next chunk");
+            assertEquals(CHUNK + 300, late.offset(), "the stopped thread allocated after it in the same chunk");
+            assertEquals(2L * CAPACITY, arena.allocatedBytes());
+            assertEquals(CAPACITY - 100 + 300 + 200, arena.usedBytes());
+            List<Block> blocks = List.of(first, switched, late);
+            writeAll(arena, blocks);
+            verifyAll(arena, blocks);
+        } finally {
+            resume.countDown();
             executor.shutdownNow();
         }
     }
