@@ -51,9 +51,9 @@ import java.util.function.UnaryOperator;
  * <p>Writers wait for each hand-off (their turn to lead, their group's WAL append, its
  * publication) outside the lock, through a {@link HandOffWaiter} that spins before it parks: the
  * waits are a few microseconds long, and a parked thread would cost its waker a futex wake-up
- * each time. Only the leader takes the lock, to form its group and hand it to its writers (and
- * {@link #close()}, flushes and statistics, now and then); the WAL append, the memtable inserts
- * and publication run without it. When the active
+ * each time. Only the leader takes the lock, to form its group and hand it to its writers (and,
+ * now and then, {@link #close()}, the statistics and background work that reports progress or
+ * failure); the WAL append, the memtable inserts and publication run without it. When the active
  * memtable is full the leader waits for the groups still inserting into it, then syncs and closes
  * its WAL, creates a new WAL (directory synced) and a new memtable. A request that must see every
  * earlier write applied (a checked write, a rotation) also waits for them first.
@@ -177,21 +177,22 @@ final class WritePipeline {
         volatile boolean leading;
         /**
          * The writer that was the queue's newest when this one joined, the next older one; null
-         * for the head. Written by this writer before it joins, and then only by a leader (which
-         * clears it when it hands this writer the lead).
+         * for the head. Written by this writer when it joins, then only by a leader (which clears
+         * it when it hands this writer the lead), and cleared when the write has returned.
          */
         PendingWrite older;
         /**
          * The next newer writer in the queue, null until a leader links it from the newer
-         * writer's {@link #older} ({@link WritePipeline#linkNewer()}); cleared when the request joins.
+         * writer's {@link #older} ({@link WritePipeline#linkNewer()}); cleared when the request
+         * joins and when the write has returned.
          */
         PendingWrite newer;
         /** The group this batch is inserted with, once its records are in the WAL; null for an empty batch. */
         ApplyingGroup applyingGroup;
         long version;
         /**
-         * Set, with the lock held, once the leader is done with this request; every field above is
-         * written before it, so the writer reads them without the lock once it sees it.
+         * Set once the leader is done with this request; every field above is written before it,
+         * so the writer reads them without the lock once it sees it.
          */
         volatile boolean done;
         RuntimeException error;
@@ -803,25 +804,29 @@ final class WritePipeline {
     /**
      * Runs one group commit with {@code leader} at the head of the queue, then hands the lead on
      * ({@link #leave}). Takes the lock, which only the leader (and the rare calls from
-     * {@link #close()}, flushes and statistics) takes: writers join the queue without it. A
-     * request that {@link #prepare} refuses fails alone and the rest of the group is written; an
-     * {@link Error} fails the pipeline and the group, and is rethrown once the lead is handed on.
+     * {@link #close()} and background work) takes: writers join the queue without it. A request
+     * that {@link #prepare} refuses fails alone and the rest of the group is written; an
+     * {@link Error}, or an exception where none is expected, fails the pipeline and the group, and
+     * is rethrown once the lead is handed on, so that the writers queued behind are not stranded.
      */
     private void lead(PendingWrite leader) {
         RuntimeException error;
-        Error fatal = null;
+        Throwable unexpected = null;
         lock.lock();
         try {
             error = commitGroup(leader);
-        } catch (Error e) {
-            fatal = e;
+        } catch (RuntimeException | Error e) {
+            unexpected = e;
             error = fail(e);
         } finally {
             lock.unlock();
         }
         leave(leader, error);
-        if (fatal != null) {
+        if (unexpected instanceof Error fatal) {
             throw fatal;
+        }
+        if (unexpected != null) {
+            throw (RuntimeException) unexpected;
         }
     }
 

@@ -97,6 +97,26 @@ class ErrorInWritePathTest {
         reopenAndVerify(dir);
     }
 
+    /**
+     * An exception the leader does not expect (here a checked write whose filter returns no batch,
+     * a bug of the caller's) reaches that caller and fails the pipeline like an {@link Error}; the
+     * leader still hands the lead on, so later writes are refused instead of waiting forever
+     * behind it, and {@code close()} returns.
+     */
+    @Test
+    void anUnexpectedExceptionInTheLeaderStrandsNoLaterWriter() throws Exception {
+        Path dir = tempDir.resolve("db");
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            TrainKV db = TrainKV.open(Options.at(dir));
+            writeKeys(db, "before", 20);
+            assertThrows(NullPointerException.class,
+                    () -> db.pipeline().writeChecked(new WriteBatch().set("checked", "1"), batch -> null, false));
+            assertRefusesWrites(db);
+            db.close();
+        });
+        reopenAndVerify(dir);
+    }
+
     @Test
     void anErrorInTheFlusherFailsTheFlushAndLaterWritesAndCloseReleasesTheLock() throws Exception {
         Path dir = tempDir.resolve("db");

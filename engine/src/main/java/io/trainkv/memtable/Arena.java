@@ -33,11 +33,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>A chunk switch takes no lock: every thread that finds the current chunk full installs the
  * chunk ahead in its slot (the same array in the same slot, so any number may) and then tries
  * one CAS of the bump pointer to it; the winner hands out its first bytes and asks for the next
- * chunk, the others allocate in the new chunk. A thread stopped in a switch (preempted) holds up
- * no other. A switch waits only for an array that is not made yet (it makes it itself if the
- * background thread has not started on it, and otherwise waits for the thread making it), and
- * yields while the thread that has just switched asks for the next chunk (a few instructions,
- * unless the new chunk fills up before that).
+ * chunk, the others allocate in the new chunk. A thread stopped (preempted) before its CAS holds
+ * up no other, as the thread holding a monitor did. A switch still waits for an array that is not
+ * made yet (it makes it itself if the background thread has not started on it, and otherwise
+ * waits for the thread making it), and yields while the winner of the last switch asks for the
+ * next chunk (a few instructions, unless the winner is stopped there and the new chunk fills up
+ * meanwhile). If asking for a chunk fails, none is left asked for, and the next switch asks again.
  * Chunks are never reused: a chunk is reachable from the arena's memtable for as long as any
  * reader holds it, and garbage after that (as is the chunk allocated ahead when the memtable
  * stops growing).
@@ -186,7 +187,7 @@ public final class Arena {
                 if (nextAndEnd.compareAndSet(current, pack(start + aligned, end))) {
                     usedBytes.addAndGet(start + aligned - next);
                     if (start < secondChunkAheadAt && start + aligned >= secondChunkAheadAt) { // one allocation crosses it
-                        askForSecondChunk();
+                        askForChunkAhead();
                     }
                     return (int) start;
                 }
@@ -217,12 +218,14 @@ public final class Arena {
      * returns the offset {@code padding} bytes into them; returns {@link #NULL} when the caller
      * must try again: another thread switched since {@code seen} was read, or the chunk ahead is
      * not asked for yet. Every thread that gets here installs the chunk ahead (the same array in
-     * the same slot) before its CAS, so a thread stopped anywhere in here holds up no other.
+     * the same slot) before its CAS, so a thread stopped before its CAS holds up no other; a
+     * winner stopped between its CAS and asking for the next chunk holds up the next switch.
      */
     private int switchChunk(long seen, long needed, long padding) {
         ChunkAhead chunk = ahead.get();
         if (chunk == null) {
-            askForSecondChunk(); // the first switch of an arena not expected to outgrow its first chunk
+            // the first switch of an arena not expected to outgrow its first chunk, or asking failed
+            askForChunkAhead();
             return NULL;
         }
         if (chunk == ASKING || (chunk.base >= 0 && chunk.base < seen >>> 32)) {
@@ -232,6 +235,9 @@ public final class Arena {
         if (chunk.base < 0) {
             throw new ArenaFullException("memtable arena is full (2 GiB of offsets used)");
         }
+        if (nextAndEnd.get() != seen) {
+            return NULL; // another thread switched or allocated: no need to make or wait for the array
+        }
         install(chunk.base, take(chunk));
         inSwitch.run();
         long capacity = chunkCapacity();
@@ -240,7 +246,7 @@ public final class Arena {
         }
         usedBytes.addAndGet(needed);
         allocatedBytes.addAndGet(capacity);
-        ahead.set(chunkAhead());
+        replaceChunkAhead();
         return (int) (chunk.base + padding);
     }
 
@@ -253,7 +259,9 @@ public final class Arena {
         try {
             return chunk.buffer.take();
         } catch (ExecutionException e) {
-            ahead.compareAndSet(chunk, new ChunkAhead(chunk.base, prepareChunk()));
+            if (ahead.get() == chunk) { // the first thread to see the failure asks again
+                ahead.compareAndSet(chunk, new ChunkAhead(chunk.base, prepareChunk()));
+            }
             if (e.getCause() instanceof Error error) {
                 throw error;
             }
@@ -287,10 +295,24 @@ public final class Arena {
         return end << 32 | next;
     }
 
-    /** Asks for the second chunk ahead unless that has been done already. */
-    private void askForSecondChunk() {
+    /** Asks for a chunk ahead unless one is asked for already (the second chunk, or after asking failed). */
+    private void askForChunkAhead() {
         if (ahead.compareAndSet(null, ASKING)) {
+            replaceChunkAhead();
+        }
+    }
+
+    /**
+     * Asks for the next chunk ahead, in place of the one just switched to (or of {@link #ASKING});
+     * if asking fails (no memory even for its bookkeeping), leaves none asked for, so that the
+     * next switch asks again instead of waiting for a chunk that never comes.
+     */
+    private void replaceChunkAhead() {
+        try {
             ahead.set(chunkAhead());
+        } catch (RuntimeException | Error e) {
+            ahead.set(null);
+            throw e;
         }
     }
 

@@ -2,7 +2,9 @@ package io.trainkv.util;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 
 /**
@@ -33,10 +35,22 @@ public final class Prepared<T> {
         this.task = new FutureTask<>(work);
     }
 
-    /** Starts {@code work} on the background thread. */
+    /**
+     * Starts {@code work} on the background thread; if that thread cannot be started (no memory
+     * for a thread), the work is left to {@link #take()}, which runs it on the caller.
+     */
     public static <T> Prepared<T> start(Callable<T> work) {
+        return start(work, BACKGROUND);
+    }
+
+    /** As {@link #start(Callable)}, on {@code background}. */
+    static <T> Prepared<T> start(Callable<T> work, Executor background) {
         Prepared<T> prepared = new Prepared<>(work);
-        BACKGROUND.execute(prepared.task);
+        try {
+            background.execute(prepared.task);
+        } catch (OutOfMemoryError | RejectedExecutionException e) {
+            // nothing lost: take() runs a task that has not started
+        }
         return prepared;
     }
 

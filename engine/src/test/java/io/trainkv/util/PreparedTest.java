@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,22 @@ class PreparedTest {
         assertNotSame(Thread.currentThread(), ranOn.get());
         assertEquals("trainkv-prepare", ranOn.get().getName());
         assertTrue(ranOn.get().isDaemon());
+    }
+
+    /**
+     * A background thread that cannot be started (no memory for a thread) leaves the work to
+     * {@link Prepared#take()}: a chunk of the memtable arena asked for then still arrives.
+     */
+    @Test
+    void workWhoseThreadCannotStartRunsOnTheTaker() throws Exception {
+        Prepared<Thread> prepared = Prepared.start(Thread::currentThread, task -> {
+            throw new OutOfMemoryError("unable to create native thread: injected");
+        });
+        assertSame(Thread.currentThread(), prepared.take());
+        Prepared<String> rejected = Prepared.start(() -> "made", task -> {
+            throw new RejectedExecutionException("injected");
+        });
+        assertEquals("made", rejected.take());
     }
 
     @Test
