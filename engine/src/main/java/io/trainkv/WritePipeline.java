@@ -905,8 +905,8 @@ final class WritePipeline {
      * Takes the leader's group out of the queue, hands the lead to the next writer (or wakes
      * {@link #close()} if it waits for the queue to empty), and marks the group's writers done,
      * with {@code error} for those without an error of their own. Called without the lock: from
-     * the moment the group is detached another leader may run, so this reads no state of the
-     * pipeline's but the queue.
+     * the moment the group is detached another leader may run, so this reads nothing of the
+     * pipeline's but the queue and {@link #closeWaiter}.
      */
     private void leave(PendingWrite leader, RuntimeException error) {
         PendingWrite last = groupLast;
