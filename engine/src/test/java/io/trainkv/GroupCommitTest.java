@@ -40,27 +40,14 @@ class GroupCommitTest {
         int perThread = 3_000;
         Options options = Options.at(dir).memtableSize(256 * 1024);
         try (TrainKV db = TrainKV.open(options)) {
-            ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-            try {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int t = 0; t < THREADS; t++) {
-                    int thread = t;
-                    futures.add(pool.submit(() -> {
-                        for (int i = 0; i < perThread; i++) {
-                            WriteBatch batch = new WriteBatch()
-                                    .set("t" + thread + "-" + i, "v" + i)
-                                    .set("last-" + thread, Integer.toString(i));
-                            db.write(batch, i % 10 == 0);
-                        }
-                        return null;
-                    }));
+            onThreads(THREADS, thread -> {
+                for (int i = 0; i < perThread; i++) {
+                    WriteBatch batch = new WriteBatch()
+                            .set("t" + thread + "-" + i, "v" + i)
+                            .set("last-" + thread, Integer.toString(i));
+                    db.write(batch, i % 10 == 0);
                 }
-                for (Future<?> f : futures) {
-                    f.get(5, TimeUnit.MINUTES);
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            });
             Stats stats = db.stats();
             assertEquals((long) THREADS * perThread, stats.batchesWritten());
             assertTrue(stats.flushedBytes() > 0, "memtables rotated and were flushed: " + stats);
@@ -92,30 +79,17 @@ class GroupCommitTest {
             for (int i = 0; i < 1_000; i++) {
                 dbs.get(1).set("ahead-" + i, "of the other database's versions");
             }
-            ExecutorService pool = Executors.newFixedThreadPool(threads);
-            try {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int t = 0; t < threads; t++) {
-                    int thread = t;
-                    futures.add(pool.submit(() -> {
-                        for (int i = 0; i < perThread; i++) {
-                            TrainKV db = dbs.get((i / RUN + thread) % 2);
-                            if (i % 7 == 0) {
-                                db.write(new WriteBatch().set("t" + thread + "-" + i, "v" + i)
-                                        .set("pair-" + thread + "-" + i, "p" + i));
-                            } else {
-                                db.set(("t" + thread + "-" + i).getBytes(), ("v" + i).getBytes());
-                            }
-                        }
-                        return null;
-                    }));
+            onThreads(threads, thread -> {
+                for (int i = 0; i < perThread; i++) {
+                    TrainKV db = dbs.get((i / RUN + thread) % 2);
+                    if (i % 7 == 0) {
+                        db.write(new WriteBatch().set("t" + thread + "-" + i, "v" + i)
+                                .set("pair-" + thread + "-" + i, "p" + i));
+                    } else {
+                        db.set(("t" + thread + "-" + i).getBytes(), ("v" + i).getBytes());
+                    }
                 }
-                for (Future<?> f : futures) {
-                    f.get(5, TimeUnit.MINUTES);
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            });
             for (int d = 0; d < 2; d++) {
                 TrainKV db = dbs.get(d);
                 for (int t = 0; t < threads; t++) {
@@ -202,35 +176,22 @@ class GroupCommitTest {
         int perThread = 1_500;
         AtomicInteger increments = new AtomicInteger();
         try (TrainKV db = TrainKV.open(Options.at(tempDir).memtableSize(128 * 1024))) {
-            ExecutorService pool = Executors.newFixedThreadPool(threads);
-            try {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int t = 0; t < threads; t++) {
-                    int thread = t;
-                    futures.add(pool.submit(() -> {
-                        for (int i = 0; i < perThread; i++) {
-                            if (i % 300 == 150) {
-                                db.flush();
-                            } else if (i % 50 == 25) {
-                                db.sync();
-                            } else if (i % 10 == 0) {
-                                db.update(txn -> {
-                                    String count = txn.get("count");
-                                    txn.set("count", Integer.toString(count == null ? 1 : Integer.parseInt(count) + 1));
-                                }, Integer.MAX_VALUE); // a conflict with another thread's increment is retried
-                                increments.incrementAndGet();
-                            }
-                            db.set("t" + thread + "-" + i, "v" + i);
-                        }
-                        return null;
-                    }));
+            onThreads(threads, thread -> {
+                for (int i = 0; i < perThread; i++) {
+                    if (i % 300 == 150) {
+                        db.flush();
+                    } else if (i % 50 == 25) {
+                        db.sync();
+                    } else if (i % 10 == 0) {
+                        db.update(txn -> {
+                            String count = txn.get("count");
+                            txn.set("count", Integer.toString(count == null ? 1 : Integer.parseInt(count) + 1));
+                        }, Integer.MAX_VALUE); // a conflict with another thread's increment is retried
+                        increments.incrementAndGet();
+                    }
+                    db.set("t" + thread + "-" + i, "v" + i);
                 }
-                for (Future<?> f : futures) {
-                    f.get(5, TimeUnit.MINUTES);
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            });
             for (int t = 0; t < threads; t++) {
                 for (int i = 0; i < perThread; i++) {
                     assertEquals("v" + i, db.get("t" + t + "-" + i), "t" + t + "-" + i);
@@ -298,6 +259,34 @@ class GroupCommitTest {
             assertTrue(later.getMessage().contains("refuses writes until reopened"), later.getMessage());
             assertEquals("1", db.get("before"));
             assertEquals(null, db.get("k"));
+        }
+    }
+
+    /** What each of {@link #onThreads}'s threads runs, given its number. */
+    interface ThreadBody {
+        void run(int thread) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} on {@code threads} threads at once, numbered from 0, and rethrows the
+     * first failure once all are done (waiting five minutes at most for each: a hang guard).
+     */
+    static void onThreads(int threads, ThreadBody body) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    body.run(thread);
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
