@@ -62,7 +62,8 @@ import java.util.function.UnaryOperator;
  * transaction conflicts, an expiry past what a long holds) fails alone: the leader takes it out
  * of the group before anything shared is touched, and the others are written. An I/O error
  * (WAL, value log, rotation), any other failure once the group's bytes are being written, and an
- * {@link Error} anywhere in the leader put the pipeline into a failed state: every writer of the
+ * {@link Error} or an exception no step expects (a bug) anywhere in the leader put the pipeline
+ * into a failed state: every writer of the
  * group and every later write fails with the original cause, reads keep working, and
  * {@link #close()} still finishes. A failed memtable insert does the same, and fails its group and
  * every group after it that is not yet published (their versions are never made visible).

@@ -268,8 +268,10 @@ class GroupCommitTest {
     }
 
     /**
-     * Runs {@code body} on {@code threads} threads at once, numbered from 0, and rethrows the
-     * first failure once all are done (waiting five minutes at most for each: a hang guard).
+     * Runs {@code body} on {@code threads} threads at once, numbered from 0, and waits for them in
+     * order: the first failed thread's exception is thrown (wrapped in an
+     * {@link java.util.concurrent.ExecutionException}) without waiting for the later ones; a
+     * thread not done in five minutes fails the wait (a hang guard).
      */
     static void onThreads(int threads, ThreadBody body) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);

@@ -82,10 +82,10 @@ public final class Arena {
     /** The first slot no array has been given yet: chunks ahead and oversized allocations take slots from it. */
     private final AtomicInteger freeSlot = new AtomicInteger(1);
     /**
-     * The next chunk, its slot taken and its array being made ahead; null until it is first asked
-     * for, {@link #ASKING} while it is being asked for the first time. Set by the one thread that
-     * asks for the second chunk and then by the one thread that wins each chunk switch (replaced,
-     * same slot, when making its array failed).
+     * The next chunk, its slot taken and its array being made ahead; null when none is asked for
+     * (before the first ask, and after an ask failed), {@link #ASKING} while one is being asked for
+     * from null. Set by the thread that moved it from null to {@link #ASKING}, by the thread that
+     * wins each chunk switch, and, same slot, by a thread that found making its array failed.
      */
     private final AtomicReference<ChunkAhead> ahead = new AtomicReference<>();
     /** Offset at which the second chunk is asked for ahead: half the first chunk, or never ({@link Integer#MAX_VALUE}). */
@@ -109,7 +109,7 @@ public final class Arena {
         }
     }
 
-    /** {@link #ahead} while the second chunk is being asked for. */
+    /** {@link #ahead} while a chunk is being asked for where none was (the second, or after a failed ask). */
     private static final ChunkAhead ASKING = new ChunkAhead(-1, null);
 
     /** An arena of chunks of {@code 2^chunkBits} bytes that allocates its second chunk only when it needs it. */
@@ -187,7 +187,7 @@ public final class Arena {
                 if (nextAndEnd.compareAndSet(current, pack(start + aligned, end))) {
                     usedBytes.addAndGet(start + aligned - next);
                     if (start < secondChunkAheadAt && start + aligned >= secondChunkAheadAt) { // one allocation crosses it
-                        askForChunkAhead();
+                        askForSecondChunk();
                     }
                     return (int) start;
                 }
@@ -225,7 +225,14 @@ public final class Arena {
         ChunkAhead chunk = ahead.get();
         if (chunk == null) {
             // the first switch of an arena not expected to outgrow its first chunk, or asking failed
-            askForChunkAhead();
+            if (ahead.compareAndSet(null, ASKING)) {
+                Throwable failure = askAhead();
+                if (failure instanceof Error error) {
+                    throw error;
+                } else if (failure != null) {
+                    throw (RuntimeException) failure;
+                }
+            }
             return NULL;
         }
         if (chunk == ASKING || (chunk.base >= 0 && chunk.base < seen >>> 32)) {
@@ -246,7 +253,7 @@ public final class Arena {
         }
         usedBytes.addAndGet(needed);
         allocatedBytes.addAndGet(capacity);
-        replaceChunkAhead();
+        askAhead(); // a failure leaves none asked for: the next switch asks again and meets it
         return (int) (chunk.base + padding);
     }
 
@@ -259,7 +266,7 @@ public final class Arena {
         try {
             return chunk.buffer.take();
         } catch (ExecutionException e) {
-            if (ahead.get() == chunk) { // the first thread to see the failure asks again
+            if (ahead.get() == chunk) { // asks again (two threads may both: the loser's array is garbage)
                 ahead.compareAndSet(chunk, new ChunkAhead(chunk.base, prepareChunk()));
             }
             if (e.getCause() instanceof Error error) {
@@ -295,31 +302,37 @@ public final class Arena {
         return end << 32 | next;
     }
 
-    /** Asks for a chunk ahead unless one is asked for already (the second chunk, or after asking failed). */
-    private void askForChunkAhead() {
+    /**
+     * Asks for the second chunk ahead when half the first is handed out, unless one is asked for;
+     * a failure leaves none asked for, and the first switch asks again and meets it.
+     */
+    private void askForSecondChunk() {
         if (ahead.compareAndSet(null, ASKING)) {
-            replaceChunkAhead();
+            askAhead();
         }
     }
 
     /**
      * Asks for the next chunk ahead, in place of the one just switched to (or of {@link #ASKING});
      * if asking fails (no memory even for its bookkeeping), leaves none asked for, so that the
-     * next switch asks again instead of waiting for a chunk that never comes.
+     * next switch asks again instead of waiting for a chunk that never comes, and returns the
+     * failure (else null).
      */
-    private void replaceChunkAhead() {
+    private Throwable askAhead() {
         try {
             ahead.set(chunkAhead());
+            return null;
         } catch (RuntimeException | Error e) {
             ahead.set(null);
-            throw e;
+            return e;
         }
     }
 
     /** The next chunk: a slot taken for it and its array being made on the background thread. */
     private ChunkAhead chunkAhead() {
+        Prepared<ByteBuffer> buffer = prepareChunk(); // first: a failure here takes no slot
         int base = takeSlots(chunkCapacity());
-        return base < 0 ? new ChunkAhead(-1, null) : new ChunkAhead(base, prepareChunk());
+        return base < 0 ? new ChunkAhead(-1, null) : new ChunkAhead(base, buffer);
     }
 
     private Prepared<ByteBuffer> prepareChunk() {
