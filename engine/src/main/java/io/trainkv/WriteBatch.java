@@ -128,9 +128,7 @@ public final class WriteBatch {
     /** Removes every operation so the batch can be reused. */
     public void clear() {
         Arrays.fill(entries, 0, Math.min(size, entries.length), null);
-        firstKey = null;
-        firstValue = null;
-        firstEntry = null;
+        dropFirst();
         size = 0;
         indexByKey = null;
         valueLogMoves = false;
@@ -211,52 +209,53 @@ public final class WriteBatch {
      */
     private WriteBatch add(byte[] key, byte[] value, byte userMeta, long ttlMillis, long expiresAtMillis,
             boolean tombstone, Entry entry) {
-        long bytes = MemTable.maxEntryFootprint(key.length, value.length);
         int existing = indexOf(key);
-        if (existing < 0) {
-            if (size == 0 && entries.length == 0) {
-                setFirst(key, value, userMeta, ttlMillis, expiresAtMillis, tombstone, entry);
-                size = 1;
-                footprint += bytes;
-                return this;
-            }
-            if (entries.length == 0) { // the second key: the first one moves into the arrays
-                Entry moved = firstAsEntry();
-                entries = new Entry[2];
-                tombstones = new boolean[2];
-                entries[0] = moved;
-                tombstones[0] = firstTombstone;
-                firstKey = null;
-                firstValue = null;
-                firstEntry = null;
-            } else if (size == entries.length) {
-                int capacity = 2 * size;
-                entries = Arrays.copyOf(entries, capacity);
-                tombstones = Arrays.copyOf(tombstones, capacity);
-            }
-            entries[size] = entry != null ? entry : Entry.withFields(key, value, userMeta, ttlMillis, expiresAtMillis);
-            tombstones[size] = tombstone;
-            size++;
-            if (indexByKey != null) {
-                indexByKey.put(ByteBuffer.wrap(key), size - 1);
-            } else if (size > LINEAR_SCAN_LIMIT) {
-                indexByKey = new HashMap<>();
-                for (int i = 0; i < size; i++) {
-                    indexByKey.put(ByteBuffer.wrap(entries[i].key()), i);
-                }
-            }
-        } else {
+        if (existing >= 0) {
             footprint -= MemTable.maxEntryFootprint(key(existing).length, value(existing).length);
-            if (entries.length == 0) {
-                setFirst(key, value, userMeta, ttlMillis, expiresAtMillis, tombstone, entry);
-            } else {
-                entries[existing] = entry != null ? entry
-                        : Entry.withFields(key, value, userMeta, ttlMillis, expiresAtMillis);
-                tombstones[existing] = tombstone;
+        }
+        footprint += MemTable.maxEntryFootprint(key.length, value.length);
+        if (entries.length == 0 && (size == 0 || existing >= 0)) { // the only key: held as parts
+            setFirst(key, value, userMeta, ttlMillis, expiresAtMillis, tombstone, entry);
+            size = 1;
+            return this;
+        }
+        Entry stored = entry != null ? entry : Entry.withFields(key, value, userMeta, ttlMillis, expiresAtMillis);
+        if (existing >= 0) {
+            entries[existing] = stored;
+            tombstones[existing] = tombstone;
+            return this;
+        }
+        if (entries.length == 0) { // the second key: the first one moves into the arrays
+            Entry moved = firstAsEntry();
+            entries = new Entry[2];
+            tombstones = new boolean[2];
+            entries[0] = moved;
+            tombstones[0] = firstTombstone;
+            dropFirst();
+        } else if (size == entries.length) {
+            int capacity = 2 * size;
+            entries = Arrays.copyOf(entries, capacity);
+            tombstones = Arrays.copyOf(tombstones, capacity);
+        }
+        entries[size] = stored;
+        tombstones[size] = tombstone;
+        size++;
+        if (indexByKey != null) {
+            indexByKey.put(ByteBuffer.wrap(key), size - 1);
+        } else if (size > LINEAR_SCAN_LIMIT) {
+            indexByKey = new HashMap<>();
+            for (int i = 0; i < size; i++) {
+                indexByKey.put(ByteBuffer.wrap(entries[i].key()), i);
             }
         }
-        footprint += bytes;
         return this;
+    }
+
+    /** Drops the first operation's parts once it is in the arrays or the batch is cleared. */
+    private void dropFirst() {
+        firstKey = null;
+        firstValue = null;
+        firstEntry = null;
     }
 
     private void setFirst(byte[] key, byte[] value, byte userMeta, long ttlMillis, long expiresAtMillis,

@@ -140,10 +140,10 @@ final class WritePipeline {
     private ApplyingGroup lastGroup;
     /** The last version of {@link #lastGroup}, or the visible version at start; guarded by the lock. */
     private long lastGroupVersion;
-    /** The thread in {@link #awaitInserted()}, woken when {@link #unfinishedGroups} drops to 0. */
-    private volatile HandOffWaiter drainWaiter;
-    /** The thread in {@link #close()} waiting for the queue to empty, woken by the leader that empties it. */
-    private volatile HandOffWaiter closeWaiter;
+    /** The wait of {@link #awaitInserted()}, woken by the writer that drops {@link #unfinishedGroups} to 0. */
+    private final LockReleasingWait allInserted = new LockReleasingWait(() -> unfinishedGroups.get() == 0);
+    /** The wait of {@link #awaitQueueEmpty()}, woken by the leader that empties the queue. */
+    private final LockReleasingWait queueEmpty = new LockReleasingWait(() -> newestWriter == null);
     /** The value-log file and durable length of the last durable mark written, -1 for none. */
     private long markedFileId = -1;
     private long markedLength = -1;
@@ -598,10 +598,7 @@ final class WritePipeline {
         if (group.insertDone() == 0) {
             publishFrom(group);
             if (unfinishedGroups.decrementAndGet() == 0) {
-                HandOffWaiter drain = drainWaiter;
-                if (drain != null) {
-                    drain.wake();
-                }
+                allInserted.wake();
             }
         }
         w.waiter.await(w.groupSettled);
@@ -674,18 +671,7 @@ final class WritePipeline {
      * waiting releases the lock.
      */
     private void awaitInserted() {
-        if (unfinishedGroups.get() == 0) {
-            return;
-        }
-        HandOffWaiter waiter = new HandOffWaiter();
-        drainWaiter = waiter;
-        lock.unlock();
-        try {
-            waiter.await(() -> unfinishedGroups.get() == 0);
-        } finally {
-            drainWaiter = null;
-            lock.lock();
-        }
+        allInserted.await();
     }
 
     /**
@@ -694,19 +680,47 @@ final class WritePipeline {
      * now fails at once. Waiting releases the lock, which the leaders take.
      */
     private void awaitQueueEmpty() {
-        if (newestWriter == null) {
-            return;
+        queueEmpty.await();
+    }
+
+    /**
+     * A wait, by one thread at a time holding the lock, for a condition that threads without the
+     * lock make true and then {@link #wake()} it (the last insert of the groups in flight, the
+     * leader that empties the queue); waiting releases the lock.
+     */
+    private final class LockReleasingWait {
+        private final BooleanSupplier ready;
+        /** The waiting thread's waiter, null when nobody waits. */
+        private volatile HandOffWaiter waiter;
+
+        LockReleasingWait(BooleanSupplier ready) {
+            this.ready = ready;
         }
-        HandOffWaiter waiter = new HandOffWaiter();
-        // Written before the queue is read, while a leader empties the queue before it reads
-        // this field: one of the two sees the other's write, so the wake-up is not lost.
-        closeWaiter = waiter;
-        lock.unlock();
-        try {
-            waiter.await(() -> newestWriter == null);
-        } finally {
-            closeWaiter = null;
-            lock.lock();
+
+        /** Returns once {@code ready} holds, with the lock held again. */
+        void await() {
+            if (ready.getAsBoolean()) {
+                return;
+            }
+            HandOffWaiter w = new HandOffWaiter();
+            // Written before ready is read again, while a waker makes ready true before it reads
+            // this field: one of the two sees the other's write, so the wake-up is not lost.
+            waiter = w;
+            lock.unlock();
+            try {
+                w.await(ready);
+            } finally {
+                waiter = null;
+                lock.lock();
+            }
+        }
+
+        /** Wakes the waiting thread, if any; call after making {@code ready} true. */
+        void wake() {
+            HandOffWaiter w = waiter;
+            if (w != null) {
+                w.wake();
+            }
         }
     }
 
@@ -907,7 +921,7 @@ final class WritePipeline {
      * {@link #close()} if it waits for the queue to empty), and marks the group's writers done,
      * with {@code error} for those without an error of their own. Called without the lock: from
      * the moment the group is detached another leader may run, so this reads nothing of the
-     * pipeline's but the queue and {@link #closeWaiter}.
+     * pipeline's but the queue and {@link #queueEmpty}.
      */
     private void leave(PendingWrite leader, RuntimeException error) {
         PendingWrite last = groupLast;
@@ -917,10 +931,7 @@ final class WritePipeline {
             next.leading = true;
             next.wake();
         } else {
-            HandOffWaiter closing = closeWaiter;
-            if (closing != null) {
-                closing.wake();
-            }
+            queueEmpty.wake();
         }
         PendingWrite w = leader;
         for (int i = 0; i < members; i++) { // those refused by prepare included
